@@ -1,0 +1,5 @@
+"""Allow ``python -m itp_stats``."""
+
+from itp_stats.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,67 @@
+"""The ``itp-stats`` command line.
+
+Each sub-command lives in the module that owns its concern and exposes
+``register(subparsers)``, which adds its parser and sets ``func`` (a callable taking the parsed
+arguments and returning the exit status). This module only dispatches, and turns the
+project's own errors into one-line messages with a non-zero exit status (never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from itp_stats import __version__
+from itp_stats.errors import ItpStatsError
+
+__all__ = ["build_parser", "main"]
+
+# sub-command -> module exposing register(subparsers)
+_COMMANDS = {
+    "synth": "itp_stats.synth",
+    "validate": "itp_stats.gate.cli",
+    "gate": "itp_stats.gate.cli",
+    "render": "itp_stats.render.cli",
+    "tables": "itp_stats.export",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the top-level parser with every available sub-command registered."""
+    parser = argparse.ArgumentParser(
+        prog="itp-stats",
+        description="Validate an ITP rituximab cohort, compute the analysis plan and render "
+        "the study report.",
+    )
+    parser.add_argument("--version", action="version", version=f"itp-stats {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    registered: set[str] = set()
+    for module_name in dict.fromkeys(_COMMANDS.values()):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:  # a concern not built yet
+            if exc.name and module_name.startswith(exc.name):
+                continue
+            raise
+        module.register(sub)
+        registered.add(module_name)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except ItpStatsError as exc:
+        print(f"itp-stats {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        print("itp-stats: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,29 @@
+"""Errors the package reports to users as one-line messages."""
+
+from __future__ import annotations
+
+__all__ = ["CohortReadError", "DictionaryError", "ItpStatsError"]
+
+
+class ItpStatsError(Exception):
+    """Base class of errors shown to the user without a traceback.
+
+    Attributes
+    ----------
+    exit_status : int
+        Exit status of the command line when this error ends it.
+    """
+
+    exit_status = 1
+
+
+class CohortReadError(ItpStatsError):
+    """A cohort file cannot be read or parsed (missing, empty, wrong format, bad encoding)."""
+
+    exit_status = 2
+
+
+class DictionaryError(ItpStatsError):
+    """The data dictionary is malformed."""
+
+    exit_status = 2
