@@ -117,6 +117,10 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, bool]:
     sep = max(counts, key=lambda s: counts[s])
     if counts[sep] == 0:
         sep = ","
+    names = [n.strip() for n in next(csv.reader([header], delimiter=sep))]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise CohortReadError(f"{path}: duplicated column names: {', '.join(duplicated)}")
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -211,7 +215,7 @@ def _parse_column(values: pd.Series, kind: str, decimal_comma: bool) -> tuple[pd
     if kind in {"string", "category"}:
 
         def as_text(v: Any) -> Any:
-            if v is None:
+            if v is None or (isinstance(v, float) and math.isnan(v)):
                 return None
             if isinstance(v, float) and v.is_integer():
                 v = int(v)
@@ -221,7 +225,9 @@ def _parse_column(values: pd.Series, kind: str, decimal_comma: bool) -> tuple[pd
     if kind == "boolean":
 
         def as_bool(v: Any) -> Any:
-            if v is None or isinstance(v, bool):
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                return None
+            if isinstance(v, bool):
                 return v
             if isinstance(v, int | float) and v in (0, 1):
                 return bool(v)
@@ -230,17 +236,17 @@ def _parse_column(values: pd.Series, kind: str, decimal_comma: bool) -> tuple[pd
         parsed = values.map(as_bool)
         return parsed.astype("boolean"), present & parsed.isna()
     # numeric: texts must look like numbers (to_numeric alone accepts 'inf', '1_000', ...)
-    is_text = values.map(lambda v: isinstance(v, str))
-    is_bool = values.map(lambda v: isinstance(v, bool))
-    text = values.where(is_text, None)
+    is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
+    is_bool = values.map(lambda v: isinstance(v, bool)).astype(bool)
+    text = pd.Series(np.where(is_text, values, ""), index=values.index, dtype=object)
     if decimal_comma:
-        text = text.where(
-            ~text.str.fullmatch(_FLOAT_COMMA_RE.pattern).fillna(False),
-            text.str.replace(",", ".", regex=False),
-        )
-    looks_numeric = text.str.fullmatch(_FLOAT_RE.pattern).fillna(False).astype(bool)
-    numbers = pd.to_numeric(values.where(~is_text & ~is_bool, None), errors="coerce")
-    numbers = numbers.where(~is_text, pd.to_numeric(text.where(looks_numeric), errors="coerce"))
+        comma = text.str.fullmatch(_FLOAT_COMMA_RE.pattern).astype(bool)
+        text = text.where(~comma, text.str.replace(",", ".", regex=False))
+    looks_numeric = text.str.fullmatch(_FLOAT_RE.pattern).astype(bool)
+    native = values.where(~is_text & ~is_bool, None)
+    numbers = pd.to_numeric(native.astype(object), errors="coerce").astype(float)
+    from_text = pd.to_numeric(text.where(looks_numeric, None), errors="coerce").astype(float)
+    numbers = numbers.where(~is_text, from_text)
     numbers = numbers.astype(float)
     ok = np.isfinite(numbers.to_numpy())
     if kind == "integer":
