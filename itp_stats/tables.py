@@ -1,0 +1,180 @@
+"""The table layer: formatting numbers and turning result tables into report tables.
+
+Statistics functions return unrounded tidy DataFrames; everything about presentation lives
+here: ``median [IQR]``, ``n (%)``, p-values (``<0.001``), estimates with confidence
+intervals, method footnotes, and Pandoc pipe tables that every output format renders as a
+real table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+
+__all__ = [
+    "format_p",
+    "format_number",
+    "format_median_iqr",
+    "format_n_pct",
+    "format_ci",
+    "footnote_methods",
+    "to_pipe_table",
+]
+
+NOT_COMPUTED = "not computed"
+
+
+def _missing(value: object) -> bool:
+    try:
+        return value is None or value is pd.NA or bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def format_p(p: float | None, *, na: str = "—") -> str:
+    """Format a p-value the way journals print it.
+
+    Parameters
+    ----------
+    p : float or None
+        The p-value.
+    na : str
+        Text for a missing p-value.
+
+    Returns
+    -------
+    str
+        ``<0.001`` below 0.001; three decimals below 0.1 (``0.012``, ``0.049``); two
+        decimals up to 0.99 (``0.35``); ``>0.99`` above.
+    """
+    if _missing(p):
+        return na
+    p = float(p)
+    if p < 0.001:
+        return "<0.001"
+    if p < 0.1:
+        return f"{p:.3f}"
+    if p > 0.99:
+        return ">0.99"
+    return f"{p:.2f}"
+
+
+def format_number(x: float | None, digits: int = 1, *, na: str = "—") -> str:
+    """Format a number with a fixed number of decimals, thousands separated by a thin space.
+
+    Parameters
+    ----------
+    x : float or None
+        Value.
+    digits : int
+        Decimals.
+    na : str
+        Text for a missing value.
+
+    Returns
+    -------
+    str
+        E.g. ``1 234.5``; ``−0.3`` with a true minus sign.
+    """
+    if _missing(x):
+        return na
+    x = float(x)
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    text = f"{x:,.{digits}f}".replace(",", "\u2009")
+    return text.replace("-", "−")
+
+
+def format_median_iqr(median: float, q1: float, q3: float, digits: int = 1) -> str:
+    """Format ``median [q1–q3]``; ``—`` when the median is missing."""
+    if _missing(median):
+        return "—"
+    return (
+        f"{format_number(median, digits)} [{format_number(q1, digits)}–{format_number(q3, digits)}]"
+    )
+
+
+def format_n_pct(n: int, total: int, digits: int = 0) -> str:
+    """Format ``n (%)``; the percentage of ``total`` (``—`` when the total is 0)."""
+    if _missing(n):
+        return "—"
+    if not total:
+        return f"{int(n)} (—)"
+    return f"{int(n)} ({format_number(100 * n / total, digits)}%)"
+
+
+def format_ci(estimate: float, low: float, high: float, digits: int = 2) -> str:
+    """Format ``estimate (low to high)``; ``not computed`` when the estimate is missing."""
+    if _missing(estimate):
+        return NOT_COMPUTED
+    if _missing(low) or _missing(high):
+        return format_number(estimate, digits)
+    return (
+        f"{format_number(estimate, digits)} "
+        f"({format_number(low, digits)} to {format_number(high, digits)})"
+    )
+
+
+def footnote_methods(methods: Iterable[str]) -> str:
+    """Join distinct ``method`` values into a footnote, in first-seen order.
+
+    Parameters
+    ----------
+    methods : iterable of str
+        Values of a result table's ``method`` column.
+
+    Returns
+    -------
+    str
+        The distinct methods joined by ``; `` (empty string when there is none), e.g.
+        ``Kruskal–Wallis test; Mann–Whitney U test, exact``.
+    """
+    seen = [m for m in dict.fromkeys(str(m) for m in methods if not _missing(m)) if m]
+    return "; ".join(seen)
+
+
+def _cell(value: object) -> str:
+    if _missing(value):
+        return "—"
+    text = str(value).replace("|", "\\|").replace("\n", " ")
+    return text
+
+
+def to_pipe_table(
+    table: pd.DataFrame,
+    *,
+    align: Sequence[str] | None = None,
+    caption: str | None = None,
+) -> str:
+    """Render a DataFrame as a Pandoc pipe table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Already formatted table (text cells); the index is ignored.
+    align : sequence of str, optional
+        ``l``, ``c`` or ``r`` per column; default left for the first column and right for
+        the others.
+    caption : str, optional
+        Appended as a ``: caption`` line (Pandoc table caption).
+
+    Returns
+    -------
+    str
+        Markdown text; ``|`` in cells is escaped; missing cells show ``—``.
+    """
+    cols = [str(c) for c in table.columns]
+    align = list(align or ["l"] + ["r"] * (len(cols) - 1))
+    rule = {"l": ":---", "c": ":---:", "r": "---:"}
+    lines = [
+        "| " + " | ".join(_cell(c) for c in cols) + " |",
+        "|" + "|".join(rule[a] for a in align) + "|",
+    ]
+    for row in table.itertuples(index=False):
+        lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
+    text = "\n".join(lines)
+    if caption:
+        text += f"\n\n: {caption}"
+    return text + "\n"
