@@ -1,0 +1,236 @@
+"""Rank machinery shared by the tests and effect sizes (private).
+
+Exact null distributions of the Wilcoxon rank-sum, signed-rank and Jonckheere–Terpstra
+statistics (integer counts, as R's ``dwilcox``/``dsignrank``), the quantile rules of R's
+``qwilcox``/``qsignrank``, tie sums, and the selection of order statistics of pairwise
+differences and Walsh averages in O(n log n) per selection (Monahan 1984; Johnson & Mizoguchi
+1978) so that Hodges–Lehmann estimates never materialise all pairs on large samples.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from scipy import stats
+
+_EPS = np.finfo(float).eps
+MATERIALISE_MAX = 2_000_000
+"""Up to this many pairs, order statistics come from a full sort of all pairs."""
+
+
+@lru_cache(maxsize=512)
+def wilcox_counts(m: int, n: int) -> np.ndarray:
+    """Counts of the Mann–Whitney U = 0..m*n over all C(m+n, m) arrangements (object ints).
+
+    Coefficients of the Gaussian binomial [m+n choose m]_q = prod_i (1-q^(n+i)) / (1-q^i).
+    """
+    size = m * n + 1
+    poly = np.zeros(size, dtype=object)
+    poly[:] = 0
+    poly[0] = 1
+    for i in range(1, m + 1):
+        a = n + i
+        if a < size:
+            poly[a:] = poly[a:] - poly[: size - a]
+        for r in range(i):
+            poly[r::i] = np.cumsum(poly[r::i])
+    return poly
+
+
+@lru_cache(maxsize=512)
+def signrank_counts(n: int) -> np.ndarray:
+    """Counts of the signed-rank statistic V = 0..n(n+1)/2 over the 2^n sign patterns."""
+    size = n * (n + 1) // 2 + 1
+    poly = np.zeros(size, dtype=object)
+    poly[:] = 0
+    poly[0] = 1
+    for i in range(1, n + 1):
+        shifted = poly.copy()
+        shifted[i:] = shifted[i:] + poly[: size - i]
+        poly = shifted
+    return poly
+
+
+def _cdf(counts: np.ndarray) -> np.ndarray:
+    total = int(counts.sum())
+    return np.array([int(c) for c in np.cumsum(counts)], dtype=object) / total
+
+
+def exact_two_sided_p(counts: np.ndarray, statistic: float) -> float:
+    """Two-sided exact p as R: ``min(1, 2 * P(S <= s))`` below the centre, upper tail above."""
+    total = int(counts.sum())
+    top = len(counts) - 1
+    s = round(statistic)
+    if statistic > top / 2:
+        tail = int(counts[s:].sum())
+    else:
+        tail = int(counts[: s + 1].sum())
+    return float(min(1.0, 2 * tail / total))
+
+
+def lower_quantile(counts: np.ndarray, p: float) -> int:
+    """R's ``qwilcox``/``qsignrank`` for ``p <= 0.5``: smallest q with P(S <= q) >= p - 10 eps."""
+    cdf = _cdf(counts)
+    target = p - 10 * _EPS
+    return int(np.argmax(np.asarray(cdf, dtype=float) >= target))
+
+
+def tie_sum(values: np.ndarray) -> float:
+    """Sum of t^3 - t over the groups of tied values."""
+    _, t = np.unique(values, return_counts=True)
+    t = t.astype(float)
+    return float(np.sum(t**3 - t))
+
+
+def has_ties(values: np.ndarray) -> bool:
+    return np.unique(values).size != values.size
+
+
+def jt_distribution(sizes: list[int]) -> np.ndarray:
+    """Exact null probabilities of the Jonckheere–Terpstra J = 0..sum_{i<j} n_i n_j.
+
+    The generating function is the q-multinomial coefficient, the product of the Gaussian
+    binomials of group ``i`` against the union of the groups before it.
+    """
+    dist = np.array([1.0])
+    before = sizes[0]
+    for n_i in sizes[1:]:
+        c = wilcox_counts(before, n_i)
+        p = np.asarray([int(v) for v in c], dtype=float)
+        p /= p.sum()
+        dist = np.convolve(dist, p)
+        before += n_i
+    return dist
+
+
+# --------------------------------------------------------------------------------------------
+# Order statistics of pairwise sums
+# --------------------------------------------------------------------------------------------
+
+
+def _pairs_materialised(a: np.ndarray, b: np.ndarray, walsh: bool) -> np.ndarray:
+    if walsh:
+        i, j = np.triu_indices(a.size)
+        return np.sort(a[i] + a[j])
+    return np.sort(np.add.outer(a, b).ravel())
+
+
+def _select(a: np.ndarray, b: np.ndarray, start: np.ndarray, k: int, rng) -> float:
+    """k-th smallest (0-based) of a_i + b_j over j in [start_i, len(b)); a, b sorted.
+
+    Randomised selection with per-row candidate windows: each round draws a pivot among the
+    remaining candidates, counts the pairs below it with one vectorised ``searchsorted``
+    (O(n log n)) and shrinks the windows; the expected number of rounds is O(log n).
+    """
+    lo = start.astype(np.int64).copy()
+    hi = np.full(a.size, b.size, dtype=np.int64)
+    for _ in range(200):
+        sizes = hi - lo
+        total = int(sizes.sum())
+        if total <= max(4 * a.size, 10_000):
+            rows = np.repeat(np.arange(a.size), sizes)
+            offs = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+            vals = a[rows] + b[lo[rows] + offs]
+            return float(np.partition(vals, k)[k])
+        pick = int(rng.integers(total))
+        row = int(np.searchsorted(np.cumsum(sizes), pick, side="right"))
+        col = int(lo[row] + (pick - (np.cumsum(sizes)[row] - sizes[row])))
+        pivot = a[row] + b[col]
+        below = np.clip(np.searchsorted(b, pivot - a, side="left"), lo, hi)
+        upto = np.clip(np.searchsorted(b, pivot - a, side="right"), lo, hi)
+        n_below = int((below - lo).sum())
+        n_upto = int((upto - lo).sum())
+        if k < n_below:
+            hi = below
+        elif k < n_upto:
+            return float(pivot)
+        else:
+            k -= n_upto
+            lo = upto
+    raise RuntimeError("pairwise selection did not converge")  # pragma: no cover
+
+
+class PairOrder:
+    """Order statistics of x_i - y_j (two samples) or Walsh sums x_i + x_j, i <= j (one sample).
+
+    Values are returned on the natural scale: differences, or Walsh averages (sums / 2).
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray | None = None) -> None:
+        self.walsh = y is None
+        a = np.sort(np.asarray(x, dtype=float))
+        if self.walsh:
+            b = a
+            self.n_pairs = a.size * (a.size + 1) // 2
+            self._start = np.arange(a.size)
+        else:
+            b = np.sort(-np.asarray(y, dtype=float))
+            self.n_pairs = a.size * b.size
+            self._start = np.zeros(a.size, dtype=np.int64)
+        self._a, self._b = a, b
+        self.materialised = self.n_pairs <= MATERIALISE_MAX
+        self._all = _pairs_materialised(a, b, self.walsh) if self.materialised else None
+        self._rng = np.random.default_rng(0)  # pivots only: the result does not depend on it
+
+    def kth(self, k: int) -> float:
+        """k-th smallest value, 0-based."""
+        if self._all is not None:
+            v = float(self._all[k])
+        else:
+            v = _select(self._a, self._b, self._start, int(k), self._rng)
+        return v / 2 if self.walsh else v
+
+    def median(self) -> float:
+        m = self.n_pairs
+        if m % 2:
+            return self.kth(m // 2)
+        return (self.kth(m // 2 - 1) + self.kth(m // 2)) / 2
+
+
+def hl_interval(
+    order: PairOrder,
+    *,
+    exact: bool,
+    conf_level: float,
+    sigma: float,
+    correct: bool,
+    counts: np.ndarray | None = None,
+) -> tuple[float, float]:
+    """Confidence limits of the Hodges–Lehmann estimate, as R ``wilcox.test(conf.int=TRUE)``.
+
+    Exact: order statistics at ``qwilcox``/``qsignrank`` of ``alpha/2`` (``counts`` is the exact
+    null distribution). Asymptotic: the limits are the jump points of the continuity- and
+    tie-corrected normal statistic, which R locates with ``uniroot``; here the jump index is
+    found by bisection on the order statistics, so the limits are exact pair values.
+    """
+    alpha = 1 - conf_level
+    n_pairs = order.n_pairs
+    if exact:
+        qu = lower_quantile(counts, alpha / 2)
+        if qu == 0:
+            qu = 1
+        ql = n_pairs - qu
+        return order.kth(qu - 1), order.kth(ql)
+    zq = float(stats.norm.ppf(1 - alpha / 2))
+
+    def f(k: int, z: float) -> float:
+        dz = n_pairs / 2 - k
+        cc = 0.5 * np.sign(dz) if correct else 0.0
+        return (dz - cc) / sigma - z
+
+    def first_nonpositive(z: float) -> int:
+        lo, hi = 1, n_pairs
+        if f(hi, z) > 0:
+            return hi
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if f(mid, z) <= 0:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+    k_low = first_nonpositive(zq)
+    k_high = first_nonpositive(-zq)
+    return order.kth(k_low - 1), order.kth(k_high - 1)
