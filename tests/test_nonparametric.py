@@ -1,0 +1,276 @@
+"""Tests of itp_stats.nonparametric against R (tests/r/reference.R, reference.out)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from stats_data import C_X, C_Y, P1_M0, P1_M6, P2_M0, P2_M6, A, B, long, paired, two
+
+from itp_stats.nonparametric import (
+    DUNN_COLUMNS,
+    JT_COLUMNS,
+    KRUSKAL_COLUMNS,
+    MANN_WHITNEY_COLUMNS,
+    WILCOXON_COLUMNS,
+    dunn,
+    jonckheere,
+    kruskal,
+    mann_whitney,
+    wilcoxon,
+)
+
+TOL = 1e-6
+
+
+def close(a, b, tol=TOL):
+    return np.allclose(np.asarray(a, float), np.asarray(b, float), rtol=tol, atol=tol)
+
+
+# ---- Kruskal–Wallis -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "h", "p", "eps"),
+    [
+        # kruskal.test(list(a_cr, a_pr, a_nr)); statistic / (n - 1)
+        (A, 15.5389492753623, 0.000422435140026778, 0.706315876152832),
+        # kruskal.test(list(b_cr, b_pr, b_nr)); effectsize::rank_epsilon_squared(v ~ g)
+        (B, 18.6286048987117, 9.01259474894044e-05, 0.564503178748839),
+    ],
+)
+def test_kruskal_matches_r(data, h, p, eps):
+    res = kruskal(long(data), "v", "g", n_boot=200, seed=1)
+    assert list(res.columns) == KRUSKAL_COLUMNS
+    row = res.iloc[0]
+    assert close(row.statistic, h) and close(row.p_unc, p) and close(row.effect, eps)
+    assert row.df == 2 and row.n == sum(len(v) for v in data.values())
+    assert row.ci_low <= row.effect <= row.ci_high or row.ci_high >= row.ci_low
+    assert "bootstrap" in row.effect_method
+
+
+def test_kruskal_bootstrap_is_seeded():
+    d = long(B)
+    r1 = kruskal(d, "v", "g", n_boot=300, seed=7).iloc[0]
+    r2 = kruskal(d, "v", "g", n_boot=300, seed=7).iloc[0]
+    r3 = kruskal(d, "v", "g", n_boot=300, seed=8).iloc[0]
+    assert (r1.ci_low, r1.ci_high) == (r2.ci_low, r2.ci_high)
+    assert (r1.ci_low, r1.ci_high) != (r3.ci_low, r3.ci_high)
+
+
+def test_kruskal_missing_values_are_dropped_and_counted():
+    d = long(B)
+    d.loc[[0, 5], "v"] = np.nan
+    row = kruskal(d, "v", "g", n_boot=0).iloc[0]
+    assert row.n == len(d) - 2 and row.n_missing == 2
+    assert "not requested" in row.effect_method
+
+
+@pytest.mark.parametrize(
+    ("frame", "reason"),
+    [
+        (long({"CR": [1, 2, 3], "PR": [4, 5], "NR": [6, 7, 8]}), "fewer than 3 values"),
+        (long({"CR": [1, 1, 1], "PR": [1, 1, 1], "NR": [1, 1, 1]}), "all values tied"),
+        (long({"CR": [1.0, 2, 3]}), "fewer than two groups"),
+        (long({"CR": [np.nan] * 3, "PR": [np.nan] * 3}), "all values missing"),
+    ],
+)
+def test_kruskal_not_computed(frame, reason):
+    row = kruskal(frame, "v", "g", n_boot=50).iloc[0]
+    assert row.method.startswith("not computed: ") and reason in row.method
+    assert np.isnan(row.p_unc) and reason in row.note
+
+
+def test_kruskal_empty_declared_category_is_reported():
+    d = long({"CR": [1.0, 2, 3], "NR": [4.0, 5, 6]})
+    d["g"] = d["g"].cat.set_categories(["CR", "PR", "NR"])
+    row = kruskal(d, "v", "g").iloc[0]
+    assert "PR (n=0)" in row.method
+
+
+# ---- Mann–Whitney ---------------------------------------------------------------------------
+
+
+def test_mann_whitney_exact_matches_r():
+    row = mann_whitney(two(A["CR"], A["PR"]), "v", "g").iloc[0]
+    assert list(mann_whitney(two(A["CR"], A["PR"]), "v", "g").columns) == MANN_WHITNEY_COLUMNS
+    assert row.statistic == 7  # wilcox.test(a_cr, a_pr)$statistic
+    assert close(row.p_unc, 0.0293040293040293)  # wilcox.test(a_cr, a_pr)$p.value
+    assert "exact" in row.method and np.isnan(row.z)
+    # wilcox.test(a_cr, a_pr, conf.int = TRUE)$conf.int ; $estimate == median(outer(...))
+    assert close([row.hl_ci_low, row.hl_ci_high], [-63, -4]) and row.hl_estimate == -38
+    # effectsize::rank_biserial(a_cr, a_pr)
+    assert close(
+        [row.effect, row.ci_low, row.ci_high],
+        [-0.708333333333333, -0.908069395577718, -0.246098302457569],
+    )
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "w", "p", "ci", "hl", "rb"),
+    [
+        # wilcox.test(b_cr, c(b_pr, b_nr), conf.int = TRUE, tol.root = 1e-12): ties
+        (B["CR"], B["PR"] + B["NR"], 25.5, 0.000127870638724411, (-60, -20), -40,
+         (-0.806818181818182, -0.910401761219876, -0.608051661209371)),
+        # wilcox.test(c_x, c_y, conf.int = TRUE, tol.root = 1e-12): n >= 50, no ties
+        (C_X, C_Y, 1532, 0.510619291378365, (-32.2499999999998, 16.7499999999998), -7.25,
+         (-0.0715151515151515, -0.276414235402135, 0.139602929666089)),
+    ],
+)  # fmt: skip
+def test_mann_whitney_asymptotic_matches_r(x, y, w, p, ci, hl, rb):
+    row = mann_whitney(two(x, y), "v", "g").iloc[0]
+    assert close(row.statistic, w) and close(row.p_unc, p)
+    assert "continuity correction" in row.method and "asymptotic" in row.hl_method
+    assert close([row.hl_ci_low, row.hl_ci_high], ci)
+    assert close(row.hl_estimate, hl)  # median(outer(x, y, "-"))
+    assert close([row.effect, row.ci_low, row.ci_high], rb)  # effectsize::rank_biserial(x, y)
+
+
+def test_mann_whitney_without_continuity_correction():
+    row = mann_whitney(two(B["CR"], B["PR"] + B["NR"]), "v", "g", correct=False).iloc[0]
+    assert close(row.p_unc, 0.000118798413962191)  # wilcox.test(..., correct = FALSE)
+
+
+def test_mann_whitney_groups_option_selects_and_orders():
+    d = long(A)
+    row = mann_whitney(d, "v", "g", groups=["PR", "CR"]).iloc[0]
+    assert (row.group1, row.group2) == ("PR", "CR")
+    assert row.statistic == len(A["CR"]) * len(A["PR"]) - 7
+
+
+def test_mann_whitney_not_computed():
+    row = mann_whitney(long(A), "v", "g").iloc[0]
+    assert row.method == "not computed: needs exactly two groups, got 3"
+    row = mann_whitney(two([1, 2], [3, 4, 5]), "v", "g").iloc[0]
+    assert row.method.startswith("not computed: fewer than 3 values in group g1 (n=2)")
+    assert row.hl_method.startswith("not computed")
+
+
+def test_mann_whitney_large_sample_uses_selection():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(0.3, 1, 1600), rng.normal(0, 1, 1500)
+    row = mann_whitney(two(x, y), "v", "g").iloc[0]
+    diffs = np.sort(np.subtract.outer(x, y).ravel())
+    assert "selection" in row.hl_method
+    assert close(row.hl_estimate, np.median(diffs), 1e-12)
+    assert row.hl_ci_low in diffs and row.hl_ci_high in diffs
+
+
+# ---- Dunn -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "z", "p", "p_holm"),
+    [
+        # hand computation in reference.R (dunn_hand): pooled mid-ranks, tie-corrected SE
+        (A, [-1.62668132481601, -3.93198650847295, -1.95826009730466],
+         [0.103804797083416, 8.42467948767509e-05, 0.0501995004565946],
+         [0.103804797083416, 0.000252740384630253, 0.100399000913189]),
+        (B, [-1.62198539649434, -4.30079228051204, -1.95369912742232],
+         [0.104806475027841, 1.70188534716549e-05, 0.0507368095641086],
+         [0.104806475027841, 5.10565604149648e-05, 0.101473619128217]),
+    ],
+)  # fmt: skip
+def test_dunn_matches_hand_computation(data, z, p, p_holm):
+    res = dunn(long(data), "v", "g")
+    assert list(res.columns) == DUNN_COLUMNS
+    assert list(zip(res.group1, res.group2, strict=True)) == [
+        ("CR", "PR"), ("CR", "NR"), ("PR", "NR")
+    ]  # fmt: skip
+    assert close(res.statistic, z) and close(res.p_unc, p) and close(res.p_adj, p_holm)
+    assert (res.adjust == "Holm").all()
+
+
+def test_dunn_not_computed_rows():
+    res = dunn(long({"CR": [1, 2], "PR": [3, 4, 5], "NR": [6, 7, 8]}), "v", "g")
+    assert len(res) == 3 and res.method.str.startswith("not computed").all()
+
+
+# ---- Jonckheere–Terpstra --------------------------------------------------------------------
+
+
+def test_jonckheere_exact_matches_r():
+    row = jonckheere(long(A), "v", "g").iloc[0]
+    assert list(jonckheere(long(A), "v", "g").columns) == JT_COLUMNS
+    # jt_hand(list(a_cr, a_pr, a_nr)) in reference.R: J, E, V, exact p (dwilcox convolution)
+    assert (row.statistic, row.expected, row.variance) == (161, 87, 312)
+    assert close(row.p_unc, 3.68619416807928e-06) and row.method.endswith("exact")
+    assert row.order == "CR < PR < NR"
+
+
+def test_jonckheere_normal_with_ties_matches_r():
+    row = jonckheere(long(B), "v", "g").iloc[0]
+    # jt_hand(list(b_cr, b_pr, b_nr)): J, E, tie-corrected V, two-sided normal p
+    assert close([row.statistic, row.expected, row.variance], [324, 184.5, 965.558322192513])
+    assert close(row.p_unc, 7.14356797034744e-06) and "tie-corrected" in row.method
+
+
+def test_jonckheere_exact_distribution_by_enumeration():
+    values = np.array([3.0, 1.0, 8.0, 2.0, 6.0, 4.0, 5.0, 7.0, 9.0])
+    sizes = (3, 3, 3)
+
+    def jt(parts):
+        return sum(
+            np.sum(parts[i][:, None] < parts[j][None, :])
+            for i in range(3) for j in range(i + 1, 3)
+        )  # fmt: skip
+
+    observed = jt(np.split(values, 3))
+    null = []
+    idx = set(range(9))
+    for cr in itertools.combinations(sorted(idx), sizes[0]):
+        for pr in itertools.combinations(sorted(idx - set(cr)), sizes[1]):
+            nr = sorted(idx - set(cr) - set(pr))
+            null.append(jt([values[list(cr)], values[list(pr)], values[nr]]))
+    null = np.array(null)
+    p_enum = min(1, 2 * min(np.mean(null <= observed), np.mean(null >= observed)))
+    frame = pd.DataFrame({"v": values, "g": np.repeat(["CR", "PR", "NR"], 3)})
+    row = jonckheere(frame, "v", "g", groups=["CR", "PR", "NR"]).iloc[0]
+    assert row.statistic == observed and row.method.endswith("exact")
+    assert close(row.p_unc, p_enum, 1e-12)
+
+
+# ---- Wilcoxon signed rank -------------------------------------------------------------------
+
+
+def test_wilcoxon_exact_matches_r():
+    res = wilcoxon(paired(P1_M0, P1_M6), "x_m0", "x_m6")
+    assert list(res.columns) == WILCOXON_COLUMNS
+    row = res.iloc[0]
+    # wilcox.test(p1_m6, p1_m0, paired = TRUE, conf.int = TRUE)
+    assert row.statistic == 54 and close(row.p_unc, 0.00390625)
+    assert row.method.endswith("exact")
+    assert close([row.hl_estimate, row.hl_ci_low, row.hl_ci_high], [34, 18, 50.5])
+    # effectsize::rank_biserial(p1_m6, p1_m0, paired = TRUE)
+    assert close(
+        [row.effect, row.ci_low, row.ci_high],
+        [0.963636363636364, 0.860500247079484, 0.99089422404064],
+    )
+
+
+def test_wilcoxon_ties_and_zeros_match_r():
+    row = wilcoxon(paired(P2_M0, P2_M6), "x_m0", "x_m6").iloc[0]
+    # wilcox.test(p2_m6, p2_m0, paired = TRUE, conf.int = TRUE, tol.root = 1e-12)
+    assert row.statistic == 57 and close(row.p_unc, 0.0330098641477758)
+    assert row.n == 14 and row.n_zero == 3 and "zero difference" in row.method
+    assert close([row.hl_ci_low, row.hl_ci_high], [0, 20])
+    assert row.hl_estimate == 10  # median of Walsh averages of the non-zero differences
+    assert close(row.effect, 0.727272727272727)  # effectsize::rank_biserial(..., paired=TRUE)
+    # reference.R by hand: tanh(atanh(r) +/- qnorm(.975) * se), se from the 11 non-zero
+    # differences (effectsize 0.8.3 counts all 14 pairs in its SE: 0.316922, 0.908279)
+    assert close([row.ci_low, row.ci_high], [0.249527434578889, 0.920289948187868])
+
+
+def test_wilcoxon_by_group_and_not_computed():
+    d = paired([*P1_M0, 1.0, 2.0], [*P1_M6, 1.0, 2.0])
+    d["grp"] = ["CR"] * 10 + ["NR"] * 2
+    res = wilcoxon(d, "x_m0", "x_m6", by="grp", dv="x")
+    assert list(res.group) == ["CR", "NR"] and (res.dv == "x").all()
+    assert res.iloc[0].statistic == 54
+    assert res.iloc[1].method == "not computed: fewer than 3 complete pairs (n=2)"
+    zeros = wilcoxon(paired([1.0, 2, 3, 4], [1.0, 2, 3, 4]), "x_m0", "x_m6").iloc[0]
+    assert zeros.method == "not computed: all differences are zero"
+    missing = wilcoxon(paired([np.nan] * 4, [1.0, 2, 3, 4]), "x_m0", "x_m6").iloc[0]
+    assert missing.method == "not computed: no complete pairs" and missing.n_missing == 4
