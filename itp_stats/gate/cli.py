@@ -1,0 +1,139 @@
+"""``itp-stats validate`` and ``itp-stats gate``.
+
+- ``itp-stats validate FILE [--json OUT] [--docs DIR]`` prints the step table to stdout and
+  exits 0 when no critical rule fails, 1 when one does, 2 when the file cannot be read.
+- ``itp-stats gate`` is the render's pre-render step: it validates ``$ITP_STATS_DATA`` (or
+  ``--data``, or the project's ``data/cohort.csv``), writes the JSON result to
+  ``.itp-stats/gate.json`` (``passed: false`` on failure, so documents refuse), prints a summary
+  (the failing steps to stderr on failure) and exits like ``validate``.
+  ``itp-stats gate --write-suite`` regenerates ``validation/`` from the data dictionary.
+
+Great Expectations is imported only when a command runs, never when the parser is built.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from itp_stats.errors import CohortReadError
+
+__all__ = ["register", "run_gate", "run_validate"]
+
+
+def _utf8_safe() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="replace")
+            except (ValueError, OSError):
+                pass
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    """Run ``itp-stats validate``; return the exit status."""
+    from itp_stats.gate.report import format_report
+    from itp_stats.gate.result import write_gate_result
+    from itp_stats.gate.run import validate_path
+
+    _utf8_safe()
+    docs = Path(args.docs).resolve() if args.docs else None
+    result = validate_path(args.file, docs_dir=docs)
+    print(format_report(result, only_failed=args.failures_only))
+    if args.json:
+        out = write_gate_result(result, args.json)
+        print(f"result written to {out}")
+    if docs is not None:
+        print(f"Data Docs written to {docs / 'index.html'}")
+    return 0 if result.passed else 1
+
+
+def _write_failure(path: Path, data: Path, message: str) -> None:
+    from itp_stats import __version__
+    from itp_stats.gate.result import GateResult, dictionary_sha256, write_gate_result
+    from itp_stats.gate.suite import SUITE_NAME
+
+    result = GateResult(
+        passed=False,
+        data_path=str(data),
+        data_sha256=None,
+        dictionary_sha256=dictionary_sha256(),
+        n_rows=0,
+        n_columns=0,
+        timestamp=datetime.now(UTC).isoformat(timespec="seconds"),
+        gx_version="",
+        itp_stats_version=__version__,
+        suite=SUITE_NAME,
+        error=message,
+    )
+    write_gate_result(result, path)
+
+
+def run_gate(args: argparse.Namespace) -> int:
+    """Run ``itp-stats gate``; return the exit status."""
+    from itp_stats.config import gate_result_path, project_root
+
+    _utf8_safe()
+    if args.write_suite:
+        from itp_stats.gate.suite import write_project
+
+        target = project_root() / "validation"
+        written = write_project(target)
+        print(f"wrote {len(written)} files to {target}")
+        return 0
+
+    from itp_stats.gate.report import format_report
+    from itp_stats.gate.result import resolve_data_path, write_gate_result
+    from itp_stats.gate.run import validate_path
+
+    data = resolve_data_path(args.data)
+    out = Path(args.json) if args.json else gate_result_path()
+    try:
+        result = validate_path(data)
+    except CohortReadError as exc:
+        _write_failure(out, data, str(exc))
+        raise
+    write_gate_result(result, out)
+    if result.passed:
+        print(result.summary(), file=sys.stderr)
+        for line in result.warnings:
+            print(f"  warning: {line}", file=sys.stderr)
+        return 0
+    print(format_report(result, only_failed=True), file=sys.stderr)
+    return 1
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``validate`` and ``gate`` sub-commands."""
+    validate = subparsers.add_parser(
+        "validate",
+        help="check a cohort file against the data dictionary's rules",
+        description="Validate a cohort file with the Great Expectations gate and print the "
+        "step table. Exit status: 0 no critical rule failed, 1 a critical rule failed, "
+        "2 the file cannot be read.",
+    )
+    validate.add_argument("file", help="cohort file (.csv, .xlsx or .parquet)")
+    validate.add_argument("--json", metavar="OUT", help="write the full result as JSON")
+    validate.add_argument("--docs", metavar="DIR", help="build GX Data Docs HTML into DIR")
+    validate.add_argument(
+        "--failures-only", action="store_true", help="list only the rules that did not pass"
+    )
+    validate.set_defaults(func=run_validate)
+
+    gate = subparsers.add_parser(
+        "gate",
+        help="pre-render step: validate the report's data and record the result",
+        description="Validate $ITP_STATS_DATA (or --data, or data/cohort.csv) and write the "
+        "result to .itp-stats/gate.json for the report documents. Exit status as validate.",
+    )
+    gate.add_argument("--data", metavar="PATH", help="cohort file (default $ITP_STATS_DATA)")
+    gate.add_argument("--json", metavar="OUT", help="write the result here instead")
+    gate.add_argument(
+        "--write-suite",
+        action="store_true",
+        help="regenerate validation/ (suite, checkpoint, rules.md) from the data dictionary",
+    )
+    gate.set_defaults(func=run_gate)

@@ -1,0 +1,409 @@
+"""The gate's result: its JSON file, and the light reader the report documents call.
+
+This module does not import Great Expectations (whose import alone costs seconds): documents
+read the JSON the render's pre-render step (``itp-stats gate``) wrote. When that JSON is
+missing, or was made for other data (its SHA-256 differs) or another data dictionary, the gate
+is run in-process as a fallback, so a document never analyses unvalidated data.
+
+JSON layout (``schema`` ``itp-stats/gate-result/1``)::
+
+    {
+      "schema": "itp-stats/gate-result/1",
+      "passed": false,                      # no critical rule failed
+      "data_path": "/abs/path/cohort.csv",
+      "data_sha256": "…",                   # of the file's bytes
+      "dictionary_sha256": "…",             # of data/dictionary.yaml
+      "n_rows": 72, "n_columns": 29,
+      "timestamp": "2025-01-01T12:00:00+00:00",
+      "gx_version": "1.24.1", "itp_stats_version": "0.1.0",
+      "suite": "itp_cohort",
+      "n_rules": 71, "n_failed_critical": 1, "n_failed_warning": 0,
+      "critical_failures": ["cd4_m0.within_parent"],
+      "warnings": ["response_m6.present (warning): … 2 of 70 rows failed: P010, P040"],
+      "error": null,                        # set when the file could not be read
+      "steps": [
+        {"step": 1, "rule_id": "table.columns", "rule": "The file has exactly …",
+         "columns": [], "severity": "critical", "n_tested": 29, "n_failed": 0,
+         "pct_failed": 0.0, "failing_ids": [], "passed": true, "evaluated": true,
+         "detail": ""},
+        …
+      ]
+    }
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from itp_stats.config import DEFAULT_COHORT, DICTIONARY, gate_result_path, project_root
+from itp_stats.errors import CohortReadError, ItpStatsError
+
+__all__ = [
+    "SCHEMA",
+    "STEP_COLUMNS",
+    "GateFailedError",
+    "GateResult",
+    "dictionary_sha256",
+    "MAX_STORED_IDS",
+    "gate_warnings",
+    "ids_text",
+    "read_gate_result",
+    "resolve_data_path",
+    "sha256_file",
+    "step_table",
+    "write_gate_result",
+]
+
+SCHEMA = "itp-stats/gate-result/1"
+"""Identifier of the JSON layout."""
+
+STEP_COLUMNS = (
+    "rule_id",
+    "rule",
+    "columns",
+    "severity",
+    "n_tested",
+    "n_failed",
+    "pct_failed",
+    "failing_ids",
+    "passed",
+    "detail",
+)
+"""Columns of :func:`step_table`."""
+
+
+class GateFailedError(ItpStatsError):
+    """The cohort failed a critical rule of the validation gate (exit status 1)."""
+
+    exit_status = 1
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """Result of one gate run.
+
+    Attributes
+    ----------
+    passed : bool
+        True when no critical rule failed (warnings allowed).
+    data_path : str
+        Absolute path of the validated file.
+    data_sha256, dictionary_sha256 : str or None
+        SHA-256 of the file and of the data dictionary validated against.
+    n_rows, n_columns : int
+        Size of the file.
+    timestamp : str
+        ISO 8601 time of the run (UTC).
+    gx_version, itp_stats_version : str
+        Versions used.
+    suite : str
+        Name of the expectation suite.
+    steps : list of dict
+        One per rule, in suite order (see the module docstring for the keys).
+    warnings : list of str
+        One line per warning rule that failed.
+    error : str or None
+        Why the file could not be validated at all (unreadable file), else None.
+    """
+
+    passed: bool
+    data_path: str
+    data_sha256: str | None
+    dictionary_sha256: str | None
+    n_rows: int
+    n_columns: int
+    timestamp: str
+    gx_version: str
+    itp_stats_version: str
+    suite: str
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def critical_failures(self) -> list[dict[str, Any]]:
+        """Steps of critical rules that did not pass."""
+        return [s for s in self.steps if s["severity"] == "critical" and not s["passed"]]
+
+    def step_table(self, max_ids: int = 10) -> pd.DataFrame:
+        """The step table as a tidy DataFrame (see :func:`step_table`)."""
+        return step_table(self, max_ids=max_ids)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (the file layout)."""
+        body = asdict(self)
+        failed = [s for s in self.steps if not s["passed"]]
+        return {
+            "schema": SCHEMA,
+            "passed": self.passed,
+            "data_path": self.data_path,
+            "data_sha256": self.data_sha256,
+            "dictionary_sha256": self.dictionary_sha256,
+            "n_rows": self.n_rows,
+            "n_columns": self.n_columns,
+            "timestamp": self.timestamp,
+            "gx_version": self.gx_version,
+            "itp_stats_version": self.itp_stats_version,
+            "suite": self.suite,
+            "n_rules": len(self.steps),
+            "n_failed_critical": sum(s["severity"] == "critical" for s in failed),
+            "n_failed_warning": sum(s["severity"] == "warning" for s in failed),
+            "critical_failures": [s["rule_id"] for s in self.critical_failures],
+            "warnings": body["warnings"],
+            "error": self.error,
+            "steps": body["steps"],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GateResult:
+        """Rebuild a result from its JSON dictionary.
+
+        Raises
+        ------
+        ValueError
+            When ``data`` is not a gate result of this layout.
+        """
+        if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+            raise ValueError("not an itp-stats gate result")
+        names = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def summary(self) -> str:
+        """One line: passed or failed, rules, rows, warnings."""
+        n_crit = len(self.critical_failures)
+        status = "passed" if self.passed else f"FAILED ({n_crit} critical rule(s))"
+        return (
+            f"validation gate {status}: {Path(self.data_path).name}, {self.n_rows} rows, "
+            f"{len(self.steps)} rules, {len(self.warnings)} warning(s)"
+        )
+
+
+def sha256_file(path: str | Path) -> str:
+    """SHA-256 (hex) of a file's bytes."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def dictionary_sha256(path: str | Path | None = None) -> str | None:
+    """SHA-256 of the data dictionary file (None when it cannot be read)."""
+    try:
+        return sha256_file(path or DICTIONARY)
+    except OSError:
+        return None
+
+
+def resolve_data_path(data: str | Path | None = None) -> Path:
+    """The cohort file the gate and the documents use.
+
+    Parameters
+    ----------
+    data : str or Path, optional
+        Explicit path; else ``$ITP_STATS_DATA``; else the project's ``data/cohort.csv``.
+        Relative paths are resolved against the project root.
+
+    Returns
+    -------
+    Path
+        Absolute path (not checked for existence).
+    """
+    chosen = data if data not in (None, "") else os.environ.get("ITP_STATS_DATA") or None
+    root = project_root()
+    if chosen is None:
+        default = root / "data" / "cohort.csv"
+        return default if default.is_file() else DEFAULT_COHORT
+    path = Path(chosen).expanduser()
+    return path if path.is_absolute() else (root / path).resolve()
+
+
+def write_gate_result(result: GateResult, path: str | Path | None = None) -> Path:
+    """Write a result as JSON, atomically (temporary file, then rename).
+
+    Parameters
+    ----------
+    result : GateResult
+    path : str or Path, optional
+        Defaults to :func:`itp_stats.config.gate_result_path`.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    path = Path(path) if path is not None else gate_result_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(result.to_dict(), fh, indent=2, ensure_ascii=False, default=str)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _load(path: Path) -> GateResult | None:
+    try:
+        return GateResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _failure_message(result: GateResult, limit: int = 5) -> str:
+    if result.error:
+        return f"{result.data_path}: {result.error}"
+    parts = []
+    for step in result.critical_failures[:limit]:
+        ids = ", ".join(step["failing_ids"][:5])
+        where = f" [{', '.join(step['columns'])}]" if step["columns"] else ""
+        parts.append(f"{step['rule_id']}{where}" + (f" ({ids})" if ids else ""))
+    more = len(result.critical_failures) - limit
+    extra = f" and {more} more" if more > 0 else ""
+    return (
+        f"{result.data_path} failed the validation gate: {'; '.join(parts)}{extra}. "
+        f"Run `itp-stats validate {result.data_path}` for the full step table."
+    )
+
+
+def read_gate_result(
+    data_path: str | Path | None = None,
+    *,
+    result_path: str | Path | None = None,
+    rerun: bool = True,
+    require_pass: bool = True,
+) -> GateResult:
+    """The gate's result for a cohort file, for the report documents.
+
+    Parameters
+    ----------
+    data_path : str or Path, optional
+        The cohort file (see :func:`resolve_data_path`).
+    result_path : str or Path, optional
+        The JSON written by ``itp-stats gate``; defaults to
+        :func:`itp_stats.config.gate_result_path`.
+    rerun : bool
+        When the JSON is missing or was made for other bytes or another dictionary, run the
+        gate in-process (importing Great Expectations) and write the JSON; when False, raise.
+    require_pass : bool
+        Raise :class:`GateFailedError` when a critical rule failed.
+
+    Returns
+    -------
+    GateResult
+        A result whose ``data_sha256`` is that of the file now.
+
+    Raises
+    ------
+    CohortReadError
+        The data file does not exist or cannot be read.
+    GateFailedError
+        A critical rule failed (names the rules, columns and patient ids), or there is no
+        current result and ``rerun`` is False.
+    """
+    path = resolve_data_path(data_path)
+    if not path.is_file():
+        raise CohortReadError(f"{path}: no such file")
+    try:
+        sha = sha256_file(path)
+    except OSError as exc:
+        raise CohortReadError(f"{path}: cannot read ({exc.strerror})") from None
+    json_path = Path(result_path) if result_path is not None else gate_result_path()
+    result = _load(json_path)
+    current = (
+        result is not None
+        and result.data_sha256 == sha
+        and result.dictionary_sha256 == dictionary_sha256()
+    )
+    if not current:
+        if not rerun:
+            raise GateFailedError(
+                f"{path}: no validation gate result for this file; run `itp-stats gate`"
+            )
+        from itp_stats.gate.run import validate_path
+
+        result = validate_path(path)
+        try:
+            write_gate_result(result, json_path)
+        except OSError:
+            pass
+    assert result is not None
+    if require_pass and not result.passed:
+        raise GateFailedError(_failure_message(result))
+    return result
+
+
+MAX_STORED_IDS = 1000
+"""Most failing patient ids kept per rule in the result (distinct, in file order)."""
+
+
+def ids_text(ids: list[str], n_failed: int, max_ids: int = 10) -> str:
+    """Up to ``max_ids`` failing ids, then ``(+N more)``.
+
+    ``ids`` are distinct; when the list was cut at :data:`MAX_STORED_IDS`, the rest is
+    counted from ``n_failed`` (failing rows).
+    """
+    shown = ids[:max_ids]
+    total = len(ids) if len(ids) < MAX_STORED_IDS else max(n_failed, len(ids))
+    more = total - len(shown)
+    text = ", ".join(shown)
+    return f"{text} (+{more} more)" if more > 0 and text else text
+
+
+def step_table(result: GateResult, max_ids: int = 10) -> pd.DataFrame:
+    """The step table for the report's data-quality section.
+
+    Parameters
+    ----------
+    result : GateResult
+    max_ids : int
+        Most failing patient ids listed per rule.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per rule, in suite order:
+
+        - ``rule_id`` (str): stable identifier, e.g. ``cd4_m0.within_parent``;
+        - ``rule`` (str): plain-language description;
+        - ``columns`` (str): columns read, comma-separated (empty for table rules);
+        - ``severity`` (str): ``critical`` or ``warning``;
+        - ``n_tested`` (int): rows (or columns, for the column-set rule) tested;
+        - ``n_failed`` (int): how many failed;
+        - ``pct_failed`` (float): ``100 * n_failed / n_tested`` (0 when nothing was tested);
+        - ``failing_ids`` (str): up to ``max_ids`` failing patient ids, ``(+N more)``;
+        - ``passed`` (bool): the rule held (False when it could not be evaluated);
+        - ``detail`` (str): failing values or why the rule was not evaluated.
+    """
+    rows = [
+        {
+            "rule_id": s["rule_id"],
+            "rule": s["rule"],
+            "columns": ", ".join(s["columns"]),
+            "severity": s["severity"],
+            "n_tested": int(s["n_tested"]),
+            "n_failed": int(s["n_failed"]),
+            "pct_failed": float(s["pct_failed"]),
+            "failing_ids": ids_text(list(s["failing_ids"]), int(s["n_failed"]), max_ids),
+            "passed": bool(s["passed"]),
+            "detail": s.get("detail", ""),
+        }
+        for s in result.steps
+    ]
+    return pd.DataFrame(rows, columns=list(STEP_COLUMNS))
+
+
+def gate_warnings(result: GateResult) -> list[str]:
+    """Warnings of the run, one plain-language line each (for the report's callout)."""
+    return list(result.warnings)

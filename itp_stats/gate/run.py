@@ -1,0 +1,433 @@
+"""Running the gate: a Great Expectations context, the checkpoint, and the step table.
+
+The context is ephemeral (in-memory stores: nothing is written unless Data Docs are asked
+for, and then only into the chosen folder), with analytics and progress bars off. It is built
+once per process and suite; each run passes the cohort as the batch's DataFrame.
+
+GX returns results in its own order; they are put back in suite order by ``meta.rule_id``,
+and each becomes one step (rule, columns, severity, rows tested, failures, % failed, failing
+patient ids), like an R pointblank agent report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import logging
+import os
+import warnings
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from itp_stats import __version__
+from itp_stats.dictionary import Dictionary, load_dictionary
+from itp_stats.gate.batch import GateBatch, read_batch, row_labels
+from itp_stats.gate.result import MAX_STORED_IDS, GateResult, dictionary_sha256
+from itp_stats.gate.suite import (
+    ASSET_NAME,
+    BATCH_DEFINITION_NAME,
+    CHECK_PREFIX,
+    CHECKPOINT_NAME,
+    DATASOURCE_NAME,
+    RESPONSE_CHECK,
+    RESULT_FORMAT,
+    SUITE_NAME,
+    UNPARSED_CHECK,
+    VALIDATION_NAME,
+    Rule,
+    build_rules,
+    suite_dict,
+)
+
+__all__ = [
+    "GateRuntime",
+    "gate_runtime",
+    "gx_version",
+    "validate_batch",
+    "validate_frame",
+    "validate_path",
+]
+
+_MAX_DETAIL = 10
+
+
+def _import_gx() -> Any:
+    """Import Great Expectations with analytics off and its loggers quiet."""
+    os.environ["GX_ANALYTICS_ENABLED"] = "false"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import great_expectations as gx
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    return gx
+
+
+def gx_version() -> str:
+    """Version of Great Expectations (imports it)."""
+    return str(_import_gx().__version__)
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Silence GX's prints and warnings while it runs."""
+    sink = io.StringIO()
+    with (
+        warnings.catch_warnings(),
+        contextlib.redirect_stdout(sink),
+        contextlib.redirect_stderr(sink),
+    ):
+        warnings.simplefilter("ignore")
+        yield
+
+
+@dataclass
+class GateRuntime:
+    """A GX context with the gate's datasource, suite, validation definition and checkpoint.
+
+    Attributes
+    ----------
+    context : great_expectations.data_context.EphemeralDataContext
+    checkpoint : great_expectations.Checkpoint
+    rules : list of Rule
+        The rules in suite order.
+    docs_dir : Path or None
+        Where Data Docs are built, when asked for.
+    """
+
+    context: Any
+    checkpoint: Any
+    rules: list[Rule]
+    docs_dir: Path | None = None
+
+    def run(self, frame: pd.DataFrame) -> dict[str, Any]:
+        """Run the checkpoint on ``frame``; return the GX results by rule id."""
+        with _quiet():
+            outcome = self.checkpoint.run(batch_parameters={"dataframe": frame})
+            if self.docs_dir is not None:
+                self.context.build_data_docs()
+        results: dict[str, Any] = {}
+        for run_result in outcome.run_results.values():
+            for res in run_result.results:
+                results[res.expectation_config.meta["rule_id"]] = res
+        return results
+
+
+_RUNTIMES: dict[str, GateRuntime] = {}
+
+
+def gate_runtime(
+    dictionary: Dictionary | None = None, *, docs_dir: str | Path | None = None
+) -> GateRuntime:
+    """Build (or reuse) the GX context of the gate.
+
+    Parameters
+    ----------
+    dictionary : Dictionary, optional
+        Defaults to the project's dictionary.
+    docs_dir : str or Path, optional
+        Build Data Docs HTML into this folder after each run (a fresh context, not cached).
+
+    Returns
+    -------
+    GateRuntime
+    """
+    d = dictionary or load_dictionary()
+    suite = suite_dict(d)
+    key = hashlib.sha256(json.dumps(suite, sort_keys=True).encode()).hexdigest()
+    if docs_dir is None and key in _RUNTIMES:
+        return _RUNTIMES[key]
+    gx = _import_gx()
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    sites = {}
+    if docs_dir is not None:
+        docs_dir = Path(docs_dir).resolve()
+        sites = {
+            "local_site": {
+                "class_name": "SiteBuilder",
+                "show_how_to_buttons": False,
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs_dir),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            }
+        }
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+        data_docs_sites=sites,
+    )
+    with _quiet():
+        context = gx.get_context(mode="ephemeral", project_config=config)
+        asset = context.data_sources.add_pandas(DATASOURCE_NAME).add_dataframe_asset(ASSET_NAME)
+        batch_definition = asset.add_batch_definition_whole_dataframe(BATCH_DEFINITION_NAME)
+        gx_suite = context.suites.add(gx.ExpectationSuite(**suite))
+        validation = context.validation_definitions.add(
+            gx.ValidationDefinition(name=VALIDATION_NAME, data=batch_definition, suite=gx_suite)
+        )
+        checkpoint = context.checkpoints.add(
+            gx.Checkpoint(
+                name=CHECKPOINT_NAME,
+                validation_definitions=[validation],
+                result_format=dict(RESULT_FORMAT),
+            )
+        )
+    runtime = GateRuntime(context, checkpoint, build_rules(d), docs_dir)
+    if docs_dir is None:
+        _RUNTIMES[key] = runtime
+    return runtime
+
+
+def _fmt(value: Any) -> str:
+    if value is None or value is pd.NA:
+        return "empty"
+    if isinstance(value, float):
+        if value != value:
+            return "empty"
+        return str(int(value)) if value.is_integer() else f"{value:g}"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if hasattr(value, "item"):
+        return _fmt(value.item())
+    return str(value)
+
+
+def _row_detail(frame: pd.DataFrame, rule: Rule, rows: list[int], labels: list[str]) -> str:
+    columns = [c for c in rule.columns if c in frame]
+    if rule.rule_id.endswith(".consistent") and RESPONSE_CHECK in frame:
+        columns = [*columns, RESPONSE_CHECK]
+    if not columns:
+        columns = [rule_column(rule)] if rule_column(rule) in frame else []
+    parts = []
+    for r in rows[:_MAX_DETAIL]:
+        if rule.expectation == "ExpectColumnValuesToBeUnique":
+            parts.append(f"{labels[r]} (row {r + 2})")
+            continue
+        values = ", ".join(
+            f"{c.removeprefix(CHECK_PREFIX)}={_fmt(frame[c].iloc[r])}" for c in columns
+        )
+        parts.append(f"{labels[r]}: {values}")
+    return "; ".join(parts)
+
+
+def rule_column(rule: Rule) -> str | None:
+    """The batch column an expectation reads (its ``column`` argument), if it has one."""
+    return rule.kwargs.get("column")
+
+
+def _unique(items: list[str], limit: int) -> list[str]:
+    return list(dict.fromkeys(items))[:limit]
+
+
+def _step(
+    index: int, rule: Rule, res: Any, frame: pd.DataFrame, labels: list[str], file_cols: set
+) -> dict[str, Any]:
+    step: dict[str, Any] = {
+        "step": index,
+        "rule_id": rule.rule_id,
+        "rule": rule.description,
+        "columns": list(rule.columns),
+        "severity": rule.severity,
+        "n_tested": 0,
+        "n_failed": 0,
+        "pct_failed": 0.0,
+        "failing_ids": [],
+        "passed": False,
+        "evaluated": False,
+        "detail": "",
+    }
+    missing = [c for c in rule.columns if c not in file_cols]
+    if missing:
+        step["detail"] = f"not evaluated: column {', '.join(missing)} missing from the file"
+        return step
+    if res is None:
+        step["detail"] = "not evaluated: no result from Great Expectations"
+        return step
+    info = res.exception_info or {}
+    if info.get("raised_exception"):
+        message = str(info.get("exception_message", "")).strip().splitlines()
+        step["detail"] = "not evaluated: " + (message[0] if message else "error")
+        return step
+    step["evaluated"] = True
+    result = res.result or {}
+    success = bool(res.success)
+    kind = rule.expectation
+
+    if kind == "ExpectTableColumnsToMatchSet":
+        mismatched = (result.get("details") or {}).get("mismatched") or {}
+        unexpected = sorted(mismatched.get("unexpected") or [])
+        absent = sorted(mismatched.get("missing") or [])
+        expected = {c for c in rule.kwargs["column_set"] if not c.startswith(CHECK_PREFIX)}
+        step["n_tested"] = len(expected | file_cols)
+        step["n_failed"] = len(unexpected) + len(absent)
+        if not success:
+            step["columns"] = unexpected + absent
+            notes = []
+            if unexpected:
+                notes.append(f"unknown column(s): {', '.join(unexpected)}")
+            if absent:
+                notes.append(f"missing column(s): {', '.join(absent)}")
+            step["detail"] = "; ".join(notes)
+    elif kind == "ExpectTableRowCountToBeBetween":
+        step["n_tested"] = 1
+        step["n_failed"] = 0 if success else 1
+        if not success:
+            step["detail"] = f"the file has {result.get('observed_value', 0)} patient rows"
+    elif kind == "ExpectColumnUniqueValueCountToBeBetween":
+        column = rule_column(rule)
+        present = sorted(str(v) for v in frame[column].dropna().unique())
+        step["n_tested"] = 1
+        step["n_failed"] = 0 if success else 1
+        if not success:
+            shown = ", ".join(present) if present else "none"
+            step["detail"] = f"{len(present)} group(s) present: {shown}"
+    else:
+        element_count = int(result.get("element_count") or 0)
+        missing_count = int(result.get("missing_count") or 0)
+        unexpected = int(result.get("unexpected_count") or 0)
+        rows = [int(i) for i in result.get("unexpected_index_list") or []]
+        if kind in {"ExpectColumnValuesToBeNull", "ExpectColumnValuesToNotBeNull"}:
+            step["n_tested"] = element_count
+        else:
+            step["n_tested"] = element_count - missing_count
+        step["n_failed"] = unexpected
+        step["failing_ids"] = _unique([labels[r] for r in rows], MAX_STORED_IDS)
+        if rule.kwargs.get("column") == UNPARSED_CHECK:
+            bad = frame[UNPARSED_CHECK].iloc[rows]
+            cols = sorted(
+                {item.split("=", 1)[0] for text in bad.dropna() for item in text.split("; ")}
+            )
+            step["columns"] = cols
+            step["detail"] = "; ".join(
+                f"{labels[r]}: {frame[UNPARSED_CHECK].iloc[r]}" for r in rows[:_MAX_DETAIL]
+            )
+        elif rows:
+            step["detail"] = _row_detail(frame, rule, rows, labels)
+        if len(rows) > _MAX_DETAIL:
+            step["detail"] += f"; … ({len(rows) - _MAX_DETAIL} more)"
+    if step["n_tested"]:
+        step["pct_failed"] = 100.0 * step["n_failed"] / step["n_tested"]
+    step["passed"] = success and step["n_failed"] == 0
+    return step
+
+
+def _warning_line(step: dict[str, Any]) -> str:
+    if not step["evaluated"]:
+        return f"{step['rule_id']}: {step['rule']} — {step['detail']}"
+    ids = ", ".join(step["failing_ids"][:_MAX_DETAIL])
+    more = step["n_failed"] - min(len(step["failing_ids"]), _MAX_DETAIL)
+    ids += f" (+{more} more)" if more > 0 and ids else ""
+    return f"{step['rule_id']}: {step['rule']} — {step['n_failed']} of {step['n_tested']} rows" + (
+        f": {ids}" if ids else ""
+    )
+
+
+def validate_frame(
+    frame: pd.DataFrame,
+    dictionary: Dictionary | None = None,
+    *,
+    labels: list[str] | None = None,
+    file_columns: tuple[str, ...] | None = None,
+    docs_dir: str | Path | None = None,
+) -> list[dict[str, Any]]:
+    """Validate a prepared batch frame (see :func:`itp_stats.gate.batch.gate_frame`).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Typed cohort plus the gate's columns, indexed 0..n-1.
+    dictionary : Dictionary, optional
+        Defaults to the project's dictionary.
+    labels : list of str, optional
+        Per row, the label to report (default: the patient id or ``row N``).
+    file_columns : tuple of str, optional
+        Columns of the file (default: the frame's columns that are not the gate's).
+    docs_dir : str or Path, optional
+        Build Data Docs into this folder.
+
+    Returns
+    -------
+    list of dict
+        The steps, in suite order (see :mod:`itp_stats.gate.result` for the keys).
+    """
+    d = dictionary or load_dictionary()
+    runtime = gate_runtime(d, docs_dir=docs_dir)
+    if labels is None:
+        labels = row_labels(frame, d.id_column)
+    if file_columns is None:
+        file_columns = tuple(c for c in frame.columns if not str(c).startswith(CHECK_PREFIX))
+    results = runtime.run(frame)
+    cols = set(file_columns)
+    return [
+        _step(i, rule, results.get(rule.rule_id), frame, labels, cols)
+        for i, rule in enumerate(runtime.rules, 1)
+    ]
+
+
+def validate_batch(
+    batch: GateBatch, dictionary: Dictionary | None = None, *, docs_dir: str | Path | None = None
+) -> GateResult:
+    """Validate a prepared cohort file.
+
+    Returns
+    -------
+    GateResult
+    """
+    d = dictionary or load_dictionary()
+    steps = validate_frame(
+        batch.frame, d, labels=batch.labels, file_columns=batch.file_columns, docs_dir=docs_dir
+    )
+    passed = not any(s["severity"] == "critical" and not s["passed"] for s in steps)
+    warnings_ = [_warning_line(s) for s in steps if s["severity"] != "critical" and not s["passed"]]
+    return GateResult(
+        passed=passed,
+        data_path=str(batch.path),
+        data_sha256=batch.sha256,
+        dictionary_sha256=dictionary_sha256(d.path),
+        n_rows=batch.n_rows,
+        n_columns=len(batch.file_columns),
+        timestamp=datetime.now(UTC).isoformat(timespec="seconds"),
+        gx_version=gx_version(),
+        itp_stats_version=__version__,
+        suite=SUITE_NAME,
+        steps=steps,
+        warnings=warnings_,
+    )
+
+
+def validate_path(
+    path: str | Path, dictionary: Dictionary | None = None, *, docs_dir: str | Path | None = None
+) -> GateResult:
+    """Read a cohort file (read-only) and validate it.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV, XLSX or Parquet cohort file.
+    dictionary : Dictionary, optional
+        Defaults to the project's dictionary.
+    docs_dir : str or Path, optional
+        Build GX Data Docs HTML into this folder.
+
+    Returns
+    -------
+    GateResult
+
+    Raises
+    ------
+    CohortReadError
+        The file is missing, empty or unreadable (exit status 2).
+    """
+    d = dictionary or load_dictionary()
+    return validate_batch(read_batch(path, d), d, docs_dir=docs_dir)
