@@ -21,7 +21,7 @@ from itp_stats.figures._style import (
     RESPONSE_NAMES,
     STYLE,
     StyleContext,
-    format_p,
+    p_annotation,
     use_style,
 )
 from itp_stats.figures.flow import participant_flow
@@ -36,9 +36,9 @@ __all__ = [
     "STYLE",
     "StyleContext",
     "forest",
-    "format_p",
     "marker_by_group",
     "markers_grid",
+    "p_annotation",
     "paired_change",
     "participant_flow",
     "roc_curve",

@@ -1,6 +1,6 @@
 """Shared style and helpers of the figure modules (private).
 
-The public names (palette, :func:`use_style`, :func:`format_p`) are re-exported by
+The public names (palette, :func:`use_style`, :func:`p_annotation`) are re-exported by
 :mod:`itp_stats.figures`.
 """
 
@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from itp_stats.dictionary import Dictionary, load_dictionary
+from itp_stats.tables import format_p
 
 OKABE_ITO: dict[str, str] = {
     "black": "#000000",
@@ -208,13 +209,13 @@ def no_data(ax: Axes, text: str = "No data") -> None:
 # -- numbers ---------------------------------------------------------------------------
 
 
-def format_p(p: float | str | None, label: str | None = None) -> str:
-    """Format a p-value for a figure annotation.
+def p_annotation(p: float | str | None, label: str | None = None) -> str:
+    """Format a p-value for a figure, as the tables print it (:func:`itp_stats.tables.format_p`).
 
     Parameters
     ----------
     p : float or str or None
-        The p-value. A string is taken as already formatted (``"0.012"``, ``"< 0.001"``).
+        The p-value. A string is taken as already formatted (``"0.012"``, ``"<0.001"``).
     label : str, optional
         Test name put in front, e.g. ``"Kruskal–Wallis"``.
 
@@ -222,25 +223,17 @@ def format_p(p: float | str | None, label: str | None = None) -> str:
     -------
     str
         ``"p < 0.001"`` below 0.001; three decimals below 0.1 (``"p = 0.012"``); two decimals
-        otherwise (``"p = 0.46"``), ``"p > 0.99"`` above 0.99; ``"p not computed"`` for a
+        otherwise (``"p = 0.46"``); ``"p > 0.99"`` above 0.99; ``"p not computed"`` for a
         missing value. Prefixed by ``label`` when given.
     """
     if isinstance(p, str):
         text = p.strip()
-        if not text.startswith("p"):
-            text = f"p {text}" if text[:1] in "<>=" else f"p = {text}"
     elif p is None or not math.isfinite(float(p)):
-        text = "p not computed"
+        return f"{label} p not computed" if label else "p not computed"
     else:
-        p = float(p)
-        if p < 0.001:
-            text = "p < 0.001"
-        elif p > 0.99:
-            text = "p > 0.99"
-        elif round(p, 3) < 0.1:
-            text = f"p = {p:.3f}"
-        else:
-            text = f"p = {p:.2f}"
+        text = format_p(float(p))
+    if not text.startswith("p"):
+        text = f"p {text[0]} {text[1:].strip()}" if text[:1] in "<>=" else f"p = {text}"
     return f"{label} {text}" if label else text
 
 

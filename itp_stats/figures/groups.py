@@ -136,7 +136,7 @@ def marker_by_group(
         Grouping column; its categories (if categorical) give the order and every category
         gets a tick, even an empty one. None plots all patients as one group.
     p_value : float or str, optional
-        p-value written at the top left, formatted by :func:`format_p` (a string is taken as
+        p-value written at the top left, formatted by :func:`p_annotation` (a string is taken as
         already formatted).
     p_label : str, optional
         Name of the test put before the p-value, e.g. ``"Kruskal–Wallis"``.
@@ -173,7 +173,7 @@ def marker_by_group(
         ax.set_ylabel(ylabel if ylabel is not None else s.axis_label(column))
         ax.set_xlabel(xlabel if xlabel is not None else s.group_axis_label(group))
         if p_value is not None or p_label is not None:
-            _annotate_p(ax, s.format_p(p_value, p_label))
+            _annotate_p(ax, s.p_annotation(p_value, p_label))
     return fig
 
 
@@ -244,7 +244,7 @@ def markers_grid(
             ax.set_title(s.wrap(title, int(12 * s.TEXT_WIDTH_IN / ncols) - 3), fontsize=8.5)
             ax.set_ylabel(s.unit(col) or "")
             if p_values is not None and col in p_values:
-                _annotate_p(ax, s.format_p(p_values[col], p_label))
+                _annotate_p(ax, s.p_annotation(p_values[col], p_label))
     return fig
 
 

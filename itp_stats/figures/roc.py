@@ -22,12 +22,28 @@ def _finite(x: Any) -> bool:
         return False
 
 
+def _cutoff_from_table(table: pd.DataFrame) -> dict[str, Any]:
+    """``{threshold, sensitivity, specificity}`` from a long table (``effect_type``, ``effect``)."""
+    if {"threshold", "sensitivity", "specificity"} <= set(table.columns):
+        return table.iloc[0].to_dict() if len(table) else {}
+    names = {
+        "youden_cutoff": "threshold",
+        "sensitivity": "sensitivity",
+        "specificity": "specificity",
+    }
+    return {
+        names[k]: v
+        for k, v in zip(table["effect_type"], table["effect"], strict=True)
+        if k in names
+    }
+
+
 def roc_curve(
     points: pd.DataFrame,
     *,
-    auc: float | None = None,
+    auc: float | pd.DataFrame | None = None,
     ci: Sequence[float] | None = None,
-    cutoff: Mapping[str, Any] | pd.Series | None = None,
+    cutoff: Mapping[str, Any] | pd.Series | pd.DataFrame | None = None,
     threshold_unit: str | None = None,
     figsize: tuple[float, float] = (4.2, 4.0),
 ) -> Figure:
@@ -39,13 +55,17 @@ def roc_curve(
         One row per threshold with columns ``threshold``, ``sensitivity`` and ``specificity``
         (proportions, 0–1), in any order; rows with a missing sensitivity or specificity are
         left out. Endpoints (0, 0) and (1, 1) are drawn only if they are rows.
-    auc : float, optional
-        Area under the curve, written at the lower right as ``"AUC 0.74"``.
+    auc : float or pandas.DataFrame, optional
+        Area under the curve, written at the lower right as ``"AUC 0.74"``; or the one-row
+        table of :func:`itp_stats.prediction.roc_auc`, whose ``effect``, ``ci_low`` and
+        ``ci_high`` give the AUC and its CI.
     ci : sequence of two floats, optional
         95% confidence interval of the AUC, added as ``"(95% CI 0.62–0.86)"``.
-    cutoff : mapping or pandas.Series, optional
-        The Youden cutoff with keys ``threshold``, ``sensitivity``, ``specificity``; marked on
-        the curve and labelled with its threshold, sensitivity and specificity.
+    cutoff : mapping, pandas.Series or pandas.DataFrame, optional
+        The Youden cutoff with keys ``threshold``, ``sensitivity``, ``specificity``; or the
+        table of :func:`itp_stats.prediction.youden_cutoff` (rows ``effect_type`` =
+        ``youden_cutoff``, ``sensitivity``, ``specificity``). Marked on the curve and labelled
+        with its threshold, sensitivity and specificity.
     threshold_unit : str, optional
         Unit written after the cutoff threshold (e.g. ``"cells/µL"``).
     figsize : tuple of float, default (4.2, 4.0)
@@ -58,6 +78,13 @@ def roc_curve(
         1 − specificity (then sensitivity), with the chance diagonal. Artist ids: ``roc``,
         ``chance``, ``cutoff``, ``auc``, ``no_data``.
     """
+    if isinstance(auc, pd.DataFrame):
+        row = auc.iloc[0] if len(auc) else pd.Series(dtype=float)
+        if ci is None and {"ci_low", "ci_high"} <= set(row.index):
+            ci = (row["ci_low"], row["ci_high"])
+        auc = row.get("effect")
+    if isinstance(cutoff, pd.DataFrame):
+        cutoff = _cutoff_from_table(cutoff)
     with s.drawing():
         fig, axes = s.new_figure(figsize)
         ax = axes[0, 0]
