@@ -234,3 +234,20 @@ def hl_interval(
     k_low = first_nonpositive(zq)
     k_high = first_nonpositive(-zq)
     return order.kth(k_low - 1), order.kth(k_high - 1)
+
+
+def resample_counts(codes: np.ndarray, n_u: int, size: int, rng) -> np.ndarray:
+    """Multiplicities of the distinct values in ``size`` bootstrap resamples of one sample.
+
+    ``codes`` are the sample's values as indices into the sorted distinct values (0..n_u-1).
+    Returns a (size, n_u) float array whose rows sum to ``len(codes)``. With few distinct
+    values one multinomial draw per resample is cheapest (O(n_u)); otherwise indices are drawn
+    and counted (O(n)). Either way there is no Python loop over patients or resamples.
+    """
+    n = codes.size
+    present = np.bincount(codes, minlength=n_u)
+    if 8 * np.count_nonzero(present) < n:
+        return rng.multinomial(n, present / n, size=size).astype(float)
+    idx = codes[rng.integers(0, n, size=(size, n))]
+    idx += (np.arange(size) * n_u)[:, None]
+    return np.bincount(idx.ravel(), minlength=size * n_u).reshape(size, n_u).astype(float)

@@ -33,6 +33,7 @@ from itp_stats._ranks import (
     exact_two_sided_p,
     has_ties,
     hl_interval,
+    resample_counts,
     signrank_counts,
     tie_sum,
     wilcox_counts,
@@ -96,18 +97,13 @@ def bootstrap_epsilon_squared(
     n_u = uvals.size
     sizes = np.array([len(s) for s in samples], dtype=float)
     n = sizes.sum()
-    probs = []
-    for s in samples:
-        idx = np.searchsorted(uvals, s)
-        probs.append(np.bincount(idx, minlength=n_u) / len(s))
-    chunk = max(1, int(4_000_000 // (len(samples) * n_u)))
+    codes = [np.searchsorted(uvals, s) for s in samples]
+    chunk = max(1, int(4_000_000 // max(len(samples) * n_u, int(n))))
     out = np.empty(n_boot)
     for start in range(0, n_boot, chunk):
         b = min(chunk, n_boot - start)
-        counts = np.stack(
-            [rng.multinomial(int(sz), p, size=b) for sz, p in zip(sizes, probs, strict=True)],
-            axis=1,
-        ).astype(float)  # (b, groups, distinct values)
+        counts = np.stack([resample_counts(c, n_u, b, rng) for c in codes], axis=1)
+        # counts: (b, groups, distinct values)
         tot = counts.sum(axis=1)
         midrank = np.cumsum(tot, axis=1) - (tot - 1) / 2
         rank_sums = np.einsum("bgu,bu->bg", counts, midrank)

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from itp_stats._common import DEFAULT_SEED, MIN_GROUP_SIZE, frame, not_computed
+from itp_stats._ranks import resample_counts
 
 __all__ = [
     "PREDICTION_COLUMNS",
@@ -244,13 +245,13 @@ def _youden_from_counts(u: np.ndarray, case_counts: np.ndarray, ctrl_counts: np.
     return thr, j[rows, best], sens_b, spec_b, n_ties
 
 
-def _bootstrap_cutoffs(u, case_p, ctrl_p, n1, n0, n_boot, rng):
-    chunk = max(1, int(2_000_000 // u.size))
+def _bootstrap_cutoffs(u, case_codes, ctrl_codes, n_boot, rng):
+    chunk = max(1, int(2_000_000 // max(u.size, case_codes.size + ctrl_codes.size)))
     out = np.empty(n_boot)
     for start in range(0, n_boot, chunk):
         b = min(chunk, n_boot - start)
-        cc = rng.multinomial(n1, case_p, size=b).astype(float)
-        kc = rng.multinomial(n0, ctrl_p, size=b).astype(float)
+        cc = resample_counts(case_codes, u.size, b, rng)
+        kc = resample_counts(ctrl_codes, u.size, b, rng)
         out[start : start + b] = _youden_from_counts(u, cc, kc)[0]
     return out
 
@@ -324,8 +325,8 @@ def youden_cutoff(
     row = {**base, "effect_type": "youden_cutoff", "effect": cutoff, "note": tie_note}
     if n_boot > 0:
         boot = sign * _bootstrap_cutoffs(
-            u, case_c / cases.size, ctrl_c / controls.size, cases.size, controls.size,
-            n_boot, np.random.default_rng(seed),
+            u, np.searchsorted(u, oc), np.searchsorted(u, ok_), n_boot,
+            np.random.default_rng(seed),
         )  # fmt: skip
         fin = boot[np.isfinite(boot)]
         a = 1 - conf_level
