@@ -438,3 +438,13 @@ def test_one_image_per_cell_in_jupyter():
         return sum("image/png" in out.get("data", {}) for out in cell.outputs)
 
     assert [images(c) for c in nb.cells] == [0, 1, 1, 0]
+
+
+def test_paired_change_log_notes_hidden_pairs():
+    data = _small().assign(nk_m6=[0.0, 25.0, 35.0, 38.0, 1.0, 60.0, 80.0])
+    fig = paired_change(data, "nk_m0", "nk_m6", log=True)
+    pairs = _by_gid(fig, "pairs")
+    assert len(pairs["CR"].get_segments()) == 3
+    assert fig.axes[0].get_title() == "CR (n = 4)"  # n counts every complete pair
+    assert "1 pair with a value ≤ 0\nnot shown" in _texts(fig)
+    assert fig.axes[0].get_yscale() == "log"

@@ -7,6 +7,7 @@ The public names (palette, :func:`use_style`, :func:`p_annotation`) are re-expor
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from collections.abc import Hashable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -393,10 +394,18 @@ def group_axis_label(group: str | None) -> str:
 
 
 def wrap(text: str, width: int) -> str:
-    """Wrap ``text`` to lines of at most ``width`` characters (existing newlines kept)."""
+    """Wrap ``text`` to lines of at most ``width`` characters (existing newlines kept).
+
+    ``(n = 12)`` and a number with the word after it (``6 months``) are not split.
+    """
+    nbsp = "\u00a0"
+    protected = _KEEP_TOGETHER.sub(lambda m: m.group(0).replace(" ", nbsp), text)
     return "\n".join(
-        textwrap.fill(part, width, break_on_hyphens=False) for part in text.split("\n")
-    )
+        textwrap.fill(part, width, break_on_hyphens=False) for part in protected.split("\n")
+    ).replace(nbsp, " ")
+
+
+_KEEP_TOGETHER = re.compile(r"\(n = \d+\)|\b\d+(?:\.\d+)? \w+")
 
 
 def as_list(x: Sequence[str] | str) -> list[str]:

@@ -94,7 +94,7 @@ def _draw_by_group(
             transform=ax.transAxes,
             ha="right",
             va="top",
-            fontsize=7.5,
+            fontsize=8,
             color=s.GREY,
         )
     return counts
@@ -273,15 +273,17 @@ def paired_change(
     ylabel : str, optional
         Y label; defaults to the marker's dictionary label (without time point) and unit.
     log : bool, default False
-        Logarithmic y axis (pairs with a value ≤ 0 are then left out).
+        Logarithmic y axis; pairs with a value ≤ 0 are then not drawn (they still count in
+        the panel's n, and a note under the panel says how many).
     figsize : tuple of float, default (6.5, 3.4)
         Figure size in inches.
 
     Returns
     -------
     matplotlib.figure.Figure
-        One line per patient with both values (complete pairs only), the group medians at each
-        time point joined by a thick black line, and the number of complete pairs in each
+        One line per patient with both values (complete pairs only), the medians of the
+        complete pairs at each time point joined by a thick black line (on a log axis, only
+        when both are > 0), and the number of complete pairs in each
         panel title (``"CR (n = 23)"``). X ticks are the time point labels.
 
     Notes
@@ -301,11 +303,25 @@ def paired_change(
             sel = s.group_mask(data, group, level) if len(data) else np.zeros(0, dtype=bool)
             b, a = b_all[sel], a_all[sel]
             ok = ~np.isnan(b) & ~np.isnan(a)
+            n_pairs = int(ok.sum())
+            med = (np.median(b[ok]), np.median(a[ok])) if n_pairs else (np.nan, np.nan)
             if log:
                 ok &= (b > 0) & (a > 0)
             b, a = b[ok], a[ok]
             colour = s.group_color(level, i)
-            ax.set_title(s.n_label(level, len(b), sep=" "), color="black")
+            ax.set_title(s.n_label(level, n_pairs, sep=" "), color="black")
+            if n_pairs > len(b):
+                hidden = n_pairs - len(b)
+                ax.text(
+                    0.5,
+                    -0.13,
+                    f"{hidden} pair{'s' if hidden > 1 else ''} with a value ≤ 0\nnot shown",
+                    transform=ax.transAxes,
+                    ha="center",
+                    va="top",
+                    fontsize=8,
+                    color=s.GREY,
+                )
             if len(b):
                 any_pairs = True
                 segments = np.stack(
@@ -329,9 +345,10 @@ def paired_change(
                     linewidths=0,
                     zorder=2,
                 )
+            if n_pairs and (not log or min(med) > 0):
                 ax.plot(
                     [0, 1],
-                    [np.median(b), np.median(a)],
+                    list(med),
                     color="black",
                     lw=2.2,
                     marker="o",
@@ -339,12 +356,12 @@ def paired_change(
                     zorder=4,
                     gid=f"median:{level}",
                 )
-            else:
+            elif n_pairs == 0:
                 s.no_data(ax, "No complete pairs")
             ax.set_xticks([0, 1], x_labels)
             ax.set_xlim(-0.3, 1.3)
             if i > 0:
-                ax.tick_params(axis="y", left=False)
+                ax.tick_params(axis="y", which="both", left=False)
                 ax.spines["left"].set_visible(False)
         if log:
             s.log_axis(axes[0, 0], "y")
