@@ -1,0 +1,238 @@
+"""The built-in engine: render a project's ``.qmd`` documents without the Quarto CLI.
+
+Steps: pre-render commands (once, before anything executes) → for each document: parse,
+execute in its own kernel, assemble per format, pandoc (HTML, Typst, DOCX), Typst → PDF.
+Everything is built in a temporary folder; outputs are moved into place (atomically, file
+by file) only when every document has rendered, so a failure leaves previous outputs as
+they were. Documents execute in parallel, one kernel each, up to the number of CPUs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from itp_stats.render.assemble import assemble_markdown
+from itp_stats.render.errors import ProjectError
+from itp_stats.render.execute import execute_document
+from itp_stats.render.outputs import install_files
+from itp_stats.render.pandoc import run_pandoc
+from itp_stats.render.pdf import compile_pdf
+from itp_stats.render.prerender import pre_render_environment, run_pre_render
+from itp_stats.render.progress import Progress
+from itp_stats.render.project import SUPPORTED_FORMATS, Project
+from itp_stats.render.qmd import parse_qmd
+
+__all__ = ["RenderJob", "BuiltDocument", "render_document", "render_project"]
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """What to render and how.
+
+    Attributes
+    ----------
+    project : Project
+        The project.
+    documents : list of Path
+        The ``.qmd`` files to render.
+    formats : list of str, optional
+        Formats asked for (``None``: each document's own formats).
+    params : dict
+        Parameter overrides (``-P``), injected after the ``parameters`` cell.
+    env : dict
+        Extra environment of the pre-render commands and kernels (``ITP_STATS_DATA``).
+    output_dir : Path, optional
+        Overrides ``project.output-dir``.
+    parallel : int, optional
+        Documents executed at once (default: number of CPUs).
+    """
+
+    project: Project
+    documents: list[Path]
+    formats: list[str] | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    output_dir: Path | None = None
+    parallel: int | None = None
+
+
+@dataclass(frozen=True)
+class BuiltDocument:
+    """A document rendered in the build folder: format → built file and its target."""
+
+    document: Path
+    outputs: dict[str, tuple[Path, Path]]
+
+
+def _check_formats(formats: Sequence[str], name: str) -> None:
+    unsupported = [fmt for fmt in formats if fmt not in SUPPORTED_FORMATS]
+    if unsupported:
+        raise ProjectError(
+            f"{name}: the built-in renderer writes {', '.join(SUPPORTED_FORMATS)} "
+            f"(PDF through Typst), not {', '.join(unsupported)}"
+        )
+
+
+def render_document(
+    job: RenderJob, document: Path, build_root: Path, progress: Progress
+) -> BuiltDocument:
+    """Execute and convert one document inside ``build_root``.
+
+    Parameters
+    ----------
+    job : RenderJob
+        The render job (project, formats, parameters, environment).
+    document : Path
+        The ``.qmd`` file.
+    build_root : Path
+        Temporary folder of the whole render.
+    progress : Progress
+        Where steps are reported.
+
+    Returns
+    -------
+    BuiltDocument
+        Built files and where they go.
+    """
+    project = job.project
+    name = project.relative(document)
+    parsed = parse_qmd(document)
+    common, formats = project.document_metadata(document, parsed.front_matter, job.formats)
+    _check_formats(list(formats), name)
+
+    try:
+        relative_dir = document.resolve().parent.relative_to(project.root)
+    except ValueError:
+        relative_dir = Path(document.stem)
+    build_dir = build_root / relative_dir
+    build_dir.mkdir(parents=True, exist_ok=True)
+
+    started = time.perf_counter()
+    kernel_ready: list[float] = []
+
+    def ready() -> None:
+        kernel_ready.append(time.perf_counter())
+        progress.record(name, "kernel start", kernel_ready[0] - started)
+
+    execute_options = common.get("execute") or {}
+    executed = execute_document(
+        parsed,
+        name=name,
+        execute=execute_options if isinstance(execute_options, dict) else {},
+        params=job.params,
+        env=job.env,
+        log=build_dir / f"{document.stem}.kernel.log",
+        on_kernel_ready=ready,
+    )
+    n_cells = len(parsed.cells)
+    progress.record(
+        name,
+        "execute",
+        time.perf_counter() - (kernel_ready[0] if kernel_ready else started),
+        f"{n_cells} cell{'s' if n_cells != 1 else ''}",
+    )
+
+    crossref = common.get("crossref") if isinstance(common.get("crossref"), dict) else None
+
+    def convert(fmt: str) -> tuple[str, Path]:
+        meta = formats[fmt]
+        markdown = assemble_markdown(executed, fmt, build_dir, meta.get("crossref") or crossref)
+        with progress.step(name, f"pandoc {fmt}"):
+            built, warnings = run_pandoc(
+                meta, fmt, markdown, build_dir, document.stem, [document.parent], document.stem
+            )
+        for line in warnings.splitlines():
+            progress.message(f"{name}: pandoc: {line}")
+        if fmt == "typst":
+            pdf = build_dir / f"{document.stem}.pdf"
+            with progress.step(name, "typst pdf"):
+                for warning in compile_pdf(built, pdf, build_dir):
+                    progress.message(f"{name}: typst: {warning}")
+            built = pdf
+        return fmt, built
+
+    if len(formats) > 1:
+        with ThreadPoolExecutor(max_workers=len(formats)) as pool:
+            results = dict(pool.map(convert, list(formats)))
+    else:
+        results = dict(convert(fmt) for fmt in formats)
+    outputs = {
+        fmt: (results[fmt], project.output_path(document, fmt, job.output_dir)) for fmt in formats
+    }
+    return BuiltDocument(document, outputs)
+
+
+def render_project(job: RenderJob, progress: Progress | None = None) -> list[Path]:
+    """Render ``job.documents`` with the built-in engine and install the outputs.
+
+    Parameters
+    ----------
+    job : RenderJob
+        What to render.
+    progress : Progress, optional
+        Where steps are reported (default: stderr).
+
+    Returns
+    -------
+    list of Path
+        The output files written.
+
+    Raises
+    ------
+    RenderError
+        From the pre-render step, a cell, pandoc or Typst; nothing is installed then.
+    """
+    progress = progress or Progress()
+    project = job.project
+    if not job.documents:
+        raise ProjectError(f"nothing to render in {project.root}")
+    output_dir = job.output_dir or project.output_dir
+    if project.pre_render:
+        all_inputs = {p.resolve() for p in project.inputs()}
+        env = pre_render_environment(
+            project.root,
+            job.documents,
+            output_dir,
+            render_all={p.resolve() for p in job.documents} == all_inputs,
+            extra=job.env,
+        )
+        run_pre_render(project.pre_render, project.root, env, progress)
+
+    build_root = Path(tempfile.mkdtemp(prefix="itp-stats-render-"))
+    try:
+        workers = max(1, min(len(job.documents), job.parallel or os.cpu_count() or 1))
+        if workers == 1:
+            built = [render_document(job, doc, build_root, progress) for doc in job.documents]
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                futures = [
+                    pool.submit(render_document, job, doc, build_root, progress)
+                    for doc in job.documents
+                ]
+                errors = [f.exception() for f in futures]
+                first = next((e for e in errors if e is not None), None)
+                if first is not None:
+                    raise first
+                built = [f.result() for f in futures]
+        pairs = [pair for doc in built for pair in doc.outputs.values()]
+        written = install_files(pairs)
+        for path in written:
+            progress.message(f"wrote {_display(path)}")
+        return written
+    finally:
+        shutil.rmtree(build_root, ignore_errors=True)
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,161 @@
+"""A Python Jupyter kernel for one document, driven through nbclient.
+
+The kernel is always the interpreter running ``itp-stats`` (``sys.executable``), whatever
+kernelspecs are installed, so documents see the same packages as the command. It starts in
+the document's folder (as Quarto's does) with a given environment; matplotlib is switched
+to the inline backend there (an inherited ``MPLBACKEND=Agg`` would make figures vanish) and
+asked for PNG and SVG of every figure, so each output format can pick the one it suits.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import nbformat
+from ipykernel.kernelspec import get_kernel_dict
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+
+__all__ = ["INLINE_BACKEND", "KERNEL_NAME", "KernelSession", "kernel_environment"]
+
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+"""The matplotlib backend set in the kernel's environment."""
+
+KERNEL_NAME = "itp-stats-python"
+"""Name of the kernelspec the session uses (this interpreter; never looked up on disk)."""
+
+# Configuration given to the kernel on its command line: figures as PNG and SVG (SVG text
+# kept as text, so it stays searchable in the PDF); no history database.
+_KERNEL_ARGUMENTS = [
+    "--HistoryManager.enabled=False",
+    "--InlineBackend.figure_formats=png",
+    "--InlineBackend.figure_formats=svg",
+    "--InlineBackend.rc={'figure.dpi': 110, 'savefig.dpi': 110, 'svg.fonttype': 'none'}",
+]
+
+
+class _ThisInterpreterSpecs(KernelSpecManager):
+    """Kernelspec manager that knows one kernel: this Python interpreter."""
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        spec = get_kernel_dict()
+        spec["argv"] = [sys.executable, *spec["argv"][1:]]
+        return KernelSpec(resource_dir=str(Path(sys.executable).parent), **spec)
+
+    def find_kernel_specs(self) -> dict[str, str]:
+        return {KERNEL_NAME: str(Path(sys.executable).parent)}
+
+
+def kernel_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Return the environment for a kernel: ours, the inline backend, this venv first on PATH.
+
+    Parameters
+    ----------
+    extra : mapping, optional
+        Variables to add or override (e.g. ``ITP_STATS_DATA``).
+    """
+    env = dict(os.environ)
+    env["MPLBACKEND"] = INLINE_BACKEND
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join([bin_dir, env.get("PATH", "")]) if env.get("PATH") else bin_dir
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # no debugger warning on stderr
+    if extra:
+        env.update(extra)
+    return env
+
+
+class KernelSession:
+    """A running kernel that executes code one cell at a time.
+
+    Use it as a context manager; the kernel is shut down on exit.
+
+    Parameters
+    ----------
+    cwd : Path
+        Working directory of the kernel.
+    env : mapping, optional
+        Extra environment variables (added to :func:`kernel_environment`).
+    timeout : float, optional
+        Seconds a cell may run (``None``: no limit).
+    log : Path, optional
+        File receiving the kernel process's own stdout and stderr (start-up notices, crash
+        reports); discarded when not given. Cell outputs never go there.
+    """
+
+    def __init__(
+        self,
+        cwd: Path,
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        log: Path | None = None,
+    ) -> None:
+        self.cwd = Path(cwd)
+        self.log = log
+        self.env = kernel_environment(env)
+        self._notebook = nbformat.v4.new_notebook()
+        self._notebook.metadata["kernelspec"] = {
+            "name": KERNEL_NAME,
+            "display_name": "Python 3",
+            "language": "python",
+        }
+        manager = AsyncKernelManager(
+            kernel_name=KERNEL_NAME, kernel_spec_manager=_ThisInterpreterSpecs()
+        )
+        self._client = NotebookClient(
+            self._notebook,
+            km=manager,
+            timeout=timeout,
+            allow_errors=True,
+            shutdown_kernel="immediate",
+            extra_arguments=list(_KERNEL_ARGUMENTS),
+            resources={"metadata": {"path": str(self.cwd)}},
+        )
+        self._context: Any = None
+        self._log: Any = None
+
+    def __enter__(self) -> KernelSession:
+        self._log = open(self.log, "wb") if self.log else subprocess.DEVNULL
+        self._context = self._client.setup_kernel(
+            env=self.env, cwd=str(self.cwd), stdout=self._log, stderr=self._log
+        )
+        try:
+            self._context.__enter__()
+        except BaseException:
+            self._close_log()
+            raise
+        return self
+
+    def _close_log(self) -> None:
+        if hasattr(self._log, "close"):
+            self._log.close()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._context is not None:
+            try:
+                self._context.__exit__(exc_type, exc, tb)
+            finally:
+                self._context = None
+                self._close_log()
+
+    def run(self, code: str) -> list[dict[str, Any]]:
+        """Execute ``code`` as one cell and return its outputs (nbformat output dicts).
+
+        An exception raised by the code is returned as an ``error`` output, not raised.
+        """
+        cell = nbformat.v4.new_code_cell(code)
+        self._notebook.cells.append(cell)
+        index = len(self._notebook.cells) - 1
+        self._client.execute_cell(cell, index)
+        return [dict(output) for output in cell.outputs]
