@@ -374,7 +374,10 @@ def _logistic_fit(x: np.ndarray, y: np.ndarray, max_iter: int = 100):
         p = 1 / (1 + np.exp(-eta))
         w = p * (1 - p)
         info = X.T @ (X * w[:, None])
-        step = np.linalg.solve(info, X.T @ (y - p))
+        try:
+            step = np.linalg.solve(info, X.T @ (y - p))
+        except np.linalg.LinAlgError:
+            return beta, None, False
         beta = beta + step
         if np.max(np.abs(step)) < 1e-12 * (1 + np.max(np.abs(beta))):
             break
@@ -382,9 +385,10 @@ def _logistic_fit(x: np.ndarray, y: np.ndarray, max_iter: int = 100):
         return beta, None, False
     p = 1 / (1 + np.exp(-(X @ beta)))
     w = p * (1 - p)
-    cov = np.linalg.inv(X.T @ (X * w[:, None]))
     separated = bool(np.min(w) < 1e-10)
-    return beta, cov, not separated
+    if separated:
+        return beta, None, False
+    return beta, np.linalg.inv(X.T @ (X * w[:, None])), True
 
 
 def logistic_or(

@@ -137,6 +137,24 @@ for (nm in names(tabs)) {
   out(sprintf("fisher.test %s p.value", nm), f$p.value)
   if (nm == "t22") out("fisher.test t22 estimate conf.int", c(f$estimate, f$conf.int))
 }
+# fisher.test finds the conditional MLE and its CI with uniroot at the default tolerance
+# (~1.2e-4 on the odds ratio or on its inverse), so the same equations are solved here tightly.
+or_cond <- function(t, conf.level = 0.95) {
+  m <- sum(t[, 1]); n <- sum(t[, 2]); k <- sum(t[1, ]); x <- t[1, 1]
+  lo <- max(0, k - n); hi <- min(k, m); support <- lo:hi
+  logdc <- dhyper(support, m, n, k, log = TRUE)
+  dnhyper <- function(ncp) { d <- logdc + log(ncp) * support; d <- exp(d - max(d)); d / sum(d) }
+  mnhyper <- function(ncp) sum(support * dnhyper(ncp))
+  pnhyper <- function(q, ncp, upper = FALSE) {
+    d <- dnhyper(ncp); if (upper) sum(d[support >= q]) else sum(d[support <= q]) }
+  alpha <- (1 - conf.level) / 2
+  est <- exp(uniroot(function(l) mnhyper(exp(l)) - x, c(-20, 20), tol = 1e-14)$root)
+  low <- exp(uniroot(function(l) pnhyper(x, exp(l), upper = TRUE) - alpha, c(-20, 20), tol = 1e-14)$root)
+  up <- exp(uniroot(function(l) pnhyper(x, exp(l)) - alpha, c(-20, 20), tol = 1e-14)$root)
+  c(est, low, up)
+}
+out("conditional MLE OR t22 (uniroot tol 1e-14)", or_cond(tabs$t22))
+out("conditional MLE OR t33b[1:2,1:2] (uniroot tol 1e-14)", or_cond(tabs$t33b[1:2, 1:2]))
 for (nm in c("t22", "t23", "t33b")) {
   ch <- suppressWarnings(chisq.test(tabs[[nm]], correct = FALSE))
   out(sprintf("chisq.test %s correct=FALSE X2 df p", nm), c(ch$statistic, ch$parameter, ch$p.value))
@@ -160,7 +178,12 @@ roc_ref <- function(label, cases, controls) {
   b <- coords(r, "best", best.method = "youden", ret = c("threshold", "sensitivity", "specificity"))
   out(paste(label, "coords best youden thr se sp"), unlist(b[1, ]))
   out(paste(label, "n thresholds"), length(r$thresholds))
-  fit <- glm(y ~ x, family = binomial)
+  # glm's default convergence (epsilon = 1e-8 on the deviance) leaves ~1e-4 relative error in
+  # the Wald limits; the tighter control gives the maximum likelihood fit itself
+  fit <- glm(y ~ x, family = binomial, control = glm.control(epsilon = 1e-14, maxit = 100))
+  fit0 <- glm(y ~ x, family = binomial)
+  out(paste(label, "glm (default control) OR per 100, Wald CI"),
+      exp(c(coef(fit0)[2], confint.default(fit0)[2, ]) * 100))
   out(paste(label, "glm OR per 100, Wald CI"), exp(c(coef(fit)[2], confint.default(fit)[2, ]) * 100))
   out(paste(label, "glm Wald z p"), summary(fit)$coefficients[2, 3:4])
 }

@@ -1,0 +1,121 @@
+"""Tests of itp_stats.prediction against pROC and glm (tests/r/reference.R)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from stats_data import A, B
+
+from itp_stats.prediction import (
+    PREDICTION_COLUMNS,
+    ROC_COLUMNS,
+    logistic_or,
+    predict_outcome,
+    roc_auc,
+    roc_curve,
+    youden_cutoff,
+)
+
+TOL = 1e-6
+
+
+def cohort(groups) -> pd.DataFrame:
+    return pd.DataFrame({
+        "nk_m0": [float(v) for vals in groups.values() for v in vals],
+        "response": [g for g, vals in groups.items() for _ in vals],
+    })  # fmt: skip
+
+
+# roc(y, x, levels = c(0, 1), direction = ">") with cases = CR, controls = PR + NR
+REFERENCE = {
+    "A": dict(
+        data=A, auc=0.941666666666667, ci=(0.847435235860365, 1), n_thr=24,
+        best=(131.5, 0.875, 0.933333333333333),
+        glm_or=(0.000522821776498643, 1.09916269907296e-06, 0.248682574665002),
+        glm_zp=(-2.4023936771609, 0.016288168763813),
+    ),
+    "B": dict(
+        data=B, auc=0.903409090909091, ci=(0.801662354571823, 1), n_thr=21,
+        best=(92.5, 0.833333333333333, 0.863636363636364),
+        glm_or=(0.000380215323775208, 1.45710802080122e-06, 0.0992127490685244),
+        glm_zp=(-2.77381077735257, 0.00554038935369387),
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["A", "B"])
+def test_auc_delong_matches_proc(name):
+    ref = REFERENCE[name]
+    res = roc_auc(cohort(ref["data"]), "nk_m0", "response", positive="CR", direction=">")
+    assert list(res.columns) == PREDICTION_COLUMNS
+    row = res.iloc[0]
+    assert abs(row.effect - ref["auc"]) < TOL  # as.numeric(r$auc)
+    assert np.allclose([row.ci_low, row.ci_high], ref["ci"], atol=TOL)  # ci.auc(r, "delong")
+
+
+@pytest.mark.parametrize("name", ["A", "B"])
+def test_roc_curve_and_youden_match_proc(name):
+    ref = REFERENCE[name]
+    d = cohort(ref["data"])
+    curve = roc_curve(d, "nk_m0", "response", positive="CR", direction=">")
+    assert list(curve.columns) == ROC_COLUMNS and len(curve) == ref["n_thr"]  # r$thresholds
+    res = youden_cutoff(d, "nk_m0", "response", positive="CR", direction=">", n_boot=200)
+    got = res.set_index("effect_type").effect
+    # coords(r, "best", best.method = "youden", ret = c("threshold", "se", "sp"))
+    assert np.allclose([got.youden_cutoff, got.sensitivity, got.specificity], ref["best"], atol=TOL)
+    best = curve.loc[curve.youden.idxmax()]
+    assert best.threshold == got.youden_cutoff
+
+
+@pytest.mark.parametrize("name", ["A", "B"])
+def test_logistic_matches_glm(name):
+    ref = REFERENCE[name]
+    row = logistic_or(cohort(ref["data"]), "nk_m0", "response", positive="CR", unit=100).iloc[0]
+    # fit <- glm(y ~ x, binomial, control = glm.control(epsilon = 1e-14, maxit = 100))
+    # exp(c(coef(fit)[2], confint.default(fit)[2, ]) * 100)
+    assert np.allclose([row.effect, row.ci_low, row.ci_high], ref["glm_or"], rtol=TOL)
+    # summary(fit)$coefficients[2, 3:4]
+    assert np.allclose([row.statistic, row.p_unc], ref["glm_zp"], rtol=TOL)
+    assert "per 100 unit(s)" in row.method
+
+
+def test_auto_direction_and_symmetry():
+    d = cohort(B)
+    auto = roc_auc(d, "nk_m0", "response", positive="CR").iloc[0]
+    assert auto.direction == ">"
+    flipped = roc_auc(d, "nk_m0", "response", positive="CR", direction="<").iloc[0]
+    assert abs(auto.effect + flipped.effect - 1) < 1e-12
+
+
+def test_cutoff_bootstrap_reproducible_and_covers():
+    d = cohort(B)
+    a = youden_cutoff(d, "nk_m0", "response", positive="CR", n_boot=500, seed=5)
+    b = youden_cutoff(d, "nk_m0", "response", positive="CR", n_boot=500, seed=5)
+    assert a.equals(b)
+    cut = a.set_index("effect_type").loc["youden_cutoff"]
+    assert cut.ci_low <= cut.effect <= cut.ci_high
+    # coverage on a simulated case: normal cases N(0,1), controls N(2,1): optimal cutoff 1
+    rng = np.random.default_rng(99)
+    hits = []
+    for _ in range(40):
+        x = np.r_[rng.normal(0, 1, 60), rng.normal(2, 1, 60)]
+        sim = pd.DataFrame({"nk_m0": x, "response": ["CR"] * 60 + ["NR"] * 60})
+        r = youden_cutoff(sim, "nk_m0", "response", positive="CR", direction=">", n_boot=300,
+                          seed=int(rng.integers(1e9))).set_index("effect_type")  # fmt: skip
+        hits.append(r.loc["youden_cutoff", "ci_low"] <= 1 <= r.loc["youden_cutoff", "ci_high"])
+    assert np.mean(hits) >= 0.8
+
+
+def test_predict_outcome_rows_and_not_computed():
+    res = predict_outcome(cohort(A), "nk_m0", "response", positive="CR", n_boot=100)
+    assert res.effect_type.tolist() == [
+        "auc", "youden_cutoff", "youden_index", "sensitivity", "specificity", "odds_ratio"
+    ]  # fmt: skip
+    small = cohort({"CR": [1, 2], "NR": [3, 4, 5]})
+    res = predict_outcome(small, "nk_m0", "response", positive="CR", n_boot=100)
+    assert res.method.str.startswith("not computed: fewer than 3 cases").all()
+    assert roc_curve(small, "nk_m0", "response", positive="CR").empty
+    separated = cohort({"CR": [1, 2, 3], "NR": [4, 5, 6]})
+    row = logistic_or(separated, "nk_m0", "response", positive="CR").iloc[0]
+    assert "separation" in row.method
