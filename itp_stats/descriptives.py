@@ -33,7 +33,9 @@ CATEGORICAL_COLUMNS = ["variable", "group", "level", "n", "n_total", "percent", 
 MISSING_COLUMNS = ["variable", "group", "n_rows", "n_missing", "percent_missing"]
 
 
-def _parts(data: pd.DataFrame, group: str | None, groups, overall: bool):
+def _parts(data: pd.DataFrame, group: str | None, groups, overall: bool, variables):
+    keep = list(dict.fromkeys([*variables, *([group] if group is not None else [])]))
+    data = data[keep]
     parts: list[tuple[Any, pd.DataFrame]] = []
     if group is not None:
         for lab in group_levels(data, group, groups):
@@ -78,8 +80,9 @@ def describe_continuous(
         (n − 1 denominator). Statistics are NaN when ``n`` is 0 (and ``sd`` when n < 2).
     """
     rows = []
+    parts = _parts(data, group, groups, overall, variables)
     for var in variables:
-        for lab, sub in _parts(data, group, groups, overall):
+        for lab, sub in parts:
             v = pd.to_numeric(sub[var], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
             ok = v[np.isfinite(v)]
             row: dict[str, Any] = {"variable": var, "group": lab, "n": int(ok.size),
@@ -123,7 +126,7 @@ def describe_categorical(
             if isinstance(col.dtype, pd.CategoricalDtype)
             else sorted(col.dropna().unique().tolist(), key=str)
         )
-        for lab, sub in _parts(data, group, groups, overall):
+        for lab, sub in _parts(data, group, groups, overall, [var]):
             s = sub[var]
             n_total = int(s.notna().sum())
             counts = s.value_counts(dropna=True)
@@ -153,8 +156,9 @@ def missing_summary(
         ``percent_missing`` (0–100; NaN for an empty group).
     """
     rows = []
+    parts = _parts(data, group, groups, overall, variables)
     for var in variables:
-        for lab, sub in _parts(data, group, groups, overall):
+        for lab, sub in parts:
             n_rows = len(sub)
             k = int(sub[var].isna().sum())
             rows.append({"variable": var, "group": lab, "n_rows": n_rows, "n_missing": k,

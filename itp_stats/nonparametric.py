@@ -474,6 +474,7 @@ def wilcoxon(
     Wilcoxon F. Individual comparisons by ranking methods. Biometrics Bull 1945;1:80–83.
     """
     label = dv or f"{after} - {before}"
+    data = data[[before, after] + ([by] if by is not None else [])]
     if by is None:
         parts = [("all", data)]
     else:
