@@ -142,6 +142,22 @@ def _cell(value: object) -> str:
     return text
 
 
+def _widths(table: pd.DataFrame, cap: int = 48) -> list[int]:
+    """Relative column widths for Pandoc: the longest cell (or header word), capped."""
+    widths = []
+    for name in table.columns:
+        words = str(name).split() or [""]
+        cells = [len(_cell(v)) for v in table[name]]
+        widths.append(max(3, min(cap, max([len(w) for w in words] + cells))))
+    return widths
+
+
+def _rule(align: str, width: int) -> str:
+    """Separator cell whose dash count gives Pandoc the relative column width."""
+    dashes = "-" * width
+    return {"l": ":" + dashes, "c": ":" + dashes + ":", "r": dashes + ":"}[align]
+
+
 def to_pipe_table(
     table: pd.DataFrame,
     *,
@@ -163,14 +179,15 @@ def to_pipe_table(
     Returns
     -------
     str
-        Markdown text; ``|`` in cells is escaped; missing cells show ``—``.
+        Markdown text; ``|`` in cells is escaped; missing cells show ``—``. The number of
+        dashes under each header is the column's longest cell (capped at 48), which Pandoc
+        uses as relative column widths when the table is wider than a line.
     """
     cols = [str(c) for c in table.columns]
     align = list(align or ["l"] + ["r"] * (len(cols) - 1))
-    rule = {"l": ":---", "c": ":---:", "r": "---:"}
     lines = [
         "| " + " | ".join(_cell(c) for c in cols) + " |",
-        "|" + "|".join(rule[a] for a in align) + "|",
+        "|" + "|".join(_rule(a, w) for a, w in zip(align, _widths(table), strict=True)) + "|",
     ]
     for row in table.itertuples(index=False):
         lines.append("| " + " | ".join(_cell(v) for v in row) + " |")

@@ -61,7 +61,7 @@ def test_pipe_table():
     text = to_pipe_table(table, caption="Baseline subsets")
     assert text.splitlines() == [
         "| Marker | p |",
-        "|:---|---:|",
+        "|:----------|-----:|",
         "| NK \\| CD56 | 0.012 |",
         "| B | — |",
         "",
