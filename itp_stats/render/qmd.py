@@ -221,7 +221,7 @@ def parse_qmd_text(text: str, path: Path | str = "<document>") -> QmdDocument:
     tokens = MarkdownIt("commonmark").parse(body)
 
     verbatim: set[int] = set()
-    cells: list[tuple[int, int, str]] = []  # (start, end) 0-based half-open, info
+    cells: list[tuple[int, int, str]] = []  # (start, end) 0-based half-open, content
     for token in tokens:
         if token.type not in ("fence", "code_block") or token.map is None:
             continue
@@ -237,16 +237,17 @@ def parse_qmd_text(text: str, path: Path | str = "<document>") -> QmdDocument:
             closed = end - start >= 2 and lines[end - 1].strip().startswith(token.markup)
             if not closed:
                 raise ProjectError(f"{name}:{start + 1}: code cell is never closed")
-            cells.append((start, end, token.info))
+            cells.append((start, end, token.content))
         else:
             verbatim.update(range(start + 1, end + 1))
 
     chunks: list[MarkdownChunk | CodeCell] = []
     position = skip
-    for index, (start, end, _info) in enumerate(cells):
+    for index, (start, end, text) in enumerate(cells):
         if start > position:
             chunks.append(_markdown(lines, position, start, verbatim))
-        content = lines[start + 1 : end - 1]
+        # markdown-it strips the indentation of an enclosing list item or quote
+        content = text.splitlines()
         options, n_options = _cell_options(content, start + 1, name)
         chunks.append(
             CodeCell(

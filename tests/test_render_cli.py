@@ -1,0 +1,151 @@
+"""``itp-stats render``: arguments, engine choice, and the Quarto engine's command lines."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+from render_support import copy_fixture_project
+
+from itp_stats.cli import main
+from itp_stats.render import cli
+from itp_stats.render.errors import ProjectError
+from itp_stats.render.quarto import quarto_commands
+
+
+def test_parse_params_reads_yaml_values_and_both_separators():
+    params = cli.parse_params(["alpha=0.01", "n_boot:500", "name=a=b", "flag=true", "d=2024-01-02"])
+    assert params == {"alpha": 0.01, "n_boot": 500, "name": "a=b", "flag": True, "d": "2024-01-02"}
+    assert cli.parse_params(["path=C:/x"]) == {"path": "C:/x"}
+    assert cli.parse_params(["empty="]) == {"empty": ""}
+    with pytest.raises(ProjectError, match="KEY=VALUE"):
+        cli.parse_params(["novalue"])
+
+
+def test_parse_formats_maps_pdf_to_typst():
+    assert cli.parse_formats("html,pdf,docx") == ["html", "typst", "docx"]
+    assert cli.parse_formats(" PDF , pdf ") == ["typst"]
+    assert cli.parse_formats(None) is None
+    with pytest.raises(ProjectError, match="choose among"):
+        cli.parse_formats("latex")
+
+
+@pytest.fixture
+def project(tmp_path):
+    return copy_fixture_project(tmp_path / "project")
+
+
+def test_resolve_targets(project, monkeypatch):
+    _, docs, whole = cli.resolve_targets([str(project)])
+    assert [d.name for d in docs] == ["main.qmd", "supp.qmd"] and whole
+    _, docs, whole = cli.resolve_targets([str(project / "docs" / "supp.qmd")])
+    assert [d.name for d in docs] == ["supp.qmd"] and not whole
+    monkeypatch.chdir(project / "docs")
+    monkeypatch.delenv("ITP_STATS_ROOT", raising=False)
+    found, docs, whole = cli.resolve_targets([])
+    assert found.root == project and whole
+    for bad, message in [("nope.qmd", "no such file"), ("../_quarto.yml", "not a .qmd")]:
+        with pytest.raises(ProjectError, match=message):
+            cli.resolve_targets([bad])
+
+
+def test_a_lone_document_outside_a_project(tmp_path):
+    doc = tmp_path / "alone" / "d.qmd"
+    doc.parent.mkdir()
+    doc.write_text("x\n")
+    project, docs, whole = cli.resolve_targets([str(doc)])
+    assert project.root == doc.parent and docs == [doc] and whole
+
+
+def test_builtin_engine_gets_the_job(project, monkeypatch, tmp_path):
+    jobs = []
+    monkeypatch.setattr(cli, "render_project", lambda job, progress: jobs.append(job))
+    monkeypatch.setattr(cli, "find_quarto", lambda: "/usr/bin/quarto")
+    data = project / "data" / "cohort.csv"
+    status = main(
+        ["render", str(project), "--engine", "builtin", "--to", "pdf", "-P", "alpha=0.1",
+         "-P", f"data={os.path.relpath(data)}", "--output-dir", str(tmp_path / "o")]
+    )  # fmt: skip
+    assert status == 0
+    (job,) = jobs
+    assert job.formats == ["typst"] and job.output_dir == tmp_path / "o"
+    assert job.params == {"alpha": 0.1, "data": str(data)}
+    assert job.env == {"ITP_STATS_DATA": str(data)}
+
+
+def test_missing_data_file_is_a_one_line_error(project, capsys):
+    assert main(["render", str(project), "-P", "data=/no/such.csv"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "itp-stats render: error: -P data=/no/such.csv: no such file"
+    )
+
+
+def test_quarto_command_lines():
+    commands = quarto_commands(
+        "quarto", [None], ["html", "typst"], {"alpha": 0.1, "flag": False}, Path("/o")
+    )
+    assert commands == [
+        ["quarto", "render", "--to", "html,typst", "--output-dir", "/o",
+         "-P", "alpha:0.1", "-P", "flag:false"]
+    ]  # fmt: skip
+    per_document = quarto_commands("q", [Path("a.qmd"), Path("b.qmd")], None, {}, None)
+    assert per_document == [["q", "render", "a.qmd"], ["q", "render", "b.qmd"]]
+
+
+FAKE_QUARTO = """#!{python}
+import json, os, sys
+with open(os.environ["FAKE_QUARTO_LOG"], "a") as log:
+    log.write(json.dumps({{"argv": sys.argv[1:], "cwd": os.getcwd(),
+                          "data": os.environ.get("ITP_STATS_DATA")}}) + "\\n")
+sys.exit(int(os.environ.get("FAKE_QUARTO_STATUS", "0")))
+"""
+
+
+@pytest.fixture
+def fake_quarto(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "quarto"
+    script.write_text(FAKE_QUARTO.format(python=sys.executable))
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    log = tmp_path / "quarto.log"
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_QUARTO_LOG", str(log))
+    return log
+
+
+def _calls(log):
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def test_auto_engine_uses_quarto_when_on_path(project, fake_quarto):
+    data = project / "data" / "cohort.csv"
+    status = main(["render", str(project), "--to", "html,pdf", "-P", "x=1", "-P", f"data={data}"])
+    assert status == 0
+    (call,) = _calls(fake_quarto)
+    assert call["argv"] == ["render", "--to", "html,typst", "-P", "x:1", "-P", f"data:{data}"]
+    assert call["cwd"] == str(project) and call["data"] == str(data)
+    assert not (project / "_output").exists()  # the built-in engine did not run
+
+
+def test_quarto_renders_given_documents_one_by_one(project, fake_quarto):
+    docs = [str(project / "docs" / "main.qmd"), str(project / "docs" / "supp.qmd")]
+    main(["render", docs[1], "--engine", "quarto"])
+    assert _calls(fake_quarto)[0]["argv"] == ["render", docs[1]]
+
+
+def test_quarto_failure_is_reported(project, fake_quarto, monkeypatch, capsys):
+    monkeypatch.setenv("FAKE_QUARTO_STATUS", "4")
+    assert main(["render", str(project), "--engine", "quarto"]) == 1
+    assert "quarto render failed (exit status 4)" in capsys.readouterr().err
+
+
+def test_explicit_quarto_engine_without_quarto(project, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "find_quarto", lambda: None)
+    monkeypatch.setattr("itp_stats.render.quarto.find_quarto", lambda: None)
+    assert main(["render", str(project), "--engine", "quarto"]) == 1
+    assert "Quarto CLI is not on PATH" in capsys.readouterr().err
