@@ -53,6 +53,8 @@ class RenderJob:
         Overrides ``project.output-dir``.
     parallel : int, optional
         Documents executed at once (default: number of CPUs).
+    parallel_formats : bool
+        Run pandoc for a document's formats at once (default) or one after another.
     """
 
     project: Project
@@ -62,6 +64,7 @@ class RenderJob:
     env: dict[str, str] = field(default_factory=dict)
     output_dir: Path | None = None
     parallel: int | None = None
+    parallel_formats: bool = True
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,7 @@ def render_document(
             built = pdf
         return fmt, built
 
-    if len(formats) > 1:
+    if len(formats) > 1 and job.parallel_formats:
         with ThreadPoolExecutor(max_workers=len(formats)) as pool:
             results = dict(pool.map(convert, list(formats)))
     else:
