@@ -99,3 +99,12 @@ def test_inline_expression_errors_are_located(tmp_path):
     assert (error.line, error.ename, error.evalue) == (5, "ZeroDivisionError", "division by zero")
     assert str(error).startswith("d.qmd:5: ZeroDivisionError: division by zero")
     assert "| `{python} 1 / 0`" in str(error)
+
+
+def test_a_dying_kernel_is_a_located_error(tmp_path):
+    text = "Text.\n\n```{python}\nimport os\nos._exit(3)\n```\n"
+    doc = parse_qmd_text(text, tmp_path / "d.qmd")
+    with pytest.raises(CellExecutionError) as info:
+        execute_document(doc, name="d.qmd")
+    assert (info.value.line, info.value.ename) == (3, "DeadKernelError")
+    assert "| os._exit(3)" in str(info.value)

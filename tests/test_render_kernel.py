@@ -50,3 +50,11 @@ def test_errors_are_outputs_not_exceptions(session):
     outputs = kernel.run("x = 1\nraise RuntimeError('boom')")
     assert outputs[-1]["output_type"] == "error"
     assert (outputs[-1]["ename"], outputs[-1]["evalue"]) == ("RuntimeError", "boom")
+
+
+def test_a_kernel_that_cannot_start_is_a_render_error(tmp_path):
+    from itp_stats.render.errors import RenderError
+
+    with pytest.raises(RenderError, match="the Python kernel could not start"):
+        with KernelSession(tmp_path / "no-such-folder"):
+            pass

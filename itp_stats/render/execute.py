@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
 from itp_stats.render.errors import CellExecutionError, ProjectError
 from itp_stats.render.kernel import KernelSession
 from itp_stats.render.qmd import INLINE_EXPRESSION, CodeCell, MarkdownChunk, QmdDocument
@@ -245,7 +247,7 @@ def execute_document(
             options = CellOptions.resolve(execute, chunk.options)
             outputs: list[dict[str, Any]] = []
             if options.eval:
-                outputs = kernel.run(chunk.source)
+                outputs = _run(kernel, chunk.source, name, chunk.line, chunk.code)
                 for output in outputs:
                     if output.get("output_type") == "error" and not options.error:
                         offset = _error_line(output)
@@ -263,6 +265,20 @@ def execute_document(
                 _check(kernel.run(code), name, chunk.line, "(injected parameters)")
                 injected = True
     return ExecutedDocument(document, result, kernel_started=True)
+
+
+def _run(kernel: KernelSession, code: str, name: str, line: int, shown: str) -> list[dict]:
+    """Run ``code``; a dead or timed-out kernel becomes a located error."""
+    try:
+        return kernel.run(code)
+    except DeadKernelError:
+        raise CellExecutionError(
+            name, line, line, shown, "DeadKernelError", "the kernel died while running this cell"
+        ) from None
+    except CellTimeoutError as exc:
+        raise CellExecutionError(
+            name, line, line, shown, "CellTimeoutError", str(exc).splitlines()[0]
+        ) from None
 
 
 def _check(outputs: list[dict[str, Any]], name: str, line: int, what: str) -> None:

@@ -23,6 +23,8 @@ from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 
+from itp_stats.render.errors import RenderError
+
 __all__ = ["INLINE_BACKEND", "KERNEL_NAME", "KernelSession", "kernel_environment"]
 
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
@@ -121,12 +123,23 @@ class KernelSession:
         self._log: Any = None
 
     def __enter__(self) -> KernelSession:
+        """Start the kernel.
+
+        Raises
+        ------
+        RenderError
+            When the kernel cannot start.
+        """
         self._log = open(self.log, "wb") if self.log else subprocess.DEVNULL
         self._context = self._client.setup_kernel(
             env=self.env, cwd=str(self.cwd), stdout=self._log, stderr=self._log
         )
         try:
             self._context.__enter__()
+        except Exception as exc:
+            self._close_log()
+            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise RenderError(f"the Python kernel could not start ({detail})") from None
         except BaseException:
             self._close_log()
             raise
