@@ -4,8 +4,10 @@ The file is read once, as bytes (hashed for the result) and as cells; nothing is
 Dictionary columns are typed by :mod:`itp_stats.load`; other columns are kept as read, so the
 exact-column-set rule sees them. The gate then adds its own columns (prefix ``gate__``):
 
-- ``gate__unparsed_cells``: per row, the cells that did not parse in their type
-  (``nk_m0='ND'``), empty when every cell did;
+- ``gate__unparsed_cells``: per row, how many cells did not parse in their type (``ND`` in
+  a count column), 0 when every cell did;
+- ``gate__recorded_{timepoint}``: per row, how many cells measured at the time point have a
+  value (checked against the follow-up);
 - ``gate__response_iwg``: the IWG 2009 response derived by :func:`itp_stats.load.derive`;
 - ``gate__ratio_{parts}_to_{whole}_{timepoint}``: sum of the subsets over the parent count
   (infinite when the parent is 0 and the subsets are not; missing when a count is missing).
@@ -28,7 +30,9 @@ from itp_stats.gate.suite import (
     CHECK_PREFIX,
     RESPONSE_CHECK,
     UNPARSED_CHECK,
+    check_columns,
     composition_check,
+    timepoint_columns,
 )
 from itp_stats.load import derive, read_table, type_cohort
 
@@ -46,7 +50,8 @@ class GateBatch:
     sha256 : str
         SHA-256 of the file's bytes, as read.
     frame : pandas.DataFrame
-        Typed file columns plus the gate's columns, indexed 0..n-1.
+        File columns plus the gate's columns, indexed 0..n-1; dictionary numbers and yes/no
+        values as ``float64`` (yes = 1), texts and unknown columns as ``category``.
     file_columns : tuple of str
         Columns of the file, in file order.
     labels : list of str
@@ -80,14 +85,18 @@ def row_labels(frame: pd.DataFrame, id_column: str) -> list[str]:
     ]
 
 
-def _unparsed(problems: pd.DataFrame, n: int) -> pd.Series:
-    out = pd.Series([None] * n, dtype=object)
-    if problems is None or problems.empty:
-        return out
-    text = problems["column"].astype(str) + "=" + problems["value"].map(repr)
-    joined = text.groupby(problems["row"].to_numpy()).agg("; ".join)
-    out.iloc[joined.index.to_numpy(dtype=int)] = joined.to_numpy()
-    return out
+def _unparsed(problems: pd.DataFrame | None, n: int) -> pd.Series:
+    counts = np.zeros(n)
+    if problems is not None and not problems.empty:
+        np.add.at(counts, problems["row"].to_numpy(dtype=int), 1)
+    return pd.Series(counts, dtype=float)
+
+
+def _recorded(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    present = [c for c in columns if c in frame]
+    if not present:
+        return pd.Series(np.zeros(len(frame)), dtype=float)
+    return pd.Series(frame[present].notna().sum(axis=1).to_numpy(dtype=float), dtype=float)
 
 
 def _ratio(frame: pd.DataFrame, parts: list[str], whole: str) -> pd.Series:
@@ -124,7 +133,9 @@ def gate_frame(
     -------
     pandas.DataFrame
         The file's columns (a file column whose name collides with a gate column is renamed
-        ``"<name> (from file)"`` so the column-set rule reports it), then the gate's columns.
+        ``"<name> (from file)"`` so the column-set rule reports it), then the gate's columns;
+        numbers and yes/no values as ``float64`` (yes = 1.0, missing = NaN), texts as
+        ``category`` (missing = NaN).
     """
     d = dictionary or load_dictionary()
     frame = typed.reset_index(drop=True)
@@ -149,7 +160,41 @@ def gate_frame(
                 new[composition_check(comp, tp)] = _ratio(frame, parts, whole)
             else:
                 new[composition_check(comp, tp)] = pd.Series(np.nan, index=frame.index)
-    return pd.concat([frame, pd.DataFrame(new, index=frame.index)], axis=1)
+    for name in check_columns(d):
+        if name.startswith(f"{CHECK_PREFIX}recorded_"):
+            tp = name.removeprefix(f"{CHECK_PREFIX}recorded_")
+            new[name] = _recorded(frame, timepoint_columns(d, tp))
+    columns: dict[str, pd.Series] = {c: _plain(frame[c], d) for c in frame.columns}
+    for name, series in new.items():
+        columns[name] = _plain(pd.Series(series.to_numpy(), name=name), d)
+    # the recorded and the derived response are compared: they share one category set
+    group = d.group_column
+    if group in columns:
+        pair = (columns[group], columns[RESPONSE_CHECK])
+        shared = sorted({str(v) for s in pair for v in s.cat.categories})
+        for name, series in zip((group, RESPONSE_CHECK), pair, strict=True):
+            columns[name] = series.cat.set_categories(shared)
+    return pd.DataFrame(columns)
+
+
+def _plain(series: pd.Series, dictionary: Dictionary) -> pd.Series:
+    """A column as a plain NumPy array for validation.
+
+    Numbers and yes/no values become ``float64`` (missing = NaN; yes = 1.0), texts
+    ``category`` of their observed values (missing = NaN). GX copies the whole frame for most
+    metrics: NumPy floats and category codes copy fast (a text column of Python strings is
+    about as costly as all the numbers together), and behave the same under pandas 2 and 3.
+    """
+    column = dictionary.columns.get(str(series.name))
+    kind = column.type if column is not None else None
+    if kind in {"integer", "float", "boolean"} or pd.api.types.is_float_dtype(series.dtype):
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        return pd.Series(values, dtype=float)
+    values = series.astype(object)
+    present = values.notna()
+    if column is None:  # a column the dictionary does not know: any cells, shown as text
+        values = values.map(str)
+    return pd.Series(pd.Categorical(values.where(present, None).to_numpy()))
 
 
 def read_batch(path: str | Path, dictionary: Dictionary | None = None) -> GateBatch:

@@ -105,15 +105,38 @@ class GateRuntime:
     docs_dir: Path | None = None
 
     def run(self, frame: pd.DataFrame) -> dict[str, Any]:
-        """Run the checkpoint on ``frame``; return the GX results by rule id."""
+        """Run the checkpoint on ``frame``; return the GX results by rule id.
+
+        The checkpoint's ``BASIC`` result format gives counts. Rules with failing rows are then
+        validated again, alone, with ``COMPLETE``, which lists every failing row index (a clean
+        cohort pays for the first pass only).
+        """
+        import great_expectations as gx
+
+        params = {"dataframe": frame}
         with _quiet():
-            outcome = self.checkpoint.run(batch_parameters={"dataframe": frame})
+            outcome = self.checkpoint.run(batch_parameters=params)
+            results: dict[str, Any] = {}
+            for run_result in outcome.run_results.values():
+                for res in run_result.results:
+                    results[res.expectation_config.meta["rule_id"]] = res
+            validation = self.checkpoint.validation_definitions[0]
+            again = [
+                exp.copy(update={"id": None})
+                for exp in validation.suite.expectations
+                if (res := results.get(exp.meta["rule_id"])) is not None
+                and (res.result or {}).get("unexpected_count")
+            ]
+            if again:
+                batch = validation.data.get_batch(batch_parameters=params)
+                second = batch.validate(
+                    gx.ExpectationSuite(name=f"{SUITE_NAME}_failing_rows", expectations=again),
+                    result_format={"result_format": "COMPLETE"},
+                )
+                for res in second.results:
+                    results[res.expectation_config.meta["rule_id"]] = res
             if self.docs_dir is not None:
                 self.context.build_data_docs()
-        results: dict[str, Any] = {}
-        for run_result in outcome.run_results.values():
-            for res in run_result.results:
-                results[res.expectation_config.meta["rule_id"]] = res
         return results
 
 
@@ -189,12 +212,14 @@ def gate_runtime(
     return runtime
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: Any, kind: str | None = None) -> str:
     if value is None or value is pd.NA:
         return "empty"
     if isinstance(value, float):
         if value != value:
             return "empty"
+        if kind == "boolean" and value in (0.0, 1.0):
+            return "yes" if value else "no"
         return str(int(value)) if value.is_integer() else f"{value:g}"
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -203,19 +228,30 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _row_detail(frame: pd.DataFrame, rule: Rule, rows: list[int], labels: list[str]) -> str:
+def _row_detail(
+    frame: pd.DataFrame, rule: Rule, rows: list[int], labels: list[str], kinds: dict[str, str]
+) -> str:
     columns = [c for c in rule.columns if c in frame]
     if rule.rule_id.endswith(".consistent") and RESPONSE_CHECK in frame:
         columns = [*columns, RESPONSE_CHECK]
     if not columns:
         columns = [rule_column(rule)] if rule_column(rule) in frame else []
+    only_present = rule.needs is not None  # e.g. follow-up: show the cells that have a value
     parts = []
     for r in rows[:_MAX_DETAIL]:
         if rule.expectation == "ExpectColumnValuesToBeUnique":
             parts.append(f"{labels[r]} (row {r + 2})")
             continue
+        if only_present:
+            filled = [
+                c for c in columns if c not in rule.required and not pd.isna(frame[c].iloc[r])
+            ]
+            given = ", ".join(f"{c}={_fmt(frame[c].iloc[r], kinds.get(c))}" for c in rule.required)
+            parts.append(f"{labels[r]}: {given}, yet values in {', '.join(filled)}")
+            continue
         values = ", ".join(
-            f"{c.removeprefix(CHECK_PREFIX)}={_fmt(frame[c].iloc[r])}" for c in columns
+            f"{c.removeprefix(CHECK_PREFIX)}={_fmt(frame[c].iloc[r], kinds.get(c))}"
+            for c in columns
         )
         parts.append(f"{labels[r]}: {values}")
     return "; ".join(parts)
@@ -231,7 +267,14 @@ def _unique(items: list[str], limit: int) -> list[str]:
 
 
 def _step(
-    index: int, rule: Rule, res: Any, frame: pd.DataFrame, labels: list[str], file_cols: set
+    index: int,
+    rule: Rule,
+    res: Any,
+    frame: pd.DataFrame,
+    labels: list[str],
+    file_cols: set,
+    kinds: dict[str, str],
+    problems: pd.DataFrame | None,
 ) -> dict[str, Any]:
     step: dict[str, Any] = {
         "step": index,
@@ -247,7 +290,7 @@ def _step(
         "evaluated": False,
         "detail": "",
     }
-    missing = [c for c in rule.columns if c not in file_cols]
+    missing = [c for c in rule.required if c not in file_cols]
     if missing:
         step["detail"] = f"not evaluated: column {', '.join(missing)} missing from the file"
         return step
@@ -304,16 +347,16 @@ def _step(
         step["n_failed"] = unexpected
         step["failing_ids"] = _unique([labels[r] for r in rows], MAX_STORED_IDS)
         if rule.kwargs.get("column") == UNPARSED_CHECK:
-            bad = frame[UNPARSED_CHECK].iloc[rows]
-            cols = sorted(
-                {item.split("=", 1)[0] for text in bad.dropna() for item in text.split("; ")}
-            )
-            step["columns"] = cols
-            step["detail"] = "; ".join(
-                f"{labels[r]}: {frame[UNPARSED_CHECK].iloc[r]}" for r in rows[:_MAX_DETAIL]
-            )
+            if problems is not None and not problems.empty:
+                step["columns"] = [c for c in kinds if c in set(problems["column"])]
+                by_row = problems.groupby("row", sort=True)
+                step["detail"] = "; ".join(
+                    f"{labels[int(r)]}: "
+                    + ", ".join(f"{c}={v!r}" for c, v in zip(g["column"], g["value"], strict=True))
+                    for r, g in list(by_row)[:_MAX_DETAIL]
+                )
         elif rows:
-            step["detail"] = _row_detail(frame, rule, rows, labels)
+            step["detail"] = _row_detail(frame, rule, rows, labels, kinds)
         if len(rows) > _MAX_DETAIL:
             step["detail"] += f"; … ({len(rows) - _MAX_DETAIL} more)"
     if step["n_tested"]:
@@ -340,6 +383,7 @@ def validate_frame(
     labels: list[str] | None = None,
     file_columns: tuple[str, ...] | None = None,
     docs_dir: str | Path | None = None,
+    problems: pd.DataFrame | None = None,
 ) -> list[dict[str, Any]]:
     """Validate a prepared batch frame (see :func:`itp_stats.gate.batch.gate_frame`).
 
@@ -355,6 +399,8 @@ def validate_frame(
         Columns of the file (default: the frame's columns that are not the gate's).
     docs_dir : str or Path, optional
         Build Data Docs into this folder.
+    problems : pandas.DataFrame, optional
+        Cells that did not parse (named in the type rule's detail).
 
     Returns
     -------
@@ -369,8 +415,9 @@ def validate_frame(
         file_columns = tuple(c for c in frame.columns if not str(c).startswith(CHECK_PREFIX))
     results = runtime.run(frame)
     cols = set(file_columns)
+    kinds = {name: c.type for name, c in d.columns.items()}
     return [
-        _step(i, rule, results.get(rule.rule_id), frame, labels, cols)
+        _step(i, rule, results.get(rule.rule_id), frame, labels, cols, kinds, problems)
         for i, rule in enumerate(runtime.rules, 1)
     ]
 
@@ -386,7 +433,12 @@ def validate_batch(
     """
     d = dictionary or load_dictionary()
     steps = validate_frame(
-        batch.frame, d, labels=batch.labels, file_columns=batch.file_columns, docs_dir=docs_dir
+        batch.frame,
+        d,
+        labels=batch.labels,
+        file_columns=batch.file_columns,
+        docs_dir=docs_dir,
+        problems=batch.problems,
     )
     passed = not any(s["severity"] == "critical" and not s["passed"] for s in steps)
     warnings_ = [_warning_line(s) for s in steps if s["severity"] != "critical" and not s["passed"]]

@@ -56,6 +56,8 @@ __all__ = [
     "check_columns",
     "composition_check",
     "context_config",
+    "recorded_check",
+    "timepoint_columns",
     "project_files",
     "suite_dict",
     "write_project",
@@ -76,12 +78,13 @@ CHECK_PREFIX = "gate__"
 RESPONSE_CHECK = "gate__response_iwg"
 """IWG 2009 response derived from platelets, bleeding and rescue (``itp_stats.load.derive``)."""
 UNPARSED_CHECK = "gate__unparsed_cells"
-"""Per row, the cells that did not parse in their column's type (empty when all did)."""
+"""Per row, how many cells did not parse in their column's type (0 when all did)."""
 FOLLOWUP_COLUMN = "followup_months"
 """Follow-up column deciding whether a patient reached a time point."""
 
-RESULT_FORMAT: dict[str, Any] = {"result_format": "COMPLETE"}
-"""Result format of the checkpoint: every failing row (mapped to patient ids by the gate)."""
+RESULT_FORMAT: dict[str, Any] = {"result_format": "BASIC"}
+"""Result format of the checkpoint: counts per rule. The gate then re-runs only the rules that
+failed with ``COMPLETE`` to list every failing row (mapped to patient ids)."""
 
 _NAMESPACE = uuid.UUID("5d3c6f0e-7a51-4c1e-9a0e-1f4b6c2d8e90")
 
@@ -104,6 +107,8 @@ class Rule:
         GX expectation class name, e.g. ``ExpectColumnValuesToBeBetween``.
     kwargs : dict
         Arguments of the expectation (``row_condition`` given as ``(column, op, value)``).
+    needs : tuple of str or None
+        File columns without which the rule cannot be evaluated (default: ``columns``).
     """
 
     rule_id: str
@@ -112,6 +117,22 @@ class Rule:
     columns: tuple[str, ...]
     expectation: str
     kwargs: dict[str, Any]
+    needs: tuple[str, ...] | None = None
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """File columns that must be present for the rule to be evaluated."""
+        return self.columns if self.needs is None else self.needs
+
+
+def recorded_check(timepoint: str) -> str:
+    """Name of the gate column counting a row's non-empty cells at ``timepoint``."""
+    return f"{CHECK_PREFIX}recorded_{timepoint}"
+
+
+def timepoint_columns(dictionary: Dictionary, timepoint: str) -> list[str]:
+    """File columns measured at ``timepoint``, in file order."""
+    return [name for name, col in dictionary.columns.items() if col.timepoint == timepoint]
 
 
 def composition_check(composition: Composition, timepoint: str) -> str:
@@ -125,6 +146,8 @@ def check_columns(dictionary: Dictionary | None = None) -> list[str]:
     names = [UNPARSED_CHECK, RESPONSE_CHECK]
     for comp in dictionary.compositions:
         names += [composition_check(comp, tp) for tp in dictionary.timepoints]
+    if FOLLOWUP_COLUMN in dictionary.columns:
+        names += [recorded_check(tp) for tp in dictionary.timepoints if _months(tp)]
     return names
 
 
@@ -192,8 +215,8 @@ def build_rules(dictionary: Dictionary | None = None) -> list[Rule]:
             "Every cell reads in its column's type: whole numbers in count columns, yes/no "
             "in yes/no columns (no 'ND', '<5' or '12,5')",
             (),
-            "ExpectColumnValuesToBeNull",
-            {"column": UNPARSED_CHECK},
+            "ExpectColumnValuesToBeBetween",
+            {"column": UNPARSED_CHECK, "max_value": 0},
         )
     )
 
@@ -298,18 +321,25 @@ def build_rules(dictionary: Dictionary | None = None) -> list[Rule]:
             )
 
     if FOLLOWUP_COLUMN in cols:
-        for name, col in cols.items():
-            months = _months(col.timepoint) if col.timepoint else None
-            if not months:
+        for tp, tp_label in d.timepoints.items():
+            months = _months(tp)
+            measured = timepoint_columns(d, tp)
+            if not months or not measured:
                 continue
             add(
                 Rule(
-                    f"{name}.followup",
+                    f"{tp}.followup",
                     "critical",
-                    f"{col.label}: empty when follow-up is shorter than {months} months",
-                    (name, FOLLOWUP_COLUMN),
-                    "ExpectColumnValuesToBeNull",
-                    {"column": name, "row_condition": (FOLLOWUP_COLUMN, "<", months)},
+                    f"Values at {tp_label.lower()} only for patients followed {months} months "
+                    f"or more: empty when follow-up is shorter",
+                    (*measured, FOLLOWUP_COLUMN),
+                    "ExpectColumnValuesToBeBetween",
+                    {
+                        "column": recorded_check(tp),
+                        "max_value": 0,
+                        "row_condition": (FOLLOWUP_COLUMN, "<", months),
+                    },
+                    needs=(FOLLOWUP_COLUMN,),
                 )
             )
 
