@@ -9,6 +9,7 @@ numbers. Every file is written atomically (temporary file in the same folder, th
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from itp_stats.config import output_dir, state_dir
+from itp_stats.config import gate_result_path, output_dir, state_dir
 from itp_stats.errors import ItpStatsError
 
 __all__ = [
@@ -85,8 +86,16 @@ def _sheet_name(name: str, used: set[str]) -> str:
     return sheet
 
 
+SOURCE_FILE = "source.json"
+"""Written beside the tables: the data file and parameters they were computed from."""
+
+
 def write_tables(
-    tables: Mapping[str, pd.DataFrame], folder: str | Path, *, workbook: str = "results.xlsx"
+    tables: Mapping[str, pd.DataFrame],
+    folder: str | Path,
+    *,
+    workbook: str = "results.xlsx",
+    source: Mapping[str, object] | None = None,
 ) -> list[Path]:
     """Write result tables as one CSV each and one XLSX workbook with a sheet each.
 
@@ -98,6 +107,9 @@ def write_tables(
         Destination folder (created if needed).
     workbook : str
         File name of the workbook.
+    source : mapping, optional
+        Where the tables come from (``data_sha256``, parameters); written as
+        ``source.json`` so that :func:`publish_tables` never publishes tables of other data.
 
     Returns
     -------
@@ -121,10 +133,15 @@ def write_tables(
     book = folder / workbook
     _atomic(book, write_book)
     written.append(book)
+    if source is not None:
+        text = json.dumps(dict(source), indent=2, default=str)
+        _atomic(folder / SOURCE_FILE, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     return written
 
 
-def publish_tables(source: str | Path, destination: str | Path) -> list[Path]:
+def publish_tables(
+    source: str | Path, destination: str | Path, *, data_sha256: str | None = None
+) -> list[Path]:
     """Copy the result tables of the last render into the output folder, atomically.
 
     Parameters
@@ -133,16 +150,34 @@ def publish_tables(source: str | Path, destination: str | Path) -> list[Path]:
         Folder the report wrote its tables into.
     destination : str or Path
         Folder in the output directory (``<output-dir>/tables``).
+    data_sha256 : str, optional
+        SHA-256 of the data file of this render; tables computed from other bytes are
+        refused.
 
     Returns
     -------
     list of Path
         Files copied.
+
+    Raises
+    ------
+    ItpStatsError
+        No tables, or tables computed from another data file.
     """
     source, destination = Path(source), Path(destination)
     files = sorted(p for p in source.glob("*") if p.suffix in {".csv", ".xlsx"})
     if not files:
         raise ItpStatsError(f"{source}: no result tables to publish (did the report run?)")
+    if data_sha256 is not None:
+        try:
+            origin = json.loads((source / SOURCE_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            origin = {}
+        if origin.get("data_sha256") != data_sha256:
+            raise ItpStatsError(
+                f"{source}: the result tables were not computed from the data of this render; "
+                "render report/index.qmd to compute them"
+            )
     copied = []
     for src in files:
         dest = destination / src.name
@@ -153,7 +188,13 @@ def publish_tables(source: str | Path, destination: str | Path) -> list[Path]:
 
 def _run(args: argparse.Namespace) -> int:
     out = Path(args.output_dir or os.environ.get("QUARTO_PROJECT_OUTPUT_DIR") or output_dir())
-    copied = publish_tables(state_dir() / "tables", out / "tables")
+    try:
+        gate = json.loads(gate_result_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        gate = {}
+    copied = publish_tables(
+        state_dir() / "tables", out / "tables", data_sha256=gate.get("data_sha256")
+    )
     names = ", ".join(p.name for p in copied)
     print(f"itp-stats tables: wrote {len(copied)} files to {out / 'tables'}: {names}")
     return 0

@@ -85,7 +85,8 @@ def setup(
         data, alpha=alpha, adjust=adjust, n_boot=n_boot, seed=seed, synthetic=synthetic
     )
     if export:
-        write_tables(result_tables(study), state_dir() / "tables")
+        source = {"data": str(study.data_path), "data_sha256": study.sha256, **study.params}
+        write_tables(result_tables(study), state_dir() / "tables", source=source)
     return study
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import openpyxl
 import pandas as pd
 import pytest
@@ -50,13 +52,20 @@ def test_written_csv_and_xlsx_hold_no_formula(tmp_path, table):
     assert not list(tmp_path.glob(".*"))  # no temporary file left behind
 
 
-def test_publish_tables_cli(tmp_path, monkeypatch, table):
+def test_publish_tables_cli(tmp_path, monkeypatch, table, capsys):
     monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
-    write_tables({"t": table}, tmp_path / ".itp-stats" / "tables")
+    state = tmp_path / ".itp-stats"
+    write_tables({"t": table}, state / "tables", source={"data_sha256": "abc"})
+    (state / "gate.json").write_text(json.dumps({"data_sha256": "abc"}))
     out = tmp_path / "site"
     monkeypatch.setenv("QUARTO_PROJECT_OUTPUT_DIR", str(out))
     assert main(["tables"]) == 0
     assert sorted(p.name for p in (out / "tables").iterdir()) == ["results.xlsx", "t.csv"]
+    # tables computed from other data than the gate's are not published
+    (state / "gate.json").write_text(json.dumps({"data_sha256": "other"}))
+    assert main(["tables", "--output-dir", str(tmp_path / "site2")]) == 1
+    assert "not computed from the data of this render" in capsys.readouterr().err
+    assert not (tmp_path / "site2").exists()
 
 
 def test_publish_without_tables_is_a_clear_error(tmp_path, capsys):

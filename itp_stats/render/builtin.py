@@ -198,15 +198,15 @@ def render_project(job: RenderJob, progress: Progress | None = None) -> list[Pat
     if not job.documents:
         raise ProjectError(f"nothing to render in {project.root}")
     output_dir = job.output_dir or project.output_dir
+    all_inputs = {p.resolve() for p in project.inputs()}
+    env = pre_render_environment(
+        project.root,
+        job.documents,
+        output_dir,
+        render_all={p.resolve() for p in job.documents} == all_inputs,
+        extra=job.env,
+    )
     if project.pre_render:
-        all_inputs = {p.resolve() for p in project.inputs()}
-        env = pre_render_environment(
-            project.root,
-            job.documents,
-            output_dir,
-            render_all={p.resolve() for p in job.documents} == all_inputs,
-            extra=job.env,
-        )
         run_pre_render(project.pre_render, project.root, env, progress)
 
     build_root = Path(tempfile.mkdtemp(prefix="itp-stats-render-"))
@@ -229,6 +229,8 @@ def render_project(job: RenderJob, progress: Progress | None = None) -> list[Pat
         written = install_files(pairs)
         for path in written:
             progress.message(f"wrote {_display(path)}")
+        if project.post_render:
+            run_pre_render(project.post_render, project.root, env, progress, "post-render")
         return written
     finally:
         shutil.rmtree(build_root, ignore_errors=True)

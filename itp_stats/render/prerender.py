@@ -92,8 +92,12 @@ def run_pre_render(
     root: Path,
     env: Mapping[str, str],
     progress: Progress,
+    stage: str = "pre-render",
 ) -> None:
     """Run each command in ``root``; echo its output to stderr; stop at the first failure.
+
+    ``stage`` is ``pre-render`` or ``post-render`` (the same contract, after the outputs are
+    in place; a failing post-render command leaves the installed outputs as they are).
 
     Raises
     ------
@@ -102,7 +106,7 @@ def run_pre_render(
     """
     for command in commands:
         args = pre_render_command(command, root)
-        with progress.step("project", f"pre-render `{command}`"):
+        with progress.step("project", f"{stage} `{command}`"):
             try:
                 proc = subprocess.run(
                     args,
@@ -115,7 +119,7 @@ def run_pre_render(
                 )
             except OSError as exc:
                 raise PreRenderError(
-                    f"pre-render command `{command}` could not start: {exc.strerror}",
+                    f"{stage} command `{command}` could not start: {exc.strerror}",
                     command,
                     None,
                 ) from None
@@ -125,9 +129,14 @@ def run_pre_render(
             stream.write(output + "\n")
             stream.flush()
         if proc.returncode != 0:
+            consequence = (
+                "nothing was rendered and previous outputs are unchanged"
+                if stage == "pre-render"
+                else "the rendered documents are in place; its own outputs are not"
+            )
             raise PreRenderError(
-                f"pre-render command `{command}` failed (exit status {proc.returncode}); "
-                "nothing was rendered and previous outputs are unchanged",
+                f"{stage} command `{command}` failed (exit status {proc.returncode}); "
+                + consequence,
                 command,
                 proc.returncode,
             )

@@ -146,7 +146,15 @@ class Project:
     @property
     def pre_render(self) -> list[str]:
         """``project.pre-render`` commands, in order."""
-        value = self.options.get("pre-render") or []
+        return self._commands("pre-render")
+
+    @property
+    def post_render(self) -> list[str]:
+        """``project.post-render`` commands, in order (run after the outputs are in place)."""
+        return self._commands("post-render")
+
+    def _commands(self, key: str) -> list[str]:
+        value = self.options.get(key) or []
         return [str(value)] if isinstance(value, str) else [str(v) for v in value]
 
     @property
