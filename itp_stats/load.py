@@ -250,7 +250,9 @@ def _parse_column(values: pd.Series, kind: str, decimal_comma: bool) -> tuple[pd
     numbers = numbers.astype(float)
     ok = np.isfinite(numbers.to_numpy())
     if kind == "integer":
-        ok &= np.equal(np.mod(np.where(ok, numbers.to_numpy(), 0.0), 1.0), 0.0)
+        whole = np.where(ok, numbers.to_numpy(), 0.0)
+        # a whole number that fits a 64-bit integer ('1e30' cannot be stored as Int64)
+        ok &= np.equal(np.mod(whole, 1.0), 0.0) & (np.abs(whole) < 2.0**63)
     ok_series = pd.Series(ok, index=values.index)
     bad = present & ~ok_series
     parsed = numbers.where(ok_series)
