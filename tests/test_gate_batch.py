@@ -1,0 +1,106 @@
+"""Preparing a cohort file for the gate (itp_stats.gate.batch)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from gate_cases import cells, sha256, write
+
+from itp_stats.dictionary import load_dictionary
+from itp_stats.errors import CohortReadError
+from itp_stats.gate.batch import gate_frame, read_batch, row_labels
+from itp_stats.gate.suite import RESPONSE_CHECK, UNPARSED_CHECK, check_columns
+
+
+def test_read_batch_shipped_cohort(cohort_path):
+    before = sha256(cohort_path)
+    batch = read_batch(cohort_path)
+    assert sha256(cohort_path) == before
+    assert batch.sha256 == before
+    assert batch.n_rows == 72
+    assert batch.file_columns == tuple(load_dictionary().columns)
+    assert list(batch.frame.columns) == [*batch.file_columns, *check_columns()]
+    assert batch.labels[0] == "P001"
+    assert batch.problems.empty
+
+
+def _batch(raw: pd.DataFrame, tmp_path):
+    return read_batch(write(raw, tmp_path / "c.csv"))
+
+
+def test_dtypes_are_plain(cohort_path):
+    batch_frame = read_batch(cohort_path).frame
+    assert batch_frame["age_years"].dtype == np.float64
+    assert batch_frame["bleeding_m0"].dtype == np.float64  # yes = 1.0
+    assert set(batch_frame["bleeding_m0"].dropna()) <= {0.0, 1.0}
+    assert isinstance(batch_frame["sex"].dtype, pd.CategoricalDtype)
+    resp, derived = batch_frame["response_m6"], batch_frame[RESPONSE_CHECK]
+    assert list(resp.cat.categories) == list(derived.cat.categories)
+
+
+def test_ratio_column(tmp_path):
+    raw = cells().iloc[:3].copy()
+    raw.loc[0, ["cd4_m0", "cd8_m0", "cd3_m0"]] = ["600", "500", "1000"]
+    raw.loc[1, ["cd4_m0", "cd8_m0", "cd3_m0"]] = ["5", "0", "0"]
+    raw.loc[2, ["cd4_m0", "cd8_m0", "cd3_m0"]] = ["", "0", "10"]
+    frame = _batch(raw, tmp_path).frame
+    ratio = frame["gate__ratio_cd4_cd8_to_cd3_m0"]
+    assert ratio[0] == pytest.approx(1.1)
+    assert math.isinf(ratio[1])
+    assert math.isnan(ratio[2])
+
+
+def test_unparsed_and_recorded_counts(tmp_path):
+    raw = cells().iloc[:4].copy()
+    raw.loc[1, "nk_m0"] = "ND"
+    raw.loc[1, "cd3_m0"] = "<5"
+    frame = _batch(raw, tmp_path).frame
+    assert frame[UNPARSED_CHECK].tolist() == [0.0, 2.0, 0.0, 0.0]
+    # P001 was lost to follow-up: nothing recorded at 6 months
+    assert frame["gate__recorded_m6"][0] == 0
+    assert frame["gate__recorded_m6"][1] > 0
+
+
+def test_file_column_named_like_a_gate_column_is_kept_apart(tmp_path):
+    raw = cells().iloc[:2].copy()
+    raw[RESPONSE_CHECK] = ["CR", "CR"]
+    frame = _batch(raw, tmp_path).frame
+    assert f"{RESPONSE_CHECK} (from file)" in frame
+    # P001 was lost to follow-up, P002 is a partial responder: not the file's 'CR'
+    assert frame[RESPONSE_CHECK].isna()[0]
+    assert frame[RESPONSE_CHECK][1] == "PR"
+    assert frame.columns.is_unique
+
+
+def test_gate_frame_from_synthetic_typed_frame():
+    from itp_stats.synth import synthesize
+
+    frame = gate_frame(synthesize(50, 3))
+    assert len(frame) == 50
+    assert set(check_columns()) <= set(frame.columns)
+    assert (frame[UNPARSED_CHECK] == 0).all()
+
+
+def test_row_labels_fall_back_to_line_numbers():
+    frame = pd.DataFrame({"patient_id": ["P1", None, "P3"]})
+    assert row_labels(frame, "patient_id") == ["P1", "row 3", "P3"]
+    assert row_labels(pd.DataFrame({"x": [1]}), "patient_id") == ["row 2"]
+
+
+def test_read_batch_errors(tmp_path):
+    with pytest.raises(CohortReadError):
+        read_batch(tmp_path / "nope.csv")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(CohortReadError):
+        read_batch(empty)
+
+
+def test_missing_columns_still_give_every_gate_column(tmp_path):
+    path = write(cells().drop(columns=["nk_m6", "platelets_m6"]), tmp_path / "c.csv")
+    batch = read_batch(path)
+    assert set(check_columns()) <= set(batch.frame.columns)
+    assert batch.frame["gate__ratio_cd3_cd19_nk_to_lymphocytes_m6"].isna().all()

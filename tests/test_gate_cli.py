@@ -1,0 +1,287 @@
+"""`itp-stats validate` and `itp-stats gate` (itp_stats.gate.cli).
+
+Most cases run the CLI in-process (``itp_stats.cli.main``); two run it as a real process to
+prove the exit status and the absence of tracebacks, progress bars and stray files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from gate_cases import cells, contradicting_response, row_of, sha256, write
+
+from itp_stats.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _validate(path: Path, capsys, *extra: str) -> tuple[int, str]:
+    before = sha256(path) if path.is_file() else None
+    status = main(["validate", str(path), *extra])
+    out = capsys.readouterr()
+    if before is not None:
+        assert sha256(path) == before, "the input file was modified"
+    assert "Traceback" not in out.out + out.err
+    return status, out.out + out.err
+
+
+def _case(tmp_path: Path, frame: pd.DataFrame, name: str = "cohort.csv") -> Path:
+    return write(frame, tmp_path / name)
+
+
+def test_validate_shipped_cohort(cohort_path, capsys):
+    status, text = _validate(cohort_path, capsys)
+    assert status == 0
+    assert "PASSED" in text
+    assert "table.columns" in text and "response_m6.consistent" in text
+
+
+def test_missing_column(tmp_path, capsys):
+    status, text = _validate(_case(tmp_path, cells().drop(columns=["nk_m0"])), capsys)
+    assert status == 1
+    assert "table.columns" in text
+    assert "missing column(s): nk_m0" in text
+
+
+def test_unknown_extra_column(tmp_path, capsys):
+    raw = cells()
+    raw.insert(1, "patient_name", "Jeanne Martin")
+    status, text = _validate(_case(tmp_path, raw), capsys)
+    assert status == 1
+    assert "table.columns" in text
+    assert "unknown column(s): patient_name" in text
+
+
+@pytest.mark.parametrize("value", ["ND", "<5", "12,5"])
+def test_text_in_a_count_column(tmp_path, capsys, value):
+    raw = cells()
+    raw.loc[row_of(raw, "P007"), "nk_m0"] = value
+    status, text = _validate(_case(tmp_path, raw), capsys)
+    assert status == 1
+    assert "cells.type" in text
+    assert f"P007: nk_m0={value!r}" in text
+
+
+def test_decimal_comma_file_reads_fine(tmp_path, capsys):
+    """A ';' file from a French spreadsheet: '12,5' is a number there, not a type error."""
+    path = tmp_path / "cohort_fr.csv"
+    cells().to_csv(path, sep=";", index=False)
+    status, text = _validate(path, capsys)
+    assert status == 0, text
+
+
+def test_negative_count(tmp_path, capsys):
+    raw = cells()
+    raw.loc[row_of(raw, "P010"), "cd19_m0"] = "-3"
+    status, text = _validate(_case(tmp_path, raw), capsys)
+    assert status == 1
+    assert "cd19_m0.range" in text
+    assert "P010: cd19_m0=-3" in text
+
+
+def test_subset_larger_than_parent(tmp_path, capsys):
+    raw = cells()
+    i = row_of(raw, "P012")
+    raw.loc[i, "cd4_m0"] = str(int(raw.loc[i, "cd3_m0"]) + 10)
+    status, text = _validate(_case(tmp_path, raw), capsys)
+    assert status == 1
+    assert "cd4_m0.within_parent" in text
+    assert "composition.cd4_cd8.m0" in text
+    assert "P012" in text
+
+
+def test_composition_beyond_tolerance(tmp_path, capsys):
+    """CD4 ≤ CD3 and CD8 ≤ CD3 each hold, but CD4 + CD8 exceeds CD3 by more than 5 %."""
+    raw = cells()
+    i = row_of(raw, "P013")
+    cd3 = int(raw.loc[i, "cd3_m0"])
+    raw.loc[i, "cd4_m0"] = str(int(cd3 * 0.6))
+    raw.loc[i, "cd8_m0"] = str(int(cd3 * 0.5))
+    raw.loc[i, "cd8_act_m0"] = "0"
+    status, text = _validate(_case(tmp_path, raw), capsys)
+    assert status == 1
+    assert "composition.cd4_cd8.m0" in text
+    assert "cd4_m0.within_parent" not in text.split("FAILED")[0].split("\n\n")[-1]
+
+
+def test_activated_cd8_above_cd8(tmp_path, capsys):
+    raw = cells()
+    i = row_of(raw, "P020")
+    raw.loc[i, "cd8_act_m0"] = str(int(raw.loc[i, "cd8_m0"]) + 1)
+    status, text = _validate(_case(tmp_path, raw), capsys)
+    assert status == 1
+    assert "cd8_act_m0.within_parent" in text
+    assert "P020" in text
+
+
+def test_duplicate_ids(tmp_path, capsys):
+    raw = cells()
+    raw.loc[row_of(raw, "P030"), "patient_id"] = "P031"
+    status, text = _validate(_case(tmp_path, raw), capsys)
+    assert status == 1
+    assert "patient_id.unique" in text
+    assert "P031 (row 31)" in text and "P031 (row 32)" in text
+
+
+def test_bad_id_pattern(tmp_path, capsys):
+    raw = cells()
+    raw.loc[row_of(raw, "P003"), "patient_id"] = "P 003"
+    status, text = _validate(_case(tmp_path, raw), capsys)
+    assert status == 1
+    assert "patient_id.pattern" in text
+    assert "P 003" in text
+
+
+def test_empty_file(tmp_path, capsys):
+    path = tmp_path / "empty.csv"
+    path.write_text("")
+    status, text = _validate(path, capsys)
+    assert status == 2
+    assert "empty" in text
+
+
+def test_missing_file(tmp_path, capsys):
+    status, text = _validate(tmp_path / "nope.csv", capsys)
+    assert status == 2
+    assert "no such file" in text
+
+
+def test_header_only(tmp_path, capsys):
+    status, text = _validate(_case(tmp_path, cells().iloc[:0]), capsys)
+    assert status == 1
+    assert "table.rows" in text
+    assert "response_m6.groups" in text
+
+
+def test_response_contradicts_platelets(tmp_path, capsys):
+    raw, pid = contradicting_response(cells())
+    status, text = _validate(_case(tmp_path, raw), capsys)
+    assert status == 1
+    assert "response_m6.consistent" in text
+    assert f"{pid}: response_m6=NR" in text
+    assert "response_iwg=CR" in text
+
+
+def test_single_response_group(tmp_path, capsys):
+    raw = cells()
+    keep = raw["response_m6"].isin(["CR", ""])
+    status, text = _validate(_case(tmp_path, raw[keep]), capsys)
+    assert status == 1
+    assert "response_m6.groups" in text
+    assert "1 group(s) present: CR" in text
+
+
+def test_m6_values_without_six_months_follow_up(tmp_path, capsys):
+    raw = cells()
+    i = row_of(raw, "P004")
+    raw.loc[i, "followup_months"] = "4.5"
+    status, text = _validate(_case(tmp_path, raw), capsys)
+    assert status == 1
+    assert "m6.followup" in text
+    assert "P004: followup_months=4.5, yet values in platelets_m6" in text
+
+
+def test_json_output_is_complete(tmp_path, capsys):
+    raw, pid = contradicting_response(cells())
+    out = tmp_path / "out" / "result.json"
+    status, _ = _validate(_case(tmp_path, raw), capsys, "--json", str(out))
+    assert status == 1
+    data = json.loads(out.read_text())
+    assert data["passed"] is False
+    assert data["n_rows"] == 72
+    assert data["critical_failures"] == ["response_m6.consistent"]
+    step = next(s for s in data["steps"] if s["rule_id"] == "response_m6.consistent")
+    assert step["failing_ids"] == [pid]
+    assert not list(out.parent.glob("*.tmp"))
+
+
+def test_gate_writes_result_and_fails(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    bad = _case(tmp_path, cells().drop(columns=["sex"]), "bad.csv")
+    monkeypatch.setenv("ITP_STATS_DATA", "bad.csv")  # relative: against the project root
+    assert main(["gate"]) == 1
+    err = capsys.readouterr().err
+    assert "table.columns" in err and "sex" in err
+    data = json.loads((tmp_path / ".itp-stats" / "gate.json").read_text())
+    assert data["passed"] is False
+    assert data["data_path"] == str(bad)
+    assert data["data_sha256"] == sha256(bad)
+
+
+def test_gate_on_unreadable_file_leaves_a_failed_result(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    result = tmp_path / ".itp-stats" / "gate.json"
+    result.parent.mkdir()
+    result.write_text(json.dumps({"schema": "itp-stats/gate-result/1", "passed": True}))
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    monkeypatch.setenv("ITP_STATS_DATA", str(empty))
+    assert main(["gate"]) == 2
+    data = json.loads(result.read_text())
+    assert data["passed"] is False
+    assert "empty" in data["error"]
+
+
+def test_gate_default_data_passes(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    monkeypatch.delenv("ITP_STATS_DATA", raising=False)
+    assert main(["gate"]) == 0
+    assert "validation gate passed" in capsys.readouterr().err
+    data = json.loads((tmp_path / ".itp-stats" / "gate.json").read_text())
+    assert data["passed"] is True
+    assert data["data_path"] == str(ROOT / "data" / "cohort.csv")
+    assert data["gx_version"]
+
+
+def _run(args: list[str], cwd: Path, home: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ITP_STATS", "GX_"))}
+    env |= {"HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache"), "PYTHONUTF8": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "itp_stats", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _files(folder: Path) -> set[Path]:
+    return {p.relative_to(folder) for p in folder.rglob("*") if p.is_file()}
+
+
+def test_process_bad_file_exit_1_quiet_and_writes_nothing_else(tmp_path):
+    work, home = tmp_path / "work", tmp_path / "home"
+    work.mkdir()
+    home.mkdir()
+    raw = cells()
+    raw.loc[row_of(raw, "P005"), "nk_m0"] = "ND"
+    data = _case(work, raw)
+    before = sha256(data)
+    proc = _run(["validate", "cohort.csv", "--json", "result.json"], work, home)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert "cells.type" in proc.stdout and "P005" in proc.stdout
+    assert proc.stderr == ""  # no progress bars, no warnings
+    assert sha256(data) == before
+    assert _files(work) == {Path("cohort.csv"), Path("result.json")}
+    assert _files(home) == set()  # no GX config, no usage-statistics id, no cache
+
+
+def test_process_unreadable_file_exit_2(tmp_path):
+    work, home = tmp_path / "work", tmp_path / "home"
+    work.mkdir()
+    home.mkdir()
+    (work / "empty.csv").write_text("")
+    proc = _run(["validate", "empty.csv"], work, home)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("itp-stats validate: error:")
+    assert "Traceback" not in proc.stderr
+    assert _files(work) == {Path("empty.csv")}

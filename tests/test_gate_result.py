@@ -1,0 +1,183 @@
+"""The gate's JSON result and the light reader the documents call (itp_stats.gate.result)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from gate_cases import cells, contradicting_response, sha256, write
+
+from itp_stats.errors import CohortReadError
+from itp_stats.gate.result import (
+    SCHEMA,
+    STEP_COLUMNS,
+    GateFailedError,
+    GateResult,
+    gate_warnings,
+    ids_text,
+    read_gate_result,
+    resolve_data_path,
+    step_table,
+    write_gate_result,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def shipped_result(tmp_path_factory) -> GateResult:
+    from itp_stats.gate.run import validate_path
+
+    return validate_path(ROOT / "data" / "cohort.csv")
+
+
+def test_json_round_trip(tmp_path, shipped_result):
+    path = write_gate_result(shipped_result, tmp_path / "gate.json")
+    data = json.loads(path.read_text())
+    assert data["schema"] == SCHEMA
+    for key in (
+        "passed",
+        "data_path",
+        "data_sha256",
+        "n_rows",
+        "timestamp",
+        "gx_version",
+        "steps",
+        "warnings",
+    ):
+        assert key in data
+    assert data["data_sha256"] == sha256(ROOT / "data" / "cohort.csv")
+    step = data["steps"][0]
+    assert set(step) >= {
+        "rule_id",
+        "rule",
+        "columns",
+        "severity",
+        "n_tested",
+        "n_failed",
+        "pct_failed",
+        "failing_ids",
+        "passed",
+    }
+    assert GateResult.from_dict(data) == shipped_result
+
+
+def test_step_table_is_tidy(shipped_result):
+    table = step_table(shipped_result)
+    assert tuple(table.columns) == STEP_COLUMNS
+    assert len(table) == len(shipped_result.steps)
+    assert table["passed"].dtype == bool
+    assert table["n_tested"].dtype.kind == "i"
+    assert table["pct_failed"].dtype.kind == "f"
+    assert table.loc[0, "rule_id"] == "table.columns"
+    assert shipped_result.step_table().equals(table)
+
+
+def test_ids_text():
+    assert ids_text([], 0) == ""
+    assert ids_text(["P1", "P2"], 2) == "P1, P2"
+    assert ids_text([f"P{i}" for i in range(12)], 12) == (
+        "P0, P1, P2, P3, P4, P5, P6, P7, P8, P9 (+2 more)"
+    )
+    assert ids_text(["P1"], 2) == "P1"  # a duplicated id fails twice, is listed once
+
+
+def _project(tmp_path: Path, monkeypatch, frame: pd.DataFrame | None = None) -> Path:
+    """A project root in tmp_path with data/cohort.csv; returns the data file."""
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    monkeypatch.delenv("ITP_STATS_DATA", raising=False)
+    (tmp_path / "data").mkdir(exist_ok=True)
+    path = tmp_path / "data" / "cohort.csv"
+    if frame is None:
+        shutil.copyfile(ROOT / "data" / "cohort.csv", path)
+    else:
+        write(frame, path)
+    return path
+
+
+def test_resolve_data_path(tmp_path, monkeypatch):
+    data = _project(tmp_path, monkeypatch)
+    assert resolve_data_path() == data
+    monkeypatch.setenv("ITP_STATS_DATA", "other/c.csv")
+    assert resolve_data_path() == tmp_path / "other" / "c.csv"
+    assert resolve_data_path("/x/y.csv") == Path("/x/y.csv")
+
+
+def test_reader_uses_a_current_json_without_importing_gx(tmp_path, monkeypatch, shipped_result):
+    data = _project(tmp_path, monkeypatch)
+    result = GateResult.from_dict(shipped_result.to_dict() | {"data_path": str(data)})
+    write_gate_result(result, tmp_path / ".itp-stats" / "gate.json")
+    code = (
+        "import sys\n"
+        "from itp_stats.gate.result import read_gate_result, step_table\n"
+        "r = read_gate_result()\n"
+        "assert r.passed and len(step_table(r)) > 50\n"
+        "assert 'great_expectations' not in sys.modules, 'GX imported'\n"
+        "import itp_stats.gate\n"
+        "assert 'great_expectations' not in sys.modules, 'GX imported by the package'\n"
+        "print('ok')\n"
+    )
+    env = os.environ | {"ITP_STATS_ROOT": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
+
+
+def test_reader_reruns_the_gate_when_the_data_changed(tmp_path, monkeypatch, shipped_result):
+    data = _project(tmp_path, monkeypatch)
+    json_path = tmp_path / ".itp-stats" / "gate.json"
+    write_gate_result(shipped_result, json_path)  # made for the shipped file's bytes
+    raw, pid = contradicting_response(cells())
+    write(raw, data)
+    with pytest.raises(GateFailedError) as info:
+        read_gate_result()
+    assert "response_m6.consistent" in str(info.value)
+    assert pid in str(info.value)
+    stored = json.loads(json_path.read_text())
+    assert stored["passed"] is False
+    assert stored["data_sha256"] == sha256(data)
+
+
+def test_reader_refuses_a_failed_result(tmp_path, monkeypatch):
+    data = _project(tmp_path, monkeypatch, cells().drop(columns=["nk_m0"]))
+    from itp_stats.gate.run import validate_path
+
+    write_gate_result(validate_path(data), tmp_path / ".itp-stats" / "gate.json")
+    with pytest.raises(GateFailedError, match=r"table\.columns"):
+        read_gate_result()
+    result = read_gate_result(require_pass=False)
+    assert not result.passed
+    assert result.critical_failures[0]["rule_id"] == "table.columns"
+
+
+def test_reader_without_rerun(tmp_path, monkeypatch):
+    _project(tmp_path, monkeypatch)
+    with pytest.raises(GateFailedError, match="no validation gate result"):
+        read_gate_result(rerun=False)
+
+
+def test_reader_missing_data(tmp_path, monkeypatch):
+    _project(tmp_path, monkeypatch)
+    with pytest.raises(CohortReadError):
+        read_gate_result(tmp_path / "nope.csv")
+
+
+def test_warnings_for_the_callout(tmp_path, monkeypatch):
+    raw = cells()
+    i = raw.index[raw["response_m6"] != ""][0]
+    raw.loc[i, "response_m6"] = ""
+    _project(tmp_path, monkeypatch, raw)
+    result = read_gate_result()
+    assert result.passed
+    lines = gate_warnings(result)
+    assert len(lines) == 1
+    assert lines[0].startswith("response_m6.present: ")
+    assert str(raw.loc[i, "patient_id"]) in lines[0]
