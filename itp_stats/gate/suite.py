@@ -581,7 +581,7 @@ def _rules_markdown(rules: Iterable[Rule]) -> str:
         "|---:|---|---|---|---|",
     ]
     for i, r in enumerate(rules, 1):
-        columns = ", ".join(r.columns) or "(table)"
+        columns = ", ".join(r.columns) or "(whole file)"
         lines.append(f"| {i} | `{r.rule_id}` | {r.severity} | {columns} | {r.description} |")
     return "\n".join(lines) + "\n"
 
