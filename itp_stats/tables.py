@@ -9,6 +9,7 @@ real table.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 
 import pandas as pd
@@ -21,6 +22,7 @@ __all__ = [
     "format_ci",
     "footnote_methods",
     "to_pipe_table",
+    "escape_markdown",
 ]
 
 NOT_COMPUTED = "not computed"
@@ -135,11 +137,28 @@ def footnote_methods(methods: Iterable[str]) -> str:
     return "; ".join(seen)
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+!^~$@|])")
+
+
+def escape_markdown(text: str) -> str:
+    """Escape Markdown syntax outside `code spans`, so a cell shows its text literally.
+
+    ``^[x]`` would otherwise become a footnote, ``@key`` a citation, ``*x*`` emphasis. A
+    ``|`` is escaped in code spans too (a pipe table splits its cells on it).
+    """
+    parts = text.split("`")
+    if len(parts) % 2 == 0:  # unbalanced backtick: escape everything
+        return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return "`".join(
+        part.replace("|", "\\|") if i % 2 else _MARKDOWN_SPECIAL.sub(r"\\\1", part)
+        for i, part in enumerate(parts)
+    )
+
+
 def _cell(value: object) -> str:
     if _missing(value):
         return "—"
-    text = str(value).replace("|", "\\|").replace("\n", " ")
-    return text
+    return escape_markdown(str(value).replace("\n", " "))
 
 
 def _widths(table: pd.DataFrame, cap: int = 48) -> list[int]:
@@ -179,9 +198,10 @@ def to_pipe_table(
     Returns
     -------
     str
-        Markdown text; ``|`` in cells is escaped; missing cells show ``—``. The number of
-        dashes under each header is the column's longest cell (capped at 48), which Pandoc
-        uses as relative column widths when the table is wider than a line.
+        Markdown text; cells are escaped (:func:`escape_markdown`) except in code spans;
+        missing cells show ``—``. The number of dashes under each header is the column's
+        longest cell (capped at 48), which Pandoc uses as relative column widths when the
+        table is wider than a line.
     """
     cols = [str(c) for c in table.columns]
     align = list(align or ["l"] + ["r"] * (len(cols) - 1))

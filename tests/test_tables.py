@@ -67,3 +67,12 @@ def test_pipe_table():
         "",
         ": Baseline subsets",
     ]
+
+
+def test_cells_are_escaped_outside_code_spans():
+    from itp_stats.tables import escape_markdown
+
+    assert escape_markdown("id ^[A-Z]+$ @key *x*") == r"id \^\[A-Z\]\+\$ \@key \*x\*"
+    assert escape_markdown("`^[a|b]$` and a|b") == r"`^[a\|b]$` and a\|b"
+    table = pd.DataFrame({"Rule": ["pattern ^[A-Za-z0-9_-]+$"], "n": ["1"]})
+    assert r"pattern \^\[A-Za-z0-9\_-\]\+\$" in to_pipe_table(table)
