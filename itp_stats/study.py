@@ -213,8 +213,9 @@ def prepare_study(
     Parameters
     ----------
     data : str or path-like, optional
-        Cohort file; default ``$ITP_STATS_DATA``, else ``data/cohort.csv``. Relative paths
-        are resolved against the project root.
+        Cohort file. When missing or the default ``data/cohort.csv``, ``$ITP_STATS_DATA`` (set
+        by ``itp-stats render -P data=…``) wins. Relative paths are resolved against the
+        project root.
     alpha : float
         Significance level; confidence intervals are at ``1 - alpha``.
     adjust : str
@@ -242,6 +243,12 @@ def prepare_study(
     from itp_stats.analysis import run_analysis
     from itp_stats.gate.result import resolve_data_path
 
+    if (
+        data is not None
+        and str(data) == DEFAULT_PARAMS["data"]
+        and os.environ.get("ITP_STATS_DATA")
+    ):
+        data = None  # the render's data (-P data=… or $ITP_STATS_DATA) wins over the default
     path = resolve_data_path(None if data is None else str(data))
     gate = read_gate_result(path, result_path=gate_result)
     dictionary = load_dictionary()

@@ -1,0 +1,60 @@
+"""Preparing the study behind a report."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from itp_stats.load import load_cohort
+from itp_stats.study import exclusions, is_shipped_cohort, participant_flow, prepare_study
+from itp_stats.synth import synthesize, write_cohort
+
+
+def test_participant_flow_counts_add_up(cohort_path):
+    cohort = load_cohort(cohort_path)
+    flow = participant_flow(cohort)
+    assert flow["assessed"] == len(cohort) == 72
+    assert flow["analysed"] == int(cohort["response_iwg"].notna().sum())
+    assert flow["analysed"] + sum(n for _, n in flow["excluded"]) == flow["assessed"]
+    assert sum(flow["groups"].values()) == flow["analysed"]
+    assert list(flow["groups"]) == ["CR", "PR", "NR"]
+
+
+def test_exclusion_reasons():
+    frame = pd.DataFrame(
+        {
+            "patient_id": ["a", "b", "c"],
+            "followup_months": [3.0, 12.0, 24.0],
+            "response_iwg": pd.Categorical([None, None, "CR"], categories=["CR", "PR", "NR"]),
+        }
+    )
+    got = exclusions(frame)
+    assert got["patient_id"].tolist() == ["a", "b"]
+    assert got["reason"].iloc[0] == "follow-up shorter than 6 months"
+    assert got["reason"].iloc[1].startswith("6-month response not assessable")
+
+
+def test_environment_data_wins_over_default_parameter(tmp_path, monkeypatch, cohort_path):
+    other = write_cohort(synthesize(60, 3), tmp_path / "other.csv")
+    monkeypatch.setenv("ITP_STATS_DATA", str(other))
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))  # gate result written under tmp
+    study = prepare_study("data/cohort.csv", n_boot=50)
+    assert study.data_path == other.resolve()
+    assert len(study.cohort) == 60
+    assert not study.synthetic  # not the shipped file, not declared
+    assert is_shipped_cohort(cohort_path)
+    # an explicit other path is used as given
+    explicit = prepare_study(str(cohort_path), n_boot=50)
+    assert explicit.data_path == cohort_path.resolve() and explicit.synthetic
+
+
+def test_bad_data_is_never_analysed(tmp_path, monkeypatch, cohort_path):
+    from itp_stats.gate.result import GateFailedError
+
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    frame = pd.read_csv(cohort_path, dtype=str)
+    frame.loc[0, "patient_id"] = frame.loc[1, "patient_id"]
+    bad = tmp_path / "bad.csv"
+    frame.to_csv(bad, index=False)
+    with pytest.raises(GateFailedError, match=frame.loc[1, "patient_id"]):
+        prepare_study(str(bad))
