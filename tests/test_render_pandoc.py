@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -191,3 +192,22 @@ def test_pandoc_failure_is_a_tool_error(tmp_path):
         run_pandoc(
             {"reference-doc": str(tmp_path / "missing.docx")}, "docx", "x", tmp_path, "d", [], "d"
         )
+
+
+def test_pandoc_is_the_bundled_one_even_with_an_older_pandoc_on_path(tmp_path, monkeypatch):
+    import subprocess
+
+    from itp_stats.render.pandoc import pandoc_path
+
+    fake = tmp_path / "pandoc"
+    fake.write_text("#!/bin/sh\necho 'pandoc 2.17.1.1'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    pandoc_path.cache_clear()
+    try:
+        path = pandoc_path()
+    finally:
+        pandoc_path.cache_clear()
+    assert path.endswith("pypandoc/files/pandoc")
+    version = subprocess.run([path, "--version"], capture_output=True, text=True).stdout
+    assert int(version.split()[1].split(".")[0]) >= 3  # the Lua filter needs pandoc 3

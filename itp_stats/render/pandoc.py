@@ -44,12 +44,22 @@ _NOT_METADATA = ("execute", "jupyter", "engine", "format", "project", "toc", "nu
 
 @functools.cache
 def pandoc_path() -> str:
-    """Path of the pandoc executable shipped by pypandoc-binary (else the one on PATH)."""
+    """Path of the pandoc executable shipped by pypandoc-binary (else the one on PATH).
+
+    The bundled binary is taken directly: pypandoc's own search compares every pandoc it
+    finds (an older system pandoc included) in a way that is not thread-safe, and the
+    documents are converted in parallel threads.
+    """
     try:
         import pypandoc
-
+    except ImportError:  # pragma: no cover - pypandoc-binary is a dependency
+        return "pandoc"
+    bundled = Path(pypandoc.__file__).resolve().parent / "files" / "pandoc"
+    if bundled.is_file() and os.access(bundled, os.X_OK):
+        return str(bundled)
+    try:  # pragma: no cover - pypandoc without its binary
         return str(pypandoc.get_pandoc_path())
-    except (ImportError, OSError):  # pragma: no cover - pypandoc-binary is a dependency
+    except OSError:  # pragma: no cover
         return "pandoc"
 
 
