@@ -7,16 +7,22 @@ cells stay one-liners and no analysis logic lives in a document.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import importlib.metadata
+import json
 import os
+import pickle
 import platform
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from itp_stats.config import DEFAULT_COHORT
+from itp_stats.config import DEFAULT_COHORT, state_dir
 from itp_stats.dictionary import Dictionary, load_dictionary
 from itp_stats.gate.result import read_gate_result, sha256_file
 from itp_stats.load import load_cohort
@@ -235,12 +241,19 @@ def prepare_study(
         Loaded data, the gate result, the analysed patients and the result tables of
         :func:`itp_stats.analysis.run_analysis`.
 
+    Notes
+    -----
+    The study is cached in the state folder (``.itp-stats/study-<key>.pkl``) under a key made
+    of the data file's SHA-256, the dictionary's, the parameters and the package source, and
+    computed under a lock: the report and the supplement, rendered in parallel, compute it
+    once, and a re-render of unchanged data and code reuses it. The gate result is always
+    read first, so bad data are refused whatever is cached.
+
     Raises
     ------
     GateFailedError
         The cohort fails a critical validation rule: no analysis is run on it.
     """
-    from itp_stats.analysis import run_analysis
     from itp_stats.gate.result import resolve_data_path
 
     if (
@@ -251,10 +264,6 @@ def prepare_study(
         data = None  # the render's data (-P data=… or $ITP_STATS_DATA) wins over the default
     path = resolve_data_path(None if data is None else str(data))
     gate = read_gate_result(path, result_path=gate_result)
-    dictionary = load_dictionary()
-    cohort = load_cohort(path, dictionary)
-    group = "response_iwg"
-    analysed = cohort[cohort[group].notna()].reset_index(drop=True)
     params = {
         "data": str(path),
         "alpha": float(alpha),
@@ -263,21 +272,39 @@ def prepare_study(
         "seed": int(seed),
         "synthetic": bool(synthetic),
     }
+    key = _cache_key(gate, params)
+    with _locked(state_dir() / "study.lock"):
+        cached = _load_cached(key)
+        if cached is not None:
+            cached.gate = gate
+            return cached
+        study = _compute(path, gate, params)
+        _store_cached(key, study)
+    return study
+
+
+def _compute(path: Path, gate: Any, params: dict[str, Any]) -> Study:
+    from itp_stats.analysis import run_analysis
+
+    dictionary = load_dictionary()
+    cohort = load_cohort(path, dictionary)
+    group = "response_iwg"
+    analysed = cohort[cohort[group].notna()].reset_index(drop=True)
     results = run_analysis(
         analysed,
         markers=MARKER_FAMILY,
         continuous=TABLE1_CONTINUOUS,
         categorical=TABLE1_CATEGORICAL,
         group=group,
-        alpha=alpha,
-        n_boot=n_boot,
-        seed=seed,
-        pairwise_adjust=adjust,
+        alpha=params["alpha"],
+        n_boot=params["n_boot"],
+        seed=params["seed"],
+        pairwise_adjust=params["adjust"],
     )
     return Study(
         data_path=path,
         sha256=gate.data_sha256 or sha256_file(path),
-        synthetic=bool(synthetic) or is_shipped_cohort(path),
+        synthetic=params["synthetic"] or is_shipped_cohort(path),
         params=params,
         dictionary=dictionary,
         cohort=cohort,
@@ -287,3 +314,65 @@ def prepare_study(
         results=results,
         group=group,
     )
+
+
+_KEEP_CACHED = 4
+"""Most cached studies kept in the state folder."""
+
+
+def _code_fingerprint() -> str:
+    """SHA-256 of the package's source, so a cached study never outlives the code."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+def _cache_key(gate: Any, params: dict[str, Any]) -> str:
+    parts = {
+        "data_sha256": gate.data_sha256,
+        "dictionary_sha256": gate.dictionary_sha256,
+        "params": params,
+        "code": _code_fingerprint(),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
+
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    """Exclusive lock, so documents rendered in parallel compute the study once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _load_cached(key: str) -> Study | None:
+    path = state_dir() / f"study-{key}.pkl"
+    try:
+        with open(path, "rb") as handle:
+            study = pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None
+    return study if isinstance(study, Study) else None
+
+
+def _store_cached(key: str, study: Study) -> None:
+    folder = state_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".study-", suffix=".pkl")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump(study, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, folder / f"study-{key}.pkl")
+    except OSError:
+        Path(tmp).unlink(missing_ok=True)
+        return
+    old = sorted(folder.glob("study-*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in old[_KEEP_CACHED:]:
+        stale.unlink(missing_ok=True)

@@ -67,8 +67,13 @@ def monkeypatch_module():
 
 
 @pytest.fixture(scope="module")
-def study(project):
-    # the same computation the documents ran, from the same file and gate result
+def study(project, monkeypatch_module):
+    # the same computation the documents ran, from the same file and gate result, computed
+    # again here (not read from the documents' cached study)
+    import itp_stats.study as study_module
+
+    monkeypatch_module.setattr(study_module, "_load_cached", lambda key: None)
+    monkeypatch_module.setattr(study_module, "_store_cached", lambda key, study: None)
     return R.setup(str(project["dir"] / "data" / "cohort.csv"), export=False)
 
 
@@ -183,6 +188,9 @@ def test_other_cohort_renders_with_its_own_numbers(tmp_path, project, monkeypatc
     )  # fmt: skip
     assert status == 0, log
     text = _text((out / "report" / "index.html").read_text(encoding="utf-8"))
+    import itp_stats.study as study_module
+
+    monkeypatch.setattr(study_module, "_load_cached", lambda key: None)  # recompute here
     study = R.setup(str(other), n_boot=200, export=False)
     n = R.numbers(study)
     assert "150 patients" in text and n.cr in text and n.auc in text

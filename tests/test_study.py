@@ -58,3 +58,28 @@ def test_bad_data_is_never_analysed(tmp_path, monkeypatch, cohort_path):
     frame.to_csv(bad, index=False)
     with pytest.raises(GateFailedError, match=frame.loc[1, "patient_id"]):
         prepare_study(str(bad))
+
+
+def test_study_is_computed_once_and_reused(tmp_path, monkeypatch, cohort_path):
+    import itp_stats.study as study_module
+
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    calls = []
+    compute = study_module._compute
+    monkeypatch.setattr(study_module, "_compute", lambda *a: calls.append(a) or compute(*a))
+    first = prepare_study(str(cohort_path), n_boot=50)
+    second = prepare_study(str(cohort_path), n_boot=50)
+    assert len(calls) == 1
+    pd.testing.assert_frame_equal(
+        first.results["baseline_kruskal"], second.results["baseline_kruskal"]
+    )
+    assert len(list((tmp_path / ".itp-stats").glob("study-*.pkl"))) == 1
+    # other parameters are another study
+    prepare_study(str(cohort_path), n_boot=60)
+    assert len(calls) == 2
+    # a damaged cache file is recomputed, not trusted
+    for cached in (tmp_path / ".itp-stats").glob("study-*.pkl"):
+        cached.write_bytes(b"not a pickle")
+    again = prepare_study(str(cohort_path), n_boot=50)
+    assert len(calls) == 3
+    pd.testing.assert_frame_equal(first.results["prediction"], again.results["prediction"])
