@@ -150,8 +150,10 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, bool]:
     Returns
     -------
     frame : pandas.DataFrame
-        One column per file column (names stripped), object dtype; texts stripped and missing
-        tokens (:data:`MISSING_TOKENS`) replaced by ``None``.
+        One column per file column (names stripped); texts stripped and missing tokens
+        (:data:`MISSING_TOKENS`) made missing. Columns of texts (all CSV columns) are Arrow
+        strings with ``<NA>``; columns of mixed cells (XLSX, Parquet) are objects with
+        ``None``.
     decimal_comma : bool
         True for a ``;``-separated CSV, whose numbers use the decimal comma.
 
@@ -189,8 +191,25 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, bool]:
     if frame.columns.duplicated().any():
         dup = sorted(set(frame.columns[frame.columns.duplicated()]))
         raise CohortReadError(f"{path}: duplicated column names: {', '.join(dup)}")
-    frame = frame.astype(object).map(_clean_cell)
+    frame = pd.DataFrame(
+        {name: _clean_column(frame[name]) for name in frame.columns}, index=frame.index
+    )
     return frame.reset_index(drop=True), decimal_comma
+
+
+def _clean_column(column: pd.Series) -> pd.Series:
+    """Strip texts and turn missing tokens into missing values.
+
+    A column of texts (every CSV column) stays an Arrow string column with ``<NA>`` for
+    missing cells; a column of mixed cells (XLSX, Parquet) becomes object dtype with
+    ``None``.
+    """
+    if isinstance(column.dtype, pd.StringDtype) or pd.api.types.infer_dtype(
+        column, skipna=True
+    ) in ("string", "empty"):
+        text = column.astype("string[pyarrow]").str.strip()
+        return text.mask(text.isin(list(MISSING_TOKENS)))
+    return column.astype(object).map(_clean_cell)
 
 
 def _clean_cell(value: Any) -> Any:
@@ -209,8 +228,49 @@ def _clean_cell(value: Any) -> Any:
 _BOOLEAN_TEXT = {**dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False)}
 
 
+def _parse_text_column(
+    values: pd.Series, kind: str, decimal_comma: bool
+) -> tuple[pd.Series, pd.Series]:
+    """:func:`_parse_column` for a column of texts only (CSV), vectorised with Arrow."""
+    present = values.notna()
+    no_problem = pd.Series(False, index=values.index)
+    if kind in {"string", "category"}:
+        return values.astype(object).where(present, None), no_problem
+    text = values.astype("string[pyarrow]")
+    if kind == "boolean":
+        parsed = text.str.lower().map(_BOOLEAN_TEXT, na_action="ignore").astype("boolean")
+        return parsed, present & parsed.isna()
+    if decimal_comma:
+        comma = text.str.fullmatch(_FLOAT_COMMA_RE.pattern).fillna(False).astype(bool)
+        text = text.where(~comma, text.str.replace(",", ".", regex=False))
+    looks_numeric = text.str.fullmatch(_FLOAT_RE.pattern).fillna(False).astype(bool)
+    # only number-shaped texts are left, so Arrow's cast cannot fail
+    numbers = (
+        text.where(looks_numeric).astype("float64[pyarrow]").to_numpy(dtype=float, na_value=np.nan)
+    )
+    return _finish_numeric(pd.Series(numbers, index=values.index), present, kind)
+
+
+def _finish_numeric(
+    numbers: pd.Series, present: pd.Series, kind: str
+) -> tuple[pd.Series, pd.Series]:
+    ok = np.isfinite(numbers.to_numpy())
+    if kind == "integer":
+        whole = np.where(ok, numbers.to_numpy(), 0.0)
+        # a whole number that fits a 64-bit integer ('1e30' cannot be stored as Int64)
+        ok &= np.equal(np.mod(whole, 1.0), 0.0) & (np.abs(whole) < 2.0**63)
+    ok_series = pd.Series(ok, index=numbers.index)
+    bad = present & ~ok_series
+    parsed = numbers.where(ok_series)
+    return parsed.astype("Int64" if kind == "integer" else "Float64"), bad
+
+
 def _parse_column(values: pd.Series, kind: str, decimal_comma: bool) -> tuple[pd.Series, pd.Series]:
     """Parse one column; return ``(parsed, bad)`` where ``bad`` flags cells that failed."""
+    if isinstance(values.dtype, pd.StringDtype) or pd.api.types.infer_dtype(
+        values, skipna=True
+    ) in ("string", "empty"):
+        return _parse_text_column(values, kind, decimal_comma)
     present = values.notna()
     if kind in {"string", "category"}:
 
@@ -247,16 +307,7 @@ def _parse_column(values: pd.Series, kind: str, decimal_comma: bool) -> tuple[pd
     numbers = pd.to_numeric(native.astype(object), errors="coerce").astype(float)
     from_text = pd.to_numeric(text.where(looks_numeric, None), errors="coerce").astype(float)
     numbers = numbers.where(~is_text, from_text)
-    numbers = numbers.astype(float)
-    ok = np.isfinite(numbers.to_numpy())
-    if kind == "integer":
-        whole = np.where(ok, numbers.to_numpy(), 0.0)
-        # a whole number that fits a 64-bit integer ('1e30' cannot be stored as Int64)
-        ok &= np.equal(np.mod(whole, 1.0), 0.0) & (np.abs(whole) < 2.0**63)
-    ok_series = pd.Series(ok, index=values.index)
-    bad = present & ~ok_series
-    parsed = numbers.where(ok_series)
-    return parsed.astype("Int64" if kind == "integer" else "Float64"), bad
+    return _finish_numeric(numbers.astype(float), present, kind)
 
 
 _EXPECTED = {
@@ -310,7 +361,7 @@ def type_cohort(
                         "column": name,
                         "row": rows,
                         "patient_id": [
-                            None if ids.iloc[r] is None else str(ids.iloc[r]) for r in rows
+                            None if pd.isna(ids.iloc[r]) else str(ids.iloc[r]) for r in rows
                         ],
                         "value": [str(raw[name].iloc[r]) for r in rows],
                         "expected": _EXPECTED[column.type],
