@@ -249,36 +249,39 @@ def change_table_all(study: Study) -> tuple[pd.DataFrame, str]:
 
 
 def subsets_by_group(study: Study, timepoint: str) -> tuple[pd.DataFrame, str]:
-    """Every subset (counts and %) at one time point by group: n, median [IQR], range.
+    """Every subset (counts and %) at one time point by group, and overall.
 
     Returns
     -------
     table : pandas.DataFrame
-        ``Subset``, ``Group``, ``n``, ``Missing``, ``Median [IQR]``, ``Range``.
+        ``Subset``, one column per group and ``Overall`` (each headed with its n): median
+        [IQR], followed by ``(n = k)`` when fewer patients than the group have a value.
     footnote : str
         What the summaries are.
     """
     desc = study.results["marker_descriptives"]
+    groups = [*study.levels, "Overall"]
+    sizes = {g: int((study.analysed[study.group] == g).sum()) for g in study.levels}
+    sizes["Overall"] = len(study.analysed)
     rows = []
     for marker in study.results["baseline_kruskal"]["marker"]:
-        dv = f"{marker}_{timepoint}"
-        sub = desc[desc["variable"] == dv]
-        digits = _digits(marker)
-        for i, (_, r) in enumerate(sub.iterrows()):
-            rows.append(
-                [
-                    marker_label(study, marker) if i == 0 else "",
-                    str(r["group"]),
-                    str(int(r["n"])),
-                    str(int(r["n_missing"])),
-                    format_median_iqr(r["median"], r["q1"], r["q3"], digits),
-                    f"{format_number(r['min'], digits)}–{format_number(r['max'], digits)}"
-                    if pd.notna(r["min"])
-                    else "—",
-                ]
-            )
-    cols = ["Subset", "Group", "n", "Missing", "Median [IQR]", "Range"]
-    note = "Median [interquartile range] and range of the patients with a value."
+        sub = desc[desc["variable"] == f"{marker}_{timepoint}"].set_index("group")
+        cells = []
+        for g in groups:
+            if g not in sub.index:
+                cells.append("—")
+                continue
+            r = sub.loc[g]
+            text = format_median_iqr(r["median"], r["q1"], r["q3"], _digits(marker))
+            if int(r["n"]) < sizes[g]:
+                text += f" (n = {int(r['n'])})"
+            cells.append(text)
+        rows.append([marker_label(study, marker), *cells])
+    cols = ["Subset", *(f"{g} (n = {sizes[g]})" for g in groups)]
+    note = (
+        "Median [interquartile range] of the patients with a value; (n = k) when fewer "
+        "patients than the group's have one (missing values: Table S4)."
+    )
     return pd.DataFrame(rows, columns=cols), note
 
 
