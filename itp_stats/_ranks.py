@@ -119,35 +119,62 @@ def _pairs_materialised(a: np.ndarray, b: np.ndarray, walsh: bool) -> np.ndarray
 def _select(a: np.ndarray, b: np.ndarray, start: np.ndarray, k: int, rng) -> float:
     """k-th smallest (0-based) of a_i + b_j over j in [start_i, len(b)); a, b sorted.
 
-    Randomised selection with per-row candidate windows: each round draws a pivot among the
-    remaining candidates, counts the pairs below it with one vectorised ``searchsorted``
-    (O(n log n)) and shrinks the windows; the expected number of rounds is O(log n).
+    Randomised selection with per-row candidate windows (Floyd–Rivest style): each round
+    draws a random sample of the remaining candidate pairs, takes two sample quantiles that
+    bracket the k-th value with high probability, counts the pairs below each with one
+    vectorised ``searchsorted`` (O(n log n)) and shrinks the windows to the bracket. A round
+    keeps about 2·6/√s of the candidates (s sampled pairs), so a few rounds reach a set small
+    enough to partition directly; when ties keep most pairs inside the bracket, the round
+    splits three ways at one sampled pivot instead (below, equal: done, above). The result
+    does not depend on the random draws.
     """
     lo = start.astype(np.int64).copy()
     hi = np.full(a.size, b.size, dtype=np.int64)
+    n_sample = 20_000
     for _ in range(200):
         sizes = hi - lo
-        total = int(sizes.sum())
-        if total <= max(4 * a.size, 10_000):
+        ends = np.cumsum(sizes)
+        total = int(ends[-1])
+        if total <= max(4 * a.size, 10 * n_sample):
             rows = np.repeat(np.arange(a.size), sizes)
-            offs = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+            offs = np.arange(total) - np.repeat(ends - sizes, sizes)
             vals = a[rows] + b[lo[rows] + offs]
             return float(np.partition(vals, k)[k])
-        pick = int(rng.integers(total))
-        row = int(np.searchsorted(np.cumsum(sizes), pick, side="right"))
-        col = int(lo[row] + (pick - (np.cumsum(sizes)[row] - sizes[row])))
-        pivot = a[row] + b[col]
-        below = np.clip(np.searchsorted(b, pivot - a, side="left"), lo, hi)
-        upto = np.clip(np.searchsorted(b, pivot - a, side="right"), lo, hi)
+        pick = rng.integers(total, size=n_sample)
+        row = np.searchsorted(ends, pick, side="right")
+        col = lo[row] + (pick - (ends[row] - sizes[row]))
+        sample = np.sort(a[row] + b[col])
+        q = k / total * n_sample
+        spread = 3 * np.sqrt(n_sample)
+        p_lo = sample[max(0, int(q - spread))]
+        p_hi = sample[min(n_sample - 1, int(q + spread))]
+        below = np.clip(np.searchsorted(b, p_lo - a, side="left"), lo, hi)
+        upto = np.clip(np.searchsorted(b, p_hi - a, side="right"), lo, hi)
         n_below = int((below - lo).sum())
         n_upto = int((upto - lo).sum())
-        if k < n_below:
+        if k < n_below:  # the k-th value is below the bracket
             hi = below
-        elif k < n_upto:
-            return float(pivot)
-        else:
+        elif k >= n_upto:  # above it
             k -= n_upto
             lo = upto
+        elif p_lo == p_hi:
+            return float(p_lo)
+        elif 2 * (n_upto - n_below) <= total:
+            k -= n_below
+            lo, hi = below, upto
+        else:  # heavy ties: the bracket kept most pairs; split three ways at one pivot
+            pivot = sample[min(n_sample - 1, int(q))]
+            below = np.clip(np.searchsorted(b, pivot - a, side="left"), lo, hi)
+            upto = np.clip(np.searchsorted(b, pivot - a, side="right"), lo, hi)
+            n_below = int((below - lo).sum())
+            n_upto = int((upto - lo).sum())
+            if k < n_below:
+                hi = below
+            elif k < n_upto:
+                return float(pivot)
+            else:
+                k -= n_upto
+                lo = upto
     raise RuntimeError("pairwise selection did not converge")  # pragma: no cover
 
 

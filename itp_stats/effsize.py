@@ -1,7 +1,8 @@
 """Rank-based effect sizes with confidence intervals.
 
 * ε² (epsilon squared) of the Kruskal–Wallis test, with a seeded, stratified percentile
-  bootstrap CI computed without a Python loop over resamples;
+  bootstrap CI computed without a Python loop over resamples or patients (on very large
+  groups, from the large-sample normal approximation of that bootstrap);
 * rank-biserial correlation, two-sample and matched-pairs, with a Fisher-z CI (as the R
   package effectsize);
 * Hodges–Lehmann shift (two samples) and pseudo-median (paired differences), with the CI of
@@ -67,6 +68,14 @@ EFFECT_COLUMNS = [
 EXACT_MAX_N = 50
 """Exact rank tests and exact HL intervals need every sample size below this (R's default)."""
 
+NORMAL_BOOT_MIN_N = 20_000
+"""From this many values (and every group at least :data:`NORMAL_BOOT_MIN_GROUP`), the ε²
+interval uses the large-sample approximation of the bootstrap
+(:func:`normal_bootstrap_epsilon_squared`) instead of resampling patients."""
+
+NORMAL_BOOT_MIN_GROUP = 1_000
+"""Smallest group for which the large-sample approximation of the ε² bootstrap is used."""
+
 
 # --------------------------------------------------------------------------------------------
 # array-level computations (shared with ``nonparametric``)
@@ -83,35 +92,146 @@ def epsilon_squared_value(h: float, n: int) -> float:
     return h / (n - 1)
 
 
+CHUNK_ELEMENTS = 1_000_000
+"""Resamples are processed in chunks of about this many multiplicities (8 MB of floats), small
+enough to be reused by the allocator and stay in cache; the 72-patient bootstrap is one
+chunk."""
+
+
+def use_normal_bootstrap(sizes: Sequence[int]) -> bool:
+    """Whether the ε² interval of groups of these sizes uses the large-sample approximation."""
+    return sum(sizes) >= NORMAL_BOOT_MIN_N and min(sizes) >= NORMAL_BOOT_MIN_GROUP
+
+
+def _pooled_codes(samples: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Sorted distinct pooled values and each sample as indices into them (one sort)."""
+    uvals = np.unique(np.concatenate(samples))
+    return uvals, [np.searchsorted(uvals, s) for s in samples]
+
+
+def epsilon_squared_from_counts(counts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """ε² of resamples given as multiplicities of the sorted distinct pooled values.
+
+    Parameters
+    ----------
+    counts : ndarray, shape (resamples, groups, distinct values)
+        ``counts[b, g, u]``: how often the u-th smallest distinct value is in group g of
+        resample b (each row of group g sums to that group's size).
+    sizes : ndarray, shape (groups,)
+        Group sizes.
+
+    Returns
+    -------
+    ndarray, shape (resamples,)
+        ε² = H/(n − 1) with the tie-corrected H of each resample; NaN where every value of
+        the resample is tied.
+
+    Notes
+    -----
+    No resample is sorted: the mid-rank of the u-th distinct value is ``cumsum(T)[u] −
+    (T[u] − 1)/2`` with ``T`` the multiplicities summed over groups, the group rank sums are
+    ``counts @ midrank`` and the tie correction is ``1 − Σ(T³ − T)/(n³ − n)``. O(groups ×
+    distinct values) per resample.
+    """
+    sizes = np.asarray(sizes, dtype=float)
+    n = sizes.sum()
+    tot = counts.sum(axis=1)
+    midrank = np.cumsum(tot, axis=1)
+    midrank -= (tot - 1) / 2
+    rank_sums = np.einsum("bgu,bu->bg", counts, midrank)
+    h = 12 / (n * (n + 1)) * np.sum(rank_sums**2 / sizes, axis=1) - 3 * (n + 1)
+    # Σ(T³ − T) = Σ T³ − n; integer-valued floats, exact below 2**53
+    denom = 1 - (np.einsum("bu,bu,bu->b", tot, tot, tot) - n) / (n**3 - n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denom > 0, h / denom, np.nan) / (n - 1)
+
+
 def bootstrap_epsilon_squared(
     samples: Sequence[np.ndarray], n_boot: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """ε² of ``n_boot`` resamples drawn with replacement within each group.
+    """ε² of ``n_boot`` resamples drawn with replacement within each group (exact bootstrap).
 
     Vectorised: a resample is represented by the multiplicity of each distinct value in each
-    group (one multinomial draw per group and resample), the mid-ranks follow from cumulative
-    sums of those multiplicities, so no resample is sorted. Work is O(n_boot × distinct values),
-    processed in chunks to bound memory. Resamples where every value is tied give NaN.
+    group (:func:`itp_stats._ranks.resample_counts`: one multinomial draw, or drawn indices
+    counted with ``bincount``, per group for a chunk of resamples) and ε² follows from those
+    multiplicities (:func:`epsilon_squared_from_counts`), so no resample is sorted and there
+    is no Python loop over patients or resamples. The pooled sample is sorted once
+    (O(n log n)); each resample costs O(n). Chunks of resamples bound the memory. Resamples
+    where every value is tied give NaN.
     """
-    uvals = np.unique(np.concatenate(samples))
+    uvals, codes = _pooled_codes(samples)
     n_u = uvals.size
     sizes = np.array([len(s) for s in samples], dtype=float)
-    n = sizes.sum()
-    codes = [np.searchsorted(uvals, s) for s in samples]
-    chunk = max(1, int(4_000_000 // max(len(samples) * n_u, int(n))))
+    chunk = max(1, int(CHUNK_ELEMENTS // max(len(samples) * n_u, int(sizes.sum()))))
     out = np.empty(n_boot)
     for start in range(0, n_boot, chunk):
         b = min(chunk, n_boot - start)
         counts = np.stack([resample_counts(c, n_u, b, rng) for c in codes], axis=1)
-        # counts: (b, groups, distinct values)
-        tot = counts.sum(axis=1)
-        midrank = np.cumsum(tot, axis=1) - (tot - 1) / 2
-        rank_sums = np.einsum("bgu,bu->bg", counts, midrank)
-        h = 12 / (n * (n + 1)) * np.sum(rank_sums**2 / sizes, axis=1) - 3 * (n + 1)
-        denom = 1 - np.sum(tot**3 - tot, axis=1) / (n**3 - n)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out[start : start + b] = np.where(denom > 0, h / denom, np.nan) / (n - 1)
+        out[start : start + b] = epsilon_squared_from_counts(counts, sizes)
     return out
+
+
+def normal_bootstrap_epsilon_squared(
+    samples: Sequence[np.ndarray], n_boot: int, rng: np.random.Generator
+) -> np.ndarray:
+    """ε² of ``n_boot`` draws from the large-sample approximation of the stratified bootstrap.
+
+    For large groups: the group mean ranks and the tie correction of a stratified resample
+    are, to first order, sums of independent per-patient contributions (their influence
+    values), hence jointly normal with a covariance computed exactly from the data in
+    O(n log n). ``n_boot`` vectors are drawn from that normal distribution and ε² is computed
+    from each with the exact (quadratic) Kruskal–Wallis formula, so the skewness of ε² near 0
+    is kept. O(n log n + n_boot); no resample of patients is formed.
+
+    Notes
+    -----
+    With ``F_h`` the mid-distribution function of group h (``P(X < x) + P(X = x)/2``) and
+    ``w_h = n_h/n``, the mean rank of group g is ``n·A_g + 1/2`` with
+    ``A_g = Σ_h w_h mean_{i in g} F_h(x_i)``; ε² = 12 n/((n + 1)(n − 1) D) Σ_g n_g
+    (A_g − 1/2)², D = 1 − Σ(t³ − t)/(n³ − n). Under resampling within groups, the linear
+    (Hájek) part of A*_g − A_g is the resample sum of: ``Σ_{h≠g} w_h F_h(x)/n_g`` for a
+    patient of group g, ``−F_g(x)/n`` for a patient of another group; of D* − D:
+    ``−(3 t_x² − 1)/(n³ − n)`` (t_x: pooled multiplicity of the patient's value). The
+    bootstrap means are exactly A and D; the covariance is the sum over groups of n_k times
+    the (divisor n_k) covariance of those contributions. The neglected remainder is smaller
+    than the linear part by a factor O(n^−1/2); use only when every group is large.
+    """
+    sizes = np.array([len(s) for s in samples], dtype=float)
+    n_groups = sizes.size
+    n = sizes.sum()
+    pooled = np.concatenate(samples)
+    grp = np.repeat(np.arange(n_groups), sizes.astype(int))
+    idx = np.arange(pooled.size)
+    # one sort: F_h at each distinct value from cumulative multiplicities of group h
+    uvals, inv, t = np.unique(pooled, return_inverse=True, return_counts=True)
+    mid_cdf = np.empty((n_groups, pooled.size))
+    for g in range(n_groups):
+        c = np.bincount(inv[grp == g], minlength=uvals.size).astype(float)
+        mid_cdf[g] = ((np.cumsum(c) - c / 2) / sizes[g])[inv]
+    w = sizes / n
+    weighted = w[:, None] * mid_cdf
+    # A_g = Σ_h w_h · mean over group g of F_h
+    a = np.array([weighted[:, grp == g].sum() / sizes[g] for g in range(n_groups)])
+    t = t.astype(float)
+    d = 1 - np.sum(t**3 - t) / (n**3 - n)
+    infl = np.empty((n_groups + 1, pooled.size))
+    infl[:n_groups] = -mid_cdf / n
+    own = (weighted.sum(axis=0) - weighted[grp, idx]) / sizes[grp]
+    infl[grp, idx] = own
+    infl[n_groups] = -(3 * t[inv] ** 2 - 1) / (n**3 - n)
+    cov = np.zeros((n_groups + 1, n_groups + 1))
+    for g in range(n_groups):
+        c = infl[:, grp == g]
+        c = c - c.mean(axis=1, keepdims=True)
+        cov += c @ c.T
+    lam, vec = np.linalg.eigh(cov)
+    root = vec * np.sqrt(np.clip(lam, 0, None))
+    z = rng.standard_normal((n_boot, n_groups + 1)) @ root.T
+    a_b = a + z[:, :n_groups]
+    d_b = d + z[:, n_groups]
+    h_raw = 12 * n / (n + 1) * np.sum(sizes * (a_b - 0.5) ** 2, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(d_b > 0, h_raw / d_b, np.nan) / (n - 1)
 
 
 def percentile_ci(values: np.ndarray, conf_level: float) -> tuple[float, float]:
@@ -331,7 +451,12 @@ def epsilon_squared(
     Notes
     -----
     ε² = H / ((n² − 1)/(n + 1)) with the tie-corrected H, in [0, 1]. The CI is a percentile
-    bootstrap with resampling within each group (group sizes fixed), ``n_boot`` resamples.
+    bootstrap with resampling within each group (group sizes fixed), ``n_boot`` resamples,
+    computed exactly and vectorised (:func:`bootstrap_epsilon_squared`, O(n) per resample
+    after one sort). From :data:`NORMAL_BOOT_MIN_N` values with every group at least
+    :data:`NORMAL_BOOT_MIN_GROUP`, the resamples are replaced by ``n_boot`` draws from the
+    large-sample normal approximation of the same bootstrap
+    (:func:`normal_bootstrap_epsilon_squared`, O(n log n) in all), and ``method`` says so.
     Complete cases only. A group with fewer than 3 values, all values tied, all missing or a
     single group give a "not computed" row.
 
@@ -367,14 +492,27 @@ def _epsilon_with_ci(samples, conf_level, n_boot, rng) -> dict[str, Any]:
     if n_boot <= 0:
         out["method"] = "ε² = H/(n−1); CI not requested (n_boot = 0)"
         return out
-    boot = bootstrap_epsilon_squared(samples, n_boot, rng)
+    large = use_normal_bootstrap([len(s) for s in samples])
+    if large:
+        boot = normal_bootstrap_epsilon_squared(samples, n_boot, rng)
+    else:
+        boot = bootstrap_epsilon_squared(samples, n_boot, rng)
     n_ok = int(np.isfinite(boot).sum())
     if n_ok < max(10, n_boot // 2):
         out["method"] = "ε² = H/(n−1); CI not computed: too many degenerate resamples"
         return out
     lo, hi = percentile_ci(boot, conf_level)
     out.update(ci_low=lo, ci_high=hi)
-    out["method"] = f"ε² = H/(n−1); percentile bootstrap CI, {n_boot} resamples stratified by group"
+    if large:
+        out["method"] = (
+            f"ε² = H/(n−1); percentile CI of {n_boot} draws from the large-sample normal "
+            "approximation of the bootstrap stratified by group (used from "
+            f"n = {NORMAL_BOOT_MIN_N:,} with every group ≥ {NORMAL_BOOT_MIN_GROUP:,})"
+        )
+    else:
+        out["method"] = (
+            f"ε² = H/(n−1); percentile bootstrap CI, {n_boot} resamples stratified by group"
+        )
     if n_ok < n_boot:
         out["note"] = f"{n_boot - n_ok} all-tied resamples skipped"
     return out
