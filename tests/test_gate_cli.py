@@ -285,3 +285,98 @@ def test_process_unreadable_file_exit_2(tmp_path):
     assert proc.stderr.strip().startswith("itp-stats validate: error:")
     assert "Traceback" not in proc.stderr
     assert _files(work) == {Path("empty.csv")}
+
+
+# --- `itp-stats gate` reuses a result that still holds -----------------------------------------
+
+_NO_GX = (
+    "import sys; from itp_stats.cli import main; status = main(sys.argv[1:]); "
+    "print('gx imported' if 'great_expectations' in sys.modules else 'gx not imported'); "
+    "sys.exit(status)"
+)
+
+
+def _gate_process(root: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ITP_STATS", "GX_"))}
+    env |= {"ITP_STATS_ROOT": str(root), "PYTHONUTF8": "1"}
+    return subprocess.run(
+        [sys.executable, "-c", _NO_GX, "gate", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _gate_case(tmp_path: Path, frame: pd.DataFrame, monkeypatch) -> tuple[Path, Path]:
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    data = _case(tmp_path, frame)
+    monkeypatch.setenv("ITP_STATS_DATA", str(data))
+    return data, tmp_path / ".itp-stats" / "gate.json"
+
+
+def test_gate_reuses_a_passed_result_without_importing_gx(tmp_path, capsys, monkeypatch):
+    data, out = _gate_case(tmp_path, cells(), monkeypatch)
+    assert main(["gate"]) == 0
+    first = json.loads(out.read_text())
+    assert first["code_sha256"]
+    capsys.readouterr()
+
+    proc = _gate_process(tmp_path, "--data", str(data))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "gx not imported"
+    assert "validation gate passed" in proc.stderr
+    assert f"(cached result of {first['timestamp']})" in proc.stderr
+    assert json.loads(out.read_text()) == first  # reused, not rewritten
+
+    forced = _gate_process(tmp_path, "--data", str(data), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert forced.stdout.strip() == "gx imported"
+    assert "cached" not in forced.stderr
+
+
+def test_gate_reuses_a_failed_result_and_still_fails(tmp_path, capsys, monkeypatch):
+    raw, pid = contradicting_response(cells())
+    data, _ = _gate_case(tmp_path, raw, monkeypatch)
+    assert main(["gate"]) == 1
+    capsys.readouterr()
+    proc = _gate_process(tmp_path, "--data", str(data))
+    assert proc.returncode == 1
+    assert proc.stdout.strip() == "gx not imported"
+    assert "response_m6.consistent" in proc.stderr and pid in proc.stderr
+    assert "FAILED" in proc.stderr and "cached result of" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def _rerun(capsys) -> str:
+    status = main(["gate"])
+    err = capsys.readouterr().err
+    assert status == 0, err
+    return err
+
+
+def test_gate_reruns_when_the_data_changes(tmp_path, capsys, monkeypatch):
+    data, out = _gate_case(tmp_path, cells(), monkeypatch)
+    _rerun(capsys)
+    assert "cached" in _rerun(capsys)
+    raw = cells()
+    raw.loc[0, "age_years"] = str(int(raw.loc[0, "age_years"]) + 1)  # one byte differs
+    write(raw, data)
+    assert "cached" not in _rerun(capsys)
+    assert json.loads(out.read_text())["data_sha256"] == sha256(data)
+    assert "cached" in _rerun(capsys)
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["dictionary_sha256", "gx_version", "itp_stats_version", "suite", "code_sha256", "data_path"],
+)
+def test_gate_reruns_when_dictionary_versions_or_code_differ(tmp_path, capsys, monkeypatch, key):
+    _, out = _gate_case(tmp_path, cells(), monkeypatch)
+    _rerun(capsys)
+    stored = json.loads(out.read_text())
+    out.write_text(json.dumps(stored | {key: "something else"}))
+    assert "cached" not in _rerun(capsys)
+    assert json.loads(out.read_text())[key] == stored[key]

@@ -5,7 +5,11 @@
 - ``itp-stats gate`` is the render's pre-render step: it validates ``$ITP_STATS_DATA`` (or
   ``--data``, or the project's ``data/cohort.csv``), writes the JSON result to
   ``.itp-stats/gate.json`` (``passed: false`` on failure, so documents refuse), prints a summary
-  (the failing steps to stderr on failure) and exits like ``validate``.
+  (the failing steps to stderr on failure) and exits like ``validate``. When the stored result
+  still holds (same file bytes, data dictionary, Great Expectations and itp_stats versions,
+  source and suite: :func:`~itp_stats.gate.result.current_result`), it is reused without
+  importing Great Expectations: a passed result exits 0 with its summary, a failed one exits 1
+  with its failures, both marked ``(cached result of <timestamp>)``. ``--force`` re-runs.
   ``itp-stats gate --write-suite`` regenerates ``validation/`` from the data dictionary.
 
 Great Expectations is imported only when a command runs, never when the parser is built.
@@ -17,8 +21,12 @@ import argparse
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from itp_stats.errors import CohortReadError
+
+if TYPE_CHECKING:
+    from itp_stats.gate.result import GateResult
 
 __all__ = ["register", "run_gate", "run_validate"]
 
@@ -85,24 +93,37 @@ def run_gate(args: argparse.Namespace) -> int:
         print(f"wrote {len(written)} files to {target}")
         return 0
 
-    from itp_stats.gate.report import format_report
-    from itp_stats.gate.result import resolve_data_path, write_gate_result
-    from itp_stats.gate.run import validate_path
+    from itp_stats.gate.result import current_result, resolve_data_path, write_gate_result
 
     data = resolve_data_path(args.data)
     out = Path(args.json) if args.json else gate_result_path()
+    cached = None if args.force else current_result(data, out)
+    if cached is not None:
+        return _report(cached, f" (cached result of {cached.timestamp})")
+
+    from itp_stats.gate.run import validate_path
+
     try:
         result = validate_path(data)
     except CohortReadError as exc:
         _write_failure(out, data, str(exc))
         raise
     write_gate_result(result, out)
+    return _report(result)
+
+
+def _report(result: GateResult, note: str = "") -> int:
+    """Print a gate result for the render log (stderr); return the exit status."""
+    from itp_stats.gate.report import format_report
+
     if result.passed:
-        print(result.summary(), file=sys.stderr)
+        print(result.summary() + note, file=sys.stderr)
         for line in result.warnings:
             print(f"  warning: {line}", file=sys.stderr)
         return 0
     print(format_report(result, only_failed=True), file=sys.stderr)
+    if note:
+        print(note.strip(), file=sys.stderr)
     return 1
 
 
@@ -131,6 +152,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     gate.add_argument("--data", metavar="PATH", help="cohort file (default $ITP_STATS_DATA)")
     gate.add_argument("--json", metavar="OUT", help="write the result here instead")
+    gate.add_argument(
+        "--force",
+        action="store_true",
+        help="validate again even when the stored result still holds for the file",
+    )
     gate.add_argument(
         "--write-suite",
         action="store_true",

@@ -17,6 +17,7 @@ JSON layout (``schema`` ``itp-stats/gate-result/1``)::
       "timestamp": "2025-01-01T12:00:00+00:00",
       "gx_version": "1.24.1", "itp_stats_version": "0.1.0",
       "suite": "itp_cohort",
+      "code_sha256": "…",                   # of the itp_stats package's source files
       "n_rules": 71, "n_failed_critical": 1, "n_failed_warning": 0,
       "critical_failures": ["cd4_m0.within_parent"],
       "warnings": ["response_m6.present (warning): … 2 of 70 rows failed: P010, P040"],
@@ -34,6 +35,7 @@ JSON layout (``schema`` ``itp-stats/gate-result/1``)::
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
 import tempfile
@@ -51,10 +53,13 @@ __all__ = [
     "STEP_COLUMNS",
     "GateFailedError",
     "GateResult",
+    "code_sha256",
+    "current_result",
     "dictionary_sha256",
     "MAX_STORED_IDS",
     "gate_warnings",
     "ids_text",
+    "installed_gx_version",
     "read_gate_result",
     "resolve_data_path",
     "sha256_file",
@@ -112,6 +117,8 @@ class GateResult:
         One line per warning rule that failed.
     error : str or None
         Why the file could not be validated at all (unreadable file), else None.
+    code_sha256 : str or None
+        SHA-256 of the itp_stats source that made the result (see :func:`code_sha256`).
     """
 
     passed: bool
@@ -127,6 +134,7 @@ class GateResult:
     steps: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
+    code_sha256: str | None = None
 
     @property
     def critical_failures(self) -> list[dict[str, Any]]:
@@ -153,6 +161,7 @@ class GateResult:
             "gx_version": self.gx_version,
             "itp_stats_version": self.itp_stats_version,
             "suite": self.suite,
+            "code_sha256": self.code_sha256,
             "n_rules": len(self.steps),
             "n_failed_critical": sum(s["severity"] == "critical" for s in failed),
             "n_failed_warning": sum(s["severity"] == "warning" for s in failed),
@@ -201,6 +210,79 @@ def dictionary_sha256(path: str | Path | None = None) -> str | None:
         return sha256_file(path or DICTIONARY)
     except OSError:
         return None
+
+
+def code_sha256() -> str:
+    """SHA-256 of the itp_stats package's Python source (file names and bytes).
+
+    Any change to the package (the rules, how the file is read and typed, the gate itself)
+    changes it, so a stored result is only reused by the code that made it.
+    """
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def installed_gx_version() -> str | None:
+    """Version of the installed Great Expectations, without importing it (None if absent)."""
+    try:
+        return importlib.metadata.version("great_expectations")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def current_result(data_path: str | Path, result_path: str | Path) -> GateResult | None:
+    """A stored result that still holds for ``data_path``, else None (no GX import).
+
+    A result holds when it validated this file (same path and SHA-256 of its bytes) against
+    the same data dictionary, with the same Great Expectations version, the same itp_stats
+    version and source (:func:`code_sha256`) and the same suite, and the file could be read.
+    Passed and failed results both hold: the same inputs give the same verdict.
+
+    Parameters
+    ----------
+    data_path : str or Path
+        The cohort file (absolute, see :func:`resolve_data_path`).
+    result_path : str or Path
+        The stored JSON result.
+
+    Returns
+    -------
+    GateResult or None
+    """
+    from itp_stats import __version__
+    from itp_stats.gate.suite import SUITE_NAME
+
+    result = _load(Path(result_path))
+    if result is None or result.error is not None or result.data_sha256 is None:
+        return None
+    path = Path(data_path)
+    try:
+        sha = sha256_file(path)
+    except OSError:
+        return None
+    now = (
+        str(path),
+        sha,
+        dictionary_sha256(),
+        installed_gx_version(),
+        __version__,
+        SUITE_NAME,
+        code_sha256(),
+    )
+    stored = (
+        result.data_path,
+        result.data_sha256,
+        result.dictionary_sha256,
+        result.gx_version,
+        result.itp_stats_version,
+        result.suite,
+        result.code_sha256,
+    )
+    return result if now == stored else None
 
 
 def resolve_data_path(data: str | Path | None = None) -> Path:

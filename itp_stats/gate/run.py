@@ -2,7 +2,9 @@
 
 The context is ephemeral (in-memory stores: nothing is written unless Data Docs are asked
 for, and then only into the chosen folder), with analytics and progress bars off. It is built
-once per process and suite; each run passes the cohort as the batch's DataFrame.
+once per process and suite. Each run validates the suite's expectations batch by narrow batch:
+every expectation sees a DataFrame of the cohort's columns it reads (:mod:`itp_stats.gate.plan`),
+because GX's pandas engine copies its whole batch for most expectations.
 
 GX returns results in its own order; they are put back in suite order by ``meta.rule_id``,
 and each becomes one step (rule, columns, severity, rows tested, failures, % failed, failing
@@ -29,7 +31,7 @@ from itp_stats import __version__
 from itp_stats.dictionary import Dictionary, load_dictionary
 from itp_stats.gate.batch import GateBatch, read_batch, row_labels
 from itp_stats.gate.plan import NarrowBatch, expectation_columns, plan_batches
-from itp_stats.gate.result import MAX_STORED_IDS, GateResult, dictionary_sha256
+from itp_stats.gate.result import MAX_STORED_IDS, GateResult, code_sha256, dictionary_sha256
 from itp_stats.gate.suite import (
     ASSET_NAME,
     BATCH_DEFINITION_NAME,
@@ -493,6 +495,7 @@ def validate_batch(
         suite=SUITE_NAME,
         steps=steps,
         warnings=warnings_,
+        code_sha256=code_sha256(),
     )
 
 
