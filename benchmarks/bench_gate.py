@@ -9,7 +9,8 @@ columns plus the gate's derived columns), then validated
   pandas: a boolean mask per rule, counts and failing ids,
 
 in the same process. Medians of repeated runs and the GX/pandas ratio are printed; separately
-the GX import, the context setup, and the whole gate on the shipped cohort.
+the GX import, the context setup, the whole gate on the shipped cohort, and ``itp-stats gate``
+when it reuses its stored result (no GX import).
 
 Run: ``.venv/bin/python benchmarks/bench_gate.py [--sizes 72,100000,1000000] [--repeat 3]``
 """
@@ -21,7 +22,9 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -135,6 +138,22 @@ def _shipped_gate() -> float:
     return time.perf_counter() - t0
 
 
+def _cached_gate(repeat: int) -> float:
+    """Median time of ``itp-stats gate`` reusing a current result (written to a temp file)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = str(Path(tmp) / "gate.json")
+        command = [sys.executable, "-m", "itp_stats", "gate", "--json", out]
+        subprocess.run(command, capture_output=True, check=True)
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            proc = subprocess.run(command, capture_output=True, text=True, check=True)
+            times.append(time.perf_counter() - t0)
+            if "cached result" not in proc.stderr:
+                raise RuntimeError("itp-stats gate did not reuse its result")
+    return statistics.median(times)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="72,100000,1000000")
@@ -153,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"GX context + suite + checkpoint: {statistics.median(i[1] for i in imports):7.3f} s")
     shipped = statistics.median(_shipped_gate() for _ in range(args.repeat))
     print(f"`itp-stats validate data/cohort.csv` (whole process): {shipped:.3f} s")
+    cached = _cached_gate(args.repeat)
+    print(f"`itp-stats gate`, result reused (whole process):    {cached:.3f} s")
     python_floor = statistics.median(
         _median_time(
             lambda: subprocess.run([sys.executable, "-c", "import itp_stats.load"], check=True),
