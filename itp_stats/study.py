@@ -24,7 +24,7 @@ import pandas as pd
 
 from itp_stats.config import DEFAULT_COHORT, state_dir
 from itp_stats.dictionary import Dictionary, load_dictionary
-from itp_stats.gate.result import read_gate_result, sha256_file
+from itp_stats.gate.result import code_sha256, read_gate_result, sha256_file
 from itp_stats.load import load_cohort
 
 __all__ = [
@@ -320,22 +320,12 @@ _KEEP_CACHED = 4
 """Most cached studies kept in the state folder."""
 
 
-def _code_fingerprint() -> str:
-    """SHA-256 of the package's source, so a cached study never outlives the code."""
-    digest = hashlib.sha256()
-    package = Path(__file__).resolve().parent
-    for source in sorted(package.rglob("*.py")):
-        digest.update(source.relative_to(package).as_posix().encode())
-        digest.update(source.read_bytes())
-    return digest.hexdigest()
-
-
 def _cache_key(gate: Any, params: dict[str, Any]) -> str:
     parts = {
         "data_sha256": gate.data_sha256,
         "dictionary_sha256": gate.dictionary_sha256,
         "params": params,
-        "code": _code_fingerprint(),
+        "code": code_sha256(),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
 
