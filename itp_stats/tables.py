@@ -171,6 +171,15 @@ def _widths(table: pd.DataFrame, cap: int = 48) -> list[int]:
     return widths
 
 
+def _alignment(column: pd.Series) -> str:
+    """``r`` for a column of numbers (``12``, ``−0.4 (…)``, ``<0.001``, ``82 [59–153]``),
+    else ``l``."""
+    cells = [str(v).strip() for v in column if not _missing(v) and str(v).strip()]
+    cells = [c for c in cells if c not in {"—", "not computed"}]
+    numeric = bool(cells) and all(c[0].isdigit() or c[0] in "−-<>." for c in cells)
+    return "r" if numeric else "l"
+
+
 def _rule(align: str, width: int) -> str:
     """Separator cell whose dash count gives Pandoc the relative column width."""
     dashes = "-" * width
@@ -190,8 +199,8 @@ def to_pipe_table(
     table : pandas.DataFrame
         Already formatted table (text cells); the index is ignored.
     align : sequence of str, optional
-        ``l``, ``c`` or ``r`` per column; default left for the first column and right for
-        the others.
+        ``l``, ``c`` or ``r`` per column; default right for columns of numbers, left for
+        text.
     caption : str, optional
         Appended as a ``: caption`` line (Pandoc table caption).
 
@@ -204,7 +213,7 @@ def to_pipe_table(
         table is wider than a line.
     """
     cols = [str(c) for c in table.columns]
-    align = list(align or ["l"] + ["r"] * (len(cols) - 1))
+    align = list(align or [_alignment(table[c]) for c in table.columns])
     lines = [
         "| " + " | ".join(_cell(c) for c in cols) + " |",
         "|" + "|".join(_rule(a, w) for a, w in zip(align, _widths(table), strict=True)) + "|",

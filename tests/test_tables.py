@@ -56,6 +56,22 @@ def test_footnote_methods_keeps_first_seen_order_without_duplicates():
     assert footnote_methods(methods) == "Kruskal–Wallis; Mann–Whitney, exact"
 
 
+def test_pipe_table_aligns_numbers_right_and_text_left():
+    table = pd.DataFrame(
+        {
+            "Rule": ["ids unique", "age in range"],
+            "Tested": ["72", "72"],
+            "p (q)": ["<0.001 (0.002)", "—"],
+            "Median [IQR]": ["82 [59–153]", "−3 [−5–1]"],
+            "Status": ["pass", "FAIL"],
+        }
+    )
+    rule = to_pipe_table(table).splitlines()[1]
+    assert rule.startswith("|:") and rule.count(":") == 5
+    cells = rule.strip("|").split("|")
+    assert [c.startswith(":") for c in cells] == [True, False, False, False, True]
+
+
 def test_pipe_table():
     table = pd.DataFrame({"Marker": ["NK | CD56", "B"], "p": ["0.012", None]})
     text = to_pipe_table(table, caption="Baseline subsets")
