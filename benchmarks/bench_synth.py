@@ -40,8 +40,9 @@ def main() -> None:
             frame = synthesize(n, 1)
             t_write = _median(lambda f=frame, p=path: write_cohort(f, p), args.repeat)
             t_load = _median(lambda p=path: load_cohort(p), args.repeat)
-            per = (t_synth + t_write + t_load) / n * 100_000
-            print(f"{n:>10,}  {t_synth:>9.3f}s  {t_write:>9.3f}s  {t_load:>9.3f}s  {per:.3f}s")
+            # time per 100,000 patients: meaningful once fixed costs are small
+            per = f"{(t_synth + t_write + t_load) / n * 100_000:.3f}s" if n >= 100_000 else "—"
+            print(f"{n:>10,}  {t_synth:>9.3f}s  {t_write:>9.3f}s  {t_load:>9.3f}s  {per}")
 
 
 if __name__ == "__main__":
