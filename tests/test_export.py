@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from itp_stats.cli import main
+from itp_stats.errors import ItpStatsError
 from itp_stats.export import neutralize_formulas, publish_tables, write_tables
 
 
@@ -68,6 +69,6 @@ def test_publish_tables_cli(tmp_path, monkeypatch, table, capsys):
     assert not (tmp_path / "site2").exists()
 
 
-def test_publish_without_tables_is_a_clear_error(tmp_path, capsys):
-    with pytest.raises(Exception, match="no result tables"):
+def test_publish_without_tables_is_a_clear_error(tmp_path):
+    with pytest.raises(ItpStatsError, match="no result tables"):
         publish_tables(tmp_path / "none", tmp_path / "out")

@@ -7,7 +7,7 @@ import pytest
 
 from itp_stats import report as R
 from itp_stats import report_tables as T
-from itp_stats.tables import format_ci, format_median_iqr, format_p
+from itp_stats.tables import format_ci, format_median_iqr, format_number, format_p
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +87,24 @@ def test_result_tables_for_export(study):
 def test_numbers_and_text(study):
     n = R.numbers(study)
     assert n.n_file == 72 and n.n_analysed + n.n_excluded == 72
-    auc = study.results["prediction"].query("effect_type == 'auc'").iloc[0]
+    pred = study.results["prediction"].set_index("effect_type")
+    auc, odds = pred.loc["auc"], pred.loc["odds_ratio"]
     assert n.auc == format_ci(auc["effect"], auc["ci_low"], auc["ci_high"])
+    assert n.or_ == format_ci(odds["effect"], odds["ci_low"], odds["ci_high"])
+    assert n.cutoff == format_number(pred.loc["youden_cutoff", "effect"], 1)
+    assert n.sens == f"{100 * pred.loc['sensitivity', 'effect']:.0f}%"
+    assert n.spec == f"{100 * pred.loc['specificity', 'effect']:.0f}%"
+    kw = study.results["baseline_kruskal"].set_index("marker").loc["nk"]
+    mw = study.results["baseline_cr_vs_noncr"].set_index("marker").loc["nk"]
+    assert n.nk_kw_p == format_p(kw["p_unc"])
+    assert (n.nk_mw_p, n.nk_mw_q) == (format_p(mw["p_unc"]), format_p(mw["p_fdr"]))
+    within = study.results["change_within"].set_index(["marker", "group"])
+    act = within.loc[("pct_cd8_act", "CR")]
+    assert n.act_change_cr == format_ci(act["hl_estimate"], act["hl_ci_low"], act["hl_ci_high"], 1)
+    assert n.act_p_cr == format_p(act["p_unc"])
+    cr = study.analysed[study.group] == "CR"
+    assert n.nk_cr == format_number(study.analysed.loc[cr, "nk_m0"].astype(float).median(), 0)
+    assert n.nk_noncr == format_number(study.analysed.loc[~cr, "nk_m0"].astype(float).median(), 0)
     methods = R.statistical_methods(study)
     assert "Dunn" in methods and "DeLong" in methods and "not computed" not in methods
     assert R.synthetic_notice(study).startswith("::: {.callout-warning")
