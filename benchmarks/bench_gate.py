@@ -1,6 +1,6 @@
 """Benchmark of the validation gate: Great Expectations against plain vectorised pandas.
 
-For synthetic cohorts of 72, 100,000 and 1,000,000 rows (``itp_stats.synth.synthesize`` with
+For synthetic cohorts of 72, 100,000 and 1,000,000 rows (``itp_stats.cohort.synth.synthesize`` with
 a fixed seed), the batch frame is prepared once (``itp_stats.gate.batch.gate_frame``: typed
 columns plus the gate's derived columns), then validated
 
@@ -161,11 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20230601)
     args = parser.parse_args(argv)
 
-    from itp_stats.dictionary import load_dictionary
+    from itp_stats.cohort.dictionary import load_dictionary
+    from itp_stats.cohort.synth import synthesize
     from itp_stats.gate.batch import gate_frame, row_labels
     from itp_stats.gate.run import gate_runtime, validate_frame
     from itp_stats.gate.suite import build_rules
-    from itp_stats.synth import synthesize
 
     imports = [_import_and_setup() for _ in range(args.repeat)]
     print(f"GX import (fresh process):       {statistics.median(i[0] for i in imports):7.3f} s")
@@ -176,12 +176,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"`itp-stats gate`, result reused (whole process):    {cached:.3f} s")
     python_floor = statistics.median(
         _median_time(
-            lambda: subprocess.run([sys.executable, "-c", "import itp_stats.load"], check=True),
+            lambda: subprocess.run(
+                [sys.executable, "-c", "import itp_stats.cohort.load"], check=True
+            ),
             1,
         )[0]
         for _ in range(args.repeat)
     )
-    print(f"python + itp_stats.load import (floor):            {python_floor:.3f} s")
+    print(f"python + itp_stats.cohort.load import (floor):            {python_floor:.3f} s")
     print()
 
     d = load_dictionary()

@@ -1,4 +1,4 @@
-"""Benchmark of the whole analysis plan (itp_stats.analysis.run_analysis).
+"""Benchmark of the whole analysis plan (itp_stats.study.plan.run_analysis).
 
 Runs every test of the plan, with 2,000 bootstrap resamples, on the 72-patient synthetic
 cohort and on a 100,000-patient synthetic cohort, and prints the median wall time of several
@@ -25,10 +25,10 @@ import time
 
 import numpy as np
 
-from itp_stats.analysis import run_analysis
-from itp_stats.effsize import bootstrap_epsilon_squared, use_normal_bootstrap
-from itp_stats.load import derive
-from itp_stats.synth import synthesize
+from itp_stats.cohort.load import derive
+from itp_stats.cohort.synth import synthesize
+from itp_stats.stats.effsize import bootstrap_epsilon_squared, use_normal_bootstrap
+from itp_stats.study.plan import run_analysis
 
 COUNTS = ["lymphocytes", "cd3", "cd4", "cd8", "cd19", "nk", "cd8_act"]
 MARKERS = COUNTS + [f"pct_{m}" for m in COUNTS[1:]]

@@ -15,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from itp_stats.load import load_cohort
-from itp_stats.synth import synthesize, write_cohort
+from itp_stats.cohort.load import load_cohort
+from itp_stats.cohort.synth import synthesize, write_cohort
 
 
 def _median(fn, repeat: int) -> float:

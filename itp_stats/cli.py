@@ -20,11 +20,11 @@ __all__ = ["build_parser", "main"]
 
 # sub-command -> module exposing register(subparsers)
 _COMMANDS = {
-    "synth": "itp_stats.synth",
+    "synth": "itp_stats.cohort.synth",
     "validate": "itp_stats.gate.cli",
     "gate": "itp_stats.gate.cli",
     "render": "itp_stats.render.cli",
-    "tables": "itp_stats.export",
+    "tables": "itp_stats.report.export",
 }
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 __all__ = [
     "DEFAULT_COHORT",
+    "DEFAULT_STUDY",
     "DICTIONARY",
     "gate_result_path",
     "output_dir",
@@ -56,6 +57,9 @@ DICTIONARY: Path = _PACKAGE_DIR.parent / "data" / "dictionary.yaml"
 
 DEFAULT_COHORT: Path = _PACKAGE_DIR.parent / "data" / "cohort.csv"
 """The shipped synthetic cohort."""
+
+DEFAULT_STUDY: Path = _PACKAGE_DIR.parent / "data" / "study.yaml"
+"""The shipped study configuration (the default of ``-P study=`` and ``--study``)."""
 
 
 def state_dir(root: Path | None = None) -> Path:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["CohortReadError", "DictionaryError", "ItpStatsError"]
+__all__ = ["CohortReadError", "DictionaryError", "ItpStatsError", "StudyConfigError"]
 
 
 class ItpStatsError(Exception):
@@ -25,5 +25,11 @@ class CohortReadError(ItpStatsError):
 
 class DictionaryError(ItpStatsError):
     """The data dictionary is malformed."""
+
+    exit_status = 2
+
+
+class StudyConfigError(ItpStatsError):
+    """The study configuration is missing, malformed or disagrees with its dictionary."""
 
     exit_status = 2

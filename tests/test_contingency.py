@@ -1,4 +1,4 @@
-"""Tests of itp_stats.contingency against R fisher.test / chisq.test (tests/r/reference.R)."""
+"""Tests of itp_stats.stats.contingency against R fisher.test / chisq.test (tests/r/reference.R)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from itp_stats.contingency import (
+from itp_stats.stats.contingency import (
     CONTINGENCY_COLUMNS,
     categorical_test,
     chi_square,

@@ -1,11 +1,11 @@
-"""Tests of itp_stats.descriptives (hand-computed values)."""
+"""Tests of itp_stats.stats.descriptives (hand-computed values)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from itp_stats.descriptives import (
+from itp_stats.stats.descriptives import (
     CATEGORICAL_COLUMNS,
     CONTINUOUS_COLUMNS,
     MISSING_COLUMNS,

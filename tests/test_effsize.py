@@ -1,4 +1,4 @@
-"""Tests of itp_stats.effsize against R (tests/r/reference.R) and by simulation."""
+"""Tests of itp_stats.stats.effsize against R (tests/r/reference.R) and by simulation."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from stats_data import C_X, C_Y, P1_M0, P1_M6, P2_M0, P2_M6, A, B, long, paired, two
 
-from itp_stats import _ranks
-from itp_stats.effsize import (
+from itp_stats.stats import _ranks
+from itp_stats.stats.effsize import (
     EFFECT_COLUMNS,
     bootstrap_epsilon_squared,
     epsilon_squared,

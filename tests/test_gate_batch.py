@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from gate_cases import cells, sha256, write
 
-from itp_stats.dictionary import load_dictionary
+from itp_stats.cohort.dictionary import load_dictionary
 from itp_stats.errors import CohortReadError
 from itp_stats.gate.batch import gate_frame, read_batch, row_labels
 from itp_stats.gate.suite import RESPONSE_CHECK, UNPARSED_CHECK, check_columns
@@ -76,7 +76,7 @@ def test_file_column_named_like_a_gate_column_is_kept_apart(tmp_path):
 
 
 def test_gate_frame_from_synthetic_typed_frame():
-    from itp_stats.synth import synthesize
+    from itp_stats.cohort.synth import synthesize
 
     frame = gate_frame(synthesize(50, 3))
     assert len(frame) == 50

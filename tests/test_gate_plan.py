@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from itp_stats.dictionary import load_dictionary
+from itp_stats.cohort.dictionary import load_dictionary
 from itp_stats.gate.plan import expectation_columns, plan_batches
 from itp_stats.gate.suite import SUITE_NAME, check_columns
 

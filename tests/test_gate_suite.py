@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from itp_stats.dictionary import load_dictionary
+from itp_stats.cohort.dictionary import load_dictionary
 from itp_stats.gate.suite import (
     CHECKPOINT_NAME,
     SUITE_NAME,

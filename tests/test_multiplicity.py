@@ -1,4 +1,4 @@
-"""Tests of itp_stats.multiplicity against R p.adjust (tests/r/reference.R)."""
+"""Tests of itp_stats.stats.multiplicity against R p.adjust (tests/r/reference.R)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from itp_stats.multiplicity import adjust_pvalues, p_adjust
+from itp_stats.stats.multiplicity import adjust_pvalues, p_adjust
 
 P = [0.01, 0.04, 0.03, 0.2, np.nan, 0.005, 0.04]
 

@@ -1,4 +1,4 @@
-"""Tests of itp_stats.nonparametric against R (tests/r/reference.R, reference.out)."""
+"""Tests of itp_stats.stats.nonparametric against R (tests/r/reference.R, reference.out)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from stats_data import C_X, C_Y, P1_M0, P1_M6, P2_M0, P2_M6, A, B, long, paired, two
 
-from itp_stats.nonparametric import (
+from itp_stats.stats.nonparametric import (
     DUNN_COLUMNS,
     JT_COLUMNS,
     KRUSKAL_COLUMNS,

@@ -1,4 +1,4 @@
-"""Tests of itp_stats.prediction against pROC and glm (tests/r/reference.R)."""
+"""Tests of itp_stats.stats.prediction against pROC and glm (tests/r/reference.R)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from stats_data import A, B
 
-from itp_stats.prediction import (
+from itp_stats.stats.prediction import (
     PREDICTION_COLUMNS,
     ROC_COLUMNS,
     logistic_or,

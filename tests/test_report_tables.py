@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from itp_stats import report as R
-from itp_stats import report_tables as T
-from itp_stats.tables import format_ci, format_median_iqr, format_number, format_p
+from itp_stats.report import tables as T
+from itp_stats.report.format import format_ci, format_median_iqr, format_number, format_p
 
 
 @pytest.fixture(scope="module")

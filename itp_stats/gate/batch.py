@@ -1,14 +1,14 @@
 """The batch the gate validates: the typed cohort plus the columns the gate computes.
 
 The file is read once, as bytes (hashed for the result) and as cells; nothing is written.
-Dictionary columns are typed by :mod:`itp_stats.load`; other columns are kept as read, so the
+Dictionary columns are typed by :mod:`itp_stats.cohort.load`; other columns are kept as read, so the
 exact-column-set rule sees them. The gate then adds its own columns (prefix ``gate__``):
 
 - ``gate__unparsed_cells``: per row, how many cells did not parse in their type (``ND`` in
   a count column), 0 when every cell did;
 - ``gate__recorded_{timepoint}``: per row, how many cells measured at the time point have a
   value (checked against the follow-up);
-- ``gate__response_iwg``: the IWG 2009 response derived by :func:`itp_stats.load.derive`;
+- ``gate__response_iwg``: the IWG 2009 response derived by :func:`itp_stats.cohort.load.derive`;
 - ``gate__ratio_{parts}_to_{whole}_{timepoint}``: sum of the subsets over the parent count
   (infinite when the parent is 0 and the subsets are not; missing when a count is missing).
 
@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from itp_stats.dictionary import Dictionary, load_dictionary
+from itp_stats.cohort.dictionary import Dictionary, load_dictionary
+from itp_stats.cohort.load import derive, read_table, type_cohort
 from itp_stats.errors import CohortReadError
 from itp_stats.gate.result import sha256_file
 from itp_stats.gate.suite import (
@@ -34,7 +35,6 @@ from itp_stats.gate.suite import (
     composition_check,
     timepoint_columns,
 )
-from itp_stats.load import derive, read_table, type_cohort
 
 __all__ = ["GateBatch", "gate_frame", "read_batch", "row_labels"]
 
@@ -57,7 +57,7 @@ class GateBatch:
     labels : list of str
         Per row, the patient id, or ``row N`` (line of the file) when it has none.
     problems : pandas.DataFrame
-        Cells that did not parse (see :func:`itp_stats.load.type_cohort`).
+        Cells that did not parse (see :func:`itp_stats.cohort.load.type_cohort`).
     """
 
     path: Path
@@ -122,7 +122,8 @@ def gate_frame(
     Parameters
     ----------
     typed : pandas.DataFrame
-        Cohort as typed by :func:`itp_stats.load.type_cohort` (or :func:`itp_stats.synth
+        Cohort as typed by :func:`itp_stats.cohort.load.type_cohort` (or
+        :func:`itp_stats.cohort.synth
         .synthesize`), with the file's columns only.
     problems : pandas.DataFrame, optional
         Cells that did not parse (``column``, ``row``, ``value``).

@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from itp_stats import __version__
-from itp_stats.dictionary import Dictionary, load_dictionary
+from itp_stats.cohort.dictionary import Dictionary, load_dictionary
 from itp_stats.gate.batch import GateBatch, read_batch, row_labels
 from itp_stats.gate.plan import NarrowBatch, expectation_columns, plan_batches
 from itp_stats.gate.result import MAX_STORED_IDS, GateResult, code_sha256, dictionary_sha256

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from itp_stats.dictionary import Composition, Dictionary, load_dictionary
+from itp_stats.cohort.dictionary import Composition, Dictionary, load_dictionary
 
 if TYPE_CHECKING:
     import great_expectations as gx
@@ -76,7 +76,7 @@ BATCH_DEFINITION_NAME = "whole_cohort"
 CHECK_PREFIX = "gate__"
 """Prefix of the columns computed by the gate (never read from the file)."""
 RESPONSE_CHECK = "gate__response_iwg"
-"""IWG 2009 response derived from platelets, bleeding and rescue (``itp_stats.load.derive``)."""
+"""IWG 2009 response derived from platelets, bleeding and rescue (``cohort.load.derive``)."""
 UNPARSED_CHECK = "gate__unparsed_cells"
 """Per row, how many cells did not parse in their column's type (0 when all did)."""
 FOLLOWUP_COLUMN = "followup_months"

@@ -1,0 +1,275 @@
+"""The data side of a study configuration: which dictionary, which group, which time points.
+
+A study configuration (``data/study.yaml`` for the shipped study) is one YAML file. Its
+``dictionary``, ``group`` and ``timepoints`` sections say what the data model needs: the data
+dictionary in use, the group column (recorded, or derived from named columns by a rule of this
+package) and the baseline/follow-up time points with the follow-up exclusion. They are read
+here, in the cohort layer, because the loader derives the group and the validation gate checks
+it. The analysis sections of the same file are read by :mod:`itp_stats.study.config`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from itp_stats.cohort.dictionary import Dictionary, load_dictionary
+from itp_stats.config import DEFAULT_STUDY
+from itp_stats.errors import StudyConfigError
+
+__all__ = [
+    "DERIVATION_RULES",
+    "Derivation",
+    "Design",
+    "load_data_model",
+    "read_study_file",
+    "resolve_study_path",
+]
+
+DERIVATION_RULES: dict[str, dict[str, Any]] = {
+    "iwg2009": {
+        "inputs": ("platelets_baseline", "platelets", "bleeding", "rescue"),
+        "levels": ("CR", "PR", "NR"),
+        "description": "IWG 2009 response criteria (Rodeghiero, Blood 2009)",
+    },
+}
+"""Group derivations the package knows: named inputs and the levels they produce."""
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A group computed from other columns.
+
+    Attributes
+    ----------
+    rule : str
+        Key of :data:`DERIVATION_RULES` (``iwg2009``).
+    into : str
+        Name of the derived column (never read from the file).
+    inputs : dict of str to str
+        The rule's named inputs mapped to file columns.
+    """
+
+    rule: str
+    into: str
+    inputs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """File columns the derivation reads, in the rule's input order."""
+        return tuple(self.inputs[k] for k in DERIVATION_RULES[self.rule]["inputs"])
+
+
+@dataclass(frozen=True)
+class Design:
+    """What the data model needs from the study configuration.
+
+    Attributes
+    ----------
+    path : Path or None
+        The study configuration file.
+    group_column : str
+        The recorded group column.
+    derivation : Derivation or None
+        How the analysed group is derived (the recorded column is checked against it).
+    levels : tuple of str
+        Group levels in display order.
+    baseline, followup : str
+        Time point codes.
+    followup_months : float or None
+        Minimum follow-up for a patient to be analysed.
+    followup_column : str or None
+        Column holding each patient's follow-up in months.
+    """
+
+    path: Path | None
+    group_column: str
+    derivation: Derivation | None
+    levels: tuple[str, ...]
+    baseline: str
+    followup: str
+    followup_months: float | None = None
+    followup_column: str | None = None
+
+    @property
+    def analysed_group(self) -> str:
+        """Column defining the analysed groups: the derived one when there is a derivation."""
+        return self.derivation.into if self.derivation else self.group_column
+
+
+def resolve_study_path(study: str | os.PathLike | None = None) -> Path:
+    """The study configuration in use: ``study``, else ``$ITP_STATS_STUDY``, else the shipped one.
+
+    Relative paths are resolved against the project root.
+    """
+    from itp_stats.config import project_root
+
+    chosen = study if study not in (None, "") else os.environ.get("ITP_STATS_STUDY") or None
+    if chosen is None:
+        return DEFAULT_STUDY
+    path = Path(chosen).expanduser()
+    return path if path.is_absolute() else (project_root() / path).resolve()
+
+
+@lru_cache(maxsize=16)
+def _read(path: Path, mtime_ns: int) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise StudyConfigError(
+            f"{path}: cannot read the study configuration ({exc.strerror})"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise StudyConfigError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(raw, dict):
+        raise StudyConfigError(f"{path}: expected a mapping of study settings")
+    return raw
+
+
+def read_study_file(path: str | os.PathLike | None = None) -> tuple[Path, dict[str, Any]]:
+    """Read a study configuration file as a mapping (see :func:`resolve_study_path`).
+
+    Raises
+    ------
+    StudyConfigError
+        The file is missing, not YAML or not a mapping.
+    """
+    resolved = resolve_study_path(path)
+    try:
+        mtime = resolved.stat().st_mtime_ns
+    except OSError as exc:
+        raise StudyConfigError(
+            f"{resolved}: cannot read the study configuration ({exc.strerror})"
+        ) from None
+    return resolved, _read(resolved, mtime)
+
+
+def _fail(path: Path, key: str, message: str) -> StudyConfigError:
+    return StudyConfigError(f"{path}: {key}: {message}")
+
+
+def _design(path: Path, raw: dict[str, Any], dictionary: Dictionary) -> Design:
+    group = raw.get("group")
+    if not isinstance(group, dict):
+        raise _fail(path, "group", "missing (a mapping with at least 'column')")
+    column = group.get("column")
+    if not column:
+        raise _fail(path, "group.column", "missing: name the recorded group column")
+    if column not in dictionary.columns:
+        raise _fail(path, "group.column", f"{column!r} is not a column of {dictionary.path}")
+    derivation = None
+    derive = group.get("derive")
+    if derive is not None:
+        if not isinstance(derive, dict) or derive.get("rule") not in DERIVATION_RULES:
+            known = ", ".join(DERIVATION_RULES)
+            raise _fail(path, "group.derive.rule", f"unknown rule (known: {known})")
+        spec = DERIVATION_RULES[derive["rule"]]
+        inputs = {}
+        for key in spec["inputs"]:
+            name = derive.get(key)
+            if not name:
+                raise _fail(path, f"group.derive.{key}", "missing: name the column")
+            if name not in dictionary.columns:
+                raise _fail(
+                    path, f"group.derive.{key}", f"{name!r} is not a column of {dictionary.path}"
+                )
+            inputs[key] = str(name)
+        into = str(derive.get("into") or f"{column}_derived")
+        if into in dictionary.columns:
+            raise _fail(path, "group.derive.into", f"{into!r} is a column of the file")
+        derivation = Derivation(rule=derive["rule"], into=into, inputs=inputs)
+    recorded = dictionary.columns[column]
+    default_levels = (
+        DERIVATION_RULES[derivation.rule]["levels"] if derivation else recorded.categories
+    )
+    levels = tuple(str(v) for v in (group.get("levels") or default_levels))
+    if len(levels) < 2:
+        raise _fail(path, "group.levels", "at least two groups are needed")
+    if recorded.categories and set(levels) - set(recorded.categories):
+        extra = ", ".join(sorted(set(levels) - set(recorded.categories)))
+        raise _fail(path, "group.levels", f"{extra} not among the categories of {column!r}")
+    if derivation and set(levels) != set(default_levels):
+        raise _fail(
+            path,
+            "group.levels",
+            f"the {derivation.rule} rule gives {', '.join(default_levels)}",
+        )
+    tps = raw.get("timepoints")
+    if not isinstance(tps, dict):
+        raise _fail(path, "timepoints", "missing (baseline and followup codes)")
+    for key in ("baseline", "followup"):
+        code = tps.get(key)
+        if code is None:
+            raise _fail(path, f"timepoints.{key}", "missing")
+        if str(code) not in dictionary.timepoints:
+            known = ", ".join(dictionary.timepoints)
+            raise _fail(
+                path, f"timepoints.{key}", f"{code!r} is not a time point of the dictionary "
+                f"({known})"
+            )  # fmt: skip
+    if str(tps["baseline"]) == str(tps["followup"]):
+        raise _fail(path, "timepoints", "baseline and followup must differ")
+    months = tps.get("followup_months")
+    fcol = tps.get("followup_column")
+    if (months is None) != (fcol is None):
+        raise _fail(path, "timepoints", "give followup_months and followup_column together")
+    if fcol is not None and fcol not in dictionary.columns:
+        raise _fail(
+            path, "timepoints.followup_column", f"{fcol!r} is not a column of {dictionary.path}"
+        )
+    if months is not None:
+        try:
+            months = float(months)
+        except (TypeError, ValueError):
+            raise _fail(path, "timepoints.followup_months", "must be a number") from None
+        if months <= 0:
+            raise _fail(path, "timepoints.followup_months", "must be positive")
+    return Design(
+        path=path,
+        group_column=str(column),
+        derivation=derivation,
+        levels=levels,
+        baseline=str(tps["baseline"]),
+        followup=str(tps["followup"]),
+        followup_months=months,
+        followup_column=None if fcol is None else str(fcol),
+    )
+
+
+def load_data_model(study: str | os.PathLike | None = None) -> Dictionary:
+    """The data dictionary named by a study configuration, with the study's design attached.
+
+    Parameters
+    ----------
+    study : str or path-like, optional
+        Study configuration (see :func:`resolve_study_path`).
+
+    Returns
+    -------
+    Dictionary
+        The dictionary, its ``design`` set (:class:`Design`).
+
+    Raises
+    ------
+    StudyConfigError
+        The configuration is missing, malformed or disagrees with its dictionary (the message
+        names the file and the key).
+    DictionaryError
+        The dictionary it names is malformed.
+    """
+    path, raw = read_study_file(study)
+    name = raw.get("dictionary")
+    if not name:
+        raise _fail(path, "dictionary", "missing: name the data dictionary file")
+    dict_path = Path(str(name)).expanduser()
+    if not dict_path.is_absolute():
+        dict_path = (path.parent / dict_path).resolve()
+    if not dict_path.is_file():
+        raise _fail(path, "dictionary", f"{dict_path} does not exist")
+    dictionary = load_dictionary(dict_path)
+    return replace(dictionary, design=_design(path, raw, dictionary))

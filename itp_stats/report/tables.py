@@ -1,0 +1,425 @@
+"""Report tables built from the analysis results: Tables 1–3 and the supplement's tables.
+
+Each function takes a :class:`itp_stats.study.prepare.Study` and returns a formatted DataFrame (text
+cells, display column names) plus, where the table has tests, a footnote naming how every
+p-value was computed (from the results' ``method`` column).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from itp_stats.report.format import (
+    footnote_methods,
+    format_ci,
+    format_median_iqr,
+    format_n_pct,
+    format_number,
+    format_p,
+)
+from itp_stats.study.prepare import Study
+
+__all__ = [
+    "marker_label",
+    "table1",
+    "table2",
+    "table3",
+    "subsets_by_group",
+    "pairwise_table",
+    "trend_table",
+    "missing_table",
+    "sensitivity_table",
+    "change_table_all",
+    "dictionary_table",
+    "validation_table",
+]
+
+
+def marker_label(study: Study, marker: str) -> str:
+    """Display label of a marker of the analysis family (``nk``, ``pct_nk``)."""
+    d = study.dictionary
+    if marker.startswith("pct_"):
+        name = marker[4:]
+        m = d.markers[name]
+        parent = d.markers[m.parent].label if m.parent else ""
+        parent = parent[0].lower() + parent[1:] if parent[1:2].islower() else parent
+        return f"{m.label}, % of {parent}"
+    m = d.markers[marker]
+    return f"{m.label}, cells/µL"
+
+
+def _digits(marker: str) -> int:
+    return 1 if marker.startswith("pct_") else 0
+
+
+def _group_header(study: Study, label: str) -> str:
+    n = int((study.analysed[study.group] == label).sum())
+    return f"{label} (n = {n})"
+
+
+def _desc_cells(desc: pd.DataFrame, variable: str, groups: list[str], digits: int) -> list[str]:
+    rows = desc[desc["variable"] == variable].set_index("group")
+    cells = []
+    for g in groups:
+        if g in rows.index:
+            r = rows.loc[g]
+            cells.append(format_median_iqr(r["median"], r["q1"], r["q3"], digits))
+        else:
+            cells.append("—")
+    return cells
+
+
+def _p_with_q(p: float, q: float) -> str:
+    if pd.isna(p):
+        return "not computed"
+    return f"{format_p(p)} ({format_p(q)})" if pd.notna(q) else format_p(p)
+
+
+def table1(study: Study) -> tuple[pd.DataFrame, str]:
+    """Table 1: baseline characteristics by response group and overall.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Columns ``Characteristic``, one per group with its n, ``Overall``, ``Missing``,
+        ``p``. Continuous variables as median [IQR]; categorical as n (%) per level.
+    footnote : str
+        The tests used, from the ``method`` column.
+    """
+    res = study.results
+    groups = study.levels
+    cols = ["Characteristic", *(_group_header(study, g) for g in groups)]
+    cols += [f"Overall (n = {len(study.analysed)})", "Missing", "p"]
+    tests = res["table1_tests"].set_index("variable")
+    missing = res["table1_missing"]
+    rows = []
+    cont = res["table1_continuous"]
+    cat = res["table1_categorical"]
+    d = study.dictionary
+    for variable in tests.index:
+        label = d.columns[variable].label_with_unit if variable in d.columns else d.label(variable)
+        miss = missing[(missing["variable"] == variable) & (missing["group"] == "Overall")]
+        n_miss = int(miss["n_missing"].iloc[0]) if len(miss) else 0
+        p = tests.loc[variable, "p_unc"]
+        p_text = format_p(p) if pd.notna(p) else "not computed"
+        if tests.loc[variable, "kind"] == "continuous":
+            digits = 0 if d.columns.get(variable) and d.columns[variable].type == "integer" else 1
+            cells = _desc_cells(cont, variable, [*groups, "Overall"], digits)
+            rows.append([f"{label}, median [IQR]", *cells, str(n_miss), p_text])
+        else:
+            rows.append([f"{label}, n (%)", *[""] * (len(groups) + 1), str(n_miss), p_text])
+            sub = cat[cat["variable"] == variable]
+            for level in dict.fromkeys(sub["level"].astype(str)):
+                lv = sub[sub["level"].astype(str) == level].set_index("group")
+                cells = [
+                    format_n_pct(lv.loc[g, "n"], lv.loc[g, "n_total"]) if g in lv.index else "—"
+                    for g in [*groups, "Overall"]
+                ]
+                shown = {"True": "yes", "False": "no"}.get(level, level)
+                rows.append([f"\u2003{shown}", *cells, "", ""])
+    table = pd.DataFrame(rows, columns=cols)
+    return table, footnote_methods(tests["method"])
+
+
+def table2(study: Study) -> tuple[pd.DataFrame, str]:
+    """Table 2: baseline lymphocyte subsets (counts and %) by response group.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        ``Subset``, median [IQR] per group, ``Kruskal–Wallis p (q)``,
+        ``ε² (95% CI)``, ``CR vs non-CR r (95% CI)`` (rank-biserial),
+        ``HL shift (95% CI)`` (Hodges–Lehmann, CR minus non-CR) and
+        ``Mann–Whitney p (q)``; ``q`` is the Benjamini–Hochberg adjusted p across the
+        marker family.
+    footnote : str
+        The tests and estimators used.
+    """
+    res = study.results
+    kw = res["baseline_kruskal"].set_index("marker")
+    mw = res["baseline_cr_vs_noncr"].set_index("marker")
+    desc = res["marker_descriptives"]
+    groups = study.levels
+    rows = []
+    for marker in kw.index:
+        dv = kw.loc[marker, "dv"]
+        digits = _digits(marker)
+        k, m = kw.loc[marker], mw.loc[marker]
+        rows.append(
+            [
+                marker_label(study, marker),
+                *_desc_cells(desc, dv, groups, digits),
+                _p_with_q(k["p_unc"], k["p_fdr"]),
+                format_ci(k["effect"], k["ci_low"], k["ci_high"], 3),
+                format_ci(m["effect"], m["ci_low"], m["ci_high"], 2),
+                format_ci(m["hl_estimate"], m["hl_ci_low"], m["hl_ci_high"], digits),
+                _p_with_q(m["p_unc"], m["p_fdr"]),
+            ]
+        )
+    cols = [
+        "Subset at baseline",
+        *(_group_header(study, g) for g in groups),
+        "Kruskal–Wallis p (q)",
+        "ε² (95% CI)",
+        "CR vs non-CR r (95% CI)",
+        "HL shift (95% CI)",
+        "Mann–Whitney p (q)",
+    ]
+    methods = [
+        *kw["method"],
+        *kw["effect_method"],
+        *mw["method"],
+        *mw["effect_method"],
+        *mw["hl_method"],
+        *kw["p_fdr_method"],
+    ]
+    return pd.DataFrame(rows, columns=cols), footnote_methods(methods)
+
+
+def _change_rows(study: Study, markers: list[str]) -> tuple[list[list[str]], list[str]]:
+    res = study.results
+    within = res["change_within"]
+    between = res["change_between"].set_index("marker")
+    desc = res["marker_descriptives"]
+    rows, methods = [], []
+    for marker in markers:
+        sub = within[within["marker"] == marker]
+        digits = _digits(marker)
+        for i, (_, r) in enumerate(sub.iterrows()):
+            before = _desc_cells(desc, r["before"], [r["group"]], digits)[0]
+            after = _desc_cells(desc, r["after"], [r["group"]], digits)[0]
+            b = between.loc[marker] if marker in between.index else None
+            rows.append(
+                [
+                    marker_label(study, marker) if i == 0 else "",
+                    str(r["group"]),
+                    str(int(r["n"])),
+                    before,
+                    after,
+                    format_ci(r["hl_estimate"], r["hl_ci_low"], r["hl_ci_high"], digits),
+                    format_ci(r["effect"], r["ci_low"], r["ci_high"], 2),
+                    _p_with_q(r["p_unc"], r["p_fdr"]),
+                    format_p(b["p_unc"]) if (i == 0 and b is not None) else "",
+                ]
+            )
+            methods += [r["method"], r["effect_method"], r["hl_method"]]
+        if marker in between.index:
+            methods.append("change compared between groups: " + between.loc[marker, "method"])
+    return rows, methods
+
+
+_CHANGE_COLS = [
+    "Subset",
+    "Group",
+    "Pairs",
+    "Baseline",
+    "6 months",
+    "HL change (95% CI)",
+    "r (95% CI)",
+    "Wilcoxon p (q)",
+    "Between groups p",
+]
+
+
+def table3(study: Study) -> tuple[pd.DataFrame, str]:
+    """Table 3: change from baseline to 6 months within each group (percentages).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Per subset (percentages) and group: complete pairs, median [IQR] at both times,
+        Hodges–Lehmann pseudo-median of the change with 95% CI, matched-pairs rank-biserial
+        r with 95% CI, Wilcoxon signed-rank p (BH q across subsets within the group), and
+        the Kruskal–Wallis p comparing the changes between groups.
+    footnote : str
+        The tests and estimators used.
+    """
+    markers = [m for m in study.results["change_within"]["marker"].unique() if m.startswith("pct_")]
+    rows, methods = _change_rows(study, markers)
+    return pd.DataFrame(rows, columns=_CHANGE_COLS), footnote_methods(methods)
+
+
+def change_table_all(study: Study) -> tuple[pd.DataFrame, str]:
+    """Within-group change for the absolute counts (supplement)."""
+    markers = [
+        m for m in study.results["change_within"]["marker"].unique() if not m.startswith("pct_")
+    ]
+    rows, methods = _change_rows(study, markers)
+    return pd.DataFrame(rows, columns=_CHANGE_COLS), footnote_methods(methods)
+
+
+def subsets_by_group(study: Study, timepoint: str) -> tuple[pd.DataFrame, str]:
+    """Every subset (counts and %) at one time point by group, and overall.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        ``Subset``, one column per group and ``Overall`` (each headed with its n): median
+        [IQR], followed by ``(n = k)`` when fewer patients than the group have a value.
+    footnote : str
+        What the summaries are.
+    """
+    desc = study.results["marker_descriptives"]
+    groups = [*study.levels, "Overall"]
+    sizes = {g: int((study.analysed[study.group] == g).sum()) for g in study.levels}
+    sizes["Overall"] = len(study.analysed)
+    rows = []
+    for marker in study.results["baseline_kruskal"]["marker"]:
+        sub = desc[desc["variable"] == f"{marker}_{timepoint}"].set_index("group")
+        cells = []
+        for g in groups:
+            if g not in sub.index:
+                cells.append("—")
+                continue
+            r = sub.loc[g]
+            text = format_median_iqr(r["median"], r["q1"], r["q3"], _digits(marker))
+            if int(r["n"]) < sizes[g]:
+                text += f" (n = {int(r['n'])})"
+            cells.append(text)
+        rows.append([marker_label(study, marker), *cells])
+    cols = ["Subset", *(f"{g} (n = {sizes[g]})" for g in groups)]
+    note = (
+        "Median [interquartile range] of the patients with a value; (n = k) when fewer "
+        "patients than the group's have one (missing values: Table S4)."
+    )
+    return pd.DataFrame(rows, columns=cols), note
+
+
+def pairwise_table(study: Study) -> tuple[pd.DataFrame, str]:
+    """Pairwise post-hoc comparisons at baseline (Dunn, adjusted within each subset)."""
+    dunn = study.results["baseline_dunn"]
+    rows = []
+    last = None
+    for _, r in dunn.iterrows():
+        rows.append(
+            [
+                marker_label(study, r["marker"]) if r["marker"] != last else "",
+                f"{r['group1']} vs {r['group2']}",
+                f"{int(r['n1'])} / {int(r['n2'])}",
+                format_number(r["statistic"], 2),
+                format_p(r["p_unc"]),
+                format_p(r["p_adj"]),
+                format_ci(r["effect"], r["ci_low"], r["ci_high"], 2),
+            ]
+        )
+        last = r["marker"]
+    cols = ["Subset", "Comparison", "n", "z", "p", "p adjusted", "r (95% CI)"]
+    methods = [*dunn["method"], *(f"adjustment: {a}" for a in dunn["adjust"])]
+    return pd.DataFrame(rows, columns=cols), footnote_methods(methods)
+
+
+def trend_table(study: Study) -> tuple[pd.DataFrame, str]:
+    """Jonckheere–Terpstra trend test across the ordered groups at baseline."""
+    jt = study.results["baseline_trend"]
+    rows = [
+        [
+            marker_label(study, r["marker"]),
+            str(r["order"]),
+            str(int(r["n"])) if pd.notna(r["n"]) else "—",
+            format_number(r["statistic"], 1),
+            _p_with_q(r["p_unc"], r["p_fdr"]),
+        ]
+        for _, r in jt.iterrows()
+    ]
+    cols = ["Subset", "Alternative", "n", "JT statistic", "p (q)"]
+    return pd.DataFrame(rows, columns=cols), footnote_methods([*jt["method"], *jt["p_fdr_method"]])
+
+
+def missing_table(study: Study) -> tuple[pd.DataFrame, str]:
+    """Missing data per variable by group (STROBE 14b): covariates and every subset."""
+    res = study.results
+    groups = [*study.levels, "Overall"]
+    frames = [res["table1_missing"]]
+    desc = res["marker_descriptives"]
+    marker_missing = desc.assign(
+        n_rows=desc["n"] + desc["n_missing"],
+        percent_missing=100 * desc["n_missing"] / (desc["n"] + desc["n_missing"]),
+    )[["variable", "group", "n_rows", "n_missing", "percent_missing"]]
+    frames.append(marker_missing)
+    allm = pd.concat(frames, ignore_index=True)
+    rows = []
+    for variable in dict.fromkeys(allm["variable"]):
+        sub = allm[allm["variable"] == variable].set_index("group")
+        cells = [
+            format_n_pct(sub.loc[g, "n_missing"], sub.loc[g, "n_rows"]) if g in sub.index else "—"
+            for g in groups
+        ]
+        rows.append([study.dictionary.label(variable), *cells])
+    cols = ["Variable", *(_group_header(study, g) for g in study.levels)]
+    cols.append(f"Overall (n = {len(study.analysed)})")
+    return pd.DataFrame(rows, columns=cols), "Missing values, n (% of the group)."
+
+
+def sensitivity_table(study: Study) -> tuple[pd.DataFrame, str]:
+    """Sensitivity analysis: responders (CR + PR) against non-responders (NR) at baseline."""
+    sens = study.results["sensitivity_responders"]
+    rows = [
+        [
+            marker_label(study, r["marker"]),
+            f"{int(r['n1'])} / {int(r['n2'])}",
+            format_ci(r["effect"], r["ci_low"], r["ci_high"], 2),
+            format_ci(r["hl_estimate"], r["hl_ci_low"], r["hl_ci_high"], _digits(r["marker"])),
+            _p_with_q(r["p_unc"], r["p_fdr"]),
+        ]
+        for _, r in sens.iterrows()
+    ]
+    cols = ["Subset at baseline", "n (CR+PR / NR)", "r (95% CI)", "HL shift (95% CI)", "p (q)"]
+    methods = [*sens["method"], *sens["effect_method"], *sens["hl_method"], *sens["p_fdr_method"]]
+    return pd.DataFrame(rows, columns=cols), footnote_methods(methods)
+
+
+def dictionary_table(study: Study) -> pd.DataFrame:
+    """The data dictionary as a table: column, label, unit, type, allowed values, missing."""
+    rows = []
+    for c in study.dictionary.columns.values():
+        if c.range is not None:
+            allowed = f"{format_number(c.range[0], 0)}–{format_number(c.range[1], 0)}"
+        elif c.categories:
+            allowed = ", ".join(c.categories)
+        elif c.type == "boolean":
+            allowed = "yes, no"
+        elif c.pattern:
+            allowed = f"`{c.pattern}`"
+        else:
+            allowed = ""
+        rows.append(
+            [f"`{c.name}`", c.label, c.unit or "", c.type, allowed,
+             "yes" if c.missing else "no", c.role]
+        )  # fmt: skip
+    cols = ["Column", "Label", "Unit", "Type", "Allowed", "May be missing", "Role"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def validation_table(study: Study, *, only_failed: bool = False) -> pd.DataFrame:
+    """The validation gate's step table (like pointblank's agent report).
+
+    Parameters
+    ----------
+    study : Study
+    only_failed : bool
+        Keep only the rules that did not pass.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``Step``, ``Rule``, ``Columns``, ``Severity``, ``Tested``, ``Failed``, ``% failed``,
+        ``Failing patient ids``, ``Status``.
+    """
+    from itp_stats.gate.result import step_table
+
+    steps = step_table(study.gate)
+    if only_failed:
+        steps = steps[~steps["passed"]]
+    return pd.DataFrame(
+        {
+            "Step": [str(i) for i in steps.index + 1],
+            "Rule": steps["rule"],
+            "Columns": steps["columns"],
+            "Severity": steps["severity"],
+            "Tested": steps["n_tested"].astype(str),
+            "Failed": steps["n_failed"].astype(str),
+            "% failed": [format_number(v, 1) for v in steps["pct_failed"]],
+            "Failing patient ids": steps["failing_ids"],
+            "Status": ["pass" if p else "FAIL" for p in steps["passed"]],
+        }
+    ).reset_index(drop=True)

@@ -1,0 +1,493 @@
+"""Prediction of a binary outcome (e.g. complete response) from one baseline marker.
+
+ROC curve and AUC with the DeLong CI (as ``pROC::roc``/``ci.auc(method = "delong")``), the
+Youden-optimal cutoff with sensitivity and specificity and a seeded, vectorised bootstrap CI
+for the cutoff, and the univariable logistic odds ratio with a Wald CI (as
+``glm(family = binomial)`` with ``confint.default``). ``direction`` follows pROC: "<" when
+controls have lower values than cases (a high marker predicts the outcome), ">" when
+controls have higher values (a low marker predicts it, e.g. low NK count → CR).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from itp_stats.stats._common import DEFAULT_SEED, MIN_GROUP_SIZE, frame, not_computed
+from itp_stats.stats._ranks import resample_counts
+
+__all__ = [
+    "PREDICTION_COLUMNS",
+    "ROC_COLUMNS",
+    "logistic_or",
+    "predict_outcome",
+    "roc_auc",
+    "roc_curve",
+    "youden_cutoff",
+]
+
+ROC_COLUMNS = ["dv", "outcome", "direction", "threshold", "sensitivity", "specificity", "youden"]
+PREDICTION_COLUMNS = [
+    "test", "dv", "outcome", "positive", "direction", "n", "n_cases", "n_controls",
+    "n_missing", "effect_type", "effect", "ci_low", "ci_high", "conf_level", "statistic",
+    "p_unc", "method", "note",
+]  # fmt: skip
+"""Columns of :func:`roc_auc`, :func:`youden_cutoff`, :func:`logistic_or`,
+:func:`predict_outcome`."""
+
+
+def _split(data: pd.DataFrame, dv: str, outcome: str, positive: Any):
+    x = pd.to_numeric(data[dv], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    y = data[outcome]
+    ok = np.isfinite(x) & y.notna().to_numpy(dtype=bool)
+    is_case = (y == positive).to_numpy(dtype=bool, na_value=False)
+    return x[ok & is_case], x[ok & ~is_case], int((~ok).sum())
+
+
+def _direction(cases: np.ndarray, controls: np.ndarray, direction: str) -> str:
+    if direction not in {"auto", "<", ">"}:
+        raise ValueError('direction must be "auto", "<" or ">"')
+    if direction != "auto":
+        return direction
+    return "<" if np.median(controls) <= np.median(cases) else ">"
+
+
+def _reason(cases: np.ndarray, controls: np.ndarray) -> str | None:
+    if cases.size + controls.size == 0:
+        return "all values missing"
+    if cases.size < MIN_GROUP_SIZE or controls.size < MIN_GROUP_SIZE:
+        return (
+            f"fewer than {MIN_GROUP_SIZE} cases or controls "
+            f"(cases n={cases.size}, controls n={controls.size})"
+        )
+    pooled = np.concatenate([cases, controls])
+    if np.all(pooled == pooled[0]):
+        return "all values tied"
+    return None
+
+
+def _base(test, dv, outcome, positive, direction, cases, controls, n_missing, conf_level):
+    return {
+        "test": test,
+        "dv": dv,
+        "outcome": outcome,
+        "positive": positive,
+        "direction": direction,
+        "n": int(cases.size + controls.size),
+        "n_cases": int(cases.size),
+        "n_controls": int(controls.size),
+        "n_missing": n_missing,
+        "conf_level": conf_level,
+        "note": "",
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# ROC curve
+# --------------------------------------------------------------------------------------------
+
+
+def _oriented(cases, controls, direction):
+    """Values on a scale where larger means 'case' (negated for direction ">")."""
+    sign = 1.0 if direction == "<" else -1.0
+    return sign * cases, sign * controls, sign
+
+
+def roc_curve(
+    data: pd.DataFrame, dv: str, outcome: str, *, positive: Any, direction: str = "auto"
+) -> pd.DataFrame:
+    """ROC curve points, as ``pROC::roc`` (thresholds at midpoints between distinct values).
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per patient.
+    dv : str
+        Numeric marker (e.g. ``"nk_m0"``).
+    outcome : str
+        Outcome column; rows equal to ``positive`` are cases, other non-missing rows are
+        controls.
+    positive : scalar
+        Level of ``outcome`` counted as a case (e.g. "CR").
+    direction : {"auto", "<", ">"}
+        pROC's direction; "auto" picks "<" if median(controls) <= median(cases).
+
+    Returns
+    -------
+    DataFrame
+        One row per threshold, thresholds ascending from −inf to +inf: ``dv``, ``outcome``,
+        ``direction``, ``threshold``, ``sensitivity``, ``specificity``, ``youden``
+        (sensitivity + specificity − 1). Empty (with these columns) when not computable.
+
+    Notes
+    -----
+    Direction "<": a patient is classified as a case when value > threshold; ">": when
+    value < threshold.
+    """
+    cases, controls, _ = _split(data, dv, outcome, positive)
+    if _reason(cases, controls):
+        return pd.DataFrame(columns=ROC_COLUMNS)
+    direction = _direction(cases, controls, direction)
+    u = np.unique(np.concatenate([cases, controls]))
+    thr = np.concatenate([[-np.inf], (u[:-1] + u[1:]) / 2, [np.inf]])
+    if direction == "<":
+        sens = 1 - np.searchsorted(np.sort(cases), thr, side="right") / cases.size
+        spec = np.searchsorted(np.sort(controls), thr, side="right") / controls.size
+    else:
+        sens = np.searchsorted(np.sort(cases), thr, side="left") / cases.size
+        spec = 1 - np.searchsorted(np.sort(controls), thr, side="left") / controls.size
+    return pd.DataFrame({
+        "dv": dv, "outcome": outcome, "direction": direction, "threshold": thr,
+        "sensitivity": sens, "specificity": spec, "youden": sens + spec - 1,
+    })  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# AUC with DeLong CI
+# --------------------------------------------------------------------------------------------
+
+
+def _auc_delong(cases: np.ndarray, controls: np.ndarray, conf_level: float):
+    """AUC = P(case > control) + ½ P(tie) and its DeLong CI (values already oriented)."""
+    m, n = cases.size, controls.size
+    pooled = stats.rankdata(np.concatenate([cases, controls]))
+    v10 = (pooled[:m] - stats.rankdata(cases)) / n  # placements of cases
+    v01 = 1 - (pooled[m:] - stats.rankdata(controls)) / m  # placements of controls
+    auc = float(v10.mean())
+    var = v10.var(ddof=1) / m + v01.var(ddof=1) / n
+    z = stats.norm.ppf(1 - (1 - conf_level) / 2)
+    lo, hi = auc - z * np.sqrt(var), auc + z * np.sqrt(var)
+    return auc, float(np.clip(lo, 0, 1)), float(np.clip(hi, 0, 1)), float(var)
+
+
+def roc_auc(
+    data: pd.DataFrame,
+    dv: str,
+    outcome: str,
+    *,
+    positive: Any,
+    direction: str = "auto",
+    conf_level: float = 0.95,
+) -> pd.DataFrame:
+    """Area under the ROC curve with the DeLong CI (``pROC::ci.auc(method = "delong")``).
+
+    Parameters
+    ----------
+    data, dv, outcome, positive, direction : see :func:`roc_curve`
+    conf_level : float
+        Confidence level.
+
+    Returns
+    -------
+    DataFrame
+        One row with :data:`PREDICTION_COLUMNS`: ``test`` ("roc_auc"), ``effect_type``
+        ("auc"), ``effect`` (AUC for the stated ``direction``), ``ci_low``, ``ci_high``
+        (clipped to [0, 1] as pROC), ``statistic`` (DeLong variance), ``p_unc`` (NaN: no
+        test), ``method``, ``note``.
+
+    References
+    ----------
+    DeLong ER, DeLong DM, Clarke-Pearson DL. Comparing the areas under two or more
+    correlated ROC curves. Biometrics 1988;44:837–845. Robin X, et al. pROC. BMC
+    Bioinformatics 2011;12:77.
+    """
+    cases, controls, n_missing = _split(data, dv, outcome, positive)
+    reason = _reason(cases, controls)
+    d = "not set" if reason else _direction(cases, controls, direction)
+    row = _base("roc_auc", dv, outcome, positive, d, cases, controls, n_missing, conf_level)
+    row["effect_type"] = "auc"
+    if reason:
+        row.update(method=not_computed(reason), note=reason)
+        return frame([row], PREDICTION_COLUMNS)
+    oc, ok_, _ = _oriented(cases, controls, d)
+    auc, lo, hi, var = _auc_delong(oc, ok_, conf_level)
+    row.update(effect=auc, ci_low=lo, ci_high=hi, statistic=var,
+               method=f"AUC (direction {d!r}), DeLong CI")  # fmt: skip
+    return frame([row], PREDICTION_COLUMNS)
+
+
+# --------------------------------------------------------------------------------------------
+# Youden cutoff with bootstrap CI
+# --------------------------------------------------------------------------------------------
+
+
+def _youden_from_counts(u: np.ndarray, case_counts: np.ndarray, ctrl_counts: np.ndarray):
+    """Youden-optimal threshold per row of multiplicities over the sorted grid ``u``.
+
+    Rows are samples (observed or resampled), columns distinct values on the oriented scale
+    (case when value > threshold). The first maximum (lowest oriented threshold) is taken;
+    the threshold is the midpoint between the value at the optimum and the next value present
+    in that sample.
+    """
+    n1 = case_counts.sum(axis=1, keepdims=True)
+    n0 = ctrl_counts.sum(axis=1, keepdims=True)
+    sens = 1 - np.cumsum(case_counts, axis=1) / n1
+    spec = np.cumsum(ctrl_counts, axis=1) / n0
+    j = np.concatenate([np.zeros((sens.shape[0], 1)), sens + spec - 1], axis=1)
+    best = np.argmax(j, axis=1)  # 0: threshold -inf; k>0: just above u[k-1]
+    n_ties = np.sum(np.isclose(j, j.max(axis=1, keepdims=True), rtol=0, atol=1e-12), axis=1)
+    present = (case_counts + ctrl_counts) > 0
+    n_u = u.size
+    idx = np.where(present, np.arange(n_u), n_u)
+    next_present = np.minimum.accumulate(idx[:, ::-1], axis=1)[:, ::-1]  # first present >= k
+    k = best - 1
+    rows = np.arange(len(best))
+    lower = np.where(k >= 0, u[np.clip(k, 0, n_u - 1)], -np.inf)
+    nxt = np.where(k + 1 < n_u, next_present[rows, np.clip(k + 1, 0, n_u - 1)], n_u)
+    upper = np.where(nxt < n_u, u[np.clip(nxt, 0, n_u - 1)], np.inf)
+    thr = np.where(np.isfinite(lower) & np.isfinite(upper), (lower + upper) / 2,
+                   np.where(np.isfinite(lower), np.inf, -np.inf))  # fmt: skip
+    sens_b = np.where(k >= 0, sens[rows, np.clip(k, 0, n_u - 1)], 1.0)
+    spec_b = np.where(k >= 0, spec[rows, np.clip(k, 0, n_u - 1)], 0.0)
+    return thr, j[rows, best], sens_b, spec_b, n_ties
+
+
+def _bootstrap_cutoffs(u, case_codes, ctrl_codes, n_boot, rng):
+    chunk = max(1, int(2_000_000 // max(u.size, case_codes.size + ctrl_codes.size)))
+    out = np.empty(n_boot)
+    for start in range(0, n_boot, chunk):
+        b = min(chunk, n_boot - start)
+        cc = resample_counts(case_codes, u.size, b, rng)
+        kc = resample_counts(ctrl_codes, u.size, b, rng)
+        out[start : start + b] = _youden_from_counts(u, cc, kc)[0]
+    return out
+
+
+def youden_cutoff(
+    data: pd.DataFrame,
+    dv: str,
+    outcome: str,
+    *,
+    positive: Any,
+    direction: str = "auto",
+    conf_level: float = 0.95,
+    n_boot: int = 2000,
+    seed: int = DEFAULT_SEED,
+) -> pd.DataFrame:
+    """Youden-optimal cutoff, its sensitivity and specificity, and a bootstrap CI for it.
+
+    Parameters
+    ----------
+    data, dv, outcome, positive, direction : see :func:`roc_curve`
+    conf_level : float
+        Confidence level.
+    n_boot : int
+        Bootstrap resamples for the cutoff CI (0: none).
+    seed : int
+        Seed of ``numpy.random.default_rng``; the same seed gives the same interval.
+
+    Returns
+    -------
+    DataFrame
+        Four rows with :data:`PREDICTION_COLUMNS`, ``test`` = "youden", ``effect_type`` in
+        "youden_cutoff" (threshold, CI: percentile bootstrap), "youden_index" (J, no CI),
+        "sensitivity" and "specificity" at the cutoff (Clopper–Pearson CI, conditional on
+        the cutoff).
+
+    Notes
+    -----
+    The cutoff maximises J = sensitivity + specificity − 1 over pROC's thresholds (midpoints
+    between distinct values); when several thresholds tie, the lowest on the scale where
+    larger values predict a case is reported (for direction ">" that is the highest marker
+    value) and ``note`` says how many tied. The bootstrap resamples cases and controls
+    separately (stratified, as pROC) and recomputes the optimal cutoff each time: one
+    multinomial draw of the multiplicities of the distinct values per resample and
+    cumulative sums, so no resample is sorted and there is no loop over patients.
+
+    References
+    ----------
+    Youden WJ. Index for rating diagnostic tests. Cancer 1950;3:32–35. Fluss R, Faraggi D,
+    Reiser B. Estimation of the Youden index and its associated cutoff point. Biom J
+    2005;47:458–472.
+    """
+    cases, controls, n_missing = _split(data, dv, outcome, positive)
+    reason = _reason(cases, controls)
+    d = "not set" if reason else _direction(cases, controls, direction)
+    base = _base("youden", dv, outcome, positive, d, cases, controls, n_missing, conf_level)
+    kinds = ["youden_cutoff", "youden_index", "sensitivity", "specificity"]
+    if reason:
+        return frame(
+            [{**base, "effect_type": k, "method": not_computed(reason), "note": reason}
+             for k in kinds],
+            PREDICTION_COLUMNS,
+        )  # fmt: skip
+    oc, ok_, sign = _oriented(cases, controls, d)
+    u = np.unique(np.concatenate([oc, ok_]))
+    case_c = np.bincount(np.searchsorted(u, oc), minlength=u.size).astype(float)
+    ctrl_c = np.bincount(np.searchsorted(u, ok_), minlength=u.size).astype(float)
+    thr, j, sens, spec, n_ties = _youden_from_counts(u, case_c[None], ctrl_c[None])
+    cutoff = float(sign * thr[0])
+    tie_note = f"{int(n_ties[0])} thresholds tie for the maximum J" if n_ties[0] > 1 else ""
+    rows = []
+    row = {**base, "effect_type": "youden_cutoff", "effect": cutoff, "note": tie_note}
+    if n_boot > 0:
+        boot = sign * _bootstrap_cutoffs(
+            u, np.searchsorted(u, oc), np.searchsorted(u, ok_), n_boot,
+            np.random.default_rng(seed),
+        )  # fmt: skip
+        fin = boot[np.isfinite(boot)]
+        a = 1 - conf_level
+        lo, hi = np.quantile(fin, [a / 2, 1 - a / 2])
+        row.update(ci_low=float(lo), ci_high=float(hi))
+        row["method"] = (
+            f"threshold maximising Youden's J (direction {d!r}); percentile bootstrap CI, "
+            f"{n_boot} resamples stratified by outcome"
+        )
+        if fin.size < boot.size:
+            row["note"] = (tie_note + "; " if tie_note else "") + (
+                f"{boot.size - fin.size} resamples with an infinite cutoff ignored"
+            )
+    else:
+        row["method"] = f"threshold maximising Youden's J (direction {d!r}); CI not requested"
+    rows.append(row)
+    rows.append({**base, "effect_type": "youden_index", "effect": float(j[0]),
+                 "method": "Youden's J = sensitivity + specificity − 1 at the cutoff; no CI",
+                 "note": tie_note})  # fmt: skip
+    for kind, value, k, total in (
+        ("sensitivity", sens[0], round(sens[0] * cases.size), cases.size),
+        ("specificity", spec[0], round(spec[0] * controls.size), controls.size),
+    ):
+        ci = stats.binomtest(int(k), int(total)).proportion_ci(conf_level, method="exact")
+        rows.append({**base, "effect_type": kind, "effect": float(value),
+                     "ci_low": float(ci.low), "ci_high": float(ci.high),
+                     "method": f"{kind} at the Youden cutoff; Clopper–Pearson CI "
+                               "(conditional on the cutoff)"})  # fmt: skip
+    return frame(rows, PREDICTION_COLUMNS)
+
+
+# --------------------------------------------------------------------------------------------
+# logistic regression
+# --------------------------------------------------------------------------------------------
+
+
+def _logistic_fit(x: np.ndarray, y: np.ndarray, max_iter: int = 100):
+    """Newton–Raphson (IRLS) for logit P(y=1) = b0 + b1 x; returns (beta, cov, converged)."""
+    X = np.column_stack([np.ones_like(x), x])
+    beta = np.zeros(2)
+    p0 = y.mean()
+    beta[0] = np.log(p0 / (1 - p0))
+    for _ in range(max_iter):
+        eta = X @ beta
+        p = 1 / (1 + np.exp(-eta))
+        w = p * (1 - p)
+        info = X.T @ (X * w[:, None])
+        try:
+            step = np.linalg.solve(info, X.T @ (y - p))
+        except np.linalg.LinAlgError:
+            return beta, None, False
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-12 * (1 + np.max(np.abs(beta))):
+            break
+    else:
+        return beta, None, False
+    p = 1 / (1 + np.exp(-(X @ beta)))
+    w = p * (1 - p)
+    separated = bool(np.min(w) < 1e-10)
+    if separated:
+        return beta, None, False
+    return beta, np.linalg.inv(X.T @ (X * w[:, None])), True
+
+
+def logistic_or(
+    data: pd.DataFrame,
+    dv: str,
+    outcome: str,
+    *,
+    positive: Any,
+    unit: float = 1.0,
+    conf_level: float = 0.95,
+) -> pd.DataFrame:
+    """Univariable logistic regression of the outcome on ``dv``: odds ratio per ``unit``.
+
+    Parameters
+    ----------
+    data, dv, outcome, positive : see :func:`roc_curve`
+    unit : float
+        The OR is per ``unit`` of ``dv`` (e.g. 100 for "per 100 cells/µL").
+    conf_level : float
+        Level of the Wald CI.
+
+    Returns
+    -------
+    DataFrame
+        One row with :data:`PREDICTION_COLUMNS`: ``test`` ("logistic"), ``effect_type``
+        ("odds_ratio"), ``effect`` (exp(β·unit)), ``ci_low``, ``ci_high`` (Wald, as R
+        ``exp(confint.default(fit) * unit)``), ``statistic`` (Wald z), ``p_unc`` (Wald p, as
+        ``summary(glm)``), ``method`` (states the unit), ``direction`` ("not used").
+
+    Notes
+    -----
+    Maximum likelihood by Newton–Raphson (IRLS), the estimator of ``glm(y ~ x, binomial)``.
+    Complete or quasi-complete separation (fitted probabilities of 0 or 1) gives a "not
+    computed" row.
+    """
+    cases, controls, n_missing = _split(data, dv, outcome, positive)
+    base = _base("logistic", dv, outcome, positive, "not used", cases, controls, n_missing,
+                 conf_level)  # fmt: skip
+    base["effect_type"] = "odds_ratio"
+    reason = _reason(cases, controls)
+    if reason:
+        return frame([{**base, "method": not_computed(reason), "note": reason}],
+                     PREDICTION_COLUMNS)  # fmt: skip
+    x = np.concatenate([cases, controls])
+    y = np.concatenate([np.ones(cases.size), np.zeros(controls.size)])
+    beta, cov, ok = _logistic_fit(x, y)
+    if not ok:
+        reason = "complete or quasi-complete separation (no finite maximum likelihood)"
+        return frame([{**base, "method": not_computed(reason), "note": reason}],
+                     PREDICTION_COLUMNS)  # fmt: skip
+    se = float(np.sqrt(cov[1, 1]))
+    z = float(beta[1] / se)
+    q = stats.norm.ppf(1 - (1 - conf_level) / 2)
+    row = {
+        **base,
+        "effect": float(np.exp(beta[1] * unit)),
+        "ci_low": float(np.exp((beta[1] - q * se) * unit)),
+        "ci_high": float(np.exp((beta[1] + q * se) * unit)),
+        "statistic": z,
+        "p_unc": float(2 * stats.norm.sf(abs(z))),
+        "method": f"univariable logistic regression, OR per {unit:g} unit(s) of {dv}; "
+        "Wald CI and Wald test",
+    }
+    return frame([row], PREDICTION_COLUMNS)
+
+
+def predict_outcome(
+    data: pd.DataFrame,
+    dv: str,
+    outcome: str,
+    *,
+    positive: Any,
+    direction: str = "auto",
+    unit: float = 1.0,
+    conf_level: float = 0.95,
+    n_boot: int = 2000,
+    seed: int = DEFAULT_SEED,
+) -> pd.DataFrame:
+    """AUC (DeLong), Youden cutoff (bootstrap CI), sensitivity, specificity and logistic OR.
+
+    Parameters
+    ----------
+    data, dv, outcome, positive, direction : see :func:`roc_curve`
+    unit : float
+        Unit of the odds ratio (see :func:`logistic_or`).
+    conf_level, n_boot, seed : see :func:`youden_cutoff`
+
+    Returns
+    -------
+    DataFrame
+        Six rows with :data:`PREDICTION_COLUMNS` (``effect_type`` "auc", "youden_cutoff",
+        "youden_index", "sensitivity", "specificity", "odds_ratio"), the rows of
+        :func:`roc_auc`, :func:`youden_cutoff` and :func:`logistic_or` stacked.
+    """
+    parts = [
+        roc_auc(data, dv, outcome, positive=positive, direction=direction,
+                conf_level=conf_level),
+        youden_cutoff(data, dv, outcome, positive=positive, direction=direction,
+                      conf_level=conf_level, n_boot=n_boot, seed=seed),
+        logistic_or(data, dv, outcome, positive=positive, unit=unit, conf_level=conf_level),
+    ]  # fmt: skip
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,1 @@
+"""The study: its configuration, the analysis plan and the verified run-state cache."""

@@ -1,0 +1,216 @@
+"""End to end: the study report and the supplement rendered by the built-in engine.
+
+The project (``_quarto.yml``, ``report/``, ``data/``) is copied to a temporary folder and
+rendered there once per module, so the repository's own outputs and state are not touched.
+The assertions compare the rendered HTML and PDF with values computed by ``itp_stats`` from
+the same data (never typed into the test).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import re
+import shutil
+from html import unescape
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pypdf
+import pytest
+
+from itp_stats import report as R
+from itp_stats.cli import main
+from itp_stats.cohort.synth import synthesize, write_cohort
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _copy_project(dest: Path) -> Path:
+    dest.mkdir(parents=True)
+    shutil.copy(ROOT / "_quarto.yml", dest / "_quarto.yml")
+    shutil.copytree(ROOT / "report", dest / "report", ignore=shutil.ignore_patterns("tables"))
+    shutil.copytree(ROOT / "data", dest / "data")
+    return dest
+
+
+def _render(project: Path, *args: str) -> tuple[int, str]:
+    err, out = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+        status = main(["render", str(project), "--engine", "builtin", *args])
+    return status, err.getvalue() + out.getvalue()
+
+
+def _text(page: str) -> str:
+    page = re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r"<[^>]+>", " ", page)
+    return re.sub(r"\s+", " ", unescape(page))
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, monkeypatch_module):
+    project = _copy_project(tmp_path_factory.mktemp("report") / "project")
+    monkeypatch_module.setenv("ITP_STATS_ROOT", str(project))
+    status, log = _render(project, "--to", "html,pdf,docx")
+    assert status == 0, log
+    return {"dir": project, "out": project / "_output", "log": log}
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
+@pytest.fixture(scope="module")
+def study(project, monkeypatch_module):
+    # the same computation the documents ran, from the same file and gate result, computed
+    # again here (not read from the documents' cached study)
+    import itp_stats.study.prepare as study_module
+
+    monkeypatch_module.setattr(study_module, "_load_cached", lambda key: None)
+    monkeypatch_module.setattr(study_module, "_store_cached", lambda key, study: None)
+    return R.setup(str(project["dir"] / "data" / "cohort.csv"), export=False)
+
+
+@pytest.fixture(scope="module")
+def index_html(project):
+    return (project["out"] / "report" / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def index_pdf(project):
+    reader = pypdf.PdfReader(project["out"] / "report" / "index.pdf")
+    return re.sub(r"\s+", " ", " ".join(p.extract_text() for p in reader.pages))
+
+
+@pytest.fixture(scope="module")
+def supplement_html(project):
+    return (project["out"] / "report" / "supplement.html").read_text(encoding="utf-8")
+
+
+def test_every_output_is_written_and_announced(project):
+    out = project["out"]
+    for name in ("index", "supplement"):
+        for ext in ("html", "pdf", "docx"):
+            path = out / "report" / f"{name}.{ext}"
+            assert path.stat().st_size > 10_000, path
+            assert f"{name}.{ext}" in project["log"]
+
+
+def test_report_shows_synthetic_notice_and_computed_numbers(index_html, study):
+    text = _text(index_html)
+    assert "Synthetic data" in text and "synthetic" in text
+    n = R.numbers(study)
+    for value in (n.cr, n.pr, n.nr, n.auc, n.nk_r, n.nk_hl, n.or_, n.pct_nk_change_cr):
+        assert value in text, value
+    assert f"{n.n_file} patients" in text and f"{n.n_analysed} could be classified" in text
+    # Table 2's NK row, as formatted from the results
+    table2, _ = R.TABLES["table2"](study)
+    nk_row = table2[table2.iloc[:, 0].str.startswith("CD3−CD16+CD56+ NK cells, cells")].iloc[0]
+    for cell in nk_row:
+        assert cell in text, cell
+    # the statistical methods name the tests actually used
+    for method in study.results["baseline_kruskal"]["method"].unique():
+        assert method in text
+    assert study.sha256 in text
+
+
+def test_report_figures_tables_and_references(index_html, study):
+    images = re.findall(r'<img[^>]+src="data:image/(png|svg\+xml)', index_html)
+    assert len(images) == 6  # flow, NK by group, forest, two paired, ROC
+    text = _text(index_html)
+    for k in range(1, 7):
+        assert f"Figure {k}" in text
+    for k in range(1, 4):
+        assert f"Table {k}" in text
+    assert "Table 4" not in text
+    assert text.count("<table") == 0 and index_html.count("<table") >= 5
+    assert "Rodeghiero" in text and "Rivière" in text  # bibliography
+    assert "R.setup" not in text and "import" not in text  # code hidden
+    # the step table of the gate is in the data-quality section
+    steps = R.TABLES["validation"](study)[0]
+    assert steps["Rule"].iloc[0] in text
+
+
+def test_pdf_carries_the_same_numbers(index_pdf, study):
+    n = R.numbers(study)
+    compact = index_pdf.replace(" ", "")
+    for value in (n.cr, n.auc, n.nk_r):
+        assert value.replace(" ", "") in compact, value
+    assert "Figure 6" in index_pdf and "Table 3" in index_pdf
+    assert "Synthetic data" in index_pdf
+
+
+def test_pdf_figures_are_vector(project):
+    reader = pypdf.PdfReader(project["out"] / "report" / "index.pdf")
+    raster = sum(len(page.images) for page in reader.pages)
+    assert raster == 0  # figures are embedded as vector graphics, not bitmaps
+
+
+def test_supplement_numbering(supplement_html, project):
+    text = _text(supplement_html)
+    for k in range(1, 10):
+        assert f"Table S{k}" in text
+    for k in range(1, 5):
+        assert f"Figure S{k}" in text
+    assert "Table S10" not in text and "Figure S5" not in text
+    assert len(re.findall(r'<img[^>]+src="data:image/', supplement_html)) == 4
+    reader = pypdf.PdfReader(project["out"] / "report" / "supplement.pdf")
+    pdf = " ".join(p.extract_text() for p in reader.pages)
+    assert "Table S9" in pdf and "Figure S4" in pdf
+
+
+def test_result_tables_published_as_csv_and_xlsx(project, study):
+    tables = project["out"] / "tables"
+    table2 = pd.read_csv(tables / "table2.csv")
+    expected, _ = R.TABLES["table2"](study)
+    assert table2.iloc[:, 0].tolist() == expected.iloc[:, 0].tolist()
+    raw = pd.read_csv(tables / "results_baseline_kruskal.csv")
+    assert raw["p_unc"].tolist() == pytest.approx(
+        study.results["baseline_kruskal"]["p_unc"].tolist(), rel=1e-12
+    )
+    book = openpyxl.load_workbook(tables / "results.xlsx")
+    assert {"table1", "table2", "table3", "results_prediction"} <= set(book.sheetnames)
+    assert not any(c.data_type == "f" for ws in book for row in ws.iter_rows() for c in row)
+
+
+def test_other_cohort_renders_with_its_own_numbers(tmp_path, project, monkeypatch):
+    other = write_cohort(synthesize(150, 7), tmp_path / "other.csv")
+    out = tmp_path / "out"
+    status, log = _render(
+        project["dir"] / "report" / "index.qmd", "--to", "html", "--output-dir", str(out),
+        "-P", f"data={other}", "-P", "n_boot=200",
+    )  # fmt: skip
+    assert status == 0, log
+    text = _text((out / "report" / "index.html").read_text(encoding="utf-8"))
+    import itp_stats.study.prepare as study_module
+
+    monkeypatch.setattr(study_module, "_load_cached", lambda key: None)  # recompute here
+    study = R.setup(str(other), n_boot=200, export=False)
+    n = R.numbers(study)
+    assert "150 patients" in text and n.cr in text and n.auc in text
+    assert "Synthetic data" not in text  # not the shipped cohort, not declared synthetic
+    assert "200 resamples" in text
+
+
+def test_failing_gate_stops_render_and_keeps_previous_outputs(tmp_path, project):
+    bad = tmp_path / "bad.csv"
+    frame = pd.read_csv(project["dir"] / "data" / "cohort.csv", dtype=str)
+    frame.loc[3, "nk_m0"] = "-5"
+    frame.loc[7, "cd4_m0"] = "99999"
+    frame.to_csv(bad, index=False)
+    before_bad = hashlib.sha256(bad.read_bytes()).hexdigest()
+    outputs = sorted((project["out"] / "report").iterdir())
+    hashes = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in outputs}
+    status, log = _render(project["dir"], "--to", "html", "-P", f"data={bad}")
+    assert status != 0
+    assert "nk_m0" in log and frame.loc[3, "patient_id"] in log
+    assert "Traceback" not in log
+    assert sorted((project["out"] / "report").iterdir()) == outputs
+    assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in outputs} == hashes
+    assert hashlib.sha256(bad.read_bytes()).hexdigest() == before_bad
