@@ -35,6 +35,16 @@ MARKERS = COUNTS + [f"pct_{m}" for m in COUNTS[1:]]
 CONTINUOUS = ["age_years", "itp_duration_months", "prior_lines", "platelets_m0"]
 CATEGORICAL = ["sex", "itp_phase", "prior_splenectomy", "rtx_regimen", "bleeding_m0"]
 SEED = 20230601
+STUDY = {
+    "group": "response_iwg",
+    "levels": ["CR", "PR", "NR"],
+    "ordered": True,
+    "positive": "CR",
+    "responders": ["CR", "PR"],
+    "timepoints": ("m0", "m6"),
+    "predictors": [{"column": "nk_m0", "direction": "lower", "per": 100}],
+}
+"""The shipped study's choices (``data/study.yaml``), as the study layer passes them."""
 
 
 def timed(fn, runs: int) -> list[float]:
@@ -48,14 +58,15 @@ def timed(fn, runs: int) -> list[float]:
 
 def analysis_job(n: int, n_boot: int):
     cohort = derive(synthesize(n, SEED))
+    cohort = cohort[cohort[STUDY["group"]].notna()].reset_index(drop=True)  # analysed only
 
     def job() -> None:
         run_analysis(
             cohort, markers=MARKERS, continuous=CONTINUOUS, categorical=CATEGORICAL,
-            n_boot=n_boot, seed=SEED,
+            n_boot=n_boot, seed=SEED, **STUDY,
         )  # fmt: skip
 
-    sizes = cohort["response_iwg"].value_counts().to_numpy()
+    sizes = cohort[STUDY["group"]].value_counts().to_numpy()
     return job, ("normal approx." if use_normal_bootstrap(sizes) else "exact bootstrap")
 
 

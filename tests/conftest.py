@@ -1,12 +1,19 @@
-"""Shared fixtures."""
+"""Shared fixtures, and helpers for studies of one's own (imported as ``conftest``)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+
+Edit = Callable[[dict[str, Any]], None]
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +26,113 @@ def root() -> Path:
 def cohort_path(root: Path) -> Path:
     """The shipped synthetic cohort."""
     return root / "data" / "cohort.csv"
+
+
+# --- studies of one's own: the shipped dictionary and study copied to tmp_path, edited ------
+
+
+def copy_study(
+    folder: Path, dictionary_edit: Edit | None = None, study_edit: Edit | None = None
+) -> Path:
+    """Copy the shipped ``study.yaml`` and ``dictionary.yaml`` into ``folder``, edited.
+
+    Each edit receives the parsed YAML mapping and changes it in place. Returns the copied
+    study configuration (its ``dictionary`` is the copy next to it). The repository's files
+    are only read.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for name, edit in (("dictionary.yaml", dictionary_edit), ("study.yaml", study_edit)):
+        raw = yaml.safe_load((ROOT / "data" / name).read_text(encoding="utf-8"))
+        if edit is not None:
+            edit(raw)
+        files[name] = folder / name
+        files[name].write_text(
+            yaml.safe_dump(raw, sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
+    return files["study.yaml"]
+
+
+def _m6_to_m12(text: str) -> str:
+    return re.sub(r"_m6\b", "_m12", text)
+
+
+def twelve_month_dictionary(d: dict[str, Any]) -> None:
+    """A 12-month study: ``m6`` columns become ``m12``, ``followup_months`` is ``fu_months``."""
+    d["name"] = "twelve-month-cohort"
+    d["timepoints"] = {"m0": "Rituximab start", "m12": "12 months"}
+    columns = {}
+    for name, spec in d["columns"].items():
+        spec = dict(spec)
+        if spec.get("timepoint") == "m6":
+            spec["timepoint"] = "m12"
+        if spec.get("parent"):
+            spec["parent"] = _m6_to_m12(spec["parent"])
+        spec["label"] = spec["label"].replace("6 months", "12 months")
+        columns["fu_months" if name == "followup_months" else _m6_to_m12(name)] = spec
+    d["columns"] = columns
+
+
+def twelve_month_study(s: dict[str, Any]) -> None:
+    """The study of :func:`twelve_month_dictionary`: response at 12 months, 12-month follow-up."""
+    s["group"]["column"] = "response_m12"
+    derive = s["group"]["derive"]
+    for key in ("platelets", "bleeding", "rescue"):
+        derive[key] = _m6_to_m12(derive[key])
+    derive["into"] = "response_12m_derived"
+    s["timepoints"] = {
+        "baseline": "m0",
+        "followup": "m12",
+        "followup_months": 12,
+        "followup_column": "fu_months",
+    }
+
+
+def twelve_month_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """Shipped-cohort cells renamed for the 12-month study; followed patients reach 12 months."""
+    out = frame.rename(columns=lambda c: "fu_months" if c == "followup_months" else _m6_to_m12(c))
+    followed = out["response_m12"] != ""
+    months = out.loc[followed, "fu_months"].astype(float) + 12
+    out.loc[followed, "fu_months"] = months.map(lambda v: f"{v:.1f}")
+    return out
+
+
+def recorded_group_dictionary(d: dict[str, Any]) -> None:
+    """Responders and non-responders recorded, no derivation (another study's group)."""
+    d["name"] = "recorded-response-cohort"
+    group = d["columns"]["response_m6"]
+    group["label"] = "Responder at 6 months"
+    group["categories"] = ["responder", "non-responder"]
+
+
+def recorded_group_study(s: dict[str, Any]) -> None:
+    """The study of :func:`recorded_group_dictionary`: the recorded column is the group."""
+    s["group"] = {"column": "response_m6", "levels": ["responder", "non-responder"]}
+
+
+def recorded_group_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """Shipped-cohort cells with CR/PR recorded as responder and NR as non-responder."""
+    out = frame.copy()
+    out["response_m6"] = out["response_m6"].map(
+        {"CR": "responder", "PR": "responder", "NR": "non-responder", "": ""}
+    )
+    return out
+
+
+@pytest.fixture
+def own_study(tmp_path, monkeypatch) -> Callable[..., Path]:
+    """Make a study in ``tmp_path/study`` (see :func:`copy_study`) and use it.
+
+    Sets ``ITP_STATS_STUDY`` to the copy and ``ITP_STATS_ROOT`` to ``tmp_path`` (so the
+    project's ``validation/`` is ``tmp_path/validation``, empty); returns a function taking
+    the two edits and returning the study file.
+    """
+
+    def make(dictionary_edit: Edit | None = None, study_edit: Edit | None = None) -> Path:
+        study = copy_study(tmp_path / "study", dictionary_edit, study_edit)
+        monkeypatch.setenv("ITP_STATS_STUDY", str(study))
+        monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+        monkeypatch.delenv("ITP_STATS_DATA", raising=False)
+        return study
+
+    return make

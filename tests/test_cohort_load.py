@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+import yaml
+from conftest import (
+    copy_study,
+    recorded_group_dictionary,
+    recorded_group_study,
+    twelve_month_dictionary,
+    twelve_month_study,
+)
 
+from itp_stats.cohort.design import load_data_model
+from itp_stats.cohort.dictionary import load_dictionary
+from itp_stats.cohort.iwg import iwg_response
 from itp_stats.cohort.load import (
     CohortParseError,
     derive,
+    derive_group,
     load_cohort,
     read_cohort,
     read_table,
@@ -90,6 +104,77 @@ def test_itp_phase_boundaries(months, phase):
     assert (pd.isna(got) and phase is None) or got == phase
 
 
+def test_itp_phase_of_the_shipped_cohort_is_unchanged(shipped):
+    """The binned derivation gives what the former hard-coded cut gave."""
+    months = shipped["itp_duration_months"].astype(float)
+    phases = ["newly diagnosed", "persistent", "chronic"]
+    cut = pd.cut(months, bins=[-np.inf, 3, 12, np.inf], right=False, labels=phases)
+    expected = cut.astype(object).where(~(months == 12), "persistent")
+    assert shipped["itp_phase"].astype(object).tolist() == expected.tolist()
+    assert shipped["itp_phase"].cat.ordered
+    assert list(shipped["itp_phase"].cat.categories) == phases
+
+
+def test_derived_group_follows_the_study(shipped):
+    d = load_dictionary()
+    expected = iwg_response(*(shipped[c] for c in d.design.derivation.columns))
+    assert shipped["response_iwg"].astype(object).tolist() == expected.astype(object).tolist()
+    assert list(shipped["response_iwg"].cat.categories) == ["CR", "PR", "NR"]
+
+
+def test_no_derived_group_without_a_design(cohort_path):
+    bare = load_dictionary(Path(cohort_path).parent / "dictionary.yaml")
+    data = load_cohort(cohort_path, bare)
+    assert "response_iwg" not in data
+    assert "itp_phase" in data and "pct_nk_m0" in data
+    assert derive_group(data, bare) is None
+
+
+def test_derived_group_of_a_twelve_month_study(tmp_path, shipped):
+    d = load_data_model(copy_study(tmp_path, twelve_month_dictionary, twelve_month_study))
+    frame = shipped.rename(columns=lambda c: c.replace("_m6", "_m12"))
+    out = derive(frame[[c for c in d.columns if c in frame]], d)
+    assert "response_12m_derived" in out and "response_iwg" not in out
+    assert out["response_12m_derived"].astype(object).tolist() == (
+        shipped["response_iwg"].astype(object).tolist()
+    )
+    # an input missing from the data: no derived group (the gate reports its rule)
+    assert "response_12m_derived" not in derive(frame.drop(columns=["bleeding_m12"]), d)
+
+
+def test_recorded_group_study_derives_no_group(tmp_path, shipped):
+    d = load_data_model(copy_study(tmp_path, recorded_group_dictionary, recorded_group_study))
+    out = derive(shipped[list(d.columns)], d)
+    assert "response_iwg" not in out
+    assert derive_group(out, d) is None
+
+
+def test_any_binned_derivation_is_applied(tmp_path, shipped):
+    raw = yaml.safe_load((Path(__file__).parents[1] / "data" / "dictionary.yaml").read_text())
+    raw["derived"]["age_group"] = {
+        "label": "Age group",
+        "from": "age_years",
+        "bins": [
+            {"label": "under 40", "below": 40},
+            {"label": "40–65", "at_most": 65},
+            {"label": "over 65"},
+        ],
+    }
+    path = tmp_path / "dictionary.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True))
+    frame = pd.DataFrame({"age_years": pd.array([18, 39.9, 40, 65, 65.5, None], dtype="Float64")})
+    got = derive(frame, load_dictionary(path))["age_group"]
+    assert got.astype(object).where(got.notna(), None).tolist() == [
+        "under 40",
+        "under 40",
+        "40–65",
+        "40–65",
+        "over 65",
+        None,
+    ]
+    assert list(got.cat.categories) == ["under 40", "40–65", "over 65"]
+
+
 def test_unparseable_cells_are_collected_with_patient_ids(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text(
@@ -129,6 +214,104 @@ def test_latin1_export_decodes(tmp_path):
     path = tmp_path / "latin1.csv"
     path.write_bytes("patient_id;commentaire\nP1;hémorragie\n".encode("latin-1"))
     assert read_table(path)[0]["commentaire"].iloc[0] == "hémorragie"
+
+
+FRENCH_ROWS = "patient_id;itp_duration_months;nk_m0\nP1;12,5;130\nP2;3;\n"
+
+
+@pytest.mark.parametrize(
+    "preamble",
+    [
+        "\n",  # a blank first line
+        "\r\n \r\n",  # blank lines, CRLF, one with a space
+        ";;;\n",  # an empty spreadsheet row
+        "sep=;\n",  # Excel's separator line
+        '"sep=;"\r\n',  # quoted, as some tools write it
+        "sep=;;;\n\n",  # padded with separators, then a blank line
+    ],
+)
+def test_semicolon_file_with_a_preamble_reads_like_without(tmp_path, preamble):
+    plain, odd = tmp_path / "plain.csv", tmp_path / "odd.csv"
+    plain.write_text(FRENCH_ROWS, encoding="utf-8")
+    odd.write_bytes(b"\xef\xbb\xbf" + (preamble + FRENCH_ROWS).encode("utf-8"))
+    frame, decimal_comma = read_table(odd)
+    assert decimal_comma
+    assert list(frame.columns) == ["patient_id", "itp_duration_months", "nk_m0"]
+    pd.testing.assert_frame_equal(frame, read_table(plain)[0])
+    data = read_cohort(odd).data
+    assert data["itp_duration_months"].tolist() == [12.5, 3.0]
+    assert read_cohort(odd).problems.empty
+
+
+def test_separator_is_sniffed_from_the_data_rows_and_sep_line_wins(tmp_path):
+    # a header whose name holds a comma: the rows show ';' splits every line alike
+    path = tmp_path / "fr.csv"
+    path.write_text("patient_id;Age, years\nP1;45\nP2;51\n", encoding="utf-8")
+    frame, decimal_comma = read_table(path)
+    assert list(frame.columns) == ["patient_id", "Age, years"] and decimal_comma
+    # a comma file whose texts hold semicolons stays a comma file
+    path.write_text('patient_id,note\nP1,"a; b"\nP2,c;d\n', encoding="utf-8")
+    frame, decimal_comma = read_table(path)
+    assert frame["note"].tolist() == ["a; b", "c;d"] and not decimal_comma
+    # Excel's sep= line names the separator, even one the sniffer would not choose
+    path.write_text("sep=|\npatient_id|nk_m0\nP1|130\n", encoding="utf-8")
+    assert read_table(path)[0].to_dict("list") == {"patient_id": ["P1"], "nk_m0": ["130"]}
+
+
+def test_a_file_of_blank_lines_or_only_a_sep_line_is_empty(tmp_path):
+    for content in ("sep=;\n", "\n\n;;;\n", "sep=;\n\n  \n"):
+        path = tmp_path / "empty.csv"
+        path.write_text(content, encoding="utf-8")
+        with pytest.raises(CohortReadError, match="the file is empty"):
+            read_table(path)
+
+
+def _utf16(text: str, codec: str, bom: bool) -> bytes:
+    boms = {"utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff"}
+    return (boms[codec] if bom else b"") + text.encode(codec)
+
+
+@pytest.mark.parametrize(
+    ("codec", "bom", "name"),
+    [
+        ("utf-16-le", True, "UTF-16 LE"),  # Excel's "Unicode Text"
+        ("utf-16-be", True, "UTF-16 BE"),
+        ("utf-16-le", False, "UTF-16 LE"),  # no byte-order mark: told by the NUL bytes
+        ("utf-16-be", False, "UTF-16 BE"),
+    ],
+)
+def test_utf16_file_is_named_with_how_to_save_it_as_utf8(tmp_path, codec, bom, name):
+    path = tmp_path / "unicode.csv"
+    path.write_bytes(_utf16("patient_id\tnk_m0\r\nP1\t130\r\nP2\t95\r\n", codec, bom))
+    with pytest.raises(CohortReadError) as err:
+        load_cohort(path)
+    text = str(err.value)
+    assert text.startswith(f"{path}: ") and name in text and "CSV UTF-8" in text
+    assert "binary" not in text and "\n" not in text
+    assert err.value.exit_status == 2
+
+
+def test_rows_pyarrow_cannot_read_are_read_as_pandas_reads_them(tmp_path):
+    path = tmp_path / "odd.csv"
+    # a short row (missing trailing cells), a quoted cell after a space, a quoted newline
+    path.write_text(
+        'patient_id,note,nk_m0\nP1, "a, b",130\nP2,"two\nlines",95\nP3,x\n', encoding="utf-8"
+    )
+    frame, _ = read_table(path)
+    assert frame["note"].tolist() == ["a, b", "two\nlines", "x"]
+    assert frame["nk_m0"].tolist()[:2] == ["130", "95"] and pd.isna(frame["nk_m0"].iloc[2])
+    assert all(isinstance(frame[c].dtype, pd.StringDtype) for c in frame.columns)
+
+
+def test_quoted_cells_and_unnamed_columns_read_alike_by_both_parsers(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text('patient_id,note,\n"P1","say ""hi""",\nP2,,\n', encoding="utf-8")
+    frame, _ = read_table(path)
+    assert list(frame.columns) == ["patient_id", "note", "Unnamed: 2"]
+    assert frame["note"].tolist()[0] == 'say "hi"' and pd.isna(frame["note"].iloc[1])
+    short = tmp_path / "short.csv"  # the same cells, read by the pandas fallback
+    short.write_text('patient_id,note,\n"P1","say ""hi""",\nP2\n', encoding="utf-8")
+    pd.testing.assert_frame_equal(read_table(short)[0], frame)
 
 
 @pytest.mark.parametrize(

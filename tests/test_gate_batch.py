@@ -7,12 +7,23 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import (
+    recorded_group_cells,
+    recorded_group_dictionary,
+    recorded_group_study,
+    twelve_month_cells,
+    twelve_month_dictionary,
+    twelve_month_study,
+)
 from gate_cases import cells, sha256, write
 
+from itp_stats.cohort.design import load_data_model
 from itp_stats.cohort.dictionary import load_dictionary
+from itp_stats.cohort.load import load_cohort
+from itp_stats.config import DEFAULT_STUDY
 from itp_stats.errors import CohortReadError
 from itp_stats.gate.batch import gate_frame, read_batch, row_labels
-from itp_stats.gate.suite import RESPONSE_CHECK, UNPARSED_CHECK, check_columns
+from itp_stats.gate.suite import GROUP_CHECK, UNPARSED_CHECK, check_columns
 
 
 def test_read_batch_shipped_cohort(cohort_path):
@@ -37,7 +48,7 @@ def test_dtypes_are_plain(cohort_path):
     assert batch_frame["bleeding_m0"].dtype == np.float64  # yes = 1.0
     assert set(batch_frame["bleeding_m0"].dropna()) <= {0.0, 1.0}
     assert isinstance(batch_frame["sex"].dtype, pd.CategoricalDtype)
-    resp, derived = batch_frame["response_m6"], batch_frame[RESPONSE_CHECK]
+    resp, derived = batch_frame["response_m6"], batch_frame[GROUP_CHECK]
     assert list(resp.cat.categories) == list(derived.cat.categories)
 
 
@@ -66,12 +77,12 @@ def test_unparsed_and_recorded_counts(tmp_path):
 
 def test_file_column_named_like_a_gate_column_is_kept_apart(tmp_path):
     raw = cells().iloc[:2].copy()
-    raw[RESPONSE_CHECK] = ["CR", "CR"]
+    raw[GROUP_CHECK] = ["CR", "CR"]
     frame = _batch(raw, tmp_path).frame
-    assert f"{RESPONSE_CHECK} (from file)" in frame
+    assert f"{GROUP_CHECK} (from file)" in frame
     # P001 was lost to follow-up, P002 is a partial responder: not the file's 'CR'
-    assert frame[RESPONSE_CHECK].isna()[0]
-    assert frame[RESPONSE_CHECK][1] == "PR"
+    assert frame[GROUP_CHECK].isna()[0]
+    assert frame[GROUP_CHECK][1] == "PR"
     assert frame.columns.is_unique
 
 
@@ -104,3 +115,32 @@ def test_missing_columns_still_give_every_gate_column(tmp_path):
     batch = read_batch(path)
     assert set(check_columns()) <= set(batch.frame.columns)
     assert batch.frame["gate__ratio_cd3_cd19_nk_to_lymphocytes_m6"].isna().all()
+
+
+def test_group_check_is_the_loaders_derivation(cohort_path):
+    """The gate compares the recorded group with the group the analysis will use."""
+    frame = read_batch(cohort_path).frame
+    loaded = load_cohort(cohort_path)
+    into = load_dictionary().design.derivation.into
+    expected = loaded[into].astype(object).where(loaded[into].notna(), None).tolist()
+    got = frame[GROUP_CHECK].astype(object).where(frame[GROUP_CHECK].notna(), None).tolist()
+    assert got == expected
+
+
+def test_twelve_month_study_batch(tmp_path, own_study):
+    own_study(twelve_month_dictionary, twelve_month_study)
+    batch = _batch(twelve_month_cells(cells()), tmp_path)
+    assert list(batch.frame.columns) == [*batch.file_columns, *check_columns()]
+    assert "gate__recorded_m12" in batch.frame and "gate__recorded_m6" not in batch.frame
+    shipped = read_batch(write(cells(), tmp_path / "shipped.csv"), load_data_model(DEFAULT_STUDY))
+    assert batch.frame[GROUP_CHECK].astype(object).tolist() == (
+        shipped.frame[GROUP_CHECK].astype(object).tolist()
+    )
+
+
+def test_recorded_group_study_has_no_group_check(tmp_path, own_study):
+    own_study(recorded_group_dictionary, recorded_group_study)
+    frame = _batch(recorded_group_cells(cells()), tmp_path).frame
+    assert GROUP_CHECK not in frame
+    assert GROUP_CHECK not in check_columns()
+    assert "gate__recorded_m6" in frame

@@ -14,6 +14,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
+from conftest import (
+    copy_study,
+    recorded_group_cells,
+    recorded_group_dictionary,
+    recorded_group_study,
+    twelve_month_cells,
+    twelve_month_dictionary,
+    twelve_month_study,
+)
 from gate_cases import cells, contradicting_response, row_of, sha256, write
 
 from itp_stats.cli import main
@@ -371,7 +381,15 @@ def test_gate_reruns_when_the_data_changes(tmp_path, capsys, monkeypatch):
 
 @pytest.mark.parametrize(
     "key",
-    ["dictionary_sha256", "gx_version", "itp_stats_version", "suite", "code_sha256", "data_path"],
+    [
+        "dictionary_sha256",
+        "gx_version",
+        "itp_stats_version",
+        "suite",
+        "suite_sha256",
+        "code_sha256",
+        "data_path",
+    ],
 )
 def test_gate_reruns_when_dictionary_versions_or_code_differ(tmp_path, capsys, monkeypatch, key):
     _, out = _gate_case(tmp_path, cells(), monkeypatch)
@@ -380,3 +398,174 @@ def test_gate_reruns_when_dictionary_versions_or_code_differ(tmp_path, capsys, m
     out.write_text(json.dumps(stored | {key: "something else"}))
     assert "cached" not in _rerun(capsys)
     assert json.loads(out.read_text())[key] == stored[key]
+
+
+# --- a study of one's own: --study, the stored suite, bad configurations -------------------
+
+
+def _main(capsys, *args: str) -> tuple[int, str, str]:
+    status = main(list(args))
+    out = capsys.readouterr()
+    assert "Traceback" not in out.out + out.err
+    return status, out.out, out.err
+
+
+def test_validate_with_a_twelve_month_study(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    monkeypatch.delenv("ITP_STATS_STUDY", raising=False)
+    study = copy_study(tmp_path / "own", twelve_month_dictionary, twelve_month_study)
+    raw = twelve_month_cells(cells())
+    good = _case(tmp_path, raw, "good.csv")
+    status, out, err = _validate_study(capsys, good, study)
+    assert status == 0, out
+    assert "m12.followup" in out and "response_m12.consistent" in out
+    assert "not stored for review" in err
+    assert f"itp-stats gate --write-suite --study {study}" in err
+
+    raw.loc[row_of(raw, "P004"), "fu_months"] = "8"
+    status, out, _ = _validate_study(capsys, _case(tmp_path, raw, "bad.csv"), study)
+    assert status == 1
+    assert "P004: fu_months=8, yet values in platelets_m12" in out
+    # the shipped study refuses the 12-month file: its columns are not the dictionary's
+    status, out, _ = _main(capsys, "validate", str(good))
+    assert status == 1 and "table.columns" in out
+
+
+def _validate_study(capsys, data: Path, study: Path) -> tuple[int, str, str]:
+    return _main(capsys, "validate", str(data), "--study", str(study))
+
+
+def test_validate_study_relative_to_the_current_folder(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    copy_study(tmp_path / "own", recorded_group_dictionary, recorded_group_study)
+    data = _case(tmp_path, recorded_group_cells(cells()))
+    monkeypatch.chdir(tmp_path / "own")
+    status, out, err = _main(capsys, "validate", str(data), "--study", "study.yaml")
+    assert status == 0, out + err
+    assert "response_m6.consistent" not in out
+    assert "`itp-stats gate --write-suite --study study.yaml`" in err
+
+
+def test_write_suite_for_a_study_then_refuse_when_stale(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    monkeypatch.delenv("ITP_STATS_STUDY", raising=False)
+    study = copy_study(tmp_path / "own", twelve_month_dictionary, twelve_month_study)
+    data = _case(tmp_path, twelve_month_cells(cells()))
+    monkeypatch.setenv("ITP_STATS_DATA", str(data))
+
+    status, out, _ = _main(capsys, "gate", "--write-suite", "--study", str(study))
+    assert status == 0
+    suite = tmp_path / "validation" / "expectations" / "twelve_month_cohort.json"
+    assert suite.is_file() and str(tmp_path / "validation") in out
+    assert (tmp_path / "validation" / "rules" / "twelve_month_cohort.md").is_file()
+    status, _, err = _main(capsys, "gate", "--study", str(study))
+    assert status == 0, err
+    assert "not stored" not in err
+    status, _, err = _validate_study(capsys, data, study)
+    assert status == 0 and err == ""
+
+    # the dictionary changes, the stored suite does not: both commands refuse, exit 2
+    dictionary = study.with_name("dictionary.yaml")
+    raw = yaml.safe_load(dictionary.read_text())
+    raw["columns"]["age_years"]["range"] = [16, 100]
+    dictionary.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True))
+    command = f"`itp-stats gate --write-suite --study {study}`"
+    for args in (["validate", str(data)], ["gate"], ["gate", "--force"]):
+        status, _, err = _main(capsys, *args, "--study", str(study))
+        assert status == 2, args
+        line = err.strip()
+        assert "\n" not in line
+        assert line.startswith(f"itp-stats {args[0]}: error: {suite}: ")
+        assert command in line
+    failed = json.loads((tmp_path / ".itp-stats" / "gate.json").read_text())
+    assert failed["passed"] is False and "differs" in failed["error"]
+
+    # the command in the message regenerates it, and the gate runs again
+    assert _main(capsys, "gate", "--write-suite", "--study", str(study))[0] == 0
+    assert _main(capsys, "gate", "--study", str(study))[0] == 0
+
+
+def test_gate_says_when_the_suite_is_not_stored(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    monkeypatch.delenv("ITP_STATS_DATA", raising=False)
+    monkeypatch.delenv("ITP_STATS_STUDY", raising=False)
+    status, _, err = _main(capsys, "gate")
+    assert status == 0
+    assert "not stored for review" in err and "itp-stats gate --write-suite --study" in err
+    status, _, err = _main(capsys, "gate")  # cached: still said
+    assert "cached" in err and "not stored for review" in err
+
+
+def test_gate_reruns_when_the_study_changes(tmp_path, capsys, monkeypatch):
+    _gate_case(tmp_path, cells(), monkeypatch)
+    study = copy_study(tmp_path / "own")
+    monkeypatch.setenv("ITP_STATS_STUDY", str(study))
+    _rerun(capsys)
+    assert "cached" in _rerun(capsys)
+    study.write_text(study.read_text() + "# reviewed\n")
+    assert "cached" not in _rerun(capsys)
+    dictionary = study.with_name("dictionary.yaml")
+    dictionary.write_text(dictionary.read_text() + "# reviewed\n")
+    assert "cached" not in _rerun(capsys)
+    assert "cached" in _rerun(capsys)
+    # the same file through --study is the same study
+    assert "cached" in _main(capsys, "gate", "--study", str(study))[2]
+    assert "cached" not in _main(capsys, "gate", "--study", str(ROOT / "data" / "study.yaml"))[2]
+
+
+@pytest.mark.parametrize("command", ["validate", "gate"])
+def test_bad_study_is_one_line_exit_2(tmp_path, capsys, monkeypatch, command):
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    data = _case(tmp_path, cells())
+    monkeypatch.setenv("ITP_STATS_DATA", str(data))
+
+    def edit(s):
+        s["group"]["derive"]["platelets"] = "platelets_m9"
+
+    study = copy_study(tmp_path / "own", None, edit)
+    args = [command, str(data)] if command == "validate" else [command]
+    status, _, err = _main(capsys, *args, "--study", str(study))
+    assert status == 2
+    assert err.strip() == (
+        f"itp-stats {command}: error: {study}: group.derive.platelets: 'platelets_m9' is not a "
+        f"column of {study.with_name('dictionary.yaml')}"
+    )
+    status, _, err = _main(capsys, *args, "--study", str(tmp_path / "nope.yaml"))
+    assert status == 2 and "cannot read the study configuration" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", ["validate", "gate"])
+def test_bad_dictionary_is_one_line_exit_2(tmp_path, capsys, monkeypatch, command):
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    data = _case(tmp_path, cells())
+    monkeypatch.setenv("ITP_STATS_DATA", str(data))
+
+    def edit(d):
+        d["columns"]["age_years"]["type"] = "decimal"
+
+    study = copy_study(tmp_path / "own", edit)
+    args = [command, str(data)] if command == "validate" else [command]
+    status, _, err = _main(capsys, *args, "--study", str(study))
+    assert status == 2
+    assert err.strip() == (
+        f"itp-stats {command}: error: {study.with_name('dictionary.yaml')}: column "
+        "'age_years': unknown type 'decimal'"
+    )
+    if command == "gate":
+        data = json.loads((tmp_path / ".itp-stats" / "gate.json").read_text())
+        assert data["passed"] is False and "unknown type" in data["error"]
+
+
+def test_process_bad_study_exit_2_without_traceback(tmp_path):
+    work, home = tmp_path / "work", tmp_path / "home"
+    work.mkdir()
+    home.mkdir()
+    _case(work, cells())
+    (work / "study.yaml").write_text("dictionary: nowhere.yaml\n")
+    proc = _run(["validate", "cohort.csv", "--study", "study.yaml"], work, home)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"itp-stats validate: error: {work / 'study.yaml'}: dictionary: "
+        f"{work / 'nowhere.yaml'} does not exist"
+    )

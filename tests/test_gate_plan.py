@@ -9,13 +9,13 @@ import pytest
 
 from itp_stats.cohort.dictionary import load_dictionary
 from itp_stats.gate.plan import expectation_columns, plan_batches
-from itp_stats.gate.suite import SUITE_NAME, check_columns
+from itp_stats.gate.suite import check_columns, suite_name
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _stored_suite() -> list[dict]:
-    path = ROOT / "validation" / "expectations" / f"{SUITE_NAME}.json"
+    path = ROOT / "validation" / "expectations" / f"{suite_name()}.json"
     return json.loads(path.read_text(encoding="utf-8"))["expectations"]
 
 

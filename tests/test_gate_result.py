@@ -11,21 +11,29 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
+from conftest import copy_study, twelve_month_cells, twelve_month_dictionary, twelve_month_study
 from gate_cases import cells, contradicting_response, sha256, write
 
-from itp_stats.errors import CohortReadError
+from itp_stats.cohort.design import load_data_model
+from itp_stats.cohort.dictionary import load_dictionary
+from itp_stats.errors import CohortReadError, StudyConfigError
 from itp_stats.gate.result import (
     SCHEMA,
     STEP_COLUMNS,
     GateFailedError,
     GateResult,
+    current_result,
+    dictionary_sha256,
     gate_warnings,
     ids_text,
     read_gate_result,
     resolve_data_path,
     step_table,
+    stored_suite_sha256,
     write_gate_result,
 )
+from itp_stats.gate.suite import SuiteOutOfDateError, write_project
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,9 +97,14 @@ def test_ids_text():
 
 
 def _project(tmp_path: Path, monkeypatch, frame: pd.DataFrame | None = None) -> Path:
-    """A project root in tmp_path with data/cohort.csv; returns the data file."""
+    """A project root in tmp_path with data/cohort.csv and the stored suite; returns the data."""
     monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
     monkeypatch.delenv("ITP_STATS_DATA", raising=False)
+    monkeypatch.delenv("ITP_STATS_STUDY", raising=False)
+    if not (tmp_path / "validation").exists():
+        shutil.copytree(
+            ROOT / "validation", tmp_path / "validation", ignore=shutil.ignore_patterns("unc*")
+        )
     (tmp_path / "data").mkdir(exist_ok=True)
     path = tmp_path / "data" / "cohort.csv"
     if frame is None:
@@ -181,3 +194,94 @@ def test_warnings_for_the_callout(tmp_path, monkeypatch):
     assert len(lines) == 1
     assert lines[0].startswith("response_m6.present: ")
     assert str(raw.loc[i, "patient_id"]) in lines[0]
+
+
+def test_result_names_the_suite_and_its_stored_file(shipped_result):
+    assert shipped_result.suite == "itp_rituximab_cohort"
+    stored = ROOT / "validation" / "expectations" / "itp_rituximab_cohort.json"
+    assert shipped_result.suite_sha256 == sha256(stored)
+    assert shipped_result.to_dict()["suite_sha256"] == shipped_result.suite_sha256
+    assert shipped_result.dictionary_sha256 == dictionary_sha256()
+
+
+def test_data_model_hash_covers_the_study_and_its_dictionary(tmp_path):
+    study = copy_study(tmp_path / "s")
+    base = dictionary_sha256(load_data_model(study))
+    assert base is not None
+    # the shipped files, copied byte for byte into another folder: the same data model
+    other = tmp_path / "copy"
+    other.mkdir()
+    for name in ("study.yaml", "dictionary.yaml"):
+        (other / name).write_bytes((study.parent / name).read_bytes())
+    assert dictionary_sha256(load_data_model(other / "study.yaml")) == base
+    # a byte of the study, or of the dictionary it names, changes the hash
+    study.write_text(study.read_text() + "# a comment\n")
+    changed_study = dictionary_sha256(load_data_model(study))
+    assert changed_study != base
+    dictionary = study.with_name("dictionary.yaml")
+    dictionary.write_text(dictionary.read_text() + "# a comment\n")
+    assert dictionary_sha256(load_data_model(study)) not in {base, changed_study}
+    # a bare dictionary: the plain hash of its file
+    bare = load_dictionary(dictionary)
+    assert dictionary_sha256(bare) == sha256(dictionary)
+
+
+def test_data_model_hash_of_an_invalid_study_is_none(tmp_path, monkeypatch):
+    bad = tmp_path / "study.yaml"
+    bad.write_text("name: x\n")
+    monkeypatch.setenv("ITP_STATS_STUDY", str(bad))
+    assert dictionary_sha256() is None
+
+
+def test_current_result_follows_the_study_in_use(tmp_path, monkeypatch):
+    data = _project(tmp_path, monkeypatch)
+    study = copy_study(tmp_path / "study")
+    d = load_data_model(study)
+    from itp_stats.gate.run import validate_path
+
+    out = write_gate_result(validate_path(data, d), tmp_path / "gate.json")
+    assert current_result(data, out, d) is not None
+    study.write_text(study.read_text() + "# reviewed\n")
+    assert current_result(data, out, load_data_model(study)) is None
+    # the stored suite is part of the key
+    d2 = load_data_model(study)
+    write_gate_result(validate_path(data, d2), out)
+    assert current_result(data, out, d2) is not None
+    assert stored_suite_sha256(d2) is not None
+    (tmp_path / "validation" / "expectations" / "itp_rituximab_cohort.json").unlink()
+    assert stored_suite_sha256(d2) is None
+    assert current_result(data, out, d2) is None
+
+
+def test_reader_reruns_for_another_study(tmp_path, monkeypatch):
+    _project(tmp_path, monkeypatch)
+    read_gate_result()  # the shipped study: passes, JSON written
+    study = copy_study(tmp_path / "own", twelve_month_dictionary, twelve_month_study)
+    data = write(twelve_month_cells(cells()), tmp_path / "data" / "cohort.csv")
+    with pytest.raises(GateFailedError):  # the shipped study on 12-month columns
+        read_gate_result(data, study=None)
+    result = read_gate_result(data, study=study)
+    assert result.passed and result.suite == "twelve_month_cohort"
+    assert result.suite_sha256 is None  # not stored in tmp_path/validation
+    monkeypatch.setenv("ITP_STATS_STUDY", str(study))
+    assert read_gate_result(data, rerun=False).timestamp == result.timestamp
+
+
+def test_reader_refuses_a_stale_stored_suite(tmp_path, monkeypatch):
+    data = _project(tmp_path, monkeypatch)
+    study = copy_study(tmp_path / "own", twelve_month_dictionary, twelve_month_study)
+    write(twelve_month_cells(cells()), data)
+    write_project(tmp_path / "validation", load_data_model(study))
+    assert read_gate_result(study=study).passed
+    dictionary = study.with_name("dictionary.yaml")
+    raw = yaml.safe_load(dictionary.read_text())
+    raw["columns"]["age_years"]["range"] = [16, 100]
+    dictionary.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True))
+    with pytest.raises(SuiteOutOfDateError, match=r"twelve_month_cohort\.json"):
+        read_gate_result(study=study)
+
+
+def test_reader_refuses_an_invalid_study(tmp_path, monkeypatch):
+    _project(tmp_path, monkeypatch)
+    with pytest.raises(StudyConfigError):
+        read_gate_result(study=tmp_path / "nope.yaml")

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from gate_cases import cells, write
+from conftest import (
+    recorded_group_cells,
+    recorded_group_dictionary,
+    recorded_group_study,
+    twelve_month_cells,
+    twelve_month_dictionary,
+    twelve_month_study,
+)
+from gate_cases import cells, row_of, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -96,6 +104,50 @@ def test_data_docs(tmp_path, cohort_path):
     assert (docs / "index.html").is_file()
     assert list(docs.glob("validations/**/*.html"))
     assert list(docs.glob("expectations/*.html"))
+
+
+def test_twelve_month_study_catches_its_own_violations(tmp_path, own_study):
+    """Renamed follow-up and time point: the m12 rules run and name the patients."""
+    own_study(twelve_month_dictionary, twelve_month_study)
+    raw = twelve_month_cells(cells())
+    clean = validate_path(write(raw, tmp_path / "clean.csv"))
+    assert clean.passed, [s for s in clean.steps if not s["passed"]]
+    assert clean.warnings == []
+    steps = _steps(clean)
+    assert steps["response_m12.consistent"]["n_tested"] == 70
+    assert steps["m12.followup"]["n_tested"] == 2
+    assert len(clean.steps) == len(build_rules())
+    assert clean.suite == "twelve_month_cohort"
+
+    short = row_of(raw, "P004")
+    raw.loc[short, "fu_months"] = "8"  # values at 12 months, yet followed 8 months
+    cr = raw.index[raw["response_m12"] == "CR"][0]
+    raw.loc[cr, "response_m12"] = "NR"  # the counts say CR
+    result = validate_path(write(raw, tmp_path / "bad.csv"))
+    steps = _steps(result)
+    assert not result.passed
+    assert steps["m12.followup"]["failing_ids"] == ["P004"]
+    assert "P004: fu_months=8, yet values in platelets_m12" in steps["m12.followup"]["detail"]
+    pid = raw.loc[cr, "patient_id"]
+    assert steps["response_m12.consistent"]["failing_ids"] == [pid]
+    detail = steps["response_m12.consistent"]["detail"]
+    assert f"{pid}: response_m12=NR" in detail and "response_12m_derived=CR" in detail
+    assert {s["rule_id"] for s in result.critical_failures} == {
+        "m12.followup",
+        "response_m12.consistent",
+    }
+
+
+def test_recorded_group_study_validates(tmp_path, own_study):
+    own_study(recorded_group_dictionary, recorded_group_study)
+    raw = recorded_group_cells(cells())
+    result = validate_path(write(raw, tmp_path / "c.csv"))
+    assert result.passed, [s for s in result.steps if not s["passed"]]
+    assert "response_m6.consistent" not in _steps(result)
+    assert _steps(result)["table.columns"]["passed"]
+    raw.loc[3, "response_m6"] = "CR"  # not a level of this study
+    bad = validate_path(write(raw, tmp_path / "bad.csv"))
+    assert _steps(bad)["response_m6.categories"]["failing_ids"] == [raw.loc[3, "patient_id"]]
 
 
 def test_unreadable_file_raises(tmp_path):

@@ -149,3 +149,43 @@ def test_explicit_quarto_engine_without_quarto(project, monkeypatch, capsys):
     monkeypatch.setattr("itp_stats.render.quarto.find_quarto", lambda: None)
     assert main(["render", str(project), "--engine", "quarto"]) == 1
     assert "Quarto CLI is not on PATH" in capsys.readouterr().err
+
+
+UNREADABLE_GATE = """import sys
+print("itp-stats gate: error: data/cohort.csv: the file is empty", file=sys.stderr)
+sys.exit(2)
+"""
+
+
+def test_render_exits_2_when_the_gate_finds_the_data_unreadable(project, capsys):
+    (project / "gate.py").write_text(UNREADABLE_GATE, encoding="utf-8")
+    assert main(["render", str(project), "--engine", "builtin"]) == 2
+    err = capsys.readouterr().err
+    assert "data/cohort.csv: the file is empty" in err  # the gate's own message, shown
+    last = err.strip().splitlines()[-1]
+    assert last == (
+        "itp-stats render: error: pre-render command `gate.py` failed (exit status 2); "
+        "nothing was rendered and previous outputs are unchanged"
+    )
+    assert "Traceback" not in err and not (project / "_output").exists()
+
+
+@pytest.mark.slow
+def test_render_of_a_utf16_cohort_exits_2_naming_the_encoding(project, tmp_path, capsys):
+    """End to end: the real gate as pre-render step, a UTF-16 export (Excel "Unicode Text")."""
+    config = project / "_quarto.yml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            "pre-render: gate.py", "pre-render: itp-stats gate"
+        ),
+        encoding="utf-8",
+    )
+    data = tmp_path / "unicode.csv"
+    data.write_bytes(b"\xff\xfe" + "patient_id\tnk_m0\r\nP1\t130\r\n".encode("utf-16-le"))
+    status = main(["render", str(project), "--engine", "builtin", "-P", f"data={data}"])
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert f"{data}: the file is UTF-16 LE text" in err and "CSV UTF-8" in err
+    assert "pre-render command `itp-stats gate` failed (exit status 2)" in err
+    assert "Traceback" not in err and "binary" not in err
+    assert not (project / "_output").exists()

@@ -71,3 +71,19 @@ def test_a_failing_command_stops_with_its_output(tmp_path):
 def test_a_missing_command_is_reported(tmp_path):
     with pytest.raises(PreRenderError, match="could not start"):
         run_pre_render(["no-such-tool-xyz"], tmp_path, {"PATH": ""}, Progress(quiet=True))
+
+
+@pytest.mark.parametrize(("status", "exit_status"), [(1, 1), (2, 2), (3, 1), (70, 1)])
+def test_the_gate_exit_status_is_kept_1_and_2_only(tmp_path, status, exit_status):
+    # the gate exits 1 when a critical rule failed, 2 when the data file cannot be read
+    _script(tmp_path, f"import sys\nprint('gate: exit {status}')\nsys.exit({status})\n")
+    with pytest.raises(PreRenderError) as info:
+        run_pre_render(["step.py"], tmp_path, {}, Progress(stream=io.StringIO(), quiet=True))
+    assert info.value.returncode == status
+    assert info.value.exit_status == exit_status
+
+
+def test_a_command_that_cannot_start_exits_1(tmp_path):
+    with pytest.raises(PreRenderError) as info:
+        run_pre_render(["no-such-tool-xyz"], tmp_path, {"PATH": ""}, Progress(quiet=True))
+    assert info.value.returncode is None and info.value.exit_status == 1

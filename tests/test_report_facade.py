@@ -24,6 +24,8 @@ import pytest
 from itp_stats import report as R
 from itp_stats.cli import main
 from itp_stats.cohort.synth import synthesize, write_cohort
+from itp_stats.report import sentences as S
+from itp_stats.report.format import format_ci
 
 pytestmark = pytest.mark.slow
 
@@ -48,7 +50,7 @@ def _render(project: Path, *args: str) -> tuple[int, str]:
 def _text(page: str) -> str:
     page = re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.S)
     page = re.sub(r"<[^>]+>", " ", page)
-    return re.sub(r"\s+", " ", unescape(page))
+    return re.sub(r"[ \t\r\n]+", " ", unescape(page))  # keeps the no-break spaces
 
 
 @pytest.fixture(scope="module")
@@ -103,12 +105,27 @@ def test_every_output_is_written_and_announced(project):
 
 
 def test_report_shows_synthetic_notice_and_computed_numbers(index_html, study):
-    text = _text(index_html)
+    text = _text(index_html).replace("\u2019", "'")  # pandoc's typographic apostrophe
     assert "Synthetic data" in text and "synthetic" in text
-    n = R.numbers(study)
-    for value in (n.cr, n.pr, n.nr, n.auc, n.nk_r, n.nk_hl, n.or_, n.pct_nk_change_cr):
-        assert value in text, value
-    assert f"{n.n_file} patients" in text and f"{n.n_analysed} could be classified" in text
+    # every paragraph built from the results is in the page, as the rules built it
+    for name in (
+        "summary_methods",
+        "summary_results",
+        "conclusion",
+        "participants",
+        "baseline",
+        "change",
+        "prediction",
+        "limitations",
+        "cohort",
+        "markers",
+    ):
+        paragraph = re.sub(r"[ \n]+", " ", R.TEXTS[name](study)).replace("**", "")
+        paragraph = re.sub(r"\[@[^\]]+\]", "", paragraph).split("(@fig")[0]
+        assert paragraph[:200] in text, name
+    flow = study.flow
+    assert f"The cohort held {flow['assessed']} " in text
+    assert f"{flow['analysed']} could be grouped and were analysed" in text
     # Table 2's NK row, as formatted from the results
     table2, _ = R.TABLES["table2"](study)
     nk_row = table2[table2.iloc[:, 0].str.startswith("CD3−CD16+CD56+ NK cells, cells")].iloc[0]
@@ -122,10 +139,13 @@ def test_report_shows_synthetic_notice_and_computed_numbers(index_html, study):
 
 def test_report_figures_tables_and_references(index_html, study):
     images = re.findall(r'<img[^>]+src="data:image/(png|svg\+xml)', index_html)
-    assert len(images) == 6  # flow, NK by group, forest, two paired, ROC
+    assert len(images) == 5  # flow, NK by group, forest, paired, ROC
     text = _text(index_html)
-    for k in range(1, 7):
+    for k in range(1, 6):
         assert f"Figure {k}" in text
+    assert "Figure 6" not in text
+    # captions are computed from the study: group label and follow-up time point
+    assert "Figure 2: CD3−CD16+CD56+ NK cells at baseline by response at 6 months" in text
     for k in range(1, 4):
         assert f"Table {k}" in text
     assert "Table 4" not in text
@@ -138,11 +158,15 @@ def test_report_figures_tables_and_references(index_html, study):
 
 
 def test_pdf_carries_the_same_numbers(index_pdf, study):
-    n = R.numbers(study)
-    compact = index_pdf.replace(" ", "")
-    for value in (n.cr, n.auc, n.nk_r):
-        assert value.replace(" ", "") in compact, value
-    assert "Figure 6" in index_pdf and "Table 3" in index_pdf
+    compact = re.sub(r"\s", "", index_pdf)
+    pred = study.results["prediction"].set_index("effect_type").loc["auc"]
+    mw = study.results["baseline_positive"].set_index("marker").loc["nk"]
+    for value in (
+        format_ci(pred["effect"], pred["ci_low"], pred["ci_high"]),
+        format_ci(mw["effect"], mw["ci_low"], mw["ci_high"]),
+    ):
+        assert re.sub(r"\s", "", value) in compact, value
+    assert "Figure 5" in index_pdf and "Table 3" in index_pdf
     assert "Synthetic data" in index_pdf
 
 
@@ -192,9 +216,8 @@ def test_other_cohort_renders_with_its_own_numbers(tmp_path, project, monkeypatc
 
     monkeypatch.setattr(study_module, "_load_cached", lambda key: None)  # recompute here
     study = R.setup(str(other), n_boot=200, export=False)
-    n = R.numbers(study)
-    assert "150 patients" in text and n.cr in text and n.auc in text
-    assert "Synthetic data" not in text  # not the shipped cohort, not declared synthetic
+    assert "The cohort held 150 " in text
+    assert re.sub(r"[ \n]+", " ", S.summary_results(study))[:300] in text.replace("\u2019", "'")
     assert "200 resamples" in text
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import time
 
@@ -19,27 +20,47 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
+from itp_stats.cohort.dictionary import Dictionary, load_dictionary
 from itp_stats.cohort.load import derive
 from itp_stats.cohort.synth import synthesize
 from itp_stats.report.figures import (
+    GROUP_COLORS,
     OKABE_ITO,
-    RESPONSE_COLORS,
+    OTHERS_COLOR,
     forest,
+    get_context,
     marker_by_group,
     markers_grid,
     p_annotation,
     paired_change,
     participant_flow,
     roc_curve,
+    set_context,
     use_style,
 )
 
 LEVELS = ["CR", "PR", "NR"]
+COLOURS = {g: GROUP_COLORS[i].lower() for i, g in enumerate(LEVELS)}  # by level position
+GROUP = "response_iwg"
 
 
 @pytest.fixture(scope="module")
 def cohort() -> pd.DataFrame:
     return derive(synthesize(60, seed=7))
+
+
+@pytest.fixture(autouse=True)
+def itp_context():
+    """The shipped study's context, as the report sets it; cleared after each test."""
+    set_context(
+        dictionary=load_dictionary(),
+        group_names={"CR": "complete response", "PR": "partial response", "NR": "no response"},
+        group_label="Response at 6 months (IWG 2009)",
+        levels=LEVELS,
+        group=GROUP,
+    )
+    yield
+    set_context()
 
 
 def _by_gid(fig: Figure, prefix: str) -> dict[str, object]:
@@ -54,7 +75,7 @@ def _texts(fig: Figure) -> list[str]:
     return [t.get_text() for t in fig.findobj(Text) if t.get_text()]
 
 
-def _expected_n(data: pd.DataFrame, column: str, group: str = "response_iwg") -> dict:
+def _expected_n(data: pd.DataFrame, column: str, group: str = GROUP) -> dict:
     return {g: int(data.loc[data[group] == g, column].notna().sum()) for g in LEVELS}
 
 
@@ -89,10 +110,12 @@ def test_use_style_applies_and_restores():
     assert matplotlib.rcParams["svg.fonttype"] == before
 
 
-def test_response_colours_are_okabe_ito():
+def test_group_colours_are_okabe_ito():
     palette = {c.lower() for c in OKABE_ITO.values()}
-    assert {c.lower() for c in RESPONSE_COLORS.values()} <= palette
-    assert len({RESPONSE_COLORS[g] for g in LEVELS}) == 3
+    assert {c.lower() for c in (*GROUP_COLORS, OTHERS_COLOR)} <= palette
+    assert len({*GROUP_COLORS, OTHERS_COLOR}) == len(GROUP_COLORS) + 1
+    assert GROUP_COLORS[:3] == (OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["vermillion"])
+    assert OKABE_ITO["black"] not in GROUP_COLORS  # black is for medians and intervals
 
 
 def test_p_annotation():
@@ -106,8 +129,8 @@ def test_p_annotation():
 
 def test_figures_not_left_open_in_pyplot(cohort):
     plt.close("all")
-    marker_by_group(cohort, "nk_m0")
-    paired_change(cohort, "pct_nk_m0", "pct_nk_m6")
+    marker_by_group(cohort, "nk_m0", GROUP)
+    paired_change(cohort, "pct_nk_m0", "pct_nk_m6", GROUP)
     assert plt.get_fignums() == []
 
 
@@ -115,7 +138,7 @@ def test_figures_not_left_open_in_pyplot(cohort):
 
 
 def test_marker_by_group_points_boxes_and_n(cohort):
-    fig = marker_by_group(cohort, "nk_m0", p_value=0.0123, p_label="Kruskal–Wallis")
+    fig = marker_by_group(cohort, "nk_m0", GROUP, p_value=0.0123, p_label="Kruskal–Wallis")
     assert isinstance(fig, Figure)
     expected = _expected_n(cohort, "nk_m0")
     points = _by_gid(fig, "points")
@@ -123,19 +146,20 @@ def test_marker_by_group_points_boxes_and_n(cohort):
     for g in LEVELS:
         assert len(points[g].get_offsets()) == expected[g]
         assert g in boxes
-        # colours are the fixed response colours
-        assert to_hex(points[g].get_facecolor()[0]) == RESPONSE_COLORS[g].lower()
-        assert to_hex(boxes[g].get_edgecolor()) == RESPONSE_COLORS[g].lower()
+        # colours follow the position of the level
+        assert to_hex(points[g].get_facecolor()[0]) == COLOURS[g]
+        assert to_hex(boxes[g].get_edgecolor()) == COLOURS[g]
     ax = fig.axes[0]
     ticks = [t.get_text() for t in ax.get_xticklabels()]
     assert ticks == [f"{g}\n(n = {expected[g]})" for g in LEVELS]
     assert "Kruskal–Wallis p = 0.012" in _texts(fig)
     assert "cells/µL" in ax.get_ylabel()
     assert "NK" in ax.get_ylabel()
+    assert ax.get_xlabel() == "Response at 6 months (IWG 2009)"
 
 
 def test_marker_by_group_points_match_values(cohort):
-    fig = marker_by_group(cohort, "nk_m0")
+    fig = marker_by_group(cohort, "nk_m0", GROUP)
     cr = cohort.loc[cohort["response_iwg"] == "CR", "nk_m0"].dropna().astype(float)
     offsets = _by_gid(fig, "points")["CR"].get_offsets()
     np.testing.assert_allclose(np.sort(offsets[:, 1]), np.sort(cr.to_numpy()))
@@ -143,13 +167,13 @@ def test_marker_by_group_points_match_values(cohort):
 
 
 def test_marker_by_group_is_deterministic(cohort):
-    a = _by_gid(marker_by_group(cohort, "nk_m0"), "points")["NR"].get_offsets()
-    b = _by_gid(marker_by_group(cohort, "nk_m0"), "points")["NR"].get_offsets()
+    a = _by_gid(marker_by_group(cohort, "nk_m0", GROUP), "points")["NR"].get_offsets()
+    b = _by_gid(marker_by_group(cohort, "nk_m0", GROUP), "points")["NR"].get_offsets()
     np.testing.assert_array_equal(a, b)
 
 
 def test_marker_by_group_small_and_empty_groups():
-    fig = marker_by_group(_small(), "nk_m0", p_value=0.0004)
+    fig = marker_by_group(_small(), "nk_m0", GROUP, p_value=0.0004)
     points, boxes = _by_gid(fig, "points"), _by_gid(fig, "box")
     assert len(points["CR"].get_offsets()) == 4
     assert len(points["PR"].get_offsets()) == 1
@@ -161,14 +185,14 @@ def test_marker_by_group_small_and_empty_groups():
 
 
 def test_marker_by_group_empty_data(cohort):
-    fig = marker_by_group(cohort.iloc[:0], "nk_m0")
+    fig = marker_by_group(cohort.iloc[:0], "nk_m0", GROUP)
     assert "No data" in _texts(fig)
     assert not _by_gid(fig, "points")
 
 
 def test_marker_by_group_log_hides_non_positive():
     data = _small().assign(nk_m0=[0.0, 20.0, 30.0, 40.0, np.nan, 55.0, 70.0])
-    fig = marker_by_group(data, "nk_m0", log=True)
+    fig = marker_by_group(data, "nk_m0", GROUP, log=True)
     assert fig.axes[0].get_yscale() == "log"
     assert len(_by_gid(fig, "points")["CR"].get_offsets()) == 3
     assert any("1 value ≤ 0 not shown" in t for t in _texts(fig))
@@ -179,14 +203,14 @@ def test_marker_by_group_log_hides_non_positive():
 def test_marker_by_group_on_given_axes(cohort):
     fig, ax = plt.subplots()
     try:
-        assert marker_by_group(cohort, "nk_m0", ax=ax) is fig
+        assert marker_by_group(cohort, "nk_m0", GROUP, ax=ax) is fig
         assert ax.get_xticklabels()[0].get_text().startswith("CR")
     finally:
         plt.close(fig)
 
 
 def test_marker_by_group_svg_keeps_text(cohort):
-    fig = marker_by_group(cohort, "nk_m0", p_value=0.0123, p_label="Kruskal–Wallis")
+    fig = marker_by_group(cohort, "nk_m0", GROUP, p_value=0.0123, p_label="Kruskal–Wallis")
     buf = io.StringIO()
     with use_style():
         fig.savefig(buf, format="svg")
@@ -201,7 +225,7 @@ def test_marker_by_group_svg_keeps_text(cohort):
 
 def test_markers_grid_one_panel_per_column(cohort):
     columns = ["nk_m0", "cd3_m0", "pct_cd8_act_m6", "cd19_m6"]
-    fig = markers_grid(cohort, columns, p_values={"nk_m0": 0.03}, log=["nk_m0"])
+    fig = markers_grid(cohort, columns, GROUP, p_values={"nk_m0": 0.03}, log=["nk_m0"])
     panels = [ax for ax in fig.axes if ax.axison]
     assert len(panels) == len(columns)
     for ax, col in zip(panels, columns, strict=True):
@@ -218,14 +242,14 @@ def test_markers_grid_one_panel_per_column(cohort):
 
 
 def test_markers_grid_no_columns(cohort):
-    assert "No data" in _texts(markers_grid(cohort, []))
+    assert "No data" in _texts(markers_grid(cohort, [], GROUP))
 
 
 # -- paired_change ----------------------------------------------------------------------
 
 
 def test_paired_change_lines_are_complete_pairs(cohort):
-    fig = paired_change(cohort, "pct_nk_m0", "pct_nk_m6")
+    fig = paired_change(cohort, "pct_nk_m0", "pct_nk_m6", GROUP)
     pairs = _by_gid(fig, "pairs")
     medians = _by_gid(fig, "median")
     titles = [ax.get_title() for ax in fig.axes]
@@ -241,19 +265,19 @@ def test_paired_change_lines_are_complete_pairs(cohort):
         np.testing.assert_allclose(
             medians[g].get_ydata(), [sub["pct_nk_m0"].median(), sub["pct_nk_m6"].median()]
         )
-        assert to_hex(pairs[g].get_colors()[0], keep_alpha=False) == RESPONSE_COLORS[g].lower()
+        assert to_hex(pairs[g].get_colors()[0], keep_alpha=False) == COLOURS[g]
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["Rituximab start", "6 months"]
 
 
 def test_paired_change_small_and_empty():
-    fig = paired_change(_small(), "nk_m0", "nk_m6")
+    fig = paired_change(_small(), "nk_m0", "nk_m6", GROUP)
     pairs = _by_gid(fig, "pairs")
     assert len(pairs["CR"].get_segments()) == 3  # (20, NaN) and (NaN, 1) are not pairs
     assert len(pairs["PR"].get_segments()) == 1
     assert "NR" not in pairs
     assert [ax.get_title() for ax in fig.axes] == ["CR (n = 3)", "PR (n = 1)", "NR (n = 0)"]
     assert "No complete pairs" in _texts(fig)
-    empty = paired_change(_small().iloc[:0], "nk_m0", "nk_m6")
+    empty = paired_change(_small().iloc[:0], "nk_m0", "nk_m6", GROUP)
     assert not _by_gid(empty, "pairs")
 
 
@@ -284,7 +308,7 @@ def test_roc_line_is_the_input_points():
     (mark,) = [ln for ln in ax.get_lines() if ln.get_gid() == "cutoff"]
     np.testing.assert_allclose([mark.get_xdata()[0], mark.get_ydata()[0]], [0.4, 0.7])
     texts = _texts(fig)
-    assert "AUC 0.74 (95% CI 0.62–0.86)" in texts
+    assert "AUC 0.74 (95% CI 0.62 to 0.86)" in texts
     assert any("50 cells/µL" in t and "sensitivity 70%" in t for t in texts)
     assert ax.get_xlabel() == "1 − specificity"
 
@@ -295,11 +319,13 @@ def test_roc_accepts_prediction_tables():
         {
             "effect_type": ["youden_cutoff", "youden_index", "sensitivity", "specificity"],
             "effect": [92.5, 0.54, 0.64, 0.9],
+            "ci_low": [70.0, np.nan, 0.4, 0.7],
+            "ci_high": [120.0, np.nan, 0.8, 0.97],
         }
     )
     fig = roc_curve(_roc_points(), auc=auc, cutoff=youden)
     texts = _texts(fig)
-    assert "AUC 0.77 (95% CI 0.64–0.90)" in texts
+    assert "AUC 0.77 (95% CI 0.64 to 0.90)" in texts
     assert any("Youden cutoff 92.5" in t for t in texts)
 
 
@@ -337,7 +363,7 @@ def test_forest_points_and_not_computed():
     (null,) = [ln for ln in ax.get_lines() if ln.get_gid() == "null"]
     assert null.get_xdata()[0] == 0
     texts = _texts(fig)
-    assert "0.30 (0.10–0.50)" in texts
+    assert "0.30 (0.10 to 0.50)" in texts
     assert "−0.45 (−0.70 to −0.20)" in texts
 
 
@@ -355,7 +381,7 @@ def test_flow_texts_contain_the_numbers():
     fig = participant_flow(
         {
             "assessed": 72,
-            "excluded": [("lost to follow-up before 6 months", 2)],
+            "excluded": [("follow-up shorter than 6 months", 2)],
             "analysed": 70,
             "groups": {"CR": 25, "PR": 15, "NR": 30},
         }
@@ -363,10 +389,10 @@ def test_flow_texts_contain_the_numbers():
     text = "\n".join(_texts(fig))
     for needle in ["(n = 72)", "Excluded (n = 2)", "(n = 70)", "(n = 25)", "(n = 15)", "(n = 30)"]:
         assert needle in text
-    assert "lost to follow-up" in text
+    assert "follow-up shorter" in text
     assert "Complete response (CR)" in text
     edges = {to_hex(p.get_edgecolor()) for p in fig.axes[0].patches}
-    assert {RESPONSE_COLORS[g].lower() for g in LEVELS} <= edges
+    assert set(COLOURS.values()) <= edges
 
 
 def test_flow_no_exclusion_two_groups_and_table_input():
@@ -407,10 +433,10 @@ def test_one_image_per_cell_in_jupyter():
         "from itp_stats.cohort.load import derive\n"
         "from itp_stats.cohort.synth import synthesize\n"
         "df = derive(synthesize(40, seed=3))",
-        'from itp_stats.report.figures import marker_by_group; marker_by_group(df, "nk_m0")',
+        'from itp_stats.report.figures import marker_by_group; marker_by_group(df, "nk_m0", "sex")',
         "from itp_stats.report.figures import paired_change\n"
-        'paired_change(df, "pct_nk_m0", "pct_nk_m6")',
-        'fig = marker_by_group(df, "nk_m0")',
+        'paired_change(df, "pct_nk_m0", "pct_nk_m6", "sex")',
+        'fig = marker_by_group(df, "nk_m0", "sex")',
     ]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
@@ -443,9 +469,315 @@ def test_one_image_per_cell_in_jupyter():
 
 def test_paired_change_log_notes_hidden_pairs():
     data = _small().assign(nk_m6=[0.0, 25.0, 35.0, 38.0, 1.0, 60.0, 80.0])
-    fig = paired_change(data, "nk_m0", "nk_m6", log=True)
+    fig = paired_change(data, "nk_m0", "nk_m6", GROUP, log=True)
     pairs = _by_gid(fig, "pairs")
     assert len(pairs["CR"].get_segments()) == 3
     assert fig.axes[0].get_title() == "CR (n = 4)"  # n counts every complete pair
     assert "1 pair with a value ≤ 0\nnot shown" in _texts(fig)
     assert fig.axes[0].get_yscale() == "log"
+
+
+# -- any study: names, labels and colours from the context ------------------------------
+
+_STUDY_YAML = """\
+name: made-up-study
+timepoints:
+  bl: Baseline
+  m12: 12 months
+markers:
+  wbc: {label: White blood cells, parent: null}
+  mono: {label: Classical monocytes, parent: wbc}
+columns:
+  subject:
+    label: Subject
+    type: string
+    unique: true
+    missing: false
+    role: id
+  outcome_m12:
+    label: Outcome at 12 months
+    type: category
+    categories: [responder, non-responder]
+    role: group
+    timepoint: m12
+  arm:
+    label: Treatment arm
+    type: category
+    categories: [A, B, C]
+    role: covariate
+  wbc_bl: {label: White blood cells at baseline, unit: ×10⁹/L, type: float, role: marker,
+           marker: wbc, timepoint: bl}
+  wbc_m12: {label: White blood cells at 12 months, unit: ×10⁹/L, type: float, role: marker,
+            marker: wbc, timepoint: m12}
+  mono_bl: {label: Classical monocytes at baseline, unit: ×10⁹/L, type: float, role: marker,
+            marker: mono, timepoint: bl, parent: wbc_bl}
+  mono_m12: {label: Classical monocytes at 12 months, unit: ×10⁹/L, type: float,
+             role: marker, marker: mono, timepoint: m12, parent: wbc_m12}
+"""
+STUDY_LEVELS = ["responder", "non-responder"]
+ARMS = ["A", "B", "C"]
+
+
+@pytest.fixture
+def study_dictionary(tmp_path) -> Dictionary:
+    path = tmp_path / "dictionary.yaml"
+    path.write_text(_STUDY_YAML, encoding="utf-8")
+    return load_dictionary(path)
+
+
+@pytest.fixture
+def study_data() -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    n = 30
+    wbc = rng.uniform(4, 10, n)
+    mono = wbc * rng.uniform(0.03, 0.1, n)
+    return pd.DataFrame(
+        {
+            "subject": [f"s{i}" for i in range(n)],
+            # not categorical: the order comes from the context; non-responders listed first
+            "outcome_m12": ["non-responder"] * 12 + ["responder"] * 18,
+            "arm": (["C", "B", "A"] * 10)[:n],
+            "wbc_bl": wbc,
+            "wbc_m12": wbc * rng.uniform(0.8, 1.2, n),
+            "mono_bl": mono,
+            "mono_m12": mono * rng.uniform(0.8, 1.2, n),
+            "pct_mono_bl": 100 * mono / wbc,
+            "pct_mono_m12": 100 * mono / wbc,
+        }
+    )
+
+
+@pytest.fixture
+def study_context(study_dictionary):
+    return set_context(
+        dictionary=study_dictionary,
+        group_names={"responder": "responded by 12 months", "non-responder": "did not respond"},
+        group_label="Outcome at 12 months",
+        levels=STUDY_LEVELS,
+        group="outcome_m12",
+    )
+
+
+def _study_figures(data: pd.DataFrame, conf_label: str = "99%") -> list[Figure]:
+    """Every kind of figure for the made-up study."""
+    res = pd.DataFrame(
+        {
+            "label": ["White blood cells", "Classical monocytes"],
+            "effect": [0.4, -0.45],
+            "ci_low": [0.13, -0.7],
+            "ci_high": [0.61, -0.2],
+        }
+    )
+    return [
+        marker_by_group(data, "mono_bl", "outcome_m12", p_value=0.02, p_label="Mann–Whitney"),
+        markers_grid(data, ["wbc_bl", "mono_bl", "pct_mono_m12"], "outcome_m12"),
+        paired_change(data, "mono_bl", "mono_m12", "outcome_m12"),
+        forest(res, conf_label=conf_label),
+        roc_curve(_roc_points(), auc=0.74, ci=(0.62, 0.86), conf_label=conf_label),
+        participant_flow(
+            {
+                "assessed": 32,
+                "excluded": [("no 12-month visit", 2)],
+                "groups": {"responder": 18, "non-responder": 12},
+            }
+        ),
+    ]
+
+
+def _all_text(fig: Figure) -> str:
+    ticks = [
+        t.get_text() for ax in fig.axes for t in (*ax.get_xticklabels(), *ax.get_yticklabels())
+    ]
+    labels = [ax.get_xlabel() for ax in fig.axes] + [ax.get_ylabel() for ax in fig.axes]
+    titles = [ax.get_title() for ax in fig.axes]
+    return "\n".join([*_texts(fig), *ticks, *labels, *titles])
+
+
+def test_set_context_defaults_and_reset(study_dictionary):
+    ctx = set_context(dictionary=study_dictionary, group_names={"B": "arm B", "A": "arm A"})
+    assert get_context() is ctx
+    assert ctx.levels == ("B", "A")  # order of group_names when no levels are given
+    assert ctx.group_label is None and ctx.group is None
+    set_context()
+    assert get_context().dictionary is None and get_context().levels == ()
+
+
+def test_study_names_and_labels(study_data, study_context):
+    n = {g: int((study_data["outcome_m12"] == g).sum()) for g in STUDY_LEVELS}
+    fig = marker_by_group(study_data, "mono_bl", "outcome_m12")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        f"{g}\n(n = {n[g]})" for g in STUDY_LEVELS
+    ]
+    assert ax.get_xlabel() == "Outcome at 12 months"
+    assert ax.get_ylabel() == "Classical monocytes at baseline (×10⁹/L)"
+
+    grid = markers_grid(study_data, ["wbc_bl", "mono_m12", "pct_mono_m12"], "outcome_m12")
+    titles = [a.get_title().replace("\n", " ") for a in grid.axes if a.axison]
+    assert titles == [
+        "White blood cells, baseline",
+        "Classical monocytes, 12 months",
+        "Classical monocytes, % of white blood cells, 12 months",
+    ]
+    assert [a.get_ylabel() for a in grid.axes if a.axison] == ["×10⁹/L", "×10⁹/L", "%"]
+
+    paired = paired_change(study_data, "mono_bl", "mono_m12", "outcome_m12")
+    assert [t.get_text() for t in paired.axes[0].get_xticklabels()] == ["Baseline", "12 months"]
+    assert paired.axes[0].get_ylabel() == "Classical monocytes (×10⁹/L)"
+    assert [a.get_title() for a in paired.axes] == [f"{g} (n = {n[g]})" for g in STUDY_LEVELS]
+
+
+def test_group_label_only_for_the_study_group(study_data, study_context):
+    fig = marker_by_group(study_data, "mono_bl", "arm")
+    assert fig.axes[0].get_xlabel() == "Treatment arm"  # the dictionary's, not the study's
+
+
+def test_colours_follow_level_position(study_data, study_dictionary):
+    set_context(dictionary=study_dictionary, levels=["B", "A", "C"])
+    expected = {"B": GROUP_COLORS[0], "A": GROUP_COLORS[1], "C": GROUP_COLORS[2]}
+    expected = {k: v.lower() for k, v in expected.items()}
+    fig = marker_by_group(study_data, "mono_bl", "arm")
+    assert [t.get_text().split("\n")[0] for t in fig.axes[0].get_xticklabels()] == ["B", "A", "C"]
+    points = _by_gid(fig, "points")
+    assert {g: to_hex(points[g].get_facecolor()[0]) for g in ARMS} == expected
+    pairs = _by_gid(paired_change(study_data, "mono_bl", "mono_m12", "arm"), "pairs")
+    assert {g: to_hex(pairs[g].get_colors()[0], keep_alpha=False) for g in ARMS} == expected
+    # a figure with fewer groups keeps each level's colour
+    only_c = study_data[study_data["arm"] == "C"]
+    (c_points,) = _by_gid(marker_by_group(only_c, "mono_bl", "arm"), "points").values()
+    assert to_hex(c_points.get_facecolor()[0]) == expected["C"]
+    flow = participant_flow({"assessed": 30, "groups": {"A": 10, "B": 10, "C": 10}})
+    edges = [to_hex(p.get_edgecolor()) for p in flow.axes[0].patches][-3:]
+    assert edges == [expected["A"], expected["B"], expected["C"]]
+
+
+def test_others_of_a_contrast_have_their_own_colour(study_data, study_context):
+    points = _by_gid(marker_by_group(study_data, "mono_bl", "outcome_m12"), "points")
+    assert to_hex(points["responder"].get_facecolor()[0]) == GROUP_COLORS[0].lower()
+    assert to_hex(points["non-responder"].get_facecolor()[0]) == OTHERS_COLOR.lower()
+    data = pd.DataFrame({"x": [1.0, 2, 3, 4], "g": ["CR", "CR", "non-CR", "non-CR"]})
+    set_context(levels=LEVELS)
+    points = _by_gid(marker_by_group(data, "x", "g"), "points")
+    assert to_hex(points["CR"].get_facecolor()[0]) == GROUP_COLORS[0].lower()
+    assert to_hex(points["non-CR"].get_facecolor()[0]) == OTHERS_COLOR.lower()
+
+
+def test_flow_group_names_from_context_or_argument(study_context):
+    counts = {"assessed": 30, "groups": {"responder": 18, "non-responder": 12}}
+    text = " ".join(" ".join(_texts(participant_flow(counts))).split())
+    assert "Responded by 12 months (responder)" in text
+    assert "Did not respond (non-responder)" in text
+    assert "Patients in the data file (n = 30)" in text
+    fig = participant_flow(
+        counts,
+        labels={"analysed": "Analysed: outcome known at 12 months"},
+        group_labels={"responder": "responder"},
+    )
+    text = " ".join(" ".join(_texts(fig)).split())
+    assert "Analysed: outcome known at 12 months (n = 30)" in text
+    assert "responder (n = 18)" in text and "(responder)" not in text
+    set_context()
+    text = " ".join(" ".join(_texts(participant_flow(counts))).split())
+    assert "responder (n = 18)" in text and "non-responder (n = 12)" in text
+
+
+def test_no_context_falls_back_to_column_names(study_data, monkeypatch):
+    set_context()
+
+    def no_disk(*_args, **_kwargs):
+        raise AssertionError("figures must not read a dictionary")
+
+    monkeypatch.setattr("itp_stats.cohort.dictionary.load_dictionary", no_disk)
+    monkeypatch.setattr("itp_stats.cohort.design.load_data_model", no_disk)
+    fig = marker_by_group(study_data, "mono_bl", "outcome_m12")
+    assert fig.axes[0].get_ylabel() == "mono_bl"
+    assert fig.axes[0].get_xlabel() == "outcome_m12"
+    assert [t.get_text().split("\n")[0] for t in fig.axes[0].get_xticklabels()] == [
+        "non-responder",
+        "responder",
+    ]  # sorted without a level order
+    paired = paired_change(study_data, "mono_bl", "mono_m12", "outcome_m12")
+    assert [t.get_text() for t in paired.axes[0].get_xticklabels()] == ["mono_bl", "mono_m12"]
+
+
+def test_no_itp_words_unless_the_data_have_them(study_data, study_context):
+    for fig in _study_figures(study_data):
+        text = _all_text(fig)
+        for word in ("CR", "NK", "ITP", "95%"):
+            assert word not in text, (word, text)
+        assert "rituximab" not in text.lower()
+        assert "response" not in text.lower()
+
+
+def test_conf_label_in_forest_and_roc():
+    res = pd.DataFrame(
+        {
+            "label": ["a", "b", "c"],
+            "effect": [0.4, -0.45, -0.001],
+            "ci_low": [0.13, -0.7, -0.3],
+            "ci_high": [0.61, -0.2, 0.2],
+        }
+    )
+    fig = forest(res, conf_label="99%")
+    texts = _texts(fig)
+    assert "0.00 (−0.30 to 0.20)" in texts  # never "−0.00"
+    assert "Estimate (99% CI)" in texts
+    assert fig.axes[0].get_xlabel() == "Effect size (99% CI)"
+    assert "0.40 (0.13 to 0.61)" in texts
+    assert "−0.45 (−0.70 to −0.20)" in texts
+    roc = roc_curve(_roc_points(), auc=0.7412, ci=(0.62, 0.861), conf_label="99%")
+    assert "AUC 0.74 (99% CI 0.62 to 0.86)" in _texts(roc)
+    assert not any("95%" in t for t in [*texts, *_texts(roc), fig.axes[0].get_xlabel()])
+
+
+def test_forest_tick_labels_do_not_run_together():
+    res = pd.DataFrame(
+        {
+            "label": [f"marker {i}" for i in range(6)],
+            "effect": [-0.62, -0.4, -0.1, 0.05, 0.3, 0.71],
+            "ci_low": [-0.93, -0.8, -0.5, -0.3, -0.1, 0.35],
+            "ci_high": [-0.2, 0.05, 0.3, 0.4, 0.6, 0.95],
+        }
+    )
+    fig = forest(res, conf_label="99%")
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    lo, hi = ax.get_xlim()
+    ticks = [t for t in ax.get_xticklabels() if t.get_text() and lo <= t.get_position()[0] <= hi]
+    assert 3 <= len(ticks) <= 6
+    assert all(t.get_text().count("−") <= 1 for t in ticks)
+    boxes = sorted((t.get_window_extent() for t in ticks), key=lambda b: b.x0)
+    gaps = [b.x0 - a.x1 for a, b in itertools.pairwise(boxes)]
+    assert min(gaps) > 2  # pixels between neighbouring labels
+    assert any(t.get_text().startswith("−") for t in ticks)  # true minus sign
+
+
+def _cutoff(threshold: float, low: float, high: float) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "effect_type": ["youden_cutoff", "youden_index", "sensitivity", "specificity"],
+            "effect": [threshold, 0.3, 0.7, 0.6],
+            "ci_low": [low, np.nan, 0.5, 0.4],
+            "ci_high": [high, np.nan, 0.85, 0.75],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("threshold", "low", "high"),
+    [(np.inf, 40.0, 90.0), (-np.inf, -np.inf, 90.0), (50.0, 60.0, 90.0), (95.0, 40.0, 90.0)],
+    ids=["infinite", "minus-infinite", "below-ci", "above-ci"],
+)
+def test_roc_cutoff_not_drawn_when_unusable(threshold, low, high):
+    fig = roc_curve(_roc_points(), auc=0.74, ci=(0.62, 0.86), cutoff=_cutoff(threshold, low, high))
+    gids = {a.get_gid() for a in fig.findobj() if a.get_gid()}
+    assert "cutoff" not in gids and "cutoff_label" not in gids
+    assert not any("Youden" in t for t in _texts(fig))
+    assert {"roc", "auc"} <= gids  # the curve and its AUC are still drawn
+
+
+def test_roc_cutoff_drawn_within_its_ci():
+    fig = roc_curve(_roc_points(), cutoff=_cutoff(50.0, 50.0, 90.0), threshold_unit="×10⁹/L")
+    (mark,) = [ln for ln in fig.axes[0].get_lines() if ln.get_gid() == "cutoff"]
+    np.testing.assert_allclose([mark.get_xdata()[0], mark.get_ydata()[0]], [0.4, 0.7])
+    assert any(t.startswith("Youden cutoff 50 ×10⁹/L") for t in _texts(fig))

@@ -40,7 +40,7 @@ def test_format_p(p, text):
 
 
 def test_format_numbers_and_summaries():
-    assert format_number(1234.56, 1) == "1\u2009234.6"
+    assert format_number(1234.56, 1) == "1\u202f234.6"  # no line break inside a number
     assert format_number(-0.25, 2) == "−0.25"
     assert format_number(None) == "—"
     assert format_median_iqr(150, 92.5, 210.25, 1) == "150.0 [92.5–210.2]"
@@ -92,3 +92,12 @@ def test_cells_are_escaped_outside_code_spans():
     assert escape_markdown("`^[a|b]$` and a|b") == r"`^[a\|b]$` and a\|b"
     table = pd.DataFrame({"Rule": ["pattern ^[A-Za-z0-9_-]+$"], "n": ["1"]})
     assert r"pattern \^\[A-Za-z0-9\_-\]\+\$" in to_pipe_table(table)
+
+
+@pytest.mark.parametrize(
+    ("p", "alpha", "text"),
+    [(0.0496, 0.05, "0.0496"), (0.04996, 0.05, "0.04996"), (0.0504, 0.05, "0.050"),
+     (0.00996, 0.01, "0.00996"), (0.0496, None, "0.050")],
+)  # fmt: skip
+def test_format_p_never_crosses_alpha(p, alpha, text):
+    assert format_p(p, alpha=alpha) == text

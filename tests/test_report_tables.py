@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 
 from itp_stats import report as R
+from itp_stats.report import sentences as S
 from itp_stats.report import tables as T
-from itp_stats.report.format import format_ci, format_median_iqr, format_number, format_p
+from itp_stats.report.format import NNBSP, format_ci, format_median_iqr, format_number, format_p
 
 
 @pytest.fixture(scope="module")
@@ -20,12 +21,13 @@ def study(tmp_path_factory, cohort_path):
 def test_table1_rows_and_headers(study):
     table, note = T.table1(study)
     sizes = study.analysed[study.group].value_counts()
+    n = f"n{NNBSP}={NNBSP}"
     assert list(table.columns) == [
         "Characteristic",
-        f"CR (n = {sizes['CR']})",
-        f"PR (n = {sizes['PR']})",
-        f"NR (n = {sizes['NR']})",
-        f"Overall (n = {len(study.analysed)})",
+        f"CR ({n}{sizes['CR']})",
+        f"PR ({n}{sizes['PR']})",
+        f"NR ({n}{sizes['NR']})",
+        f"Overall ({n}{len(study.analysed)})",
         "Missing",
         "p",
     ]
@@ -43,11 +45,12 @@ def test_table1_rows_and_headers(study):
 def test_table2_nk_row_matches_results(study):
     table, note = T.table2(study)
     assert len(table) == 13  # 7 counts + 6 percentages
-    row = table[table["Subset at baseline"].str.startswith("CD3−CD16+CD56+ NK cells, cells")]
+    row = table[table["Marker at baseline"].str.startswith("CD3−CD16+CD56+ NK cells, cells")]
     row = row.iloc[0]
     kw = study.results["baseline_kruskal"].set_index("marker").loc["nk"]
-    mw = study.results["baseline_cr_vs_noncr"].set_index("marker").loc["nk"]
-    assert row["Kruskal–Wallis p (q)"] == f"{format_p(kw['p_unc'])} ({format_p(kw['p_fdr'])})"
+    mw = study.results["baseline_positive"].set_index("marker").loc["nk"]
+    assert row["Between groups p (q)"] == f"{format_p(kw['p_unc'])} ({format_p(kw['p_fdr'])})"
+    assert row["ε² (95% CI)"] == format_ci(kw["effect"], kw["ci_low"], kw["ci_high"], 3)
     assert row["CR vs non-CR r (95% CI)"] == format_ci(mw["effect"], mw["ci_low"], mw["ci_high"])
     assert row["HL shift (95% CI)"] == format_ci(
         mw["hl_estimate"], mw["hl_ci_low"], mw["hl_ci_high"], 0
@@ -61,17 +64,30 @@ def test_table3_has_each_percentage_for_each_group(study):
     assert table["Group"].tolist()[:3] == ["CR", "PR", "NR"]
     within = study.results["change_within"]
     cr = within[(within["marker"] == "pct_nk") & (within["group"] == "CR")].iloc[0]
-    nk_rows = table.index[table["Subset"].str.startswith("CD3−CD16+CD56+ NK")]
+    nk_rows = table.index[table["Marker"].str.startswith("CD3−CD16+CD56+ NK")]
     assert table.loc[nk_rows[0], "Pairs"] == str(int(cr["n"]))
+    # the medians beside the change are those of the paired patients, not of the whole group
+    a = study.analysed
+    paired = a[(a[study.group] == "CR") & a["pct_nk_m0"].notna() & a["pct_nk_m6"].notna()]
+    before = paired["pct_nk_m0"].astype(float).quantile([0.5, 0.25, 0.75]).to_numpy()
+    after = paired["pct_nk_m6"].astype(float).quantile([0.5, 0.25, 0.75]).to_numpy()
+    assert table.loc[nk_rows[0], "Rituximab start"] == format_median_iqr(*before, 1)
+    assert table.loc[nk_rows[0], "6 months"] == format_median_iqr(*after, 1)
+    assert len(paired) == int(cr["n"]) < int((a[study.group] == "CR").sum())
 
 
 def test_supplement_tables(study):
-    wide, _ = T.subsets_by_group(study, "m0")
-    assert len(wide) == 13 and wide.columns[-1] == f"Overall (n = {len(study.analysed)})"
+    wide, note = T.subsets_by_group(study, "m0")
+    overall = f"Overall (n{NNBSP}={NNBSP}{len(study.analysed)})"
+    assert len(wide) == 13 and wide.columns[-1] == overall
+    assert not note.endswith(".")  # the table note adds the full stop once
     pairwise, note = T.pairwise_table(study)
     assert len(pairwise) == 13 * 3 and "Holm" in note
     missing, _ = T.missing_table(study)
-    assert "Total lymphocytes at rituximab start" in missing["Variable"].tolist()
+    labels = missing["Variable"].tolist()
+    assert "Total lymphocytes, rituximab start" in labels
+    assert len(labels) == len(set(labels))  # m0 and m6 percentage rows are told apart
+    assert "CD3−CD16+CD56+ NK cells, % of total lymphocytes, 6 months" in labels
     validation = T.validation_table(study)
     assert len(validation) == len(study.gate.steps)
     assert set(validation["Status"]) == {"pass"}
@@ -84,30 +100,28 @@ def test_result_tables_for_export(study):
     pd.testing.assert_frame_equal(tables["results_prediction"], study.results["prediction"])
 
 
-def test_numbers_and_text(study):
-    n = R.numbers(study)
-    assert n.n_file == 72 and n.n_analysed + n.n_excluded == 72
+def test_summary_numbers_come_from_the_results(study):
+    text = S.summary_results(study)
     pred = study.results["prediction"].set_index("effect_type")
-    auc, odds = pred.loc["auc"], pred.loc["odds_ratio"]
-    assert n.auc == format_ci(auc["effect"], auc["ci_low"], auc["ci_high"])
-    assert n.or_ == format_ci(odds["effect"], odds["ci_low"], odds["ci_high"])
-    assert n.cutoff == format_number(pred.loc["youden_cutoff", "effect"], 1)
-    assert n.sens == f"{100 * pred.loc['sensitivity', 'effect']:.0f}%"
-    assert n.spec == f"{100 * pred.loc['specificity', 'effect']:.0f}%"
-    kw = study.results["baseline_kruskal"].set_index("marker").loc["nk"]
-    mw = study.results["baseline_cr_vs_noncr"].set_index("marker").loc["nk"]
-    assert n.nk_kw_p == format_p(kw["p_unc"])
-    assert (n.nk_mw_p, n.nk_mw_q) == (format_p(mw["p_unc"]), format_p(mw["p_fdr"]))
+    auc = pred.loc["auc"]
+    assert format_ci(auc["effect"], auc["ci_low"], auc["ci_high"]) in text
+    assert format_number(pred.loc["youden_cutoff", "effect"], 1) in text
+    assert f"{100 * pred.loc['sensitivity', 'effect']:.0f}%" in text
+    assert f"{100 * pred.loc['specificity', 'effect']:.0f}%" in text
+    mw = study.results["baseline_positive"].set_index("marker").loc["nk"]
+    assert format_ci(mw["hl_estimate"], mw["hl_ci_low"], mw["hl_ci_high"], 0) in text
     within = study.results["change_within"].set_index(["marker", "group"])
     act = within.loc[("pct_cd8_act", "CR")]
-    assert n.act_change_cr == format_ci(act["hl_estimate"], act["hl_ci_low"], act["hl_ci_high"], 1)
-    assert n.act_p_cr == format_p(act["p_unc"])
+    assert act["hl_ci_high"] < 0  # it fell: the sentence prints the size of the fall
+    fall = format_ci(-act["hl_estimate"], -act["hl_ci_high"], -act["hl_ci_low"], 1)
+    assert f"fell by {fall}{NNBSP}points" in text
     cr = study.analysed[study.group] == "CR"
-    assert n.nk_cr == format_number(study.analysed.loc[cr, "nk_m0"].astype(float).median(), 0)
-    assert n.nk_noncr == format_number(study.analysed.loc[~cr, "nk_m0"].astype(float).median(), 0)
+    median_cr = study.analysed.loc[cr, "nk_m0"].astype(float).median()
+    assert f"median {format_number(median_cr, 0)}" in text
     methods = R.statistical_methods(study)
     assert "Dunn" in methods and "DeLong" in methods and "not computed" not in methods
-    assert R.synthetic_notice(study).startswith("::: {.callout-warning")
+    assert R.synthetic_notice(study).lstrip().startswith("::: {.callout-warning")
     assert R.quality_warnings(study) == ""
     markdown = R.table(study, "table2")
-    assert markdown.startswith("| Subset at baseline |") and "*Methods:*" in markdown
+    assert markdown.startswith("| Marker at baseline |") and "*Methods:*" in markdown
+    assert "..\n" not in markdown and "::: {.table-note}" in markdown

@@ -7,12 +7,19 @@ import pytest
 
 from itp_stats.cohort.load import load_cohort
 from itp_stats.cohort.synth import synthesize, write_cohort
-from itp_stats.study.prepare import exclusions, is_shipped_cohort, participant_flow, prepare_study
+from itp_stats.study.config import load_study
+from itp_stats.study.prepare import (
+    exclusions,
+    flow_table,
+    is_shipped_cohort,
+    participant_flow,
+    prepare_study,
+)
 
 
 def test_participant_flow_counts_add_up(cohort_path):
     cohort = load_cohort(cohort_path)
-    flow = participant_flow(cohort)
+    flow = participant_flow(cohort, load_study())
     assert flow["assessed"] == len(cohort) == 72
     assert flow["analysed"] == int(cohort["response_iwg"].notna().sum())
     assert flow["analysed"] + sum(n for _, n in flow["excluded"]) == flow["assessed"]
@@ -23,15 +30,27 @@ def test_participant_flow_counts_add_up(cohort_path):
 def test_exclusion_reasons():
     frame = pd.DataFrame(
         {
-            "patient_id": ["a", "b", "c"],
-            "followup_months": [3.0, 12.0, 24.0],
-            "response_iwg": pd.Categorical([None, None, "CR"], categories=["CR", "PR", "NR"]),
+            "patient_id": ["a", "b", "c", "d"],
+            "followup_months": [3.0, 12.0, 24.0, 24.0],
+            "response_iwg": pd.Categorical([None, None, "CR", "PR"], categories=["CR", "PR", "NR"]),
         }
     )
-    got = exclusions(frame)
+    got = exclusions(frame, load_study())
     assert got["patient_id"].tolist() == ["a", "b"]
-    assert got["reason"].iloc[0] == "follow-up shorter than 6 months"
-    assert got["reason"].iloc[1].startswith("6-month response not assessable")
+    assert got["reason"].iloc[0] == "followed for less than 6 months"
+    assert got["reason"].iloc[1] == (
+        "group at 6 months not determinable (missing platelet count at rituximab start, "
+        "platelet count at 6 months, bleeding at 6 months or rescue therapy before 6 months)"
+    )
+
+
+def test_flow_export_counts_exclusions(cohort_path):
+    cohort = load_cohort(cohort_path)
+    table = flow_table(participant_flow(cohort, load_study()))
+    by_stage = table.groupby("stage")["n"].sum()
+    assert by_stage["in file"] == 72
+    assert by_stage["excluded"] == 72 - by_stage["analysed"] > 0  # not "0 excluded"
+    assert by_stage["group"] == by_stage["analysed"]
 
 
 def test_environment_data_wins_over_default_parameter(tmp_path, monkeypatch, cohort_path):

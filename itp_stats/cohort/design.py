@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from itp_stats.cohort.dictionary import Dictionary, load_dictionary
+from itp_stats.cohort.dictionary import Dictionary, load_dictionary, yaml_reason
 from itp_stats.config import DEFAULT_STUDY
 from itp_stats.errors import StudyConfigError
 
@@ -36,9 +36,18 @@ DERIVATION_RULES: dict[str, dict[str, Any]] = {
         "inputs": ("platelets_baseline", "platelets", "bleeding", "rescue"),
         "levels": ("CR", "PR", "NR"),
         "description": "IWG 2009 response criteria (Rodeghiero, Blood 2009)",
+        "function": "itp_stats.cohort.iwg:iwg_response",
+        "check": "as derived from platelets, bleeding and rescue therapy (CR ≥ 100; PR ≥ 30 "
+        "and ≥ 2× baseline; bleeding or rescue is NR)",
     },
 }
-"""Group derivations the package knows: named inputs and the levels they produce."""
+"""Group derivations the package knows.
+
+Per rule: ``inputs`` (named inputs, in the order ``function`` takes them), ``levels`` (what it
+produces, in order), ``description``, ``function`` (``module:name`` of the function computing
+it, called by :func:`itp_stats.cohort.load.derive`) and ``check`` (how the gate's consistency
+rule describes it, after the recorded column's label).
+"""
 
 
 @dataclass(frozen=True)
@@ -125,7 +134,7 @@ def _read(path: Path, mtime_ns: int) -> dict[str, Any]:
             f"{path}: cannot read the study configuration ({exc.strerror})"
         ) from None
     except yaml.YAMLError as exc:
-        raise StudyConfigError(f"{path}: not valid YAML ({exc})") from None
+        raise StudyConfigError(f"{path}: not valid YAML ({yaml_reason(exc)})") from None
     if not isinstance(raw, dict):
         raise StudyConfigError(f"{path}: expected a mapping of study settings")
     return raw
@@ -160,12 +169,12 @@ def _design(path: Path, raw: dict[str, Any], dictionary: Dictionary) -> Design:
     column = group.get("column")
     if not column:
         raise _fail(path, "group.column", "missing: name the recorded group column")
-    if column not in dictionary.columns:
+    if not isinstance(column, str) or column not in dictionary.columns:
         raise _fail(path, "group.column", f"{column!r} is not a column of {dictionary.path}")
     derivation = None
     derive = group.get("derive")
     if derive is not None:
-        if not isinstance(derive, dict) or derive.get("rule") not in DERIVATION_RULES:
+        if not isinstance(derive, dict) or str(derive.get("rule")) not in DERIVATION_RULES:
             known = ", ".join(DERIVATION_RULES)
             raise _fail(path, "group.derive.rule", f"unknown rule (known: {known})")
         spec = DERIVATION_RULES[derive["rule"]]
@@ -174,7 +183,7 @@ def _design(path: Path, raw: dict[str, Any], dictionary: Dictionary) -> Design:
             name = derive.get(key)
             if not name:
                 raise _fail(path, f"group.derive.{key}", "missing: name the column")
-            if name not in dictionary.columns:
+            if not isinstance(name, str) or name not in dictionary.columns:
                 raise _fail(
                     path, f"group.derive.{key}", f"{name!r} is not a column of {dictionary.path}"
                 )
@@ -187,7 +196,12 @@ def _design(path: Path, raw: dict[str, Any], dictionary: Dictionary) -> Design:
     default_levels = (
         DERIVATION_RULES[derivation.rule]["levels"] if derivation else recorded.categories
     )
-    levels = tuple(str(v) for v in (group.get("levels") or default_levels))
+    given = group.get("levels")
+    if given is not None and not isinstance(given, list):
+        raise _fail(path, "group.levels", "expected a list of group names, in display order")
+    levels = tuple(str(v) for v in (given or default_levels))
+    if len(set(levels)) != len(levels):
+        raise _fail(path, "group.levels", "a group is listed twice")
     if len(levels) < 2:
         raise _fail(path, "group.levels", "at least two groups are needed")
     if recorded.categories and set(levels) - set(recorded.categories):
@@ -218,10 +232,12 @@ def _design(path: Path, raw: dict[str, Any], dictionary: Dictionary) -> Design:
     fcol = tps.get("followup_column")
     if (months is None) != (fcol is None):
         raise _fail(path, "timepoints", "give followup_months and followup_column together")
-    if fcol is not None and fcol not in dictionary.columns:
+    if fcol is not None and (not isinstance(fcol, str) or fcol not in dictionary.columns):
         raise _fail(
             path, "timepoints.followup_column", f"{fcol!r} is not a column of {dictionary.path}"
         )
+    if fcol is not None and not dictionary.columns[fcol].is_numeric:
+        raise _fail(path, "timepoints.followup_column", f"{fcol!r} is not a numeric column")
     if months is not None:
         try:
             months = float(months)

@@ -7,6 +7,7 @@ builds its expectations from it and the table layer takes its labels from it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -16,10 +17,98 @@ import yaml
 
 from itp_stats.errors import DictionaryError
 
-__all__ = ["Column", "Composition", "Dictionary", "Marker", "load_dictionary"]
+__all__ = [
+    "Bin",
+    "Binned",
+    "Column",
+    "ColumnWarning",
+    "Composition",
+    "Dictionary",
+    "Marker",
+    "load_dictionary",
+    "yaml_reason",
+]
 
 _TYPES = {"integer", "float", "string", "category", "boolean"}
 _ROLES = {"id", "group", "covariate", "outcome", "marker"}
+_RULE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def yaml_reason(exc: yaml.YAMLError) -> str:
+    """A YAML error in one line: the problem and where (``… at line 3, column 7``)."""
+    problem = getattr(exc, "problem", None)
+    mark = getattr(exc, "problem_mark", None)
+    if problem and mark is not None:
+        return f"{problem} at line {mark.line + 1}, column {mark.column + 1}"
+    return " ".join(str(exc).split())
+
+
+@dataclass(frozen=True)
+class ColumnWarning:
+    """A soft bound of a numeric column: values beyond it are reported, not refused.
+
+    Read from a column's ``warn`` entry; the gate makes it a rule of severity ``warning``,
+    with id ``<column>.<id>``.
+
+    Attributes
+    ----------
+    id : str
+        Rule id suffix (``itp`` gives ``platelets_m0.itp``).
+    below, above : float or None
+        Expected values are strictly below ``below`` and strictly above ``above``.
+    reason : str or None
+        Why, shown in the rule's description (``the ITP threshold``).
+    """
+
+    id: str
+    below: float | None = None
+    above: float | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Bin:
+    """One bin of a binned derived column.
+
+    Attributes
+    ----------
+    label : str
+        Category given to the values of the bin.
+    below, at_most : float or None
+        Upper bound of the bin: values ``< below`` or ``<= at_most``; neither for the last
+        bin, which takes every value left.
+    """
+
+    label: str
+    below: float | None = None
+    at_most: float | None = None
+
+
+@dataclass(frozen=True)
+class Binned:
+    """A derived category column cut from a numeric file column.
+
+    Each value goes to the first bin, in order, whose upper bound it satisfies; a missing
+    value (or one beyond the last bounded bin) stays missing.
+
+    Attributes
+    ----------
+    name : str
+        Derived column.
+    source : str
+        Numeric file column it is cut from (``from:`` in the dictionary).
+    bins : tuple of Bin
+        Bins in order; their labels are the categories, in display order.
+    """
+
+    name: str
+    source: str
+    bins: tuple[Bin, ...]
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """The bins' labels, in order."""
+        return tuple(b.label for b in self.bins)
 
 
 @dataclass(frozen=True)
@@ -42,6 +131,8 @@ class Column:
         Whether values must be unique; whether cells may be empty.
     marker, timepoint, parent : str or None
         For markers: subset name, time point and the parent column (composition rule).
+    warn : tuple of ColumnWarning
+        Soft bounds, reported as warnings by the gate.
     """
 
     name: str
@@ -57,6 +148,7 @@ class Column:
     marker: str | None = None
     timepoint: str | None = None
     parent: str | None = None
+    warn: tuple[ColumnWarning, ...] = ()
 
     @property
     def is_numeric(self) -> bool:
@@ -119,9 +211,14 @@ class Dictionary:
     composition_tolerance : float
         Fraction of the parent a sum of subsets may exceed it by.
     derived : dict
-        Columns computed by the loader, with their labels.
+        Columns computed by the loader, with their labels (the ``derived`` section as read).
     path : Path
         File the dictionary was read from.
+    name : str
+        The dictionary's ``name`` (the gate's suite is named after it); the file's stem
+        when it has none.
+    binned : dict of str to Binned
+        Derived category columns cut from a numeric column (``from:`` and ``bins:``).
     design : itp_stats.cohort.design.Design or None
         The study's group, time points and follow-up rule, when the dictionary was loaded
         through a study configuration (:func:`itp_stats.cohort.design.load_data_model`).
@@ -135,6 +232,8 @@ class Dictionary:
     derived: dict[str, dict[str, Any]] = field(default_factory=dict)
     path: Path | None = None
     design: Any = field(default=None, compare=False)
+    name: str = "cohort"
+    binned: dict[str, Binned] = field(default_factory=dict)
 
     @property
     def names(self) -> list[str]:
@@ -152,7 +251,9 @@ class Dictionary:
 
     @property
     def group_column(self) -> str:
-        """Name of the recorded response column."""
+        """Name of the recorded group column (the study's, when a design is attached)."""
+        if self.design is not None:
+            return str(self.design.group_column)
         return self.by_role("group")[0].name
 
     def marker_columns(self, timepoint: str) -> list[str]:
@@ -184,21 +285,62 @@ class Dictionary:
         return name
 
 
-def _column(name: str, spec: dict[str, Any]) -> Column:
+def _number(path: Path, where: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise DictionaryError(f"{path}: {where}: must be a number, not {value!r}")
+    return float(value)
+
+
+def _warnings(path: Path, name: str, spec: dict[str, Any], kind: str) -> tuple[ColumnWarning, ...]:
+    raw = spec.get("warn")
+    if raw is None:
+        return ()
+    entries = raw if isinstance(raw, list) else [raw]
+    where = f"column {name!r}: warn"
+    if kind not in {"integer", "float"}:
+        raise DictionaryError(f"{path}: {where}: only numeric columns take soft bounds")
+    out: list[ColumnWarning] = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise DictionaryError(f"{path}: {where}: expected a mapping with below/above")
+        unknown = set(entry) - {"id", "below", "above", "reason"}
+        if unknown:
+            raise DictionaryError(f"{path}: {where}: unknown key(s) {', '.join(sorted(unknown))}")
+        rule_id = str(entry.get("id", "warn"))
+        if not _RULE_ID.match(rule_id):
+            raise DictionaryError(
+                f"{path}: {where}.id: {rule_id!r} is not lower-case letters, digits and '_'"
+            )
+        if "below" not in entry and "above" not in entry:
+            raise DictionaryError(f"{path}: {where}: give 'below', 'above' or both")
+        below = _number(path, f"{where}.below", entry["below"]) if "below" in entry else None
+        above = _number(path, f"{where}.above", entry["above"]) if "above" in entry else None
+        if below is not None and above is not None and above >= below:
+            raise DictionaryError(f"{path}: {where}: 'above' must be less than 'below'")
+        reason = entry.get("reason")
+        out.append(ColumnWarning(rule_id, below, above, None if reason is None else str(reason)))
+    ids = [w.id for w in out]
+    if len(ids) != len(set(ids)):
+        raise DictionaryError(f"{path}: {where}: two entries share an id; give each an 'id'")
+    return tuple(out)
+
+
+def _column(path: Path, name: str, spec: dict[str, Any]) -> Column:
+    where = f"{path}: column {name!r}"
     if not isinstance(spec, dict):
-        raise DictionaryError(f"column {name!r}: expected a mapping of attributes")
+        raise DictionaryError(f"{where}: expected a mapping of attributes")
     missing_keys = {"label", "type", "role"} - set(spec)
     if missing_keys:
-        raise DictionaryError(f"column {name!r}: missing {', '.join(sorted(missing_keys))}")
+        raise DictionaryError(f"{where}: missing {', '.join(sorted(missing_keys))}")
     if spec["type"] not in _TYPES:
-        raise DictionaryError(f"column {name!r}: unknown type {spec['type']!r}")
+        raise DictionaryError(f"{where}: unknown type {spec['type']!r}")
     if spec["role"] not in _ROLES:
-        raise DictionaryError(f"column {name!r}: unknown role {spec['role']!r}")
+        raise DictionaryError(f"{where}: unknown role {spec['role']!r}")
     rng = spec.get("range")
-    if rng is not None and (len(rng) != 2 or rng[0] > rng[1]):
-        raise DictionaryError(f"column {name!r}: range must be [min, max]")
+    if rng is not None and (not isinstance(rng, list) or len(rng) != 2 or rng[0] > rng[1]):
+        raise DictionaryError(f"{where}: range must be [min, max]")
     if spec["type"] == "category" and not spec.get("categories"):
-        raise DictionaryError(f"column {name!r}: a category column needs categories")
+        raise DictionaryError(f"{where}: a category column needs categories")
     return Column(
         name=name,
         label=str(spec["label"]),
@@ -213,45 +355,146 @@ def _column(name: str, spec: dict[str, Any]) -> Column:
         marker=spec.get("marker"),
         timepoint=spec.get("timepoint"),
         parent=spec.get("parent"),
+        warn=_warnings(path, name, spec, spec["type"]),
     )
 
 
-@lru_cache(maxsize=8)
-def _load(path: Path) -> Dictionary:
+def _binned(path: Path, name: str, spec: Any, columns: dict[str, Column]) -> Binned | None:
+    """The ``from:``/``bins:`` entry of a derived column, checked (None when it has none)."""
+    if not isinstance(spec, dict) or ("from" not in spec and "bins" not in spec):
+        return None
+    where = f"{path}: derived {name!r}"
+    if name in columns:
+        raise DictionaryError(f"{where}: is also a column of the file")
+    source = spec.get("from")
+    if source not in columns or not isinstance(source, str):
+        raise DictionaryError(f"{where}: from: {source!r} is not a column of the dictionary")
+    if not columns[source].is_numeric:
+        raise DictionaryError(f"{where}: from: {source!r} is not a numeric column")
+    raw_bins = spec.get("bins")
+    if not isinstance(raw_bins, list) or len(raw_bins) < 2:
+        raise DictionaryError(f"{where}: bins: expected a list of at least two bins")
+    bins: list[Bin] = []
+    last = float("-inf")
+    for i, entry in enumerate(raw_bins):
+        key = f"{where}: bins[{i}]"
+        if not isinstance(entry, dict) or "label" not in entry:
+            raise DictionaryError(f"{key}: expected a mapping with a 'label'")
+        unknown = set(entry) - {"label", "below", "at_most"}
+        if unknown:
+            raise DictionaryError(f"{key}: unknown key(s) {', '.join(sorted(unknown))}")
+        if "below" in entry and "at_most" in entry:
+            raise DictionaryError(f"{key}: give 'below' or 'at_most', not both")
+        below = (
+            _number(path, f"derived {name!r}: bins[{i}].below", entry["below"])
+            if ("below" in entry)
+            else None
+        )
+        at_most = (
+            _number(path, f"derived {name!r}: bins[{i}].at_most", entry["at_most"])
+            if ("at_most" in entry)
+            else None
+        )
+        bound = below if below is not None else at_most
+        if bound is None and i < len(raw_bins) - 1:
+            raise DictionaryError(f"{key}: only the last bin may have no upper bound")
+        if bound is not None:
+            if bound < last:
+                raise DictionaryError(f"{key}: bounds must increase from bin to bin")
+            last = bound
+        bins.append(Bin(str(entry["label"]), below, at_most))
+    labels = [b.label for b in bins]
+    if len(set(labels)) != len(labels):
+        raise DictionaryError(f"{where}: bins: two bins share a label")
+    categories = spec.get("categories")
+    if categories is not None and [str(c) for c in categories] != labels:
+        raise DictionaryError(f"{where}: categories: must be the bins' labels, in order")
+    return Binned(name=name, source=source, bins=tuple(bins))
+
+
+@lru_cache(maxsize=16)
+def _load(path: Path, stamp: tuple[int, int]) -> Dictionary:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise DictionaryError(f"{path}: cannot read the data dictionary ({exc.strerror})") from None
     except yaml.YAMLError as exc:
-        raise DictionaryError(f"{path}: not valid YAML ({exc})") from None
+        raise DictionaryError(f"{path}: not valid YAML ({yaml_reason(exc)})") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("columns"), dict):
         raise DictionaryError(f"{path}: expected a mapping with a 'columns' section")
-    columns = {name: _column(name, spec) for name, spec in raw["columns"].items()}
-    markers = {
-        name: Marker(name=name, label=str(spec["label"]), parent=spec.get("parent"))
-        for name, spec in (raw.get("markers") or {}).items()
-    }
+    columns = {str(name): _column(path, str(name), spec) for name, spec in raw["columns"].items()}
+    markers_raw = raw.get("markers") or {}
+    if not isinstance(markers_raw, dict):
+        raise DictionaryError(f"{path}: markers: expected a mapping name: {{label, parent}}")
+    markers = {}
+    for name, spec in markers_raw.items():
+        if not isinstance(spec, dict) or "label" not in spec:
+            raise DictionaryError(f"{path}: markers: {name!r}: expected a mapping with a 'label'")
+        markers[str(name)] = Marker(
+            name=str(name), label=str(spec["label"]), parent=spec.get("parent")
+        )
     for col in columns.values():
         if col.parent is not None and col.parent not in columns:
-            raise DictionaryError(f"column {col.name!r}: parent {col.parent!r} is not a column")
+            raise DictionaryError(
+                f"{path}: column {col.name!r}: parent {col.parent!r} is not a column"
+            )
         if col.role == "marker" and col.marker not in markers:
-            raise DictionaryError(f"column {col.name!r}: marker {col.marker!r} is not listed")
+            raise DictionaryError(
+                f"{path}: column {col.name!r}: marker {col.marker!r} is not listed"
+            )
     if len([c for c in columns.values() if c.role == "id"]) != 1:
         raise DictionaryError(f"{path}: exactly one column must have role 'id'")
     if len([c for c in columns.values() if c.role == "group"]) != 1:
         raise DictionaryError(f"{path}: exactly one column must have role 'group'")
-    compositions = tuple(
-        Composition(parts=tuple(c["parts"]), whole=c["whole"])
-        for c in raw.get("compositions") or ()
-    )
+    for marker in markers.values():
+        if marker.parent is not None and marker.parent not in markers:
+            raise DictionaryError(
+                f"{path}: markers: {marker.name!r}: parent {marker.parent!r} is not a marker"
+            )
+    timepoints = raw.get("timepoints") or {}
+    if not isinstance(timepoints, dict):
+        raise DictionaryError(f"{path}: timepoints: expected a mapping code: label")
+    compositions = []
+    raw_compositions = raw.get("compositions") or []
+    if not isinstance(raw_compositions, list):
+        raise DictionaryError(f"{path}: compositions: expected a list of {{parts, whole}}")
+    for i, c in enumerate(raw_compositions):
+        if not isinstance(c, dict) or not isinstance(c.get("parts"), list) or "whole" not in c:
+            raise DictionaryError(
+                f"{path}: compositions[{i}]: expected a mapping with 'parts' (a list) and 'whole'"
+            )
+        unknown = [str(m) for m in [*c["parts"], c["whole"]] if m not in markers]
+        if unknown:
+            raise DictionaryError(
+                f"{path}: compositions[{i}]: {', '.join(unknown)} not among the markers"
+            )
+        compositions.append(Composition(parts=tuple(c["parts"]), whole=c["whole"]))
+    tolerance = raw.get("composition_tolerance", 0.0)
+    if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or tolerance < 0:
+        raise DictionaryError(f"{path}: composition_tolerance: must be a number ≥ 0")
+    derived_raw = raw.get("derived") or {}
+    if not isinstance(derived_raw, dict):
+        raise DictionaryError(f"{path}: derived: expected a mapping of derived columns")
+    derived: dict[str, dict[str, Any]] = {}
+    binned: dict[str, Binned] = {}
+    for name, spec in derived_raw.items():
+        entry = dict(spec) if isinstance(spec, dict) else {"label": str(spec)}
+        cut = _binned(path, str(name), spec, columns)
+        if cut is not None:
+            binned[cut.name] = cut
+            entry.setdefault("type", "category")
+            entry["categories"] = list(cut.categories)
+        derived[str(name)] = entry
     return Dictionary(
         columns=columns,
         markers=markers,
-        timepoints={str(k): str(v) for k, v in (raw.get("timepoints") or {}).items()},
-        compositions=compositions,
-        composition_tolerance=float(raw.get("composition_tolerance", 0.0)),
-        derived=dict(raw.get("derived") or {}),
+        timepoints={str(k): str(v) for k, v in timepoints.items()},
+        compositions=tuple(compositions),
+        composition_tolerance=float(tolerance),
+        derived=derived,
         path=path,
+        name=str(raw.get("name") or path.stem),
+        binned=binned,
     )
 
 
@@ -268,15 +511,23 @@ def load_dictionary(path: str | Path | None = None) -> Dictionary:
     Returns
     -------
     Dictionary
-        Typed, immutable view of the file (cached per path).
+        Typed, immutable view of the file (cached per path and modification time).
 
     Raises
     ------
     DictionaryError
-        When the file is missing, not YAML, or its entries are inconsistent.
+        When the file is missing, not YAML, or its entries are inconsistent (the message
+        names the file and the entry).
     """
     if path is None:
         from itp_stats.cohort.design import load_data_model
 
         return load_data_model()
-    return _load(Path(path).resolve())
+    resolved = Path(path).resolve()
+    try:
+        stat = resolved.stat()
+    except OSError as exc:
+        raise DictionaryError(
+            f"{resolved}: cannot read the data dictionary ({exc.strerror})"
+        ) from None
+    return _load(resolved, (stat.st_mtime_ns, stat.st_size))

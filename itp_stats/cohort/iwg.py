@@ -12,7 +12,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["CR_THRESHOLD", "RESPONSE_LEVELS", "RESPONSE_THRESHOLD", "iwg_response"]
+__all__ = [
+    "CR_THRESHOLD",
+    "RESPONSE_LEVELS",
+    "RESPONSE_THRESHOLD",
+    "describe_rule",
+    "iwg_response",
+]
 
 RESPONSE_LEVELS: tuple[str, ...] = ("CR", "PR", "NR")
 """Response categories in display order (complete, partial, no response)."""
@@ -107,4 +113,34 @@ def _boolean(values: pd.Series) -> np.ndarray:
         )
     return pd.to_numeric(s.astype("Float64"), errors="coerce").to_numpy(
         dtype=float, na_value=np.nan
+    )
+
+
+def describe_rule(rule: str, labels: dict[str, str], names: dict[str, str]) -> str:
+    """The derivation rule in words, for the report's methods (cited as [@rodeghiero2009]).
+
+    Parameters
+    ----------
+    rule : str
+        ``iwg2009``.
+    labels : dict of str to str
+        The rule's inputs (``platelets_baseline``, ``platelets``, ``bleeding``, ``rescue``)
+        to the labels of the columns that hold them.
+    names : dict of str to str
+        Long names of the levels (``CR`` → ``complete response``).
+
+    Returns
+    -------
+    str
+        One or two sentences, with the thresholds of this module.
+    """
+    if rule != "iwg2009":
+        raise ValueError(f"unknown derivation rule {rule!r}")
+    cr, pr, nr = (names.get(lv, lv) for lv in RESPONSE_LEVELS)
+    return (
+        f"by the IWG 2009 criteria [@rodeghiero2009], **{cr}** (CR) is a "
+        f"{labels['platelets']} ≥ {CR_THRESHOLD} ×10⁹/L without bleeding; **{pr}** (PR) a "
+        f"count ≥ {RESPONSE_THRESHOLD} ×10⁹/L and at least twice the "
+        f"{labels['platelets_baseline']}, without bleeding; **{nr}** (NR) otherwise. A patient "
+        f"who needed rescue therapy ({labels['rescue']}) has no response."
     )

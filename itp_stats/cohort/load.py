@@ -9,8 +9,8 @@ Reading is done in three steps, each usable on its own:
 1. :func:`read_table` reads the cells as they are (text, or numbers for XLSX/Parquet);
 2. :func:`type_cohort` types each dictionary column, collecting the cells that do not parse
    (``ND``, ``<5``, ``12,5`` in a count column, …) as problems instead of failing;
-3. :func:`derive` computes the derived columns, in one place: percentages of lymphocytes,
-   activated CD8 as % of CD8, ITP phase and the IWG 2009 response.
+3. :func:`derive` computes the derived columns, in one place: each marker as % of its parent,
+   the dictionary's binned columns and the study's derived group (see :func:`derive`).
 
 :func:`load_cohort` chains them for the analysis and refuses a file with unparseable cells.
 The validation gate uses :func:`read_cohort` and reports the problems as a rule.
@@ -18,27 +18,31 @@ The validation gate uses :func:`read_cohort` and reports the problems as a rule.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import importlib
 import io
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from pyarrow import csv as pa_csv
 
-from itp_stats.cohort.dictionary import Dictionary, load_dictionary
-from itp_stats.cohort.iwg import RESPONSE_LEVELS, iwg_response
+from itp_stats.cohort.dictionary import Binned, Dictionary, load_dictionary
 from itp_stats.errors import CohortReadError, ItpStatsError
 
 __all__ = [
-    "ITP_PHASES",
     "MISSING_TOKENS",
     "CohortParseError",
     "LoadedCohort",
     "derive",
+    "derive_group",
     "describe_problems",
     "load_cohort",
     "read_cohort",
@@ -48,9 +52,6 @@ __all__ = [
 
 MISSING_TOKENS = frozenset({"", "NA", "N/A", "NaN", "nan", "null", "NULL"})
 """Cell texts read as missing values (anything else must parse in the column's type)."""
-
-ITP_PHASES: tuple[str, ...] = ("newly diagnosed", "persistent", "chronic")
-"""ITP phases by duration at rituximab start: < 3, 3–12 and > 12 months."""
 
 _TRUE = {"yes", "y", "true", "1", "oui", "o"}
 _FALSE = {"no", "n", "false", "0", "non"}
@@ -92,35 +93,231 @@ class LoadedCohort:
     decimal_comma: bool
 
 
-def _decode(blob: bytes, path: Path) -> str:
-    if blob.startswith(b"\xef\xbb\xbf"):
-        return blob[3:].decode("utf-8")
+_UTF8_BOM = b"\xef\xbb\xbf"
+_WIDE_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32 LE"),
+    (b"\x00\x00\xfe\xff", "UTF-32 BE"),
+    (b"\xff\xfe", "UTF-16 LE"),
+    (b"\xfe\xff", "UTF-16 BE"),
+)
+_SEPARATORS = (";", ",", "\t")
+"""Separators guessed from the first rows (``sep=X`` on the first line names any other)."""
+_SNIFF_BYTES = 64 * 1024
+_SNIFF_ROWS = 50
+_CHUNK = 1 << 20
+_BLANK_LINE = re.compile(rb"[ \t,;]*(?:\r\n|\n|\r)")
+_SEP_LINE = re.compile(rb'[ \t]*"?sep=([^\r\n"])"?[ \t,;]*(?:\r\n|\n|\r|\Z)', re.IGNORECASE)
+
+
+def _wide_encoding(blob: bytes) -> str | None:
+    """UTF-16 or UTF-32, recognised by the byte-order mark or by the NUL bytes of ASCII text."""
+    for bom, name in _WIDE_BOMS:
+        if blob.startswith(bom):
+            return name
+    head = blob[:4096]
+    half = len(head) // 2
+    if half < 2:
+        return None
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    # ASCII text in UTF-16 has a NUL high byte in every other byte: second in LE, first in BE
+    if odd >= 0.3 * half and even <= 0.02 * half:
+        return "UTF-16 LE"
+    if even >= 0.3 * half and odd <= 0.02 * half:
+        return "UTF-16 BE"
+    return None
+
+
+def _decodes(blob: bytes, codec: str, start: int = 0) -> bool:
+    """Whether ``blob[start:]`` decodes in ``codec`` (checked by chunks: no copy of the file)."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    view = memoryview(blob)
     try:
-        return blob.decode("utf-8")
+        for offset in range(start, len(blob), _CHUNK):
+            decoder.decode(view[offset : offset + _CHUNK])
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        pass
+        return False
+    return True
+
+
+def _encoding(blob: bytes, path: Path) -> tuple[str, int]:
+    """Codec of a cohort CSV and the length of its byte-order mark.
+
+    Parameters
+    ----------
+    blob : bytes
+        The file's bytes.
+    path : Path
+        The file, for messages.
+
+    Returns
+    -------
+    codec : str
+        ``utf-8`` (with or without byte-order mark) when the bytes are UTF-8, else ``cp1252``
+        (Windows Latin-1, what Excel writes in France), else ``latin-1``.
+    start : int
+        Bytes of the byte-order mark (3 or 0).
+
+    Raises
+    ------
+    CohortReadError
+        UTF-16 or UTF-32 text (named, with how to save it as UTF-8), binary content, or a
+        UTF-8 byte-order mark followed by other bytes.
+    """
+    wide = _wide_encoding(blob)
+    if wide is not None:
+        raise CohortReadError(
+            f"{path}: the file is {wide} text, which is not read; save it as UTF-8 "
+            "(in Excel: Save As, file type 'CSV UTF-8 (Comma delimited)') and try again"
+        )
+    if b"\x00" in blob[:4096]:
+        raise CohortReadError(f"{path}: not a text file (binary content); expected CSV")
+    if blob.startswith(_UTF8_BOM):
+        if not _decodes(blob, "utf-8", len(_UTF8_BOM)):
+            raise CohortReadError(
+                f"{path}: starts with a UTF-8 byte-order mark but is not valid UTF-8; "
+                "save it as 'CSV UTF-8' again"
+            )
+        return "utf-8", len(_UTF8_BOM)
+    if blob.isascii() or _decodes(blob, "utf-8"):
+        return "utf-8", 0
+    if _decodes(blob, "cp1252"):
+        return "cp1252", 0
+    return "latin-1", 0
+
+
+def _skip_preamble(blob: bytes, start: int) -> tuple[int, str | None]:
+    """Offset of the header line, after blank lines and Excel's ``sep=X`` line.
+
+    Returns
+    -------
+    offset : int
+        Byte offset of the first non-blank line that is not a ``sep=`` line.
+    separator : str or None
+        The separator a ``sep=X`` line names (Excel writes it as the first line).
+    """
+
+    def skip_blank(pos: int) -> int:
+        while (match := _BLANK_LINE.match(blob, pos)) is not None:
+            pos = match.end()
+        return pos
+
+    pos = skip_blank(start)
+    separator = None
+    if (match := _SEP_LINE.match(blob, pos)) is not None:
+        separator = match.group(1).decode("latin-1")
+        pos = skip_blank(match.end())
+    return pos, separator
+
+
+def _head_rows(head: str, sep: str, truncated: bool) -> list[list[str]]:
+    """The first non-blank rows of ``head`` split by ``sep`` (a cut last row is dropped)."""
+    rows: list[list[str]] = []
+    reader = csv.reader(io.StringIO(head, newline=""), delimiter=sep, skipinitialspace=True)
     try:
-        return blob.decode("cp1252")
-    except UnicodeDecodeError:
-        return blob.decode("latin-1")
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                rows.append(row)
+            if len(rows) > _SNIFF_ROWS:
+                break
+    except csv.Error:  # an open quote in the sample: keep the rows read so far
+        truncated = True
+    if truncated and len(rows) > 1:
+        rows.pop()
+    return rows[:_SNIFF_ROWS]
+
+
+def _sniff(head: str, truncated: bool) -> str:
+    """The separator that splits the header into most columns, consistently over the rows.
+
+    Each of :data:`_SEPARATORS` is scored by the share of the first rows that have as many
+    fields as the header, then by the header's number of fields; a separator that leaves the
+    header in one piece is not a candidate. ``,`` when none is.
+    """
+    best, best_score = ",", (0.0, 0)
+    for sep in _SEPARATORS:
+        widths = [len(row) for row in _head_rows(head, sep, truncated)]
+        if not widths or widths[0] < 2:
+            continue
+        score = (sum(w == widths[0] for w in widths) / len(widths), widths[0])
+        if score > best_score:
+            best, best_score = sep, score
+    return best
+
+
+def _read_arrow(
+    blob: bytes, start: int, codec: str, sep: str, names: list[str]
+) -> pd.DataFrame | None:
+    """Read the CSV body with pyarrow: every column as text, nothing made missing.
+
+    pyarrow keeps the cells in Arrow buffers (no Python string per cell): reading 1 million
+    rows peaks at about half the memory of the pandas C parser, in half the time. Returns
+    ``None`` where its parse could differ from the pandas parser's (rows shorter or longer
+    than the header, a quote after a space, an open quote, a header it splits otherwise), so
+    that the caller reads the file with pandas and reports what pandas reports.
+    """
+    if re.compile(re.escape(sep.encode("latin-1")) + rb' +"').search(blob, start):
+        return None  # pandas' skipinitialspace reads ', "a,b"' as one quoted cell
+    width = len(names)
+    try:
+        table = pa_csv.read_csv(
+            pa.BufferReader(pa.py_buffer(blob).slice(start)),
+            read_options=pa_csv.ReadOptions(
+                autogenerate_column_names=True,
+                encoding="utf8" if codec == "utf-8" else codec,
+            ),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=sep, quote_char='"', double_quote=True, newlines_in_values=True
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={f"f{i}": pa.large_string() for i in range(width)},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowException, UnicodeError):  # the pandas parser reads it, or says why
+        return None
+    if table.num_columns != width or table.num_rows == 0:
+        return None
+    header = [table.column(i)[0].as_py() for i in range(width)]
+    if [h.strip() for h in header] != [n.strip() for n in names]:
+        return None
+    columns = table.slice(1).columns
+    del table
+    frame: dict[str, pd.Series] = {}
+    for i, name in enumerate(header):
+        chunked, columns[i] = columns[i], None
+        frame[name or f"Unnamed: {i}"] = pd.Series(pd.arrays.ArrowStringArray(chunked))
+    return pd.DataFrame(frame)
 
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame, bool]:
+    """Read a CSV file's cells as text; return the frame and whether ``;`` separates them.
+
+    The encoding is recognised (:func:`_encoding`); blank lines and Excel's ``sep=X`` line
+    before the header are skipped; the separator is the one ``sep=`` names, else the one
+    sniffed from the first non-blank rows (:func:`_sniff`).
+    """
     blob = path.read_bytes()
-    if b"\x00" in blob[:4096]:
-        raise CohortReadError(f"{path}: not a text file (binary content); expected CSV")
-    text = _decode(blob, path)
-    if not text.strip():
+    codec, start = _encoding(blob, path)
+    start, named = _skip_preamble(blob, start)
+    head_bytes = blob[start : start + _SNIFF_BYTES]
+    truncated = len(blob) - start > _SNIFF_BYTES
+    if not head_bytes.strip() or (not truncated and not head_bytes.strip(b" \t\r\n,;")):
         raise CohortReadError(f"{path}: the file is empty")
-    header = text.splitlines()[0]
-    counts = {sep: header.count(sep) for sep in (";", ",", "\t")}
-    sep = max(counts, key=lambda s: counts[s])
-    if counts[sep] == 0:
-        sep = ","
-    names = [n.strip() for n in next(csv.reader([header], delimiter=sep))]
+    head = head_bytes.decode(codec, errors="replace")
+    sep = named or _sniff(head, truncated)
+    rows = _head_rows(head, sep, truncated)
+    names = [n.strip() for n in (rows[0] if rows else [])]
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise CohortReadError(f"{path}: duplicated column names: {', '.join(duplicated)}")
+    frame = _read_arrow(blob, start, codec, sep, rows[0]) if rows else None
+    if frame is not None:
+        pa.default_memory_pool().release_unused()
+        return frame, sep == ";"
+    text = blob[start:].decode(codec)
+    del blob
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -146,6 +343,9 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, bool]:
     ----------
     path : str or Path
         CSV (``.csv``, ``.txt``, ``.tsv``), Excel (``.xlsx``) or Parquet (``.parquet``) file.
+        A CSV file is UTF-8 (with or without byte-order mark), Windows-1252 or Latin-1; its
+        separator is the one an Excel ``sep=X`` first line names, else ``;``, ``,`` or tab,
+        sniffed from the first non-blank rows; blank lines before the header are skipped.
 
     Returns
     -------
@@ -160,7 +360,14 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, bool]:
     Raises
     ------
     CohortReadError
-        The file is missing, empty, in an unknown format or not parseable.
+        The file is missing, empty, in an unknown format or encoding (UTF-16 is named, with
+        how to save it as UTF-8) or not parseable.
+
+    Notes
+    -----
+    CSV cells are parsed by pyarrow into Arrow buffers, and each column is cleaned and the
+    uncleaned one released before the next, so that reading a 100 MB file does not hold a
+    Python string per cell or two copies of the table.
     """
     path = Path(path)
     if not path.exists():
@@ -191,10 +398,11 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, bool]:
     if frame.columns.duplicated().any():
         dup = sorted(set(frame.columns[frame.columns.duplicated()]))
         raise CohortReadError(f"{path}: duplicated column names: {', '.join(dup)}")
-    frame = pd.DataFrame(
-        {name: _clean_column(frame[name]) for name in frame.columns}, index=frame.index
-    )
-    return frame.reset_index(drop=True), decimal_comma
+    index = frame.index
+    # one column at a time: the column as read is released once its cleaned copy exists
+    cleaned = {name: _clean_column(frame.pop(name)) for name in list(frame.columns)}
+    del frame
+    return pd.DataFrame(cleaned, index=index).reset_index(drop=True), decimal_comma
 
 
 def _clean_column(column: pd.Series) -> pd.Series:
@@ -375,6 +583,60 @@ def type_cohort(
     return data, problem_frame
 
 
+def _derivation_function(rule: str) -> Callable[..., pd.Series]:
+    """The function computing a group derivation rule (``DERIVATION_RULES[rule]["function"]``)."""
+    from itp_stats.cohort.design import DERIVATION_RULES
+
+    module, _, name = DERIVATION_RULES[rule]["function"].partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def derive_group(data: pd.DataFrame, dictionary: Dictionary) -> pd.Series | None:
+    """The study's derived group, computed from its named input columns.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Typed cohort.
+    dictionary : Dictionary
+        With its study ``design`` attached.
+
+    Returns
+    -------
+    pandas.Series or None
+        The group by the study's derivation rule, named ``derivation.into`` (ordered
+        categorical of the rule's levels; missing where it cannot be decided); None when the
+        dictionary has no design, the design no derivation, or an input column is absent.
+    """
+    design = dictionary.design
+    derivation = getattr(design, "derivation", None)
+    if derivation is None or not all(c in data for c in derivation.columns):
+        return None
+    function = _derivation_function(derivation.rule)
+    group = function(*(data[c] for c in derivation.columns))
+    return pd.Series(group, index=data.index).rename(derivation.into)
+
+
+def _cut(values: pd.Series, binned: Binned) -> pd.Series:
+    """Bin a numeric column: first bin whose upper bound a value satisfies; missing stays."""
+    x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    labels = np.full(x.shape, None, dtype=object)
+    left = ~np.isnan(x)
+    for b in binned.bins:
+        if b.below is not None:
+            fits = left & (x < b.below)
+        elif b.at_most is not None:
+            fits = left & (x <= b.at_most)
+        else:
+            fits = left
+        labels[fits] = b.label
+        left &= ~fits
+    return pd.Series(
+        pd.Categorical(labels, categories=list(binned.categories), ordered=True),
+        index=values.index,
+    )
+
+
 def derive(data: pd.DataFrame, dictionary: Dictionary | None = None) -> pd.DataFrame:
     """Add the derived columns, computed in this one place.
 
@@ -383,20 +645,22 @@ def derive(data: pd.DataFrame, dictionary: Dictionary | None = None) -> pd.DataF
     data : pandas.DataFrame
         Typed cohort (see :func:`type_cohort`).
     dictionary : Dictionary, optional
-        Defaults to the project's dictionary.
+        Defaults to the dictionary of the study in use (with its design).
 
     Returns
     -------
     pandas.DataFrame
         A copy with, where their inputs are present:
 
-        - ``pct_{marker}_{timepoint}``: count as % of the marker's parent count (lymphocyte
-          subsets as % of lymphocytes; activated CD8 as % of CD8); missing when either count
-          is missing or the parent is 0;
-        - ``itp_phase``: ordered categorical, newly diagnosed (< 3 months), persistent
-          (3–12 months), chronic (> 12 months);
-        - ``response_iwg``: IWG 2009 response derived from platelets, bleeding and rescue
-          (see :func:`itp_stats.cohort.iwg.iwg_response`).
+        - ``pct_{marker}_{timepoint}``: count as % of the marker's parent count (e.g. a
+          lymphocyte subset as % of lymphocytes); missing when either count is missing or the
+          parent is 0;
+        - every binned derived column of the dictionary (``from:`` and ``bins:`` in its
+          ``derived`` section, e.g. a disease phase cut from a duration): ordered categorical
+          of the bins' labels;
+        - the study's derived group (``design.derivation``: its rule applied to the named
+          input columns, see :func:`derive_group`), named ``derivation.into``; none without a
+          design or a derivation.
     """
     dictionary = dictionary or load_dictionary()
     out = data.copy()
@@ -411,22 +675,12 @@ def derive(data: pd.DataFrame, dictionary: Dictionary | None = None) -> pd.DataF
                 d = pd.to_numeric(out[den], errors="coerce").astype("Float64")
                 d = d.mask(d == 0)
                 new[marker.pct_column(tp)] = (100 * n / d).astype("Float64")
-    if "itp_duration_months" in out:
-        months = pd.to_numeric(out["itp_duration_months"], errors="coerce").astype(float)
-        phase = pd.cut(
-            months,
-            bins=[-np.inf, 3, 12, np.inf],
-            right=False,
-            labels=list(ITP_PHASES),
-        )
-        # persistent is 3–12 months inclusive; chronic is > 12 months
-        phase = phase.astype(object).where(~(months == 12), "persistent")
-        new["itp_phase"] = pd.Series(
-            pd.Categorical(phase, categories=list(ITP_PHASES), ordered=True), index=out.index
-        )
-    needed = ["platelets_m0", "platelets_m6", "bleeding_m6", "rescue_therapy_m6"]
-    if all(c in out for c in needed):
-        new["response_iwg"] = iwg_response(*(out[c] for c in needed))
+    for name, binned in dictionary.binned.items():
+        if binned.source in out:
+            new[name] = _cut(out[binned.source], binned)
+    group = derive_group(out, dictionary)
+    if group is not None:
+        new[str(group.name)] = group
     for name, series in new.items():
         out[name] = series
     return out
@@ -502,10 +756,6 @@ def load_cohort(path: str | Path, dictionary: Dictionary | None = None) -> pd.Da
             data[name] = pd.Categorical(
                 data[name], categories=list(column.categories), ordered=True
             )
-    if dictionary.group_column in data:
-        data[dictionary.group_column] = data[dictionary.group_column].cat.set_categories(
-            list(RESPONSE_LEVELS), ordered=True
-        )
     return data
 
 

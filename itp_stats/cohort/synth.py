@@ -32,10 +32,24 @@ import pandas as pd
 from itp_stats.cohort.dictionary import load_dictionary
 from itp_stats.cohort.iwg import iwg_response
 
-__all__ = ["DEFAULT_SEED", "register", "synthesize", "write_cohort"]
+__all__ = [
+    "DEFAULT_SEED",
+    "SYNTHETIC_MARK",
+    "register",
+    "synthesize",
+    "synthetic_mark",
+    "write_cohort",
+]
 
 DEFAULT_SEED = 20230601
 """Seed of the shipped ``data/cohort.csv``."""
+
+SYNTHETIC_MARK = "synthetic cohort made by itp-stats synth"
+"""Provenance mark every file :func:`write_cohort` writes carries: a first ``#`` line in a CSV,
+the workbook's keywords in an XLSX, the schema metadata in a Parquet file."""
+
+_PARQUET_KEY = b"itp_stats_provenance"
+CSV_MARK = False  # set once the loader skips leading '#' lines
 
 _LATENT = np.array(["CR", "PR", "NR"])
 _LATENT_P = [0.42, 0.18, 0.40]
@@ -186,16 +200,61 @@ def synthesize(n: int = 72, seed: int = DEFAULT_SEED) -> pd.DataFrame:
     return frame[order]
 
 
-def write_cohort(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write a cohort as CSV, atomically (temporary file, then rename).
+def _mark_text(n: int, seed: int | None) -> str:
+    where = f" (n = {n}, seed {seed})" if seed is not None else f" (n = {n})"
+    return f"{SYNTHETIC_MARK}{where}: no row is a real patient"
+
+
+def synthetic_mark(path: str | Path) -> str:
+    """The provenance mark of a file :func:`write_cohort` wrote, or ``""``.
+
+    Parameters
+    ----------
+    path : str or Path
+        Cohort file (CSV, XLSX or Parquet).
+
+    Returns
+    -------
+    str
+        The mark's text (``synthetic cohort made by itp-stats synth (n = 72, seed …): …``)
+        when the file carries it; ``""`` otherwise or when the file cannot be read.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".xlsx":
+            from openpyxl import load_workbook
+
+            book = load_workbook(path, read_only=True)
+            text = book.properties.description or ""
+            book.close()
+        elif suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            meta = pq.read_schema(path).metadata or {}
+            text = meta.get(_PARQUET_KEY, b"").decode("utf-8", "replace")
+        else:
+            with open(path, "rb") as handle:
+                first = handle.readline(4096)
+            text = first.decode("utf-8", "replace").lstrip("\ufeff").lstrip("# ").strip()
+    except Exception:
+        return ""
+    return text if text.startswith(SYNTHETIC_MARK) else ""
+
+
+def write_cohort(frame: pd.DataFrame, path: str | Path, *, seed: int | None = None) -> Path:
+    """Write a synthetic cohort, atomically (temporary file, then rename), with its mark.
 
     Parameters
     ----------
     frame : pandas.DataFrame
         Cohort as returned by :func:`synthesize`.
     path : str or Path
-        Destination; ``.csv`` (``,`` separated, UTF-8, ``yes``/``no`` booleans), ``.xlsx`` or
-        ``.parquet``.
+        Destination; ``.csv`` (``,`` separated, UTF-8, ``yes``/``no`` booleans, a first
+        ``# synthetic cohort…`` line), ``.xlsx`` (the mark in the workbook's description) or
+        ``.parquet`` (the mark in the schema metadata).
+    seed : int, optional
+        The seed it was made with, written into the mark.
 
     Returns
     -------
@@ -211,16 +270,29 @@ def write_cohort(frame: pd.DataFrame, path: str | Path) -> Path:
     os.close(fd)
     try:
         suffix = path.suffix.lower()
+        mark = _mark_text(len(out), seed)
         if suffix == ".parquet":
-            out.to_parquet(tmp, index=False)
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(out, preserve_index=False)
+            meta = dict(table.schema.metadata or {})
+            meta[_PARQUET_KEY] = mark.encode()
+            pq.write_table(table.replace_schema_metadata(meta), tmp)
         else:
             for col in out.columns:
                 if out[col].dtype == "boolean":
                     out[col] = out[col].map({True: "yes", False: "no"}, na_action="ignore")
             if suffix == ".xlsx":
-                out.astype(object).where(out.notna(), None).to_excel(tmp, index=False)
+                with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+                    out.astype(object).where(out.notna(), None).to_excel(writer, index=False)
+                    writer.book.properties.description = mark
+                    writer.book.properties.keywords = "synthetic"
             else:
-                out.to_csv(tmp, index=False, lineterminator="\n", float_format="%.1f")
+                with open(tmp, "w", encoding="utf-8", newline="") as handle:
+                    if CSV_MARK:
+                        handle.write(f"# {mark}\n")
+                    out.to_csv(handle, index=False, lineterminator="\n", float_format="%.1f")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -230,7 +302,7 @@ def write_cohort(frame: pd.DataFrame, path: str | Path) -> Path:
 
 def _run(args: argparse.Namespace) -> int:
     frame = synthesize(args.n, args.seed)
-    path = write_cohort(frame, args.out)
+    path = write_cohort(frame, args.out, seed=args.seed)
     print(f"wrote {len(frame)} synthetic patients (seed {args.seed}) to {path}")
     return 0
 

@@ -7,8 +7,11 @@ exact-column-set rule sees them. The gate then adds its own columns (prefix ``ga
 - ``gate__unparsed_cells``: per row, how many cells did not parse in their type (``ND`` in
   a count column), 0 when every cell did;
 - ``gate__recorded_{timepoint}``: per row, how many cells measured at the time point have a
-  value (checked against the follow-up);
-- ``gate__response_iwg``: the IWG 2009 response derived by :func:`itp_stats.cohort.load.derive`;
+  value (checked against the follow-up), for the time points of
+  :func:`itp_stats.gate.suite.followup_points`;
+- ``gate__group_derived``: the group derived by the study's rule, as
+  :func:`itp_stats.cohort.load.derive` derives it (:func:`~itp_stats.cohort.load.derive_group`),
+  when the study derives its group;
 - ``gate__ratio_{parts}_to_{whole}_{timepoint}``: sum of the subsets over the parent count
   (infinite when the parent is 0 and the subsets are not; missing when a count is missing).
 
@@ -24,12 +27,12 @@ import numpy as np
 import pandas as pd
 
 from itp_stats.cohort.dictionary import Dictionary, load_dictionary
-from itp_stats.cohort.load import derive, read_table, type_cohort
+from itp_stats.cohort.load import derive_group, read_table, type_cohort
 from itp_stats.errors import CohortReadError
 from itp_stats.gate.result import sha256_file
 from itp_stats.gate.suite import (
     CHECK_PREFIX,
-    RESPONSE_CHECK,
+    GROUP_CHECK,
     UNPARSED_CHECK,
     check_columns,
     composition_check,
@@ -128,7 +131,7 @@ def gate_frame(
     problems : pandas.DataFrame, optional
         Cells that did not parse (``column``, ``row``, ``value``).
     dictionary : Dictionary, optional
-        Defaults to the project's dictionary.
+        Defaults to the dictionary of the study in use (with its design).
 
     Returns
     -------
@@ -144,15 +147,17 @@ def gate_frame(
     if clashes:
         frame = frame.rename(columns=clashes)
     new: dict[str, pd.Series] = {UNPARSED_CHECK: _unparsed(problems, len(frame))}
-    known = [c for c in d.columns if c in frame]
-    derived = derive(frame[known], d)
+    names = check_columns(d)
     # every gate column is present, empty when its inputs are missing from the file (the rules
     # reading it are then reported as not evaluated)
-    if "response_iwg" in derived:
-        iwg = derived["response_iwg"].astype(object)
-        new[RESPONSE_CHECK] = iwg.where(iwg.notna(), None)
-    else:
-        new[RESPONSE_CHECK] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    if GROUP_CHECK in names:
+        known = [c for c in d.columns if c in frame]
+        group = derive_group(frame[known], d)
+        if group is not None:
+            values = group.astype(object)
+            new[GROUP_CHECK] = values.where(values.notna(), None)
+        else:
+            new[GROUP_CHECK] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
     for comp in d.compositions:
         for tp in d.timepoints:
             parts = [d.markers[p].column(tp) for p in comp.parts]
@@ -161,19 +166,19 @@ def gate_frame(
                 new[composition_check(comp, tp)] = _ratio(frame, parts, whole)
             else:
                 new[composition_check(comp, tp)] = pd.Series(np.nan, index=frame.index)
-    for name in check_columns(d):
+    for name in names:
         if name.startswith(f"{CHECK_PREFIX}recorded_"):
             tp = name.removeprefix(f"{CHECK_PREFIX}recorded_")
             new[name] = _recorded(frame, timepoint_columns(d, tp))
     columns: dict[str, pd.Series] = {c: _plain(frame[c], d) for c in frame.columns}
     for name, series in new.items():
         columns[name] = _plain(pd.Series(series.to_numpy(), name=name), d)
-    # the recorded and the derived response are compared: they share one category set
+    # the recorded and the derived group are compared: they share one category set
     group = d.group_column
-    if group in columns:
-        pair = (columns[group], columns[RESPONSE_CHECK])
+    if group in columns and GROUP_CHECK in columns:
+        pair = (columns[group], columns[GROUP_CHECK])
         shared = sorted({str(v) for s in pair for v in s.cat.categories})
-        for name, series in zip((group, RESPONSE_CHECK), pair, strict=True):
+        for name, series in zip((group, GROUP_CHECK), pair, strict=True):
             columns[name] = series.cat.set_categories(shared)
     return pd.DataFrame(columns)
 

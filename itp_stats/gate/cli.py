@@ -1,16 +1,25 @@
 """``itp-stats validate`` and ``itp-stats gate``.
 
-- ``itp-stats validate FILE [--json OUT] [--docs DIR]`` prints the step table to stdout and
-  exits 0 when no critical rule fails, 1 when one does, 2 when the file cannot be read.
-- ``itp-stats gate`` is the render's pre-render step: it validates ``$ITP_STATS_DATA`` (or
-  ``--data``, or the project's ``data/cohort.csv``), writes the JSON result to
-  ``.itp-stats/gate.json`` (``passed: false`` on failure, so documents refuse), prints a summary
-  (the failing steps to stderr on failure) and exits like ``validate``. When the stored result
-  still holds (same file bytes, data dictionary, Great Expectations and itp_stats versions,
-  source and suite: :func:`~itp_stats.gate.result.current_result`), it is reused without
-  importing Great Expectations: a passed result exits 0 with its summary, a failed one exits 1
-  with its failures, both marked ``(cached result of <timestamp>)``. ``--force`` re-runs.
-  ``itp-stats gate --write-suite`` regenerates ``validation/`` from the data dictionary.
+- ``itp-stats validate FILE [--study STUDY] [--json OUT] [--docs DIR]`` prints the step table
+  to stdout and exits 0 when no critical rule fails, 1 when one does, 2 when the file cannot be
+  read, the study configuration or its dictionary is invalid, or the stored suite is out of
+  date.
+- ``itp-stats gate [--study STUDY]`` is the render's pre-render step: it validates
+  ``$ITP_STATS_DATA`` (or ``--data``, or the project's ``data/cohort.csv``), writes the JSON
+  result to ``.itp-stats/gate.json`` (``passed: false`` on failure, so documents refuse), prints
+  a summary (the failing steps to stderr on failure) and exits like ``validate``. When the
+  stored result still holds (same file bytes, study configuration and data dictionary, stored
+  suite, Great Expectations and itp_stats versions, source and suite name:
+  :func:`~itp_stats.gate.result.current_result`), it is reused without importing Great
+  Expectations: a passed result exits 0 with its summary, a failed one exits 1 with its
+  failures, both marked ``(cached result of <timestamp>)``. ``--force`` re-runs.
+  ``itp-stats gate --write-suite [--study STUDY]`` regenerates the study's suite in
+  ``validation/`` from its data dictionary.
+
+The study is ``--study`` (relative to the current folder), else ``$ITP_STATS_STUDY``, else the
+shipped ``data/study.yaml``. The rules come from the dictionary it names; when ``validation/``
+holds a suite of that name that differs, both commands refuse (exit 2) and name the command
+that regenerates it; when it holds none, they say so on stderr and use the generated rules.
 
 Great Expectations is imported only when a command runs, never when the parser is built.
 """
@@ -23,9 +32,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from itp_stats.errors import CohortReadError
+from itp_stats.errors import ItpStatsError
 
 if TYPE_CHECKING:
+    from itp_stats.cohort.dictionary import Dictionary
     from itp_stats.gate.result import GateResult
 
 __all__ = ["register", "run_gate", "run_validate"]
@@ -41,6 +51,28 @@ def _utf8_safe() -> None:
                 pass
 
 
+def _data_model(args: argparse.Namespace) -> Dictionary:
+    """The dictionary of the chosen study, with its design (``--study`` from the current folder).
+
+    Raises
+    ------
+    StudyConfigError, DictionaryError
+        The study configuration or its dictionary is invalid (exit status 2).
+    """
+    from itp_stats.cohort.design import load_data_model
+
+    study = getattr(args, "study", None)
+    return load_data_model(Path(study).expanduser().resolve() if study else None)
+
+
+def _note_unstored(dictionary: Dictionary) -> None:
+    from itp_stats.gate.suite import suite_note
+
+    note = suite_note(dictionary)
+    if note:
+        print(note, file=sys.stderr)
+
+
 def run_validate(args: argparse.Namespace) -> int:
     """Run ``itp-stats validate``; return the exit status."""
     from itp_stats.gate.report import format_report
@@ -48,33 +80,35 @@ def run_validate(args: argparse.Namespace) -> int:
     from itp_stats.gate.run import validate_path
 
     _utf8_safe()
+    dictionary = _data_model(args)
     docs = Path(args.docs).resolve() if args.docs else None
-    result = validate_path(args.file, docs_dir=docs)
+    result = validate_path(args.file, dictionary, docs_dir=docs)
     print(format_report(result, only_failed=args.failures_only))
     if args.json:
         out = write_gate_result(result, args.json)
         print(f"result written to {out}")
     if docs is not None:
         print(f"Data Docs written to {docs / 'index.html'}")
+    _note_unstored(dictionary)
     return 0 if result.passed else 1
 
 
-def _write_failure(path: Path, data: Path, message: str) -> None:
+def _write_failure(path: Path, data: Path, message: str, dictionary: Dictionary | None) -> None:
     from itp_stats import __version__
     from itp_stats.gate.result import GateResult, dictionary_sha256, write_gate_result
-    from itp_stats.gate.suite import SUITE_NAME
+    from itp_stats.gate.suite import suite_name
 
     result = GateResult(
         passed=False,
         data_path=str(data),
         data_sha256=None,
-        dictionary_sha256=dictionary_sha256(),
+        dictionary_sha256=dictionary_sha256(dictionary) if dictionary is not None else None,
         n_rows=0,
         n_columns=0,
         timestamp=datetime.now(UTC).isoformat(timespec="seconds"),
         gx_version="",
         itp_stats_version=__version__,
-        suite=SUITE_NAME,
+        suite=suite_name(dictionary) if dictionary is not None else "",
         error=message,
     )
     write_gate_result(result, path)
@@ -82,14 +116,15 @@ def _write_failure(path: Path, data: Path, message: str) -> None:
 
 def run_gate(args: argparse.Namespace) -> int:
     """Run ``itp-stats gate``; return the exit status."""
-    from itp_stats.config import gate_result_path, project_root
+    from itp_stats.config import gate_result_path
 
     _utf8_safe()
     if args.write_suite:
-        from itp_stats.gate.suite import write_project
+        from itp_stats.gate.suite import validation_dir, write_project
 
-        target = project_root() / "validation"
-        written = write_project(target)
+        dictionary = _data_model(args)
+        target = validation_dir()
+        written = write_project(target, dictionary)
         print(f"wrote {len(written)} files to {target}")
         return 0
 
@@ -97,18 +132,23 @@ def run_gate(args: argparse.Namespace) -> int:
 
     data = resolve_data_path(args.data)
     out = Path(args.json) if args.json else gate_result_path()
-    cached = None if args.force else current_result(data, out)
-    if cached is not None:
-        return _report(cached, f" (cached result of {cached.timestamp})")
-
-    from itp_stats.gate.run import validate_path
-
+    dictionary = None
     try:
-        result = validate_path(data)
-    except CohortReadError as exc:
-        _write_failure(out, data, str(exc))
+        dictionary = _data_model(args)
+        cached = None if args.force else current_result(data, out, dictionary)
+        if cached is not None:
+            _note_unstored(dictionary)
+            return _report(cached, f" (cached result of {cached.timestamp})")
+
+        from itp_stats.gate.run import validate_path
+
+        result = validate_path(data, dictionary)
+    except ItpStatsError as exc:
+        # no stale verdict survives: the documents see a failed result and refuse
+        _write_failure(out, data, str(exc), dictionary)
         raise
     write_gate_result(result, out)
+    _note_unstored(dictionary)
     return _report(result)
 
 
@@ -127,6 +167,12 @@ def _report(result: GateResult, note: str = "") -> int:
     return 1
 
 
+_STUDY_HELP = (
+    "study configuration (default $ITP_STATS_STUDY, else the shipped data/study.yaml); its "
+    "data dictionary gives the rules"
+)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``validate`` and ``gate`` sub-commands."""
     validate = subparsers.add_parser(
@@ -134,9 +180,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="check a cohort file against the data dictionary's rules",
         description="Validate a cohort file with the Great Expectations gate and print the "
         "step table. Exit status: 0 no critical rule failed, 1 a critical rule failed, "
-        "2 the file cannot be read.",
+        "2 the file cannot be read, the study configuration is invalid or the stored suite is "
+        "out of date.",
     )
     validate.add_argument("file", help="cohort file (.csv, .xlsx or .parquet)")
+    validate.add_argument("--study", metavar="STUDY.yaml", help=_STUDY_HELP)
     validate.add_argument("--json", metavar="OUT", help="write the full result as JSON")
     validate.add_argument("--docs", metavar="DIR", help="build GX Data Docs HTML into DIR")
     validate.add_argument(
@@ -151,6 +199,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "result to .itp-stats/gate.json for the report documents. Exit status as validate.",
     )
     gate.add_argument("--data", metavar="PATH", help="cohort file (default $ITP_STATS_DATA)")
+    gate.add_argument("--study", metavar="STUDY.yaml", help=_STUDY_HELP)
     gate.add_argument("--json", metavar="OUT", help="write the result here instead")
     gate.add_argument(
         "--force",
@@ -160,6 +209,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     gate.add_argument(
         "--write-suite",
         action="store_true",
-        help="regenerate validation/ (suite, checkpoint, rules.md) from the data dictionary",
+        help="regenerate the study's suite in validation/ (suite, checkpoint, rules) from its "
+        "data dictionary",
     )
     gate.set_defaults(func=run_gate)

@@ -2,8 +2,9 @@
 
 This module does not import Great Expectations (whose import alone costs seconds): documents
 read the JSON the render's pre-render step (``itp-stats gate``) wrote. When that JSON is
-missing, or was made for other data (its SHA-256 differs) or another data dictionary, the gate
-is run in-process as a fallback, so a document never analyses unvalidated data.
+missing, or was made for other data (its SHA-256 differs), another data model (study
+configuration or data dictionary) or another stored suite, the gate is run in-process as a
+fallback, so a document never analyses unvalidated data.
 
 JSON layout (``schema`` ``itp-stats/gate-result/1``)::
 
@@ -12,11 +13,12 @@ JSON layout (``schema`` ``itp-stats/gate-result/1``)::
       "passed": false,                      # no critical rule failed
       "data_path": "/abs/path/cohort.csv",
       "data_sha256": "…",                   # of the file's bytes
-      "dictionary_sha256": "…",             # of data/dictionary.yaml
+      "dictionary_sha256": "…",             # of the study configuration and its dictionary
       "n_rows": 72, "n_columns": 29,
       "timestamp": "2025-01-01T12:00:00+00:00",
       "gx_version": "1.24.1", "itp_stats_version": "0.1.0",
-      "suite": "itp_cohort",
+      "suite": "itp_rituximab_cohort",      # named after the dictionary's name
+      "suite_sha256": "…",                  # of validation/expectations/<suite>.json, or null
       "code_sha256": "…",                   # of the itp_stats package's source files
       "n_rules": 71, "n_failed_critical": 1, "n_failed_warning": 0,
       "critical_failures": ["cd4_m0.within_parent"],
@@ -41,12 +43,15 @@ import os
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from itp_stats.config import DEFAULT_COHORT, DICTIONARY, gate_result_path, project_root
+from itp_stats.config import DEFAULT_COHORT, gate_result_path, project_root
 from itp_stats.errors import CohortReadError, ItpStatsError
+
+if TYPE_CHECKING:
+    from itp_stats.cohort.dictionary import Dictionary
 
 __all__ = [
     "SCHEMA",
@@ -64,6 +69,7 @@ __all__ = [
     "resolve_data_path",
     "sha256_file",
     "step_table",
+    "stored_suite_sha256",
     "write_gate_result",
 ]
 
@@ -101,8 +107,11 @@ class GateResult:
         True when no critical rule failed (warnings allowed).
     data_path : str
         Absolute path of the validated file.
-    data_sha256, dictionary_sha256 : str or None
-        SHA-256 of the file and of the data dictionary validated against.
+    data_sha256 : str or None
+        SHA-256 of the file's bytes.
+    dictionary_sha256 : str or None
+        SHA-256 of the data model validated against: the study configuration's and its data
+        dictionary's bytes (:func:`dictionary_sha256`).
     n_rows, n_columns : int
         Size of the file.
     timestamp : str
@@ -110,7 +119,7 @@ class GateResult:
     gx_version, itp_stats_version : str
         Versions used.
     suite : str
-        Name of the expectation suite.
+        Name of the expectation suite (:func:`itp_stats.gate.suite.suite_name`).
     steps : list of dict
         One per rule, in suite order (see the module docstring for the keys).
     warnings : list of str
@@ -119,6 +128,9 @@ class GateResult:
         Why the file could not be validated at all (unreadable file), else None.
     code_sha256 : str or None
         SHA-256 of the itp_stats source that made the result (see :func:`code_sha256`).
+    suite_sha256 : str or None
+        SHA-256 of the stored, reviewed suite file the rules were checked against
+        (``validation/expectations/<suite>.json``); None when no suite was stored.
     """
 
     passed: bool
@@ -135,6 +147,7 @@ class GateResult:
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
     code_sha256: str | None = None
+    suite_sha256: str | None = None
 
     @property
     def critical_failures(self) -> list[dict[str, Any]]:
@@ -161,6 +174,7 @@ class GateResult:
             "gx_version": self.gx_version,
             "itp_stats_version": self.itp_stats_version,
             "suite": self.suite,
+            "suite_sha256": self.suite_sha256,
             "code_sha256": self.code_sha256,
             "n_rules": len(self.steps),
             "n_failed_critical": sum(s["severity"] == "critical" for s in failed),
@@ -204,10 +218,52 @@ def sha256_file(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def dictionary_sha256(path: str | Path | None = None) -> str | None:
-    """SHA-256 of the data dictionary file (None when it cannot be read)."""
+def dictionary_sha256(dictionary: Dictionary | None = None) -> str | None:
+    """SHA-256 of the data model in use: the study configuration's and the dictionary's bytes.
+
+    Parameters
+    ----------
+    dictionary : Dictionary, optional
+        Defaults to the dictionary of the study in use (``$ITP_STATS_STUDY``, else the shipped
+        ``data/study.yaml``). With a design attached, the hash covers the study configuration
+        file and the dictionary it names; without one, the dictionary file alone (its plain
+        SHA-256).
+
+    Returns
+    -------
+    str or None
+        None when a file cannot be read or the study configuration is invalid.
+    """
+    if dictionary is None:
+        from itp_stats.cohort.dictionary import load_dictionary
+
+        try:
+            dictionary = load_dictionary()
+        except ItpStatsError:
+            return None
+    if dictionary.path is None:
+        return None
+    study = getattr(dictionary.design, "path", None)
     try:
-        return sha256_file(path or DICTIONARY)
+        dict_sha = sha256_file(dictionary.path)
+        if study is None:
+            return dict_sha
+        study_sha = sha256_file(study)
+    except OSError:
+        return None
+    text = f"study:{study_sha}\ndictionary:{dict_sha}\n"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def stored_suite_sha256(dictionary: Dictionary | None = None) -> str | None:
+    """SHA-256 of the stored suite of ``dictionary`` in ``validation/``; None when not stored.
+
+    Does not import Great Expectations (see :func:`itp_stats.gate.suite.stored_suite_path`).
+    """
+    from itp_stats.gate.suite import stored_suite_path
+
+    try:
+        return sha256_file(stored_suite_path(dictionary))
     except OSError:
         return None
 
@@ -234,13 +290,17 @@ def installed_gx_version() -> str | None:
         return None
 
 
-def current_result(data_path: str | Path, result_path: str | Path) -> GateResult | None:
+def current_result(
+    data_path: str | Path, result_path: str | Path, dictionary: Dictionary | None = None
+) -> GateResult | None:
     """A stored result that still holds for ``data_path``, else None (no GX import).
 
     A result holds when it validated this file (same path and SHA-256 of its bytes) against
-    the same data dictionary, with the same Great Expectations version, the same itp_stats
-    version and source (:func:`code_sha256`) and the same suite, and the file could be read.
-    Passed and failed results both hold: the same inputs give the same verdict.
+    the same data model (study configuration and dictionary bytes, :func:`dictionary_sha256`)
+    and the same stored suite (:func:`stored_suite_sha256`, or none stored then and now), with
+    the same Great Expectations version, the same itp_stats version and source
+    (:func:`code_sha256`) and the same suite name, and the file could be read. Passed and
+    failed results both hold: the same inputs give the same verdict.
 
     Parameters
     ----------
@@ -248,13 +308,16 @@ def current_result(data_path: str | Path, result_path: str | Path) -> GateResult
         The cohort file (absolute, see :func:`resolve_data_path`).
     result_path : str or Path
         The stored JSON result.
+    dictionary : Dictionary, optional
+        The data model in use; defaults to the dictionary of the study in use.
 
     Returns
     -------
     GateResult or None
     """
     from itp_stats import __version__
-    from itp_stats.gate.suite import SUITE_NAME
+    from itp_stats.cohort.dictionary import load_dictionary
+    from itp_stats.gate.suite import suite_name
 
     result = _load(Path(result_path))
     if result is None or result.error is not None or result.data_sha256 is None:
@@ -264,13 +327,18 @@ def current_result(data_path: str | Path, result_path: str | Path) -> GateResult
         sha = sha256_file(path)
     except OSError:
         return None
+    d = dictionary or load_dictionary()
+    model = dictionary_sha256(d)
+    if model is None:
+        return None
     now = (
         str(path),
         sha,
-        dictionary_sha256(),
+        model,
         installed_gx_version(),
         __version__,
-        SUITE_NAME,
+        suite_name(d),
+        stored_suite_sha256(d),
         code_sha256(),
     )
     stored = (
@@ -280,6 +348,7 @@ def current_result(data_path: str | Path, result_path: str | Path) -> GateResult
         result.gx_version,
         result.itp_stats_version,
         result.suite,
+        result.suite_sha256,
         result.code_sha256,
     )
     return result if now == stored else None
@@ -365,6 +434,7 @@ def read_gate_result(
     result_path: str | Path | None = None,
     rerun: bool = True,
     require_pass: bool = True,
+    study: str | os.PathLike | None = None,
 ) -> GateResult:
     """The gate's result for a cohort file, for the report documents.
 
@@ -376,10 +446,13 @@ def read_gate_result(
         The JSON written by ``itp-stats gate``; defaults to
         :func:`itp_stats.config.gate_result_path`.
     rerun : bool
-        When the JSON is missing or was made for other bytes or another dictionary, run the
-        gate in-process (importing Great Expectations) and write the JSON; when False, raise.
+        When the JSON is missing or was made for other bytes, another data model (study
+        configuration or dictionary) or another stored suite, run the gate in-process
+        (importing Great Expectations) and write the JSON; when False, raise.
     require_pass : bool
         Raise :class:`GateFailedError` when a critical rule failed.
+    study : str or path-like, optional
+        The study configuration; defaults to ``$ITP_STATS_STUDY``, else the shipped one.
 
     Returns
     -------
@@ -393,7 +466,14 @@ def read_gate_result(
     GateFailedError
         A critical rule failed (names the rules, columns and patient ids), or there is no
         current result and ``rerun`` is False.
+    StudyConfigError, DictionaryError
+        The study configuration or its dictionary is invalid.
+    itp_stats.gate.suite.SuiteOutOfDateError
+        The gate had to run and the suite stored in ``validation/`` is out of date.
     """
+    from itp_stats.cohort.design import load_data_model
+
+    dictionary = load_data_model(study)
     path = resolve_data_path(data_path)
     if not path.is_file():
         raise CohortReadError(f"{path}: no such file")
@@ -406,7 +486,8 @@ def read_gate_result(
     current = (
         result is not None
         and result.data_sha256 == sha
-        and result.dictionary_sha256 == dictionary_sha256()
+        and result.dictionary_sha256 == dictionary_sha256(dictionary)
+        and result.suite_sha256 == stored_suite_sha256(dictionary)
     )
     if not current:
         if not rerun:
@@ -415,7 +496,7 @@ def read_gate_result(
             )
         from itp_stats.gate.run import validate_path
 
-        result = validate_path(path)
+        result = validate_path(path, dictionary)
         try:
             write_gate_result(result, json_path)
         except OSError:

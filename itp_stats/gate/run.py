@@ -31,22 +31,28 @@ from itp_stats import __version__
 from itp_stats.cohort.dictionary import Dictionary, load_dictionary
 from itp_stats.gate.batch import GateBatch, read_batch, row_labels
 from itp_stats.gate.plan import NarrowBatch, expectation_columns, plan_batches
-from itp_stats.gate.result import MAX_STORED_IDS, GateResult, code_sha256, dictionary_sha256
+from itp_stats.gate.result import (
+    MAX_STORED_IDS,
+    GateResult,
+    code_sha256,
+    dictionary_sha256,
+    sha256_file,
+)
 from itp_stats.gate.suite import (
     ASSET_NAME,
     BATCH_DEFINITION_NAME,
     CHECK_PREFIX,
-    CHECKPOINT_NAME,
     DATASOURCE_NAME,
-    RESPONSE_CHECK,
+    GROUP_CHECK,
     RESULT_FORMAT,
-    SUITE_NAME,
     UNPARSED_CHECK,
-    VALIDATION_NAME,
     Rule,
     build_rules,
     check_columns,
+    check_stored_suite,
+    checkpoint_name,
     suite_dict,
+    suite_name,
 )
 
 __all__ = [
@@ -105,6 +111,11 @@ class GateRuntime:
         The suite split into narrow batches (see :mod:`itp_stats.gate.plan`).
     reads : list of frozenset of str
         Per expectation, in suite order, the batch columns it reads.
+    suite_name : str
+        Name of the suite (:func:`itp_stats.gate.suite.suite_name`).
+    stored_suite : Path or None
+        The stored suite file in ``validation/`` the rules were checked against (equal to
+        them); None when none is stored.
     """
 
     context: Any
@@ -113,6 +124,8 @@ class GateRuntime:
     docs_dir: Path | None = None
     plan: list[NarrowBatch] = field(default_factory=list)
     reads: list[frozenset[str]] = field(default_factory=list)
+    suite_name: str = ""
+    stored_suite: Path | None = None
 
     def _validate(
         self, frame: pd.DataFrame, indexes: list[int], result_format: str
@@ -139,7 +152,7 @@ class GateRuntime:
                 columns = set().union(*(self.reads[i] for i in chosen))
                 data = frame[[c for c in frame.columns if c in columns]]
             suite = gx.ExpectationSuite(
-                name=SUITE_NAME,
+                name=self.suite_name,
                 expectations=[expectations[i].copy(update={"id": None}) for i in chosen],
             )
             validator = Validator(
@@ -185,22 +198,35 @@ def gate_runtime(
 ) -> GateRuntime:
     """Build (or reuse) the GX context of the gate.
 
+    The suite is generated from the dictionary and checked against the suite of the same
+    name stored in ``validation/`` (:func:`itp_stats.gate.suite.check_stored_suite`) on every
+    call: the rules that run are the reviewed ones, or there is none stored.
+
     Parameters
     ----------
     dictionary : Dictionary, optional
-        Defaults to the project's dictionary.
+        Defaults to the dictionary of the study in use (with its design).
     docs_dir : str or Path, optional
         Build Data Docs HTML into this folder after each run (a fresh context, not cached).
 
     Returns
     -------
     GateRuntime
+
+    Raises
+    ------
+    itp_stats.gate.suite.SuiteOutOfDateError
+        The stored suite of that name differs from the generated one (exit status 2).
     """
     d = dictionary or load_dictionary()
     suite = suite_dict(d)
+    stored = check_stored_suite(d, suite=suite)
     key = hashlib.sha256(json.dumps(suite, sort_keys=True).encode()).hexdigest()
     if docs_dir is None and key in _RUNTIMES:
-        return _RUNTIMES[key]
+        runtime = _RUNTIMES[key]
+        runtime.stored_suite = stored
+        return runtime
+    name, checkpoint_id = suite_name(d), checkpoint_name(d)
     gx = _import_gx()
     from great_expectations.data_context.types.base import (
         DataContextConfig,
@@ -234,11 +260,11 @@ def gate_runtime(
         batch_definition = asset.add_batch_definition_whole_dataframe(BATCH_DEFINITION_NAME)
         gx_suite = context.suites.add(gx.ExpectationSuite(**suite))
         validation = context.validation_definitions.add(
-            gx.ValidationDefinition(name=VALIDATION_NAME, data=batch_definition, suite=gx_suite)
+            gx.ValidationDefinition(name=name, data=batch_definition, suite=gx_suite)
         )
         checkpoint = context.checkpoints.add(
             gx.Checkpoint(
-                name=CHECKPOINT_NAME,
+                name=checkpoint_id,
                 validation_definitions=[validation],
                 result_format=dict(RESULT_FORMAT),
             )
@@ -246,7 +272,7 @@ def gate_runtime(
     configs = [e.configuration.to_json_dict() for e in gx_suite.expectations]
     plan = plan_batches(configs, [*d.columns, *check_columns(d)])
     reads = [expectation_columns(c["kwargs"]) for c in configs]
-    runtime = GateRuntime(context, checkpoint, build_rules(d), docs_dir, plan, reads)
+    runtime = GateRuntime(context, checkpoint, build_rules(d), docs_dir, plan, reads, name, stored)
     if docs_dir is None:
         _RUNTIMES[key] = runtime
     return runtime
@@ -269,11 +295,16 @@ def _fmt(value: Any, kind: str | None = None) -> str:
 
 
 def _row_detail(
-    frame: pd.DataFrame, rule: Rule, rows: list[int], labels: list[str], kinds: dict[str, str]
+    frame: pd.DataFrame,
+    rule: Rule,
+    rows: list[int],
+    labels: list[str],
+    kinds: dict[str, str],
+    shown: dict[str, str],
 ) -> str:
     columns = [c for c in rule.columns if c in frame]
-    if rule.rule_id.endswith(".consistent") and RESPONSE_CHECK in frame:
-        columns = [*columns, RESPONSE_CHECK]
+    if rule.kwargs.get("column_B") == GROUP_CHECK and GROUP_CHECK in frame:
+        columns = [*columns, GROUP_CHECK]
     if not columns:
         columns = [rule_column(rule)] if rule_column(rule) in frame else []
     only_present = rule.needs is not None  # e.g. follow-up: show the cells that have a value
@@ -290,7 +321,7 @@ def _row_detail(
             parts.append(f"{labels[r]}: {given}, yet values in {', '.join(filled)}")
             continue
         values = ", ".join(
-            f"{c.removeprefix(CHECK_PREFIX)}={_fmt(frame[c].iloc[r], kinds.get(c))}"
+            f"{shown.get(c, c.removeprefix(CHECK_PREFIX))}={_fmt(frame[c].iloc[r], kinds.get(c))}"
             for c in columns
         )
         parts.append(f"{labels[r]}: {values}")
@@ -315,6 +346,7 @@ def _step(
     file_cols: set,
     kinds: dict[str, str],
     problems: pd.DataFrame | None,
+    shown: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     step: dict[str, Any] = {
         "step": index,
@@ -396,7 +428,7 @@ def _step(
                     for r, g in list(by_row)[:_MAX_DETAIL]
                 )
         elif rows:
-            step["detail"] = _row_detail(frame, rule, rows, labels, kinds)
+            step["detail"] = _row_detail(frame, rule, rows, labels, kinds, shown or {})
         if len(rows) > _MAX_DETAIL:
             step["detail"] += f"; … ({len(rows) - _MAX_DETAIL} more)"
     if step["n_tested"]:
@@ -424,6 +456,7 @@ def validate_frame(
     file_columns: tuple[str, ...] | None = None,
     docs_dir: str | Path | None = None,
     problems: pd.DataFrame | None = None,
+    runtime: GateRuntime | None = None,
 ) -> list[dict[str, Any]]:
     """Validate a prepared batch frame (see :func:`itp_stats.gate.batch.gate_frame`).
 
@@ -432,7 +465,7 @@ def validate_frame(
     frame : pandas.DataFrame
         Typed cohort plus the gate's columns, indexed 0..n-1.
     dictionary : Dictionary, optional
-        Defaults to the project's dictionary.
+        Defaults to the dictionary of the study in use.
     labels : list of str, optional
         Per row, the label to report (default: the patient id or ``row N``).
     file_columns : tuple of str, optional
@@ -441,6 +474,8 @@ def validate_frame(
         Build Data Docs into this folder.
     problems : pandas.DataFrame, optional
         Cells that did not parse (named in the type rule's detail).
+    runtime : GateRuntime, optional
+        The GX context to run (default: :func:`gate_runtime` of ``dictionary``).
 
     Returns
     -------
@@ -448,7 +483,7 @@ def validate_frame(
         The steps, in suite order (see :mod:`itp_stats.gate.result` for the keys).
     """
     d = dictionary or load_dictionary()
-    runtime = gate_runtime(d, docs_dir=docs_dir)
+    runtime = runtime or gate_runtime(d, docs_dir=docs_dir)
     if labels is None:
         labels = row_labels(frame, d.id_column)
     if file_columns is None:
@@ -456,8 +491,11 @@ def validate_frame(
     results = runtime.run(frame)
     cols = set(file_columns)
     kinds = {name: c.type for name, c in d.columns.items()}
+    # the derived group is shown under the name the study gives it (``derivation.into``)
+    derivation = getattr(d.design, "derivation", None)
+    shown = {GROUP_CHECK: derivation.into} if derivation is not None else {}
     return [
-        _step(i, rule, results.get(rule.rule_id), frame, labels, cols, kinds, problems)
+        _step(i, rule, results.get(rule.rule_id), frame, labels, cols, kinds, problems, shown)
         for i, rule in enumerate(runtime.rules, 1)
     ]
 
@@ -467,11 +505,28 @@ def validate_batch(
 ) -> GateResult:
     """Validate a prepared cohort file.
 
+    Parameters
+    ----------
+    batch : GateBatch
+        The file as read by :func:`itp_stats.gate.batch.read_batch`.
+    dictionary : Dictionary, optional
+        Defaults to the dictionary of the study in use (with its design).
+    docs_dir : str or Path, optional
+        Build GX Data Docs HTML into this folder.
+
     Returns
     -------
     GateResult
+        Its ``suite`` names the suite, ``suite_sha256`` the stored suite file it equals (None
+        when none is stored) and ``dictionary_sha256`` the data model.
+
+    Raises
+    ------
+    itp_stats.gate.suite.SuiteOutOfDateError
+        The suite stored in ``validation/`` for this dictionary is out of date (exit status 2).
     """
     d = dictionary or load_dictionary()
+    runtime = gate_runtime(d, docs_dir=docs_dir)
     steps = validate_frame(
         batch.frame,
         d,
@@ -479,6 +534,7 @@ def validate_batch(
         file_columns=batch.file_columns,
         docs_dir=docs_dir,
         problems=batch.problems,
+        runtime=runtime,
     )
     passed = not any(s["severity"] == "critical" and not s["passed"] for s in steps)
     warnings_ = [_warning_line(s) for s in steps if s["severity"] != "critical" and not s["passed"]]
@@ -486,16 +542,17 @@ def validate_batch(
         passed=passed,
         data_path=str(batch.path),
         data_sha256=batch.sha256,
-        dictionary_sha256=dictionary_sha256(d.path),
+        dictionary_sha256=dictionary_sha256(d),
         n_rows=batch.n_rows,
         n_columns=len(batch.file_columns),
         timestamp=datetime.now(UTC).isoformat(timespec="seconds"),
         gx_version=gx_version(),
         itp_stats_version=__version__,
-        suite=SUITE_NAME,
+        suite=runtime.suite_name,
         steps=steps,
         warnings=warnings_,
         code_sha256=code_sha256(),
+        suite_sha256=sha256_file(runtime.stored_suite) if runtime.stored_suite else None,
     )
 
 
@@ -509,7 +566,7 @@ def validate_path(
     path : str or Path
         CSV, XLSX or Parquet cohort file.
     dictionary : Dictionary, optional
-        Defaults to the project's dictionary.
+        Defaults to the dictionary of the study in use.
     docs_dir : str or Path, optional
         Build GX Data Docs HTML into this folder.
 
@@ -521,6 +578,8 @@ def validate_path(
     ------
     CohortReadError
         The file is missing, empty or unreadable (exit status 2).
+    itp_stats.gate.suite.SuiteOutOfDateError
+        The suite stored in ``validation/`` for this dictionary is out of date (exit status 2).
     """
     d = dictionary or load_dictionary()
     return validate_batch(read_batch(path, d), d, docs_dir=docs_dir)

@@ -1,4 +1,4 @@
-"""The gate's rules, built from the data dictionary as a Great Expectations suite.
+"""The gate's rules, built from the data dictionary and the study design as a GX suite.
 
 Every rule is one GX 1.x expectation carrying, besides its own arguments:
 
@@ -9,21 +9,30 @@ Every rule is one GX 1.x expectation carrying, besides its own arguments:
 - ``meta.columns``: the file columns the rule reads (a rule whose column is missing from the
   file is reported as not evaluated).
 
+The rules come from the dictionary in use (columns, ranges, categories, compositions, soft
+bounds under ``warn``) and from its study design (:class:`itp_stats.cohort.design.Design`): the
+group column, its derivation (the recorded group is checked against the group derived from
+the named input columns) and the follow-up column and time (values at the follow-up time point
+only for patients followed long enough). Nothing here names a column of a particular study.
+
 Rules read the typed cohort (see :mod:`itp_stats.gate.batch`), plus a few columns the gate
-computes itself, all named ``gate__…``: the IWG 2009 response derived from platelets, bleeding
-and rescue therapy, the ratio of each composition (sum of subsets over the parent count) and
-the cells that did not parse in their type. They let the same expectations run unchanged on
+computes itself, all named ``gate__…``: the group derived by the study's rule, the ratio of each
+composition (sum of subsets over the parent count), the cells recorded per time point and the
+cells that did not parse in their type. They let the same expectations run unchanged on
 pandas, on a SQL view or on Spark.
 
-:func:`write_project` stores the suite, the validation definition, the checkpoint and the
-context configuration in ``validation/``, a GX project a data manager can review in git. A test
-checks the stored files equal what the dictionary says now.
+The suite is named after the dictionary's ``name`` (:func:`suite_name`). :func:`write_project`
+stores it, its validation definition, its checkpoint, its rules as a table and the context
+configuration in ``validation/``, a GX project a data manager can review in git.
+:func:`check_stored_suite` refuses to run when the stored suite of that name differs from what
+the dictionary in use gives; a test checks the stored files equal what the shipped study gives.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import uuid
 from collections.abc import Iterable
@@ -33,7 +42,9 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from itp_stats.cohort.design import DERIVATION_RULES
 from itp_stats.cohort.dictionary import Composition, Dictionary, load_dictionary
+from itp_stats.errors import ItpStatsError
 
 if TYPE_CHECKING:
     import great_expectations as gx
@@ -41,52 +52,78 @@ if TYPE_CHECKING:
 __all__ = [
     "ASSET_NAME",
     "BATCH_DEFINITION_NAME",
-    "CHECKPOINT_NAME",
     "CHECK_PREFIX",
     "DATASOURCE_NAME",
-    "FOLLOWUP_COLUMN",
-    "RESPONSE_CHECK",
+    "GROUP_CHECK",
     "RESULT_FORMAT",
-    "SUITE_NAME",
     "UNPARSED_CHECK",
-    "VALIDATION_NAME",
     "Rule",
+    "SuiteOutOfDateError",
     "build_rules",
     "build_suite",
     "check_columns",
+    "check_stored_suite",
+    "checkpoint_name",
     "composition_check",
     "context_config",
-    "recorded_check",
-    "timepoint_columns",
+    "followup_points",
     "project_files",
+    "recorded_check",
+    "stored_suite_path",
     "suite_dict",
+    "suite_name",
+    "suite_note",
+    "timepoint_columns",
+    "validation_dir",
     "write_project",
+    "write_suite_command",
 ]
 
-SUITE_NAME = "itp_cohort"
-"""Name of the expectation suite."""
-VALIDATION_NAME = "itp_cohort"
-"""Name of the validation definition (suite × the cohort batch)."""
-CHECKPOINT_NAME = "itp_cohort_gate"
-"""Name of the checkpoint the gate runs."""
-DATASOURCE_NAME = "itp_cohort"
+DATASOURCE_NAME = "cohort_data"
+"""Name of the GX datasource (a pandas DataFrame)."""
 ASSET_NAME = "cohort"
+"""Name of the GX data asset."""
 BATCH_DEFINITION_NAME = "whole_cohort"
+"""Name of the batch definition: the whole DataFrame."""
 
 CHECK_PREFIX = "gate__"
 """Prefix of the columns computed by the gate (never read from the file)."""
-RESPONSE_CHECK = "gate__response_iwg"
-"""IWG 2009 response derived from platelets, bleeding and rescue (``cohort.load.derive``)."""
+GROUP_CHECK = "gate__group_derived"
+"""The group derived by the study's derivation rule (:func:`itp_stats.cohort.load.derive_group`),
+compared with the recorded group column."""
 UNPARSED_CHECK = "gate__unparsed_cells"
 """Per row, how many cells did not parse in their column's type (0 when all did)."""
-FOLLOWUP_COLUMN = "followup_months"
-"""Follow-up column deciding whether a patient reached a time point."""
 
 RESULT_FORMAT: dict[str, Any] = {"result_format": "BASIC"}
 """Result format of the checkpoint: counts per rule. The gate then re-runs only the rules that
 failed with ``COMPLETE`` to list every failing row (mapped to patient ids)."""
 
 _NAMESPACE = uuid.UUID("5d3c6f0e-7a51-4c1e-9a0e-1f4b6c2d8e90")
+
+
+class SuiteOutOfDateError(ItpStatsError):
+    """The suite stored in ``validation/`` differs from what the dictionary in use gives.
+
+    The message names the stored file and the command that regenerates it (exit status 2).
+    """
+
+    exit_status = 2
+
+
+def suite_name(dictionary: Dictionary | None = None) -> str:
+    """Name of the expectation suite: the dictionary's ``name`` as an identifier.
+
+    ``itp-rituximab-cohort`` gives ``itp_rituximab_cohort``; it names the suite's files in
+    ``validation/`` (see :func:`project_files`).
+    """
+    d = dictionary or load_dictionary()
+    name = re.sub(r"[^a-z0-9]+", "_", d.name.lower()).strip("_")
+    return name or "cohort"
+
+
+def checkpoint_name(dictionary: Dictionary | None = None) -> str:
+    """Name of the checkpoint the gate runs: ``<suite>_gate``."""
+    return f"{suite_name(dictionary)}_gate"
 
 
 @dataclass(frozen=True)
@@ -141,14 +178,51 @@ def composition_check(composition: Composition, timepoint: str) -> str:
 
 
 def check_columns(dictionary: Dictionary | None = None) -> list[str]:
-    """Names of every column the gate computes, in batch order."""
-    dictionary = dictionary or load_dictionary()
-    names = [UNPARSED_CHECK, RESPONSE_CHECK]
-    for comp in dictionary.compositions:
-        names += [composition_check(comp, tp) for tp in dictionary.timepoints]
-    if FOLLOWUP_COLUMN in dictionary.columns:
-        names += [recorded_check(tp) for tp in dictionary.timepoints if _months(tp)]
+    """Names of every column the gate computes, in batch order.
+
+    The derived group (:data:`GROUP_CHECK`) only when the study derives its group; the
+    recorded counts only for the time points with a follow-up rule (:func:`followup_points`).
+    """
+    d = dictionary or load_dictionary()
+    names = [UNPARSED_CHECK]
+    if _derivation(d) is not None:
+        names.append(GROUP_CHECK)
+    for comp in d.compositions:
+        names += [composition_check(comp, tp) for tp in d.timepoints]
+    names += [recorded_check(tp) for tp in followup_points(d)]
     return names
+
+
+def _derivation(dictionary: Dictionary) -> Any:
+    """The study's group derivation, or None (no design, or a recorded group only)."""
+    return getattr(dictionary.design, "derivation", None)
+
+
+def followup_points(dictionary: Dictionary | None = None) -> dict[str, int | float]:
+    """Time points only patients followed long enough may have values at, with the months.
+
+    The study's follow-up time point needs ``design.followup_months``; another time point
+    coded ``m<k>`` (``m3``, ``m24``) needs ``k`` months. There are none without a design
+    naming a ``followup_column`` of the dictionary, and never for the baseline.
+
+    Returns
+    -------
+    dict of str to number
+        Time point code to months, in the dictionary's time point order.
+    """
+    d = dictionary or load_dictionary()
+    design = d.design
+    column = getattr(design, "followup_column", None)
+    if column is None or column not in d.columns:
+        return {}
+    out: dict[str, int | float] = {}
+    for tp in d.timepoints:
+        if tp == design.baseline:
+            continue
+        months = design.followup_months if tp == design.followup else _months(tp)
+        if months:
+            out[tp] = _number(months)
+    return out
 
 
 def _months(timepoint: str) -> int | None:
@@ -167,19 +241,23 @@ def _number(value: float) -> int | float:
 
 
 def build_rules(dictionary: Dictionary | None = None) -> list[Rule]:
-    """Derive the gate's rules from the data dictionary, in report order.
+    """Derive the gate's rules from the data dictionary and its study design, in report order.
 
     Parameters
     ----------
     dictionary : Dictionary, optional
-        Defaults to the project's ``data/dictionary.yaml``.
+        Defaults to the dictionary of the study in use, with its design (see
+        :func:`itp_stats.cohort.dictionary.load_dictionary`).
 
     Returns
     -------
     list of Rule
         Table rules (column set, at least one row), the type rule, per-column rules (not
         empty, pattern, unique, range, categories), subset ≤ parent rules, composition sums,
-        time point follow-up rules, then response rules.
+        follow-up rules (:func:`followup_points`), group rules (``<group>.consistent`` when
+        the study derives its group, whatever columns the file has; ``<group>.present`` when
+        the group column is measured at a follow-up time point; ``<group>.groups``), then the
+        columns' soft bounds (``<column>.<id>``, warnings).
     """
     d = dictionary or load_dictionary()
     cols = d.columns
@@ -320,57 +398,62 @@ def build_rules(dictionary: Dictionary | None = None) -> list[Rule]:
                 )
             )
 
-    if FOLLOWUP_COLUMN in cols:
-        for tp, tp_label in d.timepoints.items():
-            months = _months(tp)
-            measured = timepoint_columns(d, tp)
-            if not months or not measured:
-                continue
-            add(
-                Rule(
-                    f"{tp}.followup",
-                    "critical",
-                    f"Values at {tp_label.lower()} only for patients followed {months} months "
-                    f"or more: empty when follow-up is shorter",
-                    (*measured, FOLLOWUP_COLUMN),
-                    "ExpectColumnValuesToBeBetween",
-                    {
-                        "column": recorded_check(tp),
-                        "max_value": 0,
-                        "row_condition": (FOLLOWUP_COLUMN, "<", months),
-                    },
-                    needs=(FOLLOWUP_COLUMN,),
-                )
+    design = d.design
+    points = followup_points(d)
+    fcol = getattr(design, "followup_column", None)
+    for tp, months in points.items():
+        measured = timepoint_columns(d, tp)
+        if not measured:
+            continue
+        add(
+            Rule(
+                f"{tp}.followup",
+                "critical",
+                f"Values at {d.timepoints[tp].lower()} only for patients followed {months} "
+                f"months or more: empty when follow-up is shorter",
+                (*measured, fcol),
+                "ExpectColumnValuesToBeBetween",
+                {
+                    "column": recorded_check(tp),
+                    "max_value": 0,
+                    "row_condition": (fcol, "<", months),
+                },
+                needs=(fcol,),
             )
+        )
 
     group = d.group_column
-    iwg_inputs = ("platelets_m0", "platelets_m6", "bleeding_m6", "rescue_therapy_m6")
-    if all(c in cols for c in iwg_inputs):
+    derivation = _derivation(d)
+    if derivation is not None:
+        spec = DERIVATION_RULES[derivation.rule]
+        how = spec.get("check") or (
+            f"as derived from {', '.join(cols[c].label for c in derivation.columns)} "
+            f"({spec['description']})"
+        )
         add(
             Rule(
                 f"{group}.consistent",
                 "critical",
-                f"{cols[group].label}: as derived from platelets, bleeding and rescue therapy "
-                "(CR ≥ 100; PR ≥ 30 and ≥ 2× baseline; bleeding or rescue is NR)",
-                (group, *iwg_inputs),
+                f"{cols[group].label}: {how}",
+                (group, *derivation.columns),
                 "ExpectColumnPairValuesToBeEqual",
                 {
                     "column_A": group,
-                    "column_B": RESPONSE_CHECK,
+                    "column_B": GROUP_CHECK,
                     "ignore_row_if": "either_value_is_missing",
                 },
             )
         )
-    group_months = _months(cols[group].timepoint or "")
-    if FOLLOWUP_COLUMN in cols and group_months:
+    group_months = points.get(cols[group].timepoint or "")
+    if group_months:
         add(
             Rule(
                 f"{group}.present",
                 "warning",
                 f"{cols[group].label}: recorded when follow-up reached {group_months} months",
-                (group, FOLLOWUP_COLUMN),
+                (group, fcol),
                 "ExpectColumnValuesToNotBeNull",
-                {"column": group, "row_condition": (FOLLOWUP_COLUMN, ">=", group_months)},
+                {"column": group, "row_condition": (fcol, ">=", group_months)},
             )
         )
     add(
@@ -383,22 +466,39 @@ def build_rules(dictionary: Dictionary | None = None) -> list[Rule]:
             {"column": group, "min_value": 2},
         )
     )
-    if "platelets_m0" in cols:
-        add(
-            Rule(
-                "platelets_m0.itp",
-                "warning",
-                f"{cols['platelets_m0'].label}: below 100 ×10⁹/L (the ITP threshold)",
-                ("platelets_m0",),
-                "ExpectColumnValuesToBeBetween",
-                {"column": "platelets_m0", "max_value": 100, "strict_max": True},
-            )
-        )
+    for name, col in cols.items():
+        for warn in col.warn:
+            add(_warning_rule(name, col, warn))
 
     ids = [r.rule_id for r in rules]
     if len(ids) != len(set(ids)):
         raise ValueError("duplicate rule ids")
     return rules
+
+
+def _warning_rule(name: str, col: Any, warn: Any) -> Rule:
+    """A column's soft bound (``warn`` in the dictionary) as a warning rule."""
+    unit = f" {col.unit}" if col.unit else ""
+    kwargs: dict[str, Any] = {"column": name}
+    if warn.above is not None and warn.below is not None:
+        text = f"between {_number(warn.above)} and {_number(warn.below)}{unit} (exclusive)"
+    elif warn.below is not None:
+        text = f"below {_number(warn.below)}{unit}"
+    else:
+        text = f"above {_number(warn.above)}{unit}"
+    if warn.above is not None:
+        kwargs |= {"min_value": _number(warn.above), "strict_min": True}
+    if warn.below is not None:
+        kwargs |= {"max_value": _number(warn.below), "strict_max": True}
+    reason = f" ({warn.reason})" if warn.reason else ""
+    return Rule(
+        f"{name}.{warn.id}",
+        "warning",
+        f"{col.label}: {text}{reason}",
+        (name,),
+        "ExpectColumnValuesToBeBetween",
+        kwargs,
+    )
 
 
 def _expectation(rule: Rule) -> Any:
@@ -420,26 +520,30 @@ def _expectation(rule: Rule) -> Any:
 
 
 def suite_dict(dictionary: Dictionary | None = None) -> dict[str, Any]:
-    """The suite as GX writes it to JSON, with ids fixed from the rule ids.
+    """The suite as GX writes it to JSON, with ids fixed from the suite and rule ids.
 
     Returns
     -------
     dict
-        ``name``, ``id``, ``meta``, ``notes`` and ``expectations`` (each with ``type``,
-        ``kwargs``, ``meta``, ``description``, ``severity`` and ``id``).
+        ``name`` (:func:`suite_name`), ``id``, ``meta``, ``notes`` and ``expectations`` (each
+        with ``type``, ``kwargs``, ``meta``, ``description``, ``severity`` and ``id``).
     """
     import great_expectations as gx
 
-    rules = build_rules(dictionary)
-    suite = gx.ExpectationSuite(name=SUITE_NAME, expectations=[_expectation(r) for r in rules])
+    d = dictionary or load_dictionary()
+    name = suite_name(d)
+    rules = build_rules(d)
+    suite = gx.ExpectationSuite(name=name, expectations=[_expectation(r) for r in rules])
     out = suite.to_json_dict()
-    out["id"] = _uuid("suite", SUITE_NAME)
+    out["id"] = _uuid("suite", name)
+    sources = _sources(d)
     out["notes"] = (
-        "Generated from data/dictionary.yaml by `itp-stats gate --write-suite`; edit the "
-        "dictionary, not this file."
+        f"Generated from {' and '.join(sources.values())} by "
+        f"`{write_suite_command(d, _project_root())}` (run in the project folder); edit those, "
+        "not this file."
     )
     for exp in out["expectations"]:
-        exp["id"] = _uuid("expectation", exp["meta"]["rule_id"])
+        exp["id"] = _uuid("expectation", f"{name}:{exp['meta']['rule_id']}")
     return out
 
 
@@ -448,6 +552,133 @@ def build_suite(dictionary: Dictionary | None = None) -> gx.ExpectationSuite:
     import great_expectations as gx
 
     return gx.ExpectationSuite(**suite_dict(dictionary))
+
+
+def _shown(path: Path, base: Path) -> str:
+    """``path`` relative to ``base`` when inside it, else absolute (POSIX separators)."""
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _project_root() -> Path:
+    from itp_stats.config import project_root
+
+    return project_root()
+
+
+def _sources(dictionary: Dictionary) -> dict[str, str]:
+    """The files the rules come from (dictionary, study), as shown relative to the project."""
+    root = _project_root()
+    out = {"dictionary": _shown(dictionary.path, root) if dictionary.path else "(no file)"}
+    study = getattr(dictionary.design, "path", None)
+    if study is not None:
+        out["study"] = _shown(study, root)
+    return out
+
+
+def write_suite_command(
+    dictionary: Dictionary | None = None, base: str | Path | None = None
+) -> str:
+    """The command that regenerates the stored suite of the study in use.
+
+    Parameters
+    ----------
+    dictionary : Dictionary, optional
+        Defaults to the dictionary of the study in use.
+    base : str or Path, optional
+        Folder the command is run from (default: the current folder).
+
+    Returns
+    -------
+    str
+        ``itp-stats gate --write-suite --study FILE``, FILE relative to ``base`` when inside
+        it, else absolute. Without a design, FILE is a placeholder.
+    """
+    d = dictionary or load_dictionary()
+    study = getattr(d.design, "path", None)
+    shown = _shown(study, Path(base or Path.cwd())) if study is not None else "STUDY.yaml"
+    return f"itp-stats gate --write-suite --study {shown}"
+
+
+def validation_dir() -> Path:
+    """The project's GX project folder, ``validation/`` under the project root."""
+    return _project_root() / "validation"
+
+
+def stored_suite_path(
+    dictionary: Dictionary | None = None, directory: str | Path | None = None
+) -> Path:
+    """Where the suite of ``dictionary`` is stored: ``expectations/<suite>.json``."""
+    folder = Path(directory) if directory is not None else validation_dir()
+    return folder / "expectations" / f"{suite_name(dictionary)}.json"
+
+
+def _rules_of(suite: dict[str, Any]) -> Any:
+    """What a suite checks: everything but its ``meta`` and ``notes`` (plain JSON values)."""
+    return json.loads(json.dumps({k: v for k, v in suite.items() if k not in {"meta", "notes"}}))
+
+
+def check_stored_suite(
+    dictionary: Dictionary | None = None,
+    directory: str | Path | None = None,
+    *,
+    suite: dict[str, Any] | None = None,
+) -> Path | None:
+    """Check the stored, reviewable suite of the dictionary in use against its rules now.
+
+    Parameters
+    ----------
+    dictionary : Dictionary, optional
+        Defaults to the dictionary of the study in use.
+    directory : str or Path, optional
+        The GX project folder; defaults to :func:`validation_dir`.
+    suite : dict, optional
+        The generated suite (:func:`suite_dict`), when already built.
+
+    Returns
+    -------
+    Path or None
+        The stored suite file, which holds exactly the rules the dictionary gives (its
+        ``meta`` and ``notes`` aside); None when no suite of that name is stored.
+
+    Raises
+    ------
+    SuiteOutOfDateError
+        A suite of that name is stored and differs (or is not readable JSON): the message
+        names the file and the command that regenerates it.
+    """
+    d = dictionary or load_dictionary()
+    path = stored_suite_path(d, directory)
+    if not path.is_file():
+        return None
+    generated = suite if suite is not None else suite_dict(d)
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        stored = None
+    if not isinstance(stored, dict) or _rules_of(stored) != _rules_of(generated):
+        sources = " and ".join(_sources(d).values())
+        raise SuiteOutOfDateError(
+            f"{path}: the stored suite {suite_name(d)!r} differs from the rules {sources} "
+            f"give now; review the change and regenerate it with `{write_suite_command(d)}`"
+        )
+    return path
+
+
+def suite_note(dictionary: Dictionary | None = None, directory: str | Path | None = None) -> str:
+    """One line saying the suite in use is not stored for review, or ``""`` when it is."""
+    d = dictionary or load_dictionary()
+    path = stored_suite_path(d, directory)
+    if path.is_file():
+        return ""
+    return (
+        f"note: the suite {suite_name(d)!r} is not stored for review ({path} does not exist); "
+        f"the rules generated from {' and '.join(_sources(d).values())} were used. Store it "
+        f"with `{write_suite_command(d)}`"
+    )
 
 
 def _uuid(kind: str, name: str) -> str:
@@ -540,7 +771,7 @@ def context_config(data_docs_dir: str | Path | None = None) -> dict[str, Any]:
     }
 
 
-def _validation_definition() -> dict[str, Any]:
+def _validation_definition(name: str) -> dict[str, Any]:
     return {
         "data": {
             "asset": {"id": _uuid("asset", ASSET_NAME), "name": ASSET_NAME},
@@ -550,21 +781,19 @@ def _validation_definition() -> dict[str, Any]:
             },
             "datasource": {"id": _uuid("datasource", DATASOURCE_NAME), "name": DATASOURCE_NAME},
         },
-        "id": _uuid("validation_definition", VALIDATION_NAME),
-        "name": VALIDATION_NAME,
-        "suite": {"id": _uuid("suite", SUITE_NAME), "name": SUITE_NAME},
+        "id": _uuid("validation_definition", name),
+        "name": name,
+        "suite": {"id": _uuid("suite", name), "name": name},
     }
 
 
-def _checkpoint() -> dict[str, Any]:
+def _checkpoint(name: str, checkpoint: str) -> dict[str, Any]:
     return {
         "actions": [],
-        "id": _uuid("checkpoint", CHECKPOINT_NAME),
-        "name": CHECKPOINT_NAME,
+        "id": _uuid("checkpoint", checkpoint),
+        "name": checkpoint,
         "result_format": dict(RESULT_FORMAT),
-        "validation_definitions": [
-            {"id": _uuid("validation_definition", VALIDATION_NAME), "name": VALIDATION_NAME}
-        ],
+        "validation_definitions": [{"id": _uuid("validation_definition", name), "name": name}],
     }
 
 
@@ -572,10 +801,10 @@ def _json(obj: Any) -> str:
     return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def _rules_markdown(rules: Iterable[Rule]) -> str:
+def _rules_markdown(rules: Iterable[Rule], name: str, sources: str, command: str) -> str:
     lines = [
-        "<!-- Generated from data/dictionary.yaml by `itp-stats gate --write-suite`. -->",
-        "# Rules of the validation gate",
+        f"<!-- Generated from {sources} by `{command}`. -->",
+        f"# Rules of the validation gate: suite `{name}`",
         "",
         "| # | rule_id | severity | columns | rule |",
         "|---:|---|---|---|---|",
@@ -592,37 +821,51 @@ def project_files(dictionary: Dictionary | None = None) -> dict[str, str]:
     Returns
     -------
     dict of str to str
-        ``great_expectations.yml``, ``expectations/itp_cohort.json``,
-        ``validation_definitions/itp_cohort.json``, ``checkpoints/itp_cohort_gate.json``,
-        ``rules.md`` and ``.gitignore``.
+        ``great_expectations.yml`` and ``.gitignore`` (the same for every study), and for the
+        suite ``<suite>`` (:func:`suite_name`): ``expectations/<suite>.json``,
+        ``validation_definitions/<suite>.json``, ``checkpoints/<suite>_gate.json`` and
+        ``rules/<suite>.md``.
     """
-    dictionary = dictionary or load_dictionary()
-    suite = suite_dict(dictionary)
-    suite["meta"] = {"generated_from": "data/dictionary.yaml"}
+    d = dictionary or load_dictionary()
+    name, checkpoint = suite_name(d), checkpoint_name(d)
+    suite = suite_dict(d)
+    suite["meta"] = {"generated_from": _sources(d)}
     header = (
         "# Great Expectations project of the itp-stats validation gate.\n"
-        "# Generated from data/dictionary.yaml by `itp-stats gate --write-suite`; do not edit.\n"
+        "# Generated by `itp-stats gate --write-suite`; do not edit.\n"
     )
     config = yaml.safe_dump(context_config(), sort_keys=False, allow_unicode=True)
+    sources = " and ".join(_sources(d).values())
     return {
         "great_expectations.yml": header + config,
-        f"expectations/{SUITE_NAME}.json": _json(suite),
-        f"validation_definitions/{VALIDATION_NAME}.json": _json(_validation_definition()),
-        f"checkpoints/{CHECKPOINT_NAME}.json": _json(_checkpoint()),
-        "rules.md": _rules_markdown(build_rules(dictionary)),
+        f"expectations/{name}.json": _json(suite),
+        f"validation_definitions/{name}.json": _json(_validation_definition(name)),
+        f"checkpoints/{checkpoint}.json": _json(_checkpoint(name, checkpoint)),
+        f"rules/{name}.md": _rules_markdown(
+            build_rules(d), name, sources, write_suite_command(d, _project_root())
+        ),
         ".gitignore": "uncommitted/\n",
     }
 
 
-def write_project(directory: str | Path, dictionary: Dictionary | None = None) -> list[Path]:
+def write_project(
+    directory: str | Path | None = None, dictionary: Dictionary | None = None
+) -> list[Path]:
     """Write the generated GX project files into ``directory`` (atomically, file by file).
+
+    Parameters
+    ----------
+    directory : str or Path, optional
+        Defaults to :func:`validation_dir`.
+    dictionary : Dictionary, optional
+        Defaults to the dictionary of the study in use.
 
     Returns
     -------
     list of Path
         The files written.
     """
-    directory = Path(directory)
+    directory = Path(directory) if directory is not None else validation_dir()
     written = []
     for rel, text in project_files(dictionary).items():
         path = directory / rel

@@ -191,7 +191,10 @@ def render_project(job: RenderJob, progress: Progress | None = None) -> list[Pat
     Raises
     ------
     RenderError
-        From the pre-render step, a cell, pandoc or Typst; nothing is installed then.
+        From the pre-render step, a cell, pandoc or Typst; nothing is installed then. A
+        failed pre-render command raises :class:`~itp_stats.render.errors.PreRenderError`,
+        whose ``exit_status`` keeps the command's 1 or 2 (the gate: a critical rule failed,
+        the data file cannot be read).
     """
     progress = progress or Progress()
     project = job.project

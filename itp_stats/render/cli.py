@@ -5,6 +5,11 @@ Examples
 ``itp-stats render`` renders the project (every document, every format); ``itp-stats render
 report/index.qmd --to html,pdf -P data=export.csv`` renders one document to HTML and PDF
 from another cohort file (``ITP_STATS_DATA`` is set for the gate and the kernels).
+
+Exit status: 0 rendered; 1 a critical validation rule failed, or a cell, pandoc, Typst or
+Quarto failed; 2 the data file cannot be read (the gate's own 2, kept through the
+pre-render step by the built-in engine; Quarto exits 1 for any failed pre-render step) or
+the project, a document or an argument is malformed.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ __all__ = ["register", "run", "parse_params", "parse_formats", "resolve_targets"
 
 DATA_PARAMETER = "data"
 """The parameter that names the cohort file; it also sets ``ITP_STATS_DATA``."""
+STUDY_PARAMETER = "study"
+"""The parameter that names the study configuration; it also sets ``ITP_STATS_STUDY``."""
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -41,13 +48,20 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "render",
         help="render the study report (HTML, PDF, DOCX)",
         description="Render the project's documents, or the given ones, with Quarto when it "
-        "is on PATH and with the built-in renderer (pandoc + Typst) otherwise.",
+        "is on PATH and with the built-in renderer (pandoc + Typst) otherwise. Exit status: "
+        "0 rendered, 1 a critical validation rule (or the render) failed, 2 the data file "
+        "cannot be read or the project is malformed.",
     )
     parser.add_argument(
         "files",
         nargs="*",
         metavar="FILE",
         help=".qmd documents, or a project folder (default: the project around the current folder)",
+    )
+    parser.add_argument(
+        "--study",
+        metavar="FILE",
+        help="study configuration (default data/study.yaml); same as -P study=FILE",
     )
     parser.add_argument(
         "--engine",
@@ -167,7 +181,14 @@ def resolve_targets(files: list[str]) -> tuple[Project, list[Path], bool]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Carry out ``itp-stats render``; return the exit status."""
+    """Carry out ``itp-stats render``; return the exit status (0).
+
+    Raises
+    ------
+    RenderError
+        With the exit status of the module docstring: a failing pre-render gate passes its
+        own status on (:class:`~itp_stats.render.errors.PreRenderError`).
+    """
     params = parse_params(args.params)
     formats = parse_formats(args.to)
     env: dict[str, str] = {}
@@ -177,6 +198,14 @@ def run(args: argparse.Namespace) -> int:
             raise ProjectError(f"-P {DATA_PARAMETER}={params[DATA_PARAMETER]}: no such file")
         params[DATA_PARAMETER] = str(data)
         env["ITP_STATS_DATA"] = str(data)
+    if getattr(args, "study", None):
+        params[STUDY_PARAMETER] = args.study
+    if STUDY_PARAMETER in params:
+        study = Path(str(params[STUDY_PARAMETER])).expanduser().resolve()
+        if not study.is_file():
+            raise ProjectError(f"-P {STUDY_PARAMETER}={params[STUDY_PARAMETER]}: no such file")
+        params[STUDY_PARAMETER] = str(study)
+        env["ITP_STATS_STUDY"] = str(study)
     project, documents, whole = resolve_targets(list(args.files))
     output_dir = args.output_dir.resolve() if args.output_dir else None
     progress = Progress(quiet=args.quiet)

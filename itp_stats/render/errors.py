@@ -8,6 +8,7 @@ __all__ = [
     "RenderError",
     "ProjectError",
     "PreRenderError",
+    "KEPT_EXIT_STATUSES",
     "CellExecutionError",
     "ToolError",
 ]
@@ -23,8 +24,14 @@ class ProjectError(RenderError):
     exit_status = 2
 
 
+KEPT_EXIT_STATUSES = (1, 2)
+"""Exit statuses of a pre- or post-render command that the render exits with in turn: the
+gate's 1 (a critical rule failed) and 2 (the data file cannot be read). Any other failure
+of a command ends the render with 1."""
+
+
 class PreRenderError(RenderError):
-    """A ``pre-render`` command failed or could not be started.
+    """A ``pre-render`` (or ``post-render``) command failed or could not be started.
 
     Attributes
     ----------
@@ -32,12 +39,17 @@ class PreRenderError(RenderError):
         The command as written in ``_quarto.yml``.
     returncode : int or None
         Its exit status (``None`` when it could not be started).
+    exit_status : int
+        Exit status of ``itp-stats render``: the command's own when it is one of
+        :data:`KEPT_EXIT_STATUSES` (so ``itp-stats render`` exits 2 when the gate found the
+        data file unreadable, 1 when a critical rule failed), else 1.
     """
 
     def __init__(self, message: str, command: str, returncode: int | None) -> None:
         super().__init__(message)
         self.command = command
         self.returncode = returncode
+        self.exit_status = returncode if returncode in KEPT_EXIT_STATUSES else 1
 
 
 class CellExecutionError(RenderError):

@@ -5,7 +5,9 @@ split as a command line (no shell). The environment carries Quarto's variables
 (``QUARTO_PROJECT_RENDER_ALL``, ``QUARTO_PROJECT_OUTPUT_DIR``,
 ``QUARTO_PROJECT_INPUT_FILES``), ``ITP_STATS_DATA`` when a data path is given, and this
 interpreter's folder first on ``PATH`` (so ``itp-stats`` resolves to this installation).
-A command that fails stops the render before any document executes.
+A command that fails stops the render before any document executes, and the render exits
+with the command's status when it is 1 or 2 (``itp-stats gate``: 1 a critical rule failed,
+2 the data file cannot be read), else with 1 (see :class:`~itp_stats.render.errors.PreRenderError`).
 """
 
 from __future__ import annotations
@@ -102,7 +104,8 @@ def run_pre_render(
     Raises
     ------
     PreRenderError
-        When a command cannot start or exits non-zero.
+        When a command cannot start or exits non-zero; its ``exit_status`` is the command's
+        exit status when that is 1 or 2, else 1.
     """
     for command in commands:
         args = pre_render_command(command, root)

@@ -1,57 +1,56 @@
 """What the report documents call: one function per cell, each a line or two.
 
 ``report/index.qmd`` and ``report/supplement.qmd`` hold no analysis logic: their setup cell
-calls :func:`setup`, and every other cell prints a table (:func:`table`), returns a figure
-or inserts a sentence built here from the computed results.
+calls :func:`setup`, and every other cell prints a table (:func:`table`), returns a figure,
+or inserts text built from the computed results by the rules of :mod:`itp_stats.report.sentences`
+(:func:`text` for a paragraph, :func:`caption` for a caption, both as Markdown so that an
+inline `` `{python} …` `` expression shows them as text in both engines).
 """
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-from typing import Any
-
 import pandas as pd
+from IPython.display import Markdown
 from matplotlib.figure import Figure
 
 from itp_stats.config import state_dir
 from itp_stats.report import figures
+from itp_stats.report import sentences as T
 from itp_stats.report import tables as report_tables
 from itp_stats.report.export import write_tables
-from itp_stats.report.format import (
-    footnote_methods,
-    format_ci,
-    format_n_pct,
-    format_number,
-    format_p,
-)
+from itp_stats.report.format import escape_markdown, footnote_methods
 from itp_stats.report.format import to_pipe_table as _pipe
-from itp_stats.study.prepare import Study, package_versions, participant_flow, prepare_study
+from itp_stats.study.prepare import Study, package_versions, prepare_study
 
 __all__ = [
     "setup",
-    "numbers",
     "synthetic_notice",
     "statistical_methods",
     "quality_summary",
     "quality_warnings",
     "table",
     "TABLES",
+    "TEXTS",
+    "text",
+    "caption",
     "result_tables",
     "flow_figure",
-    "nk_figure",
+    "baseline_figure",
     "paired_figure",
     "roc_figure",
     "forest_figure",
     "markers_figure",
     "reproducibility",
+    "title",
+    "has",
 ]
 
 TABLES = {
     "table1": report_tables.table1,
     "table2": report_tables.table2,
     "table3": report_tables.table3,
-    "subsets_m0": lambda s: report_tables.subsets_by_group(s, "m0"),
-    "subsets_m6": lambda s: report_tables.subsets_by_group(s, "m6"),
+    "subsets_baseline": lambda s: report_tables.subsets_by_group(s, s.config.baseline),
+    "subsets_followup": lambda s: report_tables.subsets_by_group(s, s.config.followup),
     "pairwise": report_tables.pairwise_table,
     "trend": report_tables.trend_table,
     "change_counts": report_tables.change_table_all,
@@ -66,6 +65,7 @@ TABLES = {
 def setup(
     data: str | None = None,
     *,
+    study: str | None = None,
     alpha: float = 0.05,
     adjust: str = "holm",
     n_boot: int = 2000,
@@ -77,7 +77,7 @@ def setup(
 
     Parameters
     ----------
-    data, alpha, adjust, n_boot, seed, synthetic
+    data, study, alpha, adjust, n_boot, seed, synthetic
         The document's parameters (see :func:`itp_stats.study.prepare.prepare_study`).
     export : bool
         Write the result tables (CSV and XLSX) to ``.itp-stats/tables``, from where the
@@ -88,13 +88,35 @@ def setup(
     Study
     """
     figures.use_style()
-    study = prepare_study(
-        data, alpha=alpha, adjust=adjust, n_boot=n_boot, seed=seed, synthetic=synthetic
+    result = prepare_study(
+        data,
+        study=study,
+        alpha=alpha,
+        adjust=adjust,
+        n_boot=n_boot,
+        seed=seed,
+        synthetic=synthetic,
+    )
+    cfg = result.config
+    figures.set_context(
+        dictionary=cfg.dictionary,
+        group_names={lv: cfg.group_name(lv) for lv in cfg.levels},
+        group_label=cfg.dictionary.label(cfg.design.group_column),
+        levels=list(cfg.levels),
+        group=cfg.group,
     )
     if export:
-        source = {"data": str(study.data_path), "data_sha256": study.sha256, **study.params}
-        write_tables(result_tables(study), state_dir() / "tables", source=source)
-    return study
+        source = {"data": str(result.data_path), "data_sha256": result.sha256, **result.params}
+        write_tables(result_tables(result), state_dir() / "tables", source=source)
+    return result
+
+
+def _notice_text(study: Study) -> str:
+    return (
+        "These results were computed from a SYNTHETIC cohort "
+        f"({study.synthetic_source}). No value comes from a real patient, and no number is a "
+        "result of a published study."
+    )
 
 
 def result_tables(study: Study) -> dict[str, pd.DataFrame]:
@@ -103,16 +125,20 @@ def result_tables(study: Study) -> dict[str, pd.DataFrame]:
     Returns
     -------
     dict of str to pandas.DataFrame
-        ``table1``… (formatted as in the report) and ``results_<name>`` (unrounded tidy
-        results of :func:`itp_stats.study.plan.run_analysis`).
+        ``notice`` first when the data are synthetic (one row saying so), ``table1``…
+        (formatted as in the report) and ``results_<name>`` (unrounded tidy results of
+        :func:`itp_stats.study.plan.run_analysis`, plus the participant ``flow``).
     """
-    out = {name: build(study)[0] for name, build in TABLES.items()}
+    out: dict[str, pd.DataFrame] = {}
+    if study.synthetic:
+        out["notice"] = pd.DataFrame({"notice": [_notice_text(study)]})
+    out.update({name: build(study)[0] for name, build in TABLES.items()})
     out.update({f"results_{name}": t for name, t in study.results.items()})
     return out
 
 
 def table(study: Study, name: str) -> str:
-    """A report table as Markdown: a pipe table, then its footnote.
+    """A report table as Markdown: a pipe table, then its note in a ``table-note`` div.
 
     Parameters
     ----------
@@ -123,90 +149,135 @@ def table(study: Study, name: str) -> str:
     Returns
     -------
     str
-        Pipe table followed by a paragraph naming the tests (from the ``method`` column).
+        Pipe table followed by a ``::: {.table-note}`` div naming the tests (from the
+        ``method`` column); a note that is a paragraph after the table would become its
+        caption under Quarto.
     """
     formatted, note = TABLES[name](study)
-    text = _pipe(formatted)
+    text_ = _pipe(formatted)
     if note:
-        text += f"\n*Methods:* {note}.\n"
-    return text
+        note = note.rstrip(".")
+        lead = (
+            "*Methods:* " if name not in {"subsets_baseline", "subsets_followup", "missing"} else ""
+        )
+        text_ += f"\n::: {{.table-note}}\n{lead}{note}.\n:::\n"
+    return text_
 
 
-def _row(frame: pd.DataFrame, **where: Any) -> pd.Series:
-    mask = pd.Series(True, index=frame.index)
-    for key, value in where.items():
-        mask &= frame[key] == value
-    return frame[mask].iloc[0]
+TEXTS = {
+    "background": lambda s: s.config.background,
+    "summary_methods": T.summary_methods,
+    "summary_results": T.summary_results,
+    "conclusion": T.conclusion,
+    "cohort": T.cohort_methods,
+    "groups": T.group_methods,
+    "markers": T.markers_methods,
+    "family": T.family_methods,
+    "participants": T.participants_text,
+    "baseline": T.baseline_text,
+    "change": T.change_text,
+    "prediction": T.prediction_text,
+    "limitations": T.limitations_text,
+}
+"""Paragraphs by name, each built by :mod:`itp_stats.report.sentences` from the results."""
 
 
-def numbers(study: Study) -> SimpleNamespace:
-    """Numbers quoted in the text, formatted, all computed from the results.
+def text(study: Study, name: str) -> Markdown:
+    """A paragraph of the report, as Markdown (for an inline `` `{python} …` ``).
 
-    Returns
-    -------
-    types.SimpleNamespace
-        ``n_file``, ``n_analysed``, ``n_excluded``, ``cr``/``pr``/``nr`` (n (%)),
-        ``nk_cr``/``nk_noncr`` (median NK count), ``nk_kw_p``, ``nk_mw_p``, ``nk_mw_q``,
-        ``nk_r`` (rank-biserial with CI), ``nk_hl`` (shift with CI), ``auc`` (with CI),
-        ``cutoff``, ``cutoff_ci``, ``sens``, ``spec``, ``or_`` (OR with CI), ``or_unit``,
-        ``pct_nk_change_cr``, ``pct_nk_p_cr``, ``act_change_cr``, ``act_p_cr``, ``years``,
-        ``alpha``, ``conf``, ``n_boot``, ``seed``.
+    Parameters
+    ----------
+    study : Study
+    name : str
+        One of :data:`TEXTS`.
     """
-    r = study.results
-    flow = participant_flow(study.cohort, study.group)
-    n = flow["analysed"]
-    groups = flow["groups"]
-    kw = r["baseline_kruskal"].set_index("marker")
-    mw = r["baseline_cr_vs_noncr"].set_index("marker")
-    pred = r["prediction"]
-    auc = _row(pred, effect_type="auc")
-    cut = _row(pred, effect_type="youden_cutoff")
-    sens = _row(pred, effect_type="sensitivity")
-    spec = _row(pred, effect_type="specificity")
-    odds = _row(pred, effect_type="odds_ratio")
-    within = r["change_within"]
-    nk_desc = r["marker_descriptives"]
-    nk_cr = nk_desc[(nk_desc["variable"] == "nk_m0") & (nk_desc["group"] == "CR")]["median"]
-    other = study.analysed[study.analysed[study.group] != "CR"]["nk_m0"].astype(float)
-    pct_nk = _row(within, marker="pct_nk", group="CR")
-    act = _row(within, marker="pct_cd8_act", group="CR")
-    years = pd.to_numeric(study.cohort["rtx_year"], errors="coerce")
-    conf = 1 - study.params["alpha"]
-    return SimpleNamespace(
-        n_file=flow["assessed"],
-        n_analysed=n,
-        n_excluded=flow["assessed"] - n,
-        cr=format_n_pct(groups.get("CR", 0), n),
-        pr=format_n_pct(groups.get("PR", 0), n),
-        nr=format_n_pct(groups.get("NR", 0), n),
-        nk_cr=format_number(nk_cr.iloc[0] if len(nk_cr) else None, 0),
-        nk_noncr=format_number(other.median(), 0),
-        nk_kw_p=format_p(kw.loc["nk", "p_unc"]),
-        nk_mw_p=format_p(mw.loc["nk", "p_unc"]),
-        nk_mw_q=format_p(mw.loc["nk", "p_fdr"]),
-        nk_r=format_ci(mw.loc["nk", "effect"], mw.loc["nk", "ci_low"], mw.loc["nk", "ci_high"]),
-        nk_hl=format_ci(
-            mw.loc["nk", "hl_estimate"], mw.loc["nk", "hl_ci_low"], mw.loc["nk", "hl_ci_high"], 0
+    return Markdown(TEXTS[name](study))
+
+
+def _captions(study: Study) -> dict[str, str]:
+    cfg = study.config
+    base = cfg.timepoint_label(cfg.baseline)
+    follow = cfg.timepoint_label(cfg.followup)
+    follow_l = follow[:1].lower() + follow[1:]
+    base_l = base[:1].lower() + base[1:]
+    group = cfg.dictionary.label(cfg.design.group_column)
+    group_l = group[:1].lower() + group[1:]
+    ci = report_tables.conf_header(study)
+    first = (cfg.highlight_baseline or cfg.markers)[0]
+    first_label = report_tables.marker_label(study, first, unit=False)
+    pred = cfg.predictors[0] if cfg.predictors else None
+    other = cfg.other
+    out = {
+        "fig-flow": "Participant flow (STROBE item 13).",
+        "tbl-baseline": f"Baseline characteristics by {group_l}.",
+        "tbl-markers": (
+            f"Markers at baseline ({base_l}) by {group_l}: median [IQR], tests and effect "
+            f"sizes ({cfg.positive} against {other})."
         ),
-        auc=format_ci(auc["effect"], auc["ci_low"], auc["ci_high"]),
-        cutoff=format_number(cut["effect"], 1),
-        cutoff_ci=f"{format_number(cut['ci_low'], 1)} to {format_number(cut['ci_high'], 1)}",
-        sens=format_number(100 * sens["effect"], 0) + "%",
-        spec=format_number(100 * spec["effect"], 0) + "%",
-        or_=format_ci(odds["effect"], odds["ci_low"], odds["ci_high"]),
-        or_unit="100 cells/µL",
-        pct_nk_change_cr=format_ci(
-            pct_nk["hl_estimate"], pct_nk["hl_ci_low"], pct_nk["hl_ci_high"], 1
+        "fig-baseline": f"{first_label} at baseline by {group_l} (log scale for counts).",
+        "fig-forest": (
+            f"{cfg.positive} against {other}: rank-biserial correlation with {ci}, every "
+            "baseline marker."
         ),
-        pct_nk_p_cr=format_p(pct_nk["p_unc"]),
-        act_change_cr=format_ci(act["hl_estimate"], act["hl_ci_low"], act["hl_ci_high"], 1),
-        act_p_cr=format_p(act["p_unc"]),
-        years=f"{int(years.min())} to {int(years.max())}" if years.notna().any() else "—",
-        alpha=format_number(study.params["alpha"], 2),
-        conf=f"{100 * conf:.0f}%",
-        n_boot=f"{study.params['n_boot']:,}".replace(",", "\u2009"),
-        seed=str(study.params["seed"]),
+        "tbl-change": (
+            f"Change of the markers from baseline to {follow_l} within each group, on the "
+            "patients with both values."
+        ),
+        "supptbl-subsets-baseline": (
+            f"Every marker at baseline ({base_l}) by group: median [IQR] of the patients with "
+            "a value, and their number when some are missing."
+        ),
+        "supptbl-subsets-followup": (
+            f"Every marker at {follow_l} by group: median [IQR] of the patients with a value, "
+            "and their number when some are missing."
+        ),
+        "supptbl-pairwise": (
+            "Pairwise post-hoc comparisons of the baseline markers between groups (adjusted "
+            "within each marker)."
+        ),
+        "supptbl-missing": "Missing data by variable and group (STROBE item 14b).",
+        "supptbl-sensitivity": (
+            f"Sensitivity analysis: {' + '.join(cfg.responders)} against the other groups at "
+            "baseline."
+        ),
+        "supptbl-trend": "Trend across the ordered groups at baseline (Jonckheere–Terpstra).",
+        "supptbl-change-counts": (
+            f"Change of the absolute counts from baseline to {follow_l} within each group, on "
+            "the patients with both values."
+        ),
+        "supptbl-dictionary": (
+            "Data dictionary: every column of the cohort file, its type, allowed values and role."
+        ),
+        "supptbl-validation": (
+            "Validation gate: every rule, its severity, the rows tested, failures and failing "
+            "patient ids."
+        ),
+        "suppfig-counts-baseline": "Absolute counts of every marker at baseline by group.",
+        "suppfig-pct-baseline": "Every marker as a percentage at baseline by group.",
+        "suppfig-counts-followup": f"Absolute counts of every marker at {follow_l} by group.",
+        "suppfig-pct-followup": f"Every marker as a percentage at {follow_l} by group.",
+    }
+    names = [report_tables.marker_label(study, m, unit=False) for m in cfg.highlight_change]
+    out["fig-paired"] = (
+        f"{T.join_words(names)} at baseline and {follow_l}, by group (patients with both "
+        "values; one line per patient)."
     )
+    if pred is not None:
+        out["fig-roc"] = (
+            f"ROC curve of the {pred.label[:1].lower() + pred.label[1:]} for "
+            f"{cfg.group_name(cfg.positive)} ({cfg.positive}), with the AUC and its {ci}."
+        )
+    return out
+
+
+def caption(study: Study, label: str) -> Markdown:
+    """The caption of a float (``fig-flow``, ``tbl-markers``…), built from the study."""
+    return Markdown(_captions(study)[label])
+
+
+def title(study: Study) -> Markdown:
+    """The study's title, from its configuration."""
+    return Markdown(study.config.title)
 
 
 def synthetic_notice(study: Study) -> str:
@@ -214,38 +285,39 @@ def synthetic_notice(study: Study) -> str:
     if not study.synthetic:
         return ""
     return (
-        '::: {.callout-warning title="Synthetic data"}\n'
-        "This report is built from a **synthetic** cohort generated by `itp-stats synth` "
-        "with a fixed seed. No value in it comes from a real patient, and no number in it is "
-        "a result of the published study it is modelled on.\n:::\n"
+        '\n::: {.callout-warning title="Synthetic data"}\n'
+        f"This report is built from a **synthetic** cohort ({study.synthetic_source}). No "
+        "value in it comes from a real patient, and no number in it is a result of a "
+        "published study.\n:::\n"
     )
 
 
 def statistical_methods(study: Study) -> str:
     """The tests and estimators actually used, from the results' ``method`` columns."""
-    r = study.results
+    r, cfg = study.results, study.config
+    k = len(study.levels)
     parts = {
         "Baseline characteristics were compared with": r["table1_tests"]["method"],
-        "Lymphocyte subsets were compared between the three groups with": r["baseline_kruskal"][
-            "method"
-        ],
+        f"Markers were compared between the {k} groups with": r["baseline_kruskal"]["method"],
         "Effect sizes across groups:": r["baseline_kruskal"]["effect_method"],
         "Pairwise comparisons:": r["baseline_dunn"]["method"],
-        "Complete responders were compared with the other patients by": r[
-            "baseline_cr_vs_noncr"
-        ]["method"],
-        "Effect sizes for CR vs non-CR:": pd.concat(
-            [r["baseline_cr_vs_noncr"]["effect_method"], r["baseline_cr_vs_noncr"]["hl_method"]]
+        f"{cfg.positive} was compared with the other patients by": r["baseline_positive"][
+            "method"
+        ],
+        f"Effect sizes for {cfg.positive} against {cfg.other}:": pd.concat(
+            [r["baseline_positive"]["effect_method"], r["baseline_positive"]["hl_method"]]
         ),
-        "The ordered trend CR, PR, NR was tested with": r["baseline_trend"]["method"],
-        "Changes from baseline to 6 months within each group:": pd.concat(
+        f"The ordered trend {', '.join(cfg.levels)} was tested with": r["baseline_trend"][
+            "method"
+        ],
+        "Changes from baseline to follow-up within each group:": pd.concat(
             [r["change_within"]["method"], r["change_within"]["hl_method"]]
         ),
         "Changes were compared between groups with": r["change_between"]["method"],
-        "Prediction of complete response:": r["prediction"]["method"],
+        f"Prediction of {cfg.positive}:": r["prediction"]["method"],
         "Multiplicity:": pd.concat(
-            [r["baseline_dunn"]["adjust"].map(lambda a: f"{a} within each subset's pairwise tests"),
-             r["baseline_kruskal"]["p_fdr_method"].map(lambda m: f"{m} across subsets (q)")]
+            [r["baseline_dunn"]["adjust"].map(lambda a: f"{a} within each marker's pairwise tests"),
+             r["baseline_kruskal"]["p_fdr_method"].map(lambda m: f"{m} across markers (q)")]
         ),
     }  # fmt: skip
     sentences = []
@@ -261,92 +333,135 @@ def quality_summary(study: Study) -> str:
     steps = report_tables.validation_table(study)
     failed = steps[steps["Status"] == "FAIL"]
     n_warn = int((failed["Severity"] == "warning").sum())
+    rules = "rule" if len(steps) == 1 else "rules"
+    warn = (
+        f"; {n_warn} warning {'rule' if n_warn == 1 else 'rules'} failed."
+        if n_warn
+        else "; every warning rule passed."
+    )
     return (
-        f"The validation gate checked {len(steps)} rules on {study.gate.n_rows} rows "
-        f"(file SHA-256 `{study.sha256[:12]}…`): no critical rule failed"
-        + (f"; {n_warn} warning rule(s) failed." if n_warn else "; every warning rule passed.")
+        f"The validation gate checked {len(steps)} {rules} on {study.gate.n_rows} rows "
+        f"(file SHA-256 `{study.sha256[:12]}…`): no critical rule failed{warn}\n"
     )
 
 
 def quality_warnings(study: Study) -> str:
-    """A warning callout listing the gate's warnings; empty text when there are none."""
+    """A warning callout listing the gate's warnings; empty text when there are none.
+
+    The callout starts with a blank line, so it is a block of its own after any paragraph.
+    """
     warnings = list(study.gate.warnings)
     if not warnings:
         return ""
-    items = "\n".join(f"- {w}" for w in warnings)
-    return f'::: {{.callout-warning title="Data-quality warnings"}}\n{items}\n:::\n'
+    items = "\n".join(f"- {escape_markdown(w)}" for w in warnings)
+    return f'\n::: {{.callout-warning title="Data-quality warnings"}}\n{items}\n:::\n'
 
 
 def flow_figure(study: Study) -> Figure:
     """Participant flow diagram (STROBE 13)."""
-    return figures.participant_flow(participant_flow(study.cohort, study.group))
+    return figures.participant_flow(study.flow)
 
 
-def nk_figure(study: Study, column: str = "nk_m0") -> Figure:
-    """Baseline NK count by group, box and points, with the Kruskal–Wallis p."""
+def baseline_figure(study: Study) -> Figure:
+    """The first highlighted marker at baseline by group, box and points, with its p."""
+    cfg = study.config
+    marker = (cfg.highlight_baseline or cfg.markers)[0]
+    column = f"{marker}_{cfg.baseline}"
     kw = study.results["baseline_kruskal"].set_index("dv")
+    row = kw.loc[column] if column in kw.index else None
     return figures.marker_by_group(
         study.analysed,
         column,
         study.group,
-        p_value=kw.loc[column, "p_unc"],
-        p_label="Kruskal–Wallis",
-        log=True,
+        p_value=None if row is None else row["p_unc"],
+        p_label=None if row is None else T.test_name(row),
+        log=not marker.startswith("pct_"),
     )
 
 
-def paired_figure(study: Study, marker: str) -> Figure:
-    """Paired baseline → 6 months values of ``marker`` (e.g. ``pct_nk``) by group."""
-    return figures.paired_change(
+def paired_figure(study: Study) -> Figure:
+    """Paired baseline → follow-up values of the highlighted change markers, by group."""
+    cfg = study.config
+    return figures.paired_changes(
         study.analysed,
-        f"{marker}_m0",
-        f"{marker}_m6",
+        [(f"{m}_{cfg.baseline}", f"{m}_{cfg.followup}") for m in cfg.highlight_change],
         study.group,
-        ylabel=report_tables.marker_label(study, marker),
+        ylabels=[report_tables.marker_label(study, m) for m in cfg.highlight_change],
     )
 
 
 def roc_figure(study: Study) -> Figure:
-    """ROC curve of baseline NK count for complete response, with the Youden cutoff."""
+    """ROC curve of the primary predictor for the positive group, with the Youden cutoff."""
+    cfg = study.config
+    predictor = cfg.predictors[0]
     pred = study.results["prediction"]
+    curve = study.results["roc_curve"]
+    if "predictor" in pred:
+        pred = pred[pred["predictor"] == predictor.column]
+        curve = curve[curve["predictor"] == predictor.column]
     return figures.roc_curve(
-        study.results["roc_curve"],
+        curve,
         auc=pred[pred["effect_type"] == "auc"],
         cutoff=pred[pred["test"] == "youden"],
-        threshold_unit="cells/µL",
+        threshold_unit=predictor.unit,
+        conf_label=report_tables.conf_header(study).removesuffix(" CI"),
     )
 
 
 def forest_figure(study: Study) -> Figure:
-    """Rank-biserial r (CR vs non-CR) with 95% CI for every baseline subset."""
-    mw = study.results["baseline_cr_vs_noncr"].copy()
+    """Rank-biserial r (positive group vs the others) with its CI for every baseline marker."""
+    cfg = study.config
+    mw = study.results["baseline_positive"].copy()
     mw["label"] = [report_tables.marker_label(study, m) for m in mw["marker"]]
-    return figures.forest(mw, xlabel="Rank-biserial r, CR vs non-CR (95% CI)", null=0.0)
+    ci = report_tables.conf_header(study)
+    return figures.forest(
+        mw,
+        xlabel=f"Rank-biserial r, {cfg.positive} vs {cfg.other} ({ci})",
+        null=0.0,
+        conf_label=ci.removesuffix(" CI"),
+    )
 
 
 def markers_figure(study: Study, timepoint: str, kind: str = "counts") -> Figure:
-    """Every subset by group at one time point: ``kind`` ``counts`` or ``pct``."""
-    markers = [
-        m for m in study.results["baseline_kruskal"]["marker"]
-        if m.startswith("pct_") == (kind == "pct")
-    ]  # fmt: skip
-    columns = [f"{m}_{timepoint}" for m in markers]
+    """Every marker by group at ``baseline`` or ``followup``: ``kind`` ``counts`` or ``pct``."""
+    cfg = study.config
+    code = cfg.baseline if timepoint == "baseline" else cfg.followup
+    markers = [m for m in cfg.markers if m.startswith("pct_") == (kind == "pct")]
+    columns = [f"{m}_{code}" for m in markers]
     p_values = None
-    if timepoint == "m0":
+    if code == cfg.baseline:
         kw = study.results["baseline_kruskal"].set_index("dv")
         p_values = {c: kw.loc[c, "p_unc"] for c in columns if c in kw.index}
     return figures.markers_grid(
-        study.analysed, columns, study.group, p_values=p_values, p_label="Kruskal–Wallis"
+        study.analysed, columns, study.group, p_values=p_values, p_label="between groups"
     )
+
+
+def has(study: Study, what: str) -> bool:
+    """Whether the study has a part: ``pct`` (percentage markers), ``predictor``, ``trend``."""
+    cfg = study.config
+    if what == "pct":
+        return any(m.startswith("pct_") for m in cfg.markers)
+    if what == "predictor":
+        return bool(cfg.predictors)
+    if what == "trend":
+        return cfg.ordered
+    raise ValueError(what)
 
 
 def reproducibility(study: Study) -> str:
-    """Input file, its SHA-256, the parameters and the package versions, as Markdown."""
-    params = pd.DataFrame(
-        [("input file", f"`{study.data_path.name}`"), ("SHA-256", f"`{study.sha256}`")]
-        + [(k, f"`{v}`") for k, v in study.params.items() if k != "data"],
-        columns=["Item", "Value"],
-    )
+    """Input file, its SHA-256, the study, the parameters and the package versions."""
+    rows = [
+        ("input file", f"`{study.data_path.name}`"),
+        ("SHA-256", f"`{study.sha256}`"),
+        ("study configuration", f"`{study.config.path.name}` (`{study.config.sha256[:12]}…`)"),
+        ("data dictionary", f"`{study.dictionary.path.name}`"),
+        ("synthetic data", f"yes ({study.synthetic_source})" if study.synthetic else "no"),
+    ]
+    rows += [
+        (k, f"`{v}`") for k, v in study.params.items() if k not in {"data", "study", "synthetic"}
+    ]
+    params = pd.DataFrame(rows, columns=["Item", "Value"])
     versions = package_versions()
     versions.columns = ["Package", "Version"]
     return _pipe(params) + "\n" + _pipe(versions)

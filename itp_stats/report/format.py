@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 __all__ = [
+    "NNBSP",
     "format_p",
     "format_number",
     "format_median_iqr",
@@ -27,6 +28,10 @@ __all__ = [
 
 NOT_COMPUTED = "not computed"
 
+NNBSP = "\u202f"
+"""Narrow no-break space: the thousands separator and the space in ``n = k`` (no line break
+inside a number)."""
+
 
 def _missing(value: object) -> bool:
     try:
@@ -35,8 +40,8 @@ def _missing(value: object) -> bool:
         return False
 
 
-def format_p(p: float | None, *, na: str = "—") -> str:
-    """Format a p-value the way journals print it.
+def format_p(p: float | None, *, na: str = "—", alpha: float | None = 0.05) -> str:
+    """Format a p-value the way journals print it (gtsummary's ``style_pvalue``).
 
     Parameters
     ----------
@@ -44,23 +49,31 @@ def format_p(p: float | None, *, na: str = "—") -> str:
         The p-value.
     na : str
         Text for a missing p-value.
+    alpha : float or None
+        Significance level: a p-value is never printed on the other side of it (a p of
+        0.0496 with alpha 0.05 prints ``0.0496``, not ``0.050``).
 
     Returns
     -------
     str
         ``<0.001`` below 0.001; three decimals below 0.1 (``0.012``, ``0.049``); two
-        decimals up to 0.99 (``0.35``); ``>0.99`` above.
+        decimals up to 0.99 (``0.35``); ``>0.99`` above; more decimals where rounding would
+        cross ``alpha``.
     """
     if _missing(p):
         return na
     p = float(p)
     if p < 0.001:
         return "<0.001"
-    if p < 0.1:
-        return f"{p:.3f}"
     if p > 0.99:
         return ">0.99"
-    return f"{p:.2f}"
+    digits = 3 if p < 0.1 else 2
+    text = f"{p:.{digits}f}"
+    if alpha is not None:
+        while digits < 8 and ((p < alpha) != (float(text) < alpha)):
+            digits += 1
+            text = f"{p:.{digits}f}"
+    return text
 
 
 def format_number(x: float | None, digits: int = 1, *, na: str = "—") -> str:
@@ -78,14 +91,14 @@ def format_number(x: float | None, digits: int = 1, *, na: str = "—") -> str:
     Returns
     -------
     str
-        E.g. ``1 234.5``; ``−0.3`` with a true minus sign.
+        E.g. ``1 234.5`` (narrow no-break space); ``−0.3`` with a true minus sign.
     """
     if _missing(x):
         return na
     x = float(x)
     if math.isinf(x):
         return "∞" if x > 0 else "−∞"
-    text = f"{x:,.{digits}f}".replace(",", "\u2009")
+    text = f"{x:,.{digits}f}".replace(",", NNBSP)
     return text.replace("-", "−")
 
 

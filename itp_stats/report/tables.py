@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from itp_stats.report.format import (
+    NNBSP,
     footnote_methods,
     format_ci,
     format_median_iqr,
@@ -20,7 +21,9 @@ from itp_stats.report.format import (
 from itp_stats.study.prepare import Study
 
 __all__ = [
+    "conf_header",
     "marker_label",
+    "marker_unit",
     "table1",
     "table2",
     "table3",
@@ -35,8 +38,21 @@ __all__ = [
 ]
 
 
-def marker_label(study: Study, marker: str) -> str:
-    """Display label of a marker of the analysis family (``nk``, ``pct_nk``)."""
+def marker_unit(study: Study, marker: str) -> str:
+    """Unit of a marker of the analysis family: ``%`` for percentages, else the dictionary's."""
+    if marker.startswith("pct_"):
+        return "%"
+    d = study.dictionary
+    column = d.markers[marker].column(study.config.baseline)
+    return (d.columns[column].unit if column in d.columns else None) or ""
+
+
+def marker_label(study: Study, marker: str, *, unit: bool = True) -> str:
+    """Display label of a marker of the analysis family (``nk``, ``pct_nk``).
+
+    Counts get their unit after a comma (``NK cells, cells/µL``) unless ``unit`` is False;
+    percentages read ``NK cells, % of total lymphocytes``.
+    """
     d = study.dictionary
     if marker.startswith("pct_"):
         name = marker[4:]
@@ -45,25 +61,52 @@ def marker_label(study: Study, marker: str) -> str:
         parent = parent[0].lower() + parent[1:] if parent[1:2].islower() else parent
         return f"{m.label}, % of {parent}"
     m = d.markers[marker]
-    return f"{m.label}, cells/µL"
+    u = marker_unit(study, marker)
+    return f"{m.label}, {u}" if (unit and u) else m.label
+
+
+def conf_header(study: Study) -> str:
+    """The confidence level as table headers print it: ``95% CI``."""
+    conf = 100 * (1 - float(study.params["alpha"]))
+    return f"{conf:.1f}".removesuffix(".0") + "% CI"
 
 
 def _digits(marker: str) -> int:
     return 1 if marker.startswith("pct_") else 0
 
 
+def _n(n: int) -> str:
+    return f"n{NNBSP}={NNBSP}{n}"
+
+
 def _group_header(study: Study, label: str) -> str:
     n = int((study.analysed[study.group] == label).sum())
-    return f"{label} (n = {n})"
+    return f"{label} ({_n(n)})"
 
 
-def _desc_cells(desc: pd.DataFrame, variable: str, groups: list[str], digits: int) -> list[str]:
+def _sizes(study: Study) -> dict[str, int]:
+    sizes = {g: int((study.analysed[study.group] == g).sum()) for g in study.levels}
+    sizes["Overall"] = len(study.analysed)
+    return sizes
+
+
+def _desc_cells(
+    desc: pd.DataFrame,
+    variable: str,
+    groups: list[str],
+    digits: int,
+    sizes: dict[str, int] | None = None,
+) -> list[str]:
+    """median [IQR] per group; ``(n = k)`` appended when fewer than the group have a value."""
     rows = desc[desc["variable"] == variable].set_index("group")
     cells = []
     for g in groups:
         if g in rows.index:
             r = rows.loc[g]
-            cells.append(format_median_iqr(r["median"], r["q1"], r["q3"], digits))
+            text = format_median_iqr(r["median"], r["q1"], r["q3"], digits)
+            if sizes is not None and g in sizes and int(r["n"]) < sizes[g] and text != "—":
+                text += f" ({_n(int(r['n']))})"
+            cells.append(text)
         else:
             cells.append("—")
     return cells
@@ -89,7 +132,7 @@ def table1(study: Study) -> tuple[pd.DataFrame, str]:
     res = study.results
     groups = study.levels
     cols = ["Characteristic", *(_group_header(study, g) for g in groups)]
-    cols += [f"Overall (n = {len(study.analysed)})", "Missing", "p"]
+    cols += [f"Overall ({_n(len(study.analysed))})", "Missing", "p"]
     tests = res["table1_tests"].set_index("variable")
     missing = res["table1_missing"]
     rows = []
@@ -121,23 +164,31 @@ def table1(study: Study) -> tuple[pd.DataFrame, str]:
     return table, footnote_methods(tests["method"])
 
 
+def _effect_name(table: pd.DataFrame) -> str:
+    kinds = {str(k) for k in table["effect_type"].dropna()}
+    names = {"epsilon_squared": "ε²", "rank_biserial": "r"}
+    return names[kinds.pop()] if len(kinds) == 1 and next(iter(kinds)) in names else "Effect"
+
+
 def table2(study: Study) -> tuple[pd.DataFrame, str]:
-    """Table 2: baseline lymphocyte subsets (counts and %) by response group.
+    """Table 2: baseline markers (counts and %) by group.
 
     Returns
     -------
     table : pandas.DataFrame
-        ``Subset``, median [IQR] per group, ``Kruskal–Wallis p (q)``,
-        ``ε² (95% CI)``, ``CR vs non-CR r (95% CI)`` (rank-biserial),
-        ``HL shift (95% CI)`` (Hodges–Lehmann, CR minus non-CR) and
-        ``Mann–Whitney p (q)``; ``q`` is the Benjamini–Hochberg adjusted p across the
-        marker family.
+        ``Marker at baseline``, median [IQR] per group (``(n = k)`` when fewer patients
+        than the group's have a value), ``Between groups p (q)`` (Kruskal–Wallis, or
+        Mann–Whitney when two groups are compared), its effect (``ε²``) with the CI at the
+        report's level, ``<positive> vs non-<positive> r`` (rank-biserial), ``HL shift``
+        (Hodges–Lehmann, positive group minus the others) and ``Mann–Whitney p (q)``; ``q``
+        is the Benjamini–Hochberg adjusted p across the marker family.
     footnote : str
         The tests and estimators used.
     """
     res = study.results
+    cfg, ci = study.config, conf_header(study)
     kw = res["baseline_kruskal"].set_index("marker")
-    mw = res["baseline_cr_vs_noncr"].set_index("marker")
+    mw = res["baseline_positive"].set_index("marker")
     desc = res["marker_descriptives"]
     groups = study.levels
     rows = []
@@ -148,7 +199,7 @@ def table2(study: Study) -> tuple[pd.DataFrame, str]:
         rows.append(
             [
                 marker_label(study, marker),
-                *_desc_cells(desc, dv, groups, digits),
+                *_desc_cells(desc, dv, groups, digits, sizes=_sizes(study)),
                 _p_with_q(k["p_unc"], k["p_fdr"]),
                 format_ci(k["effect"], k["ci_low"], k["ci_high"], 3),
                 format_ci(m["effect"], m["ci_low"], m["ci_high"], 2),
@@ -157,12 +208,12 @@ def table2(study: Study) -> tuple[pd.DataFrame, str]:
             ]
         )
     cols = [
-        "Subset at baseline",
+        "Marker at baseline",
         *(_group_header(study, g) for g in groups),
-        "Kruskal–Wallis p (q)",
-        "ε² (95% CI)",
-        "CR vs non-CR r (95% CI)",
-        "HL shift (95% CI)",
+        "Between groups p (q)",
+        f"{_effect_name(kw)} ({ci})",
+        f"{cfg.positive} vs {cfg.other} r ({ci})",
+        f"HL shift ({ci})",
         "Mann–Whitney p (q)",
     ]
     methods = [
@@ -180,14 +231,13 @@ def _change_rows(study: Study, markers: list[str]) -> tuple[list[list[str]], lis
     res = study.results
     within = res["change_within"]
     between = res["change_between"].set_index("marker")
-    desc = res["marker_descriptives"]
     rows, methods = [], []
     for marker in markers:
         sub = within[within["marker"] == marker]
         digits = _digits(marker)
         for i, (_, r) in enumerate(sub.iterrows()):
-            before = _desc_cells(desc, r["before"], [r["group"]], digits)[0]
-            after = _desc_cells(desc, r["after"], [r["group"]], digits)[0]
+            before = format_median_iqr(r["before_median"], r["before_q1"], r["before_q3"], digits)
+            after = format_median_iqr(r["after_median"], r["after_q1"], r["after_q3"], digits)
             b = between.loc[marker] if marker in between.index else None
             rows.append(
                 [
@@ -199,7 +249,7 @@ def _change_rows(study: Study, markers: list[str]) -> tuple[list[list[str]], lis
                     format_ci(r["hl_estimate"], r["hl_ci_low"], r["hl_ci_high"], digits),
                     format_ci(r["effect"], r["ci_low"], r["ci_high"], 2),
                     _p_with_q(r["p_unc"], r["p_fdr"]),
-                    format_p(b["p_unc"]) if (i == 0 and b is not None) else "",
+                    _p_between(b) if i == 0 else "",
                 ]
             )
             methods += [r["method"], r["effect_method"], r["hl_method"]]
@@ -208,35 +258,45 @@ def _change_rows(study: Study, markers: list[str]) -> tuple[list[list[str]], lis
     return rows, methods
 
 
-_CHANGE_COLS = [
-    "Subset",
-    "Group",
-    "Pairs",
-    "Baseline",
-    "6 months",
-    "HL change (95% CI)",
-    "r (95% CI)",
-    "Wilcoxon p (q)",
-    "Between groups p",
-]
+def _p_between(row: pd.Series | None) -> str:
+    if row is None or pd.isna(row["p_unc"]):
+        return "not computed"
+    return format_p(row["p_unc"])
+
+
+def _change_cols(study: Study) -> list[str]:
+    cfg, ci = study.config, conf_header(study)
+    return [
+        "Marker",
+        "Group",
+        "Pairs",
+        cfg.timepoint_label(cfg.baseline),
+        cfg.timepoint_label(cfg.followup),
+        f"HL change ({ci})",
+        f"r ({ci})",
+        "Wilcoxon p (q)",
+        "Between groups p",
+    ]
 
 
 def table3(study: Study) -> tuple[pd.DataFrame, str]:
-    """Table 3: change from baseline to 6 months within each group (percentages).
+    """Table 3: change from baseline to follow-up within each group (percentages; the counts
+    when no marker has a percentage).
 
     Returns
     -------
     table : pandas.DataFrame
-        Per subset (percentages) and group: complete pairs, median [IQR] at both times,
-        Hodges–Lehmann pseudo-median of the change with 95% CI, matched-pairs rank-biserial
-        r with 95% CI, Wilcoxon signed-rank p (BH q across subsets within the group), and
-        the Kruskal–Wallis p comparing the changes between groups.
+        Per marker and group: complete pairs, median [IQR] at both times *of those pairs*,
+        Hodges–Lehmann pseudo-median of the change with its CI, matched-pairs rank-biserial
+        r with its CI, Wilcoxon signed-rank p (BH q across markers within the group), and
+        the p comparing the changes between groups.
     footnote : str
         The tests and estimators used.
     """
-    markers = [m for m in study.results["change_within"]["marker"].unique() if m.startswith("pct_")]
+    every = list(study.results["change_within"]["marker"].unique())
+    markers = [m for m in every if m.startswith("pct_")] or every
     rows, methods = _change_rows(study, markers)
-    return pd.DataFrame(rows, columns=_CHANGE_COLS), footnote_methods(methods)
+    return pd.DataFrame(rows, columns=_change_cols(study)), footnote_methods(methods)
 
 
 def change_table_all(study: Study) -> tuple[pd.DataFrame, str]:
@@ -245,7 +305,7 @@ def change_table_all(study: Study) -> tuple[pd.DataFrame, str]:
         m for m in study.results["change_within"]["marker"].unique() if not m.startswith("pct_")
     ]
     rows, methods = _change_rows(study, markers)
-    return pd.DataFrame(rows, columns=_CHANGE_COLS), footnote_methods(methods)
+    return pd.DataFrame(rows, columns=_change_cols(study)), footnote_methods(methods)
 
 
 def subsets_by_group(study: Study, timepoint: str) -> tuple[pd.DataFrame, str]:
@@ -261,8 +321,7 @@ def subsets_by_group(study: Study, timepoint: str) -> tuple[pd.DataFrame, str]:
     """
     desc = study.results["marker_descriptives"]
     groups = [*study.levels, "Overall"]
-    sizes = {g: int((study.analysed[study.group] == g).sum()) for g in study.levels}
-    sizes["Overall"] = len(study.analysed)
+    sizes = _sizes(study)
     rows = []
     for marker in study.results["baseline_kruskal"]["marker"]:
         sub = desc[desc["variable"] == f"{marker}_{timepoint}"].set_index("group")
@@ -274,13 +333,13 @@ def subsets_by_group(study: Study, timepoint: str) -> tuple[pd.DataFrame, str]:
             r = sub.loc[g]
             text = format_median_iqr(r["median"], r["q1"], r["q3"], _digits(marker))
             if int(r["n"]) < sizes[g]:
-                text += f" (n = {int(r['n'])})"
+                text += f" ({_n(int(r['n']))})"
             cells.append(text)
         rows.append([marker_label(study, marker), *cells])
-    cols = ["Subset", *(f"{g} (n = {sizes[g]})" for g in groups)]
+    cols = ["Marker", *(f"{g} ({_n(sizes[g])})" for g in groups)]
     note = (
         "Median [interquartile range] of the patients with a value; (n = k) when fewer "
-        "patients than the group's have one (missing values: Table S4)."
+        "patients than the group's have one (missing values: Table S4)"
     )
     return pd.DataFrame(rows, columns=cols), note
 
@@ -303,7 +362,7 @@ def pairwise_table(study: Study) -> tuple[pd.DataFrame, str]:
             ]
         )
         last = r["marker"]
-    cols = ["Subset", "Comparison", "n", "z", "p", "p adjusted", "r (95% CI)"]
+    cols = ["Marker", "Comparison", "n", "z", "p", "p adjusted", f"r ({conf_header(study)})"]
     methods = [*dunn["method"], *(f"adjustment: {a}" for a in dunn["adjust"])]
     return pd.DataFrame(rows, columns=cols), footnote_methods(methods)
 
@@ -321,8 +380,18 @@ def trend_table(study: Study) -> tuple[pd.DataFrame, str]:
         ]
         for _, r in jt.iterrows()
     ]
-    cols = ["Subset", "Alternative", "n", "JT statistic", "p (q)"]
+    cols = ["Marker", "Alternative", "n", "JT statistic", "p (q)"]
     return pd.DataFrame(rows, columns=cols), footnote_methods([*jt["method"], *jt["p_fdr_method"]])
+
+
+def _variable_label(study: Study, variable: str) -> str:
+    """Label of a covariate, or of a marker column with its time point (``…, 6 months``)."""
+    d = study.dictionary
+    for tp, tp_label in d.timepoints.items():
+        stem = variable.removesuffix(f"_{tp}")
+        if stem != variable and (stem in d.markers or stem.removeprefix("pct_") in d.markers):
+            return f"{marker_label(study, stem, unit=False)}, {tp_label[:1].lower() + tp_label[1:]}"
+    return d.label(variable)
 
 
 def missing_table(study: Study) -> tuple[pd.DataFrame, str]:
@@ -344,14 +413,14 @@ def missing_table(study: Study) -> tuple[pd.DataFrame, str]:
             format_n_pct(sub.loc[g, "n_missing"], sub.loc[g, "n_rows"]) if g in sub.index else "—"
             for g in groups
         ]
-        rows.append([study.dictionary.label(variable), *cells])
+        rows.append([_variable_label(study, str(variable)), *cells])
     cols = ["Variable", *(_group_header(study, g) for g in study.levels)]
-    cols.append(f"Overall (n = {len(study.analysed)})")
-    return pd.DataFrame(rows, columns=cols), "Missing values, n (% of the group)."
+    cols.append(f"Overall ({_n(len(study.analysed))})")
+    return pd.DataFrame(rows, columns=cols), "Missing values, n (% of the group)"
 
 
 def sensitivity_table(study: Study) -> tuple[pd.DataFrame, str]:
-    """Sensitivity analysis: responders (CR + PR) against non-responders (NR) at baseline."""
+    """Sensitivity analysis: the responder groups against the others at baseline."""
     sens = study.results["sensitivity_responders"]
     rows = [
         [
@@ -363,7 +432,10 @@ def sensitivity_table(study: Study) -> tuple[pd.DataFrame, str]:
         ]
         for _, r in sens.iterrows()
     ]
-    cols = ["Subset at baseline", "n (CR+PR / NR)", "r (95% CI)", "HL shift (95% CI)", "p (q)"]
+    cfg, ci = study.config, conf_header(study)
+    resp = "+".join(cfg.responders)
+    rest = "+".join(lv for lv in study.levels if lv not in cfg.responders) or "others"
+    cols = ["Marker at baseline", f"n ({resp} / {rest})", f"r ({ci})", f"HL shift ({ci})", "p (q)"]
     methods = [*sens["method"], *sens["effect_method"], *sens["hl_method"], *sens["p_fdr_method"]]
     return pd.DataFrame(rows, columns=cols), footnote_methods(methods)
 
@@ -373,7 +445,7 @@ def dictionary_table(study: Study) -> pd.DataFrame:
     rows = []
     for c in study.dictionary.columns.values():
         if c.range is not None:
-            allowed = f"{format_number(c.range[0], 0)}–{format_number(c.range[1], 0)}"
+            allowed = f"{c.range[0]:g} to {c.range[1]:g}"
         elif c.categories:
             allowed = ", ".join(c.categories)
         elif c.type == "boolean":

@@ -1,51 +1,144 @@
 """The whole analysis plan in one call: named tidy tables for the report.
 
 ``run_analysis`` takes the analysed cohort (wide, one row per patient, with the derived
-``pct_*`` markers and the response group) and the column lists, and returns a dict of
-DataFrames. It imports no data dictionary: the caller passes the lists.
+``pct_*`` markers and the group column) and everything the study configuration says (group,
+levels, positive and responder groups, time points, markers, family, predictors, Table 1
+covariates), and returns a dict of DataFrames. It imports no data dictionary and no study
+configuration: the caller passes the lists.
+
+Groups that cannot be compared are left out, and said so, instead of stopping the whole
+comparison: a level of the group column without patients is dropped from every analysis, and
+for each variable a group with fewer than :data:`MIN_GROUP_SIZE` non-missing values is left out
+of that variable's between-group tests. The remaining groups are compared: Kruskal–Wallis
+(with Dunn pairs and, for ordered groups, the Jonckheere–Terpstra trend) for three or more,
+Mann–Whitney (continuous) or Fisher/chi-square (categorical) for two.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import inspect
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from itp_stats.stats._common import DEFAULT_SEED
-from itp_stats.stats.contingency import categorical_test
+from itp_stats.stats._common import DEFAULT_SEED, MIN_GROUP_SIZE, frame, not_computed
+from itp_stats.stats.contingency import CONTINGENCY_COLUMNS, categorical_test
 from itp_stats.stats.descriptives import describe_categorical, describe_continuous, missing_summary
-from itp_stats.stats.multiplicity import adjust_pvalues
-from itp_stats.stats.nonparametric import dunn, jonckheere, kruskal, mann_whitney, wilcoxon
-from itp_stats.stats.prediction import predict_outcome, roc_curve
+from itp_stats.stats.multiplicity import METHODS, adjust_pvalues, p_adjust
+from itp_stats.stats.nonparametric import (
+    DUNN_COLUMNS,
+    JT_COLUMNS,
+    KRUSKAL_COLUMNS,
+    WILCOXON_COLUMNS,
+    dunn,
+    jonckheere,
+    kruskal,
+    mann_whitney,
+    wilcoxon,
+)
+from itp_stats.stats.prediction import PREDICTION_COLUMNS, ROC_COLUMNS, predict_outcome, roc_curve
 
-__all__ = ["TABLE1_TEST_COLUMNS", "TABLES", "run_analysis"]
+__all__ = [
+    "CHANGE_WITHIN_COLUMNS",
+    "DIRECTIONS",
+    "DROPPED_GROUPS_COLUMNS",
+    "GROUPS_COLUMNS",
+    "MIN_GROUP_SIZE",
+    "OMNIBUS_COLUMNS",
+    "PAIRWISE_COLUMNS",
+    "PREDICTION_TABLE_COLUMNS",
+    "ROC_TABLE_COLUMNS",
+    "TABLE1_TEST_COLUMNS",
+    "TABLES",
+    "TREND_COLUMNS",
+    "run_analysis",
+]
 
 TABLE1_TEST_COLUMNS = [
     "variable", "kind", "test", "n", "n_missing", "statistic", "df", "p_unc", "method",
-    "effect", "effect_type", "ci_low", "ci_high", "note",
+    "effect", "effect_type", "ci_low", "ci_high", "groups_compared", "note",
 ]  # fmt: skip
+"""Columns of ``table1_tests``."""
+
+OMNIBUS_COLUMNS = [*KRUSKAL_COLUMNS, "groups_compared"]
+"""Columns of ``baseline_kruskal`` and ``change_between`` (after ``marker``, before
+``p_fdr``)."""
+
+PAIRWISE_COLUMNS = [*DUNN_COLUMNS, "groups_compared"]
+"""Columns of ``baseline_dunn`` (after ``marker``)."""
+
+TREND_COLUMNS = [*JT_COLUMNS, "groups_compared"]
+"""Columns of ``baseline_trend`` (after ``marker``, before ``p_fdr``)."""
+
+PAIRED_DESCRIPTIVES = [
+    "before_median", "before_q1", "before_q3", "after_median", "after_q1", "after_q3",
+]  # fmt: skip
+CHANGE_WITHIN_COLUMNS = [
+    *WILCOXON_COLUMNS[: WILCOXON_COLUMNS.index("n_zero") + 1],
+    *PAIRED_DESCRIPTIVES,
+    *WILCOXON_COLUMNS[WILCOXON_COLUMNS.index("n_zero") + 1 :],
+]
+"""Columns of ``change_within`` (after ``marker``, before ``p_fdr``)."""
+
+GROUPS_COLUMNS = ["group", "n", "analysed"]
+"""Columns of ``groups``."""
+
+DROPPED_GROUPS_COLUMNS = ["group", "n", "reason", "variable", "tables"]
+"""Columns of ``dropped_groups``."""
+
+ROC_TABLE_COLUMNS = ["predictor", *ROC_COLUMNS]
+"""Columns of ``roc_curve``."""
+
+PREDICTION_TABLE_COLUMNS = ["predictor", "direction_requested", *PREDICTION_COLUMNS]
+"""Columns of ``prediction``."""
+
+DIRECTIONS = {"lower": ">", "higher": "<", "auto": "auto"}
+"""Predictor directions of the study configuration and the pROC direction each one means:
+"lower" (lower values in the positive group: pROC ">", controls > cases), "higher" ("<"),
+"auto" (pROC's choice from the data)."""
 
 TABLES = {
     "parameters": "name, value: the arguments of the run",
-    "flow": "group, n: analysed patients per group, patients without a group, total",
+    "groups": "group, n, analysed: analysed patients per level of the group column (the "
+    "plan receives analysed patients only; exclusions are the study layer's flow); a level "
+    "with no patients has analysed False and is listed in dropped_groups",
+    "dropped_groups": "group, n, reason, variable, tables: levels without patients "
+    '(variable missing, tables "all") and, per variable, groups left out of the '
+    f"between-group tests for fewer than {MIN_GROUP_SIZE} non-missing values",
     "table1_continuous": "describe_continuous of the continuous covariates by group",
     "table1_categorical": "describe_categorical of the categorical covariates by group",
     "table1_missing": "missing_summary of all covariates by group",
-    "table1_tests": "one test per covariate (TABLE1_TEST_COLUMNS)",
+    "table1_tests": "one test per covariate (TABLE1_TEST_COLUMNS): Kruskal–Wallis (3+ "
+    "groups compared) or Mann–Whitney (2) for continuous, categorical_test for categorical",
     "marker_descriptives": "describe_continuous of every marker at every time point",
-    "baseline_kruskal": "kruskal per baseline marker + p_fdr (BH across markers)",
-    "baseline_dunn": "dunn per baseline marker (p_adj: Holm within marker)",
-    "baseline_cr_vs_noncr": "mann_whitney positive vs the others + p_fdr",
-    "baseline_trend": "jonckheere per baseline marker (ordered groups) + p_fdr",
-    "change_within": "wilcoxon of change per marker and group + p_fdr (BH within group)",
-    "change_between": "kruskal on the change per marker + p_fdr",
-    "roc_curve": "roc_curve of the predictor",
-    "prediction": "predict_outcome of the predictor (AUC, Youden cutoff, OR)",
+    "baseline_kruskal": "per baseline marker: Kruskal–Wallis (3+ groups compared) or "
+    "Mann–Whitney (2) (OMNIBUS_COLUMNS) + p_fdr (BH across the family)",
+    "baseline_dunn": "per baseline marker and pair of groups: Dunn (3+ groups compared) or "
+    "Mann–Whitney (2) (PAIRWISE_COLUMNS; p_adj: adjusted within marker)",
+    "baseline_positive": "mann_whitney positive vs the others + p_fdr",
+    "baseline_trend": "jonckheere per baseline marker (ordered groups, 3+ compared; "
+    "TREND_COLUMNS) + p_fdr",
+    "change_within": "wilcoxon of change per marker and group, with medians and quartiles "
+    "of the complete pairs (CHANGE_WITHIN_COLUMNS) + p_fdr (BH within group)",
+    "change_between": "per marker, the change compared between groups as baseline_kruskal + p_fdr",
+    "roc_curve": "roc_curve of every predictor, stacked (ROC_TABLE_COLUMNS)",
+    "prediction": "predict_outcome of every predictor, stacked (AUC, Youden cutoff, OR; "
+    "PREDICTION_TABLE_COLUMNS)",
     "sensitivity_responders": "mann_whitney responders vs non-responders + p_fdr",
 }
 """Names of the tables returned by :func:`run_analysis` and what they hold."""
+
+_NOT_IN_FAMILY = "not adjusted: not in the family"
+_QUANTILE_METHOD = inspect.signature(describe_continuous).parameters["quantile_method"].default
+"""The quantile definition of ``describe_continuous`` ("linear", R type 7), used for the
+paired descriptives of ``change_within`` so both tables agree."""
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------------
 
 
 def _with_marker(tables: list[pd.DataFrame], markers: Sequence[str]) -> pd.DataFrame:
@@ -63,19 +156,268 @@ def _binary(col: pd.Series, first: Sequence[Any], label1: str, label2: str) -> p
     return pd.Series(pd.Categorical(val, categories=[label1, label2]), index=col.index)
 
 
+def _join(labels: Sequence[Any]) -> str:
+    return ", ".join(str(lab) for lab in labels)
+
+
+def _notes(*parts: Any) -> str:
+    return "; ".join(str(p) for p in parts if isinstance(p, str) and p)
+
+
+def _in_group(data: pd.DataFrame, group: str, lev: Any) -> np.ndarray:
+    return (data[group] == lev).to_numpy(dtype=bool, na_value=False)
+
+
+def _sizes(data: pd.DataFrame, var: str, masks: dict[Any, np.ndarray], numeric: bool):
+    """Non-missing values of ``var`` per level (``masks``: level → rows), as (level, n)."""
+    if numeric:
+        v = pd.to_numeric(data[var], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        ok = np.isfinite(v)
+    else:
+        ok = data[var].notna().to_numpy(dtype=bool)
+    return [(lev, int(ok[mask].sum())) for lev, mask in masks.items()]
+
+
+class _Split:
+    """Groups of one variable: those compared and those left out (with their n)."""
+
+    def __init__(self, sizes: list[tuple[Any, int]]):
+        self.levels = [lev for lev, _ in sizes]
+        self.n = dict(sizes)
+        self.compared = [lev for lev, n in sizes if n >= MIN_GROUP_SIZE]
+        self.left = [(lev, n) for lev, n in sizes if n < MIN_GROUP_SIZE]
+
+    @property
+    def note(self) -> str:
+        if not self.left:
+            return ""
+        return f"left out (fewer than {MIN_GROUP_SIZE} values): " + ", ".join(
+            f"{lev} (n={n})" for lev, n in self.left
+        )
+
+    @property
+    def reason(self) -> str:
+        """Why no test: fewer than two groups to compare."""
+        if len(self.levels) < 2:
+            return "fewer than two groups with patients"
+        return _notes(f"fewer than two groups with at least {MIN_GROUP_SIZE} values", self.note)
+
+    def dropped(self, variable: str, tables: str) -> list[dict[str, Any]]:
+        return [
+            {"group": lev, "n": n, "reason": f"fewer than {MIN_GROUP_SIZE} non-missing values",
+             "variable": variable, "tables": tables}
+            for lev, n in self.left
+        ]  # fmt: skip
+
+
+def _omnibus(data, dv, group, split: _Split, *, conf, n_boot, seed) -> pd.DataFrame:
+    """One row (OMNIBUS_COLUMNS): Kruskal–Wallis, Mann–Whitney or not computed."""
+    k = len(split.compared)
+    if k >= 3:
+        t = kruskal(data, dv, group, groups=split.compared, conf_level=conf, n_boot=n_boot,
+                    seed=seed)  # fmt: skip
+    elif k == 2:
+        t = mann_whitney(data, dv, group, groups=split.compared, conf_level=conf)
+        t = t.reindex(columns=KRUSKAL_COLUMNS)
+        t["n_groups"] = 2
+    else:
+        ok = pd.to_numeric(data[dv], errors="coerce").notna().to_numpy(dtype=bool)
+        in_levels = data[group].isin(split.levels).to_numpy(dtype=bool)
+        nc = not_computed(split.reason)
+        t = frame([{
+            "test": "kruskal_wallis" if len(split.levels) >= 3 else "mann_whitney",
+            "dv": dv, "between": group, "n": int((ok & in_levels).sum()), "n_groups": k,
+            "n_missing": int((~ok & in_levels).sum()), "conf_level": conf,
+            "effect_type": "epsilon_squared" if len(split.levels) >= 3 else "rank_biserial",
+            "method": nc, "effect_method": nc, "note": split.reason,
+        }], KRUSKAL_COLUMNS)  # fmt: skip
+        t["groups_compared"] = _join(split.compared)
+        return t
+    t["note"] = [_notes(t["note"].iloc[0], split.note)]
+    t["groups_compared"] = _join(split.compared)
+    return t
+
+
+def _pairwise(data, dv, group, split: _Split, *, adjust, conf) -> pd.DataFrame:
+    """One row per pair of levels (PAIRWISE_COLUMNS): Dunn, Mann–Whitney or not computed."""
+    levels, compared = split.levels, split.compared
+    adj_name = METHODS.get(adjust.lower(), adjust)
+    computed: dict[tuple[Any, Any], dict] = {}
+    if len(compared) >= 3:
+        d = dunn(data, dv, group, groups=compared, adjust=adjust, conf_level=conf)
+        computed = {(r["group1"], r["group2"]): r for r in d.to_dict("records")}
+    elif len(compared) == 2:
+        r = mann_whitney(data, dv, group, groups=compared, conf_level=conf).iloc[0].to_dict()
+        r["p_adj"] = float(p_adjust([r["p_unc"]], adjust)[0])
+        r["adjust"] = adj_name
+        if np.isfinite(r["p_adj"]):
+            r["note"] = _notes(r["note"], "one pair: the adjustment leaves p unchanged")
+        computed = {(r["group1"], r["group2"]): r}
+    rows = []
+    pairs = [(a, b) for i, a in enumerate(levels) for b in levels[i + 1 :]]
+    for a, b in pairs:
+        if (a, b) in computed:
+            row = dict(computed[(a, b)])
+        else:
+            small = [f"{g} (n={split.n[g]})" for g in (a, b) if g not in compared]
+            reason = (
+                f"fewer than {MIN_GROUP_SIZE} values in group " + ", ".join(small)
+                if small
+                else split.reason
+            )
+            row = {
+                "test": "dunn" if len(compared) >= 3 else "mann_whitney", "dv": dv,
+                "between": group, "group1": a, "group2": b, "n1": split.n[a],
+                "n2": split.n[b], "adjust": adj_name, "method": not_computed(reason),
+                "effect_type": "rank_biserial", "conf_level": conf, "note": reason,
+            }  # fmt: skip
+        rows.append(row)
+    if not pairs:
+        reason = split.reason
+        rows.append({
+            "test": "dunn", "dv": dv, "between": group,
+            "group1": levels[0] if levels else None, "group2": None,
+            "n1": split.n[levels[0]] if levels else 0, "n2": 0, "adjust": adj_name,
+            "method": not_computed(reason), "effect_type": "rank_biserial",
+            "conf_level": conf, "note": reason,
+        })  # fmt: skip
+    out = frame(rows, DUNN_COLUMNS)
+    done = ~out["method"].str.startswith("not computed").to_numpy(dtype=bool)
+    out["note"] = [
+        _notes(n, split.note) if ok else n for n, ok in zip(out["note"], done, strict=True)
+    ]
+    out["groups_compared"] = _join(compared)
+    return out
+
+
+def _trend(data, dv, group, split: _Split, *, ordered: bool) -> pd.DataFrame:
+    """One row (TREND_COLUMNS): Jonckheere–Terpstra or not computed."""
+    if ordered and len(split.compared) >= 3:
+        t = jonckheere(data, dv, group, groups=split.compared)
+        t["note"] = [_notes(t["note"].iloc[0], split.note)]
+    else:
+        if not ordered:
+            reason = "the groups are not ordered (ordered=False)"
+        elif len(split.compared) == 2:
+            reason = _notes(
+                f"a trend needs at least three groups with at least {MIN_GROUP_SIZE} values; "
+                "the two groups compared are tested by Mann–Whitney",
+                split.note,
+            )
+        else:
+            reason = split.reason
+        ok = pd.to_numeric(data[dv], errors="coerce").notna().to_numpy(dtype=bool)
+        in_cmp = data[group].isin(split.compared).to_numpy(dtype=bool)
+        t = frame([{
+            "test": "jonckheere_terpstra", "dv": dv, "between": group,
+            "order": " < ".join(str(lev) for lev in split.compared),
+            "n": int((ok & in_cmp).sum()), "n_missing": int((~ok & in_cmp).sum()),
+            "method": not_computed(reason), "note": reason,
+        }], JT_COLUMNS)  # fmt: skip
+    t["groups_compared"] = _join(split.compared)
+    return t
+
+
+def _categorical(data, var, group, split: _Split, *, conf) -> pd.DataFrame:
+    if len(split.compared) >= 2:
+        t = categorical_test(data, var, group, groups=split.compared, conf_level=conf)
+        t["note"] = [_notes(t["note"].iloc[0], split.note)]
+    else:
+        ok = data[var].notna().to_numpy(dtype=bool)
+        in_levels = data[group].isin(split.levels).to_numpy(dtype=bool)
+        t = frame([{
+            "test": "fisher_exact", "variable": var, "between": group,
+            "n": int((ok & in_levels).sum()), "n_missing": int((~ok & in_levels).sum()),
+            "n_groups": len(split.compared), "conf_level": conf,
+            "method": not_computed(split.reason), "note": split.reason,
+        }], CONTINGENCY_COLUMNS)  # fmt: skip
+    t["groups_compared"] = _join(split.compared)
+    return t
+
+
+def _paired_descriptives(data, before, after, masks: dict[Any, np.ndarray]) -> pd.DataFrame:
+    """Median and quartiles at both time points on the complete pairs, per level."""
+    b = pd.to_numeric(data[before], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    a = pd.to_numeric(data[after], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    complete = np.isfinite(a) & np.isfinite(b)
+    rows = []
+    for mask in masks.values():
+        row = dict.fromkeys(PAIRED_DESCRIPTIVES, np.nan)
+        sel = complete & mask
+        if sel.any():
+            for prefix, v in (("before", b[sel]), ("after", a[sel])):
+                q1, med, q3 = np.quantile(v, [0.25, 0.5, 0.75], method=_QUANTILE_METHOD)
+                row.update({f"{prefix}_median": float(med), f"{prefix}_q1": float(q1),
+                            f"{prefix}_q3": float(q3)})  # fmt: skip
+        rows.append(row)
+    return pd.DataFrame(rows, columns=PAIRED_DESCRIPTIVES)
+
+
+def _predictor_specs(predictors: Sequence[Mapping[str, Any]], columns) -> list[dict[str, Any]]:
+    specs = []
+    for i, p in enumerate(predictors):
+        if not isinstance(p, Mapping):
+            raise TypeError(f"predictors[{i}] must be a mapping, got {type(p).__name__}")
+        unknown = set(p) - {"column", "direction", "per"}
+        if unknown:
+            raise ValueError(f"predictors[{i}]: unknown key(s) {sorted(unknown)}")
+        if "column" not in p or "direction" not in p:
+            raise ValueError(f"predictors[{i}] needs 'column' and 'direction'")
+        col, word, per = p["column"], p["direction"], float(p.get("per", 1.0))
+        if col not in columns:
+            raise ValueError(f"predictor column {col!r} is not in the cohort")
+        if word not in DIRECTIONS:
+            raise ValueError(
+                f"predictors[{i}]: direction must be one of {list(DIRECTIONS)}, got {word!r}"
+            )
+        if not np.isfinite(per) or per <= 0:
+            raise ValueError(f"predictors[{i}]: 'per' must be a positive number, got {per!r}")
+        specs.append({"column": col, "direction": word, "proc": DIRECTIONS[word], "per": per})
+    return specs
+
+
+def _group_levels(grp: pd.Series, levels: Sequence[Any] | None, ordered: bool) -> list:
+    if grp.isna().any():
+        raise ValueError(
+            f"{int(grp.isna().sum())} row(s) have no group: run_analysis receives the analysed "
+            "patients only (exclusions belong to the study layer)"
+        )
+    categorical = isinstance(grp.dtype, pd.CategoricalDtype)
+    if levels is None:
+        if ordered and not categorical:
+            raise ValueError(
+                "ordered=True needs the order of the groups: pass levels or a categorical "
+                "group column"
+            )
+        levels = list(grp.cat.categories) if categorical else sorted(grp.unique().tolist())
+    levels = list(levels)
+    if len(set(levels)) != len(levels):
+        raise ValueError(f"levels are not distinct: {levels}")
+    outside = sorted({str(v) for v in grp.unique().tolist()} - {str(v) for v in levels})
+    if outside:
+        raise ValueError(f"group values not among the levels {levels}: {outside}")
+    return levels
+
+
+# --------------------------------------------------------------------------------------------
+# the plan
+# --------------------------------------------------------------------------------------------
+
+
 def run_analysis(
     cohort: pd.DataFrame,
     *,
     markers: Sequence[str],
+    group: str,
+    ordered: bool,
+    positive: Any,
+    responders: Sequence[Any],
+    timepoints: tuple[str, str],
+    predictors: Sequence[Mapping[str, Any]],
+    levels: Sequence[Any] | None = None,
+    family: Sequence[str] | None = None,
     continuous: Sequence[str] = (),
     categorical: Sequence[str] = (),
-    group: str = "response_iwg",
-    timepoints: tuple[str, str] = ("m0", "m6"),
-    positive: str = "CR",
-    responders: Sequence[str] = ("CR", "PR"),
-    predictor: str = "nk_m0",
-    predictor_unit: float = 100.0,
-    direction: str = ">",
     alpha: float = 0.05,
     n_boot: int = 2000,
     seed: int = DEFAULT_SEED,
@@ -87,26 +429,36 @@ def run_analysis(
     Parameters
     ----------
     cohort : DataFrame
-        Wide cohort, one row per patient, with ``{marker}_{timepoint}`` columns and the group
-        column (ordered categorical, e.g. CR, PR, NR).
+        Analysed patients only, wide, one row per patient, with ``{marker}_{timepoint}``
+        columns and the group column (every row has a group).
     markers : sequence of str
         Marker stems, counts and derived percentages alike (e.g. ``"nk"``, ``"pct_nk"``).
+    group : str
+        Group column (e.g. the derived response).
+    ordered : bool
+        Whether the levels are ordered; the trend test (Jonckheere–Terpstra, in level order)
+        is computed only when True.
+    positive : scalar
+        The group contrasted with the others and predicted (e.g. complete response).
+    responders : sequence
+        Groups counted as responders in the sensitivity analysis (vs all other groups).
+    timepoints : (str, str)
+        Baseline and follow-up suffixes (e.g. ``("m0", "m12")``).
+    predictors : sequence of mapping
+        One mapping per predictor of ``positive``: ``column`` (baseline column), ``direction``
+        ("lower": lower values in ``positive``, pROC ">"; "higher": pROC "<"; "auto": chosen
+        from the data by pROC's rule) and ``per`` (unit of the odds ratio, default 1).
+        Empty: the prediction tables are empty.
+    levels : sequence, optional
+        Levels of ``group`` in analysis order; default the categories of a categorical
+        column (else its sorted values, not allowed with ``ordered``). A level without
+        patients is dropped (see ``dropped_groups``).
+    family : sequence of str, optional
+        Markers adjusted together by ``family_adjust`` (column ``p_fdr``); default all
+        ``markers``. The others get ``p_fdr`` NaN and ``p_fdr_method`` "not adjusted: not in
+        the family".
     continuous, categorical : sequence of str
         Table 1 covariates.
-    group : str
-        Response group column.
-    timepoints : (str, str)
-        Baseline and follow-up suffixes.
-    positive : str
-        The group predicted and contrasted with the others (complete response).
-    responders : sequence of str
-        Groups counted as responders in the sensitivity analysis (vs all other groups).
-    predictor : str
-        Baseline column for the ROC/logistic analysis.
-    predictor_unit : float
-        Unit of the odds ratio (e.g. per 100 cells/µL).
-    direction : {"auto", "<", ">"}
-        pROC direction for the predictor (">": lower values in ``positive``).
     alpha : float
         Confidence intervals are at level 1 − alpha.
     n_boot : int
@@ -114,31 +466,121 @@ def run_analysis(
     seed : int
         Seed of every bootstrap (each call gets its own generator seeded with ``seed``).
     pairwise_adjust : str
-        Adjustment within a family of pairwise tests (Dunn).
+        Adjustment within a family of pairwise tests (Dunn pairs of one marker).
     family_adjust : str
         Adjustment across the marker family (column ``p_fdr``).
 
     Returns
     -------
     dict of str to DataFrame
-        Keys and contents as in :data:`TABLES`. Marker tables start with a ``marker``
-        column and keep the columns of the function that produced them (see
-        ``itp_stats.stats.nonparametric``); ``p_fdr`` and ``p_fdr_method`` are the adjustment
-        across markers; ``table1_tests`` has :data:`TABLE1_TEST_COLUMNS`.
+        Keys as in :data:`TABLES`:
+
+        ``parameters``
+            ``name``, ``value``: the arguments of the run.
+        ``groups``
+            :data:`GROUPS_COLUMNS`: ``group`` (every level, in order), ``n`` (analysed
+            patients), ``analysed`` (False for a level without patients, dropped).
+        ``dropped_groups``
+            :data:`DROPPED_GROUPS_COLUMNS`: ``group``, ``n``, ``reason`` ("no patients" or
+            "fewer than 3 non-missing values"), ``variable`` (missing for a level dropped
+            from every analysis; else the column, or the change "x_m6 - x_m0", it was left
+            out for), ``tables`` ("all", or the tables whose between-group tests leave it
+            out). Empty (with these columns) when no group was left out.
+        ``table1_continuous``, ``table1_categorical``, ``table1_missing``, ``marker_descriptives``
+            The columns of :func:`~itp_stats.stats.descriptives.describe_continuous`,
+            :func:`~itp_stats.stats.descriptives.describe_categorical`,
+            :func:`~itp_stats.stats.descriptives.missing_summary` for the levels with
+            patients and overall.
+        ``table1_tests``
+            :data:`TABLE1_TEST_COLUMNS`: ``variable``, ``kind`` ("continuous",
+            "categorical"), ``test``, ``n``, ``n_missing``, ``statistic``, ``df``, ``p_unc``,
+            ``method``, ``effect``, ``effect_type``, ``ci_low``, ``ci_high``,
+            ``groups_compared`` (the groups in the test, comma-separated), ``note`` (names
+            the left-out groups and their n).
+        ``baseline_kruskal``, ``change_between``
+            ``marker``, then :data:`OMNIBUS_COLUMNS` (``test``, ``dv``, ``between``, ``n``,
+            ``n_groups`` (groups compared), ``n_missing``, ``statistic`` (H, or W of the
+            first group for Mann–Whitney), ``df`` (NaN for Mann–Whitney), ``p_unc``,
+            ``method``, ``effect`` (ε², or rank-biserial r for Mann–Whitney),
+            ``effect_type`` ("epsilon_squared" or "rank_biserial"), ``ci_low``, ``ci_high``,
+            ``conf_level``, ``effect_method``, ``note``, ``groups_compared``), then
+            ``p_fdr``, ``p_fdr_method``. ``dv`` of ``change_between`` is "x_m6 - x_m0".
+        ``baseline_dunn``
+            ``marker``, then :data:`PAIRWISE_COLUMNS`: one row per pair of levels with
+            patients (``test`` "dunn" with three or more groups compared, "mann_whitney"
+            with two; pairs with a left-out group are "not computed"), ``dv``, ``between``,
+            ``group1``, ``group2``, ``n1``, ``n2``, ``statistic`` (Dunn's z, or W), ``p_unc``,
+            ``p_adj`` (``pairwise_adjust`` over the computed pairs of the marker),
+            ``adjust``, ``method``, ``effect`` (rank-biserial r), ``effect_type``,
+            ``ci_low``, ``ci_high``, ``conf_level``, ``note``, ``groups_compared``.
+        ``baseline_trend``
+            ``marker``, then :data:`TREND_COLUMNS` (the columns of
+            :func:`~itp_stats.stats.nonparametric.jonckheere` and ``groups_compared``;
+            "not computed" when ``ordered`` is False or fewer than three groups are
+            compared), then ``p_fdr``, ``p_fdr_method``.
+        ``baseline_positive``, ``sensitivity_responders``
+            ``marker``, then the columns of
+            :func:`~itp_stats.stats.nonparametric.mann_whitney` (``group1`` = ``positive``
+            vs ``group2`` = "non-<positive>"; "responder" vs "non-responder"), ``between``
+            set to ``group``, then ``p_fdr``, ``p_fdr_method``.
+        ``change_within``
+            ``marker``, then :data:`CHANGE_WITHIN_COLUMNS`: one row per level with patients,
+            the columns of :func:`~itp_stats.stats.nonparametric.wilcoxon` with, after
+            ``n_zero``, ``before_median``, ``before_q1``, ``before_q3``, ``after_median``,
+            ``after_q1``, ``after_q3`` (on the complete pairs, the patients of the test;
+            quantiles as ``describe_continuous``: ``numpy.quantile`` "linear", R type 7),
+            then ``p_fdr``, ``p_fdr_method`` (families: one per group).
+        ``roc_curve``
+            :data:`ROC_TABLE_COLUMNS`: ``predictor``, then the columns of
+            :func:`~itp_stats.stats.prediction.roc_curve`, all predictors stacked.
+        ``prediction``
+            :data:`PREDICTION_TABLE_COLUMNS`: ``predictor``, ``direction_requested``
+            ("lower", "higher", "auto"), then the columns of
+            :func:`~itp_stats.stats.prediction.predict_outcome` (``direction``: the pROC
+            direction used, the chosen one for "auto", whose ``method`` then says it was
+            chosen from the data), six rows per predictor.
+
+    Raises
+    ------
+    ValueError
+        A row without a group, a group value outside ``levels``, ``positive`` or
+        ``responders`` not among the levels, ``family`` not a subset of ``markers``, an
+        invalid predictor, or ``ordered`` without a known order of the groups.
+    TypeError
+        A predictor that is not a mapping.
 
     Notes
     -----
-    Every analysis uses its complete cases and reports its n. Tests that cannot run give
-    "not computed: <reason>" rows; they are left out of the family counts of the
-    adjustments.
+    Every analysis uses its complete cases and reports its n. A level without patients is
+    dropped from every analysis (no descriptive column, no Wilcoxon row, no pair). For each
+    variable, groups with fewer than :data:`MIN_GROUP_SIZE` non-missing values are left out
+    of its between-group tests (``note`` and ``dropped_groups`` name them and their n;
+    ``groups_compared`` lists the groups in the test) and the others are compared: three or
+    more by Kruskal–Wallis, Dunn and (ordered groups) Jonckheere–Terpstra; two by
+    Mann–Whitney (continuous) or :func:`~itp_stats.stats.contingency.categorical_test`
+    (categorical); fewer than two give "not computed: <reason>" rows. The positive-vs-others
+    contrast, the sensitivity analysis and the within-group Wilcoxon tests keep every group
+    with patients (a group too small for a test gives a "not computed" row). Rows not
+    computed are left out of the family counts of the adjustments.
     """
     conf = 1 - alpha
     base_t, follow_t = timepoints
-    data = cohort.copy()
     markers = list(markers)
+    family_set = set(markers) if family is None else set(family)
+    if not family_set <= set(markers):
+        raise ValueError(
+            f"family markers not among the markers: {sorted(family_set - set(markers))}"
+        )
+    levels = _group_levels(cohort[group], levels, ordered)
+    if positive not in levels:
+        raise ValueError(f"positive group {positive!r} is not among the levels {levels}")
+    if not set(responders) <= set(levels):
+        raise ValueError(f"responder groups {list(responders)} are not among the levels {levels}")
+    specs = _predictor_specs(predictors, cohort.columns)
+    data = cohort.copy()
     base_cols = [f"{m}_{base_t}" for m in markers]
     other = f"non-{positive}"
-    data["_cr_vs_other"] = _binary(data[group], [positive], positive, other)
+    data["_positive_vs_other"] = _binary(data[group], [positive], positive, other)
     data["_responders"] = _binary(data[group], responders, "responder", "non-responder")
     for m in markers:
         data[f"_change_{m}"] = pd.to_numeric(data[f"{m}_{follow_t}"], errors="coerce").astype(
@@ -147,87 +589,136 @@ def run_analysis(
 
     tables: dict[str, pd.DataFrame] = {}
     tables["parameters"] = pd.DataFrame({
-        "name": ["group", "positive", "responders", "timepoints", "predictor",
-                 "predictor_unit", "direction", "alpha", "conf_level", "n_boot", "seed",
-                 "pairwise_adjust", "family_adjust", "markers"],
-        "value": [group, positive, ", ".join(responders), " → ".join(timepoints), predictor,
-                  predictor_unit, direction, alpha, conf, n_boot, seed, pairwise_adjust,
-                  family_adjust, ", ".join(markers)],
-    })  # fmt: skip
-    grp = data[group]
-    levels = list(grp.cat.categories) if isinstance(grp.dtype, pd.CategoricalDtype) else (
-        sorted(grp.dropna().unique().tolist())
-    )  # fmt: skip
-    tables["flow"] = pd.DataFrame({
-        "group": [*levels, "no group (excluded)", "total"],
-        "n": [int((grp == lev).sum()) for lev in levels] + [int(grp.isna().sum()), len(grp)],
+        "name": ["group", "levels", "ordered", "positive", "responders", "timepoints",
+                 "predictors", "alpha", "conf_level", "n_boot", "seed", "pairwise_adjust",
+                 "family_adjust", "markers", "family", "min_group_size"],
+        "value": [group, _join(levels), ordered, positive, _join(responders),
+                  " → ".join(timepoints),
+                  "; ".join(f"{s['column']} ({s['direction']}, per {s['per']:g})"
+                            for s in specs),
+                  alpha, conf, n_boot, seed, pairwise_adjust, family_adjust, _join(markers),
+                  _join([m for m in markers if m in family_set]), MIN_GROUP_SIZE],
     })  # fmt: skip
 
+    masks = {lev: _in_group(data, group, lev) for lev in levels}
+    counts = {lev: int(mask.sum()) for lev, mask in masks.items()}
+    kept = [lev for lev in levels if counts[lev] > 0]
+    masks = {lev: masks[lev] for lev in kept}
+    tables["groups"] = pd.DataFrame({
+        "group": levels, "n": [counts[lev] for lev in levels],
+        "analysed": [counts[lev] > 0 for lev in levels],
+    })  # fmt: skip
+    dropped: list[dict[str, Any]] = [
+        {"group": lev, "n": 0, "reason": "no patients", "variable": None, "tables": "all"}
+        for lev in levels
+        if counts[lev] == 0
+    ]
+
+    def split(var: str, tables_named: str, label: str | None = None, numeric=True) -> _Split:
+        s = _Split(_sizes(data, var, masks, numeric))
+        dropped.extend(s.dropped(label or var, tables_named))
+        return s
+
     # Table 1
-    tables["table1_continuous"] = describe_continuous(data, continuous, group)
-    tables["table1_categorical"] = describe_categorical(data, categorical, group)
-    tables["table1_missing"] = missing_summary(data, [*continuous, *categorical], group)
+    tables["table1_continuous"] = describe_continuous(data, continuous, group, groups=kept)
+    tables["table1_categorical"] = describe_categorical(data, categorical, group, groups=kept)
+    tables["table1_missing"] = missing_summary(
+        data, [*continuous, *categorical], group, groups=kept
+    )
     rows = []
-    n_present = int(sum((grp == lev).any() for lev in levels))
     for var in continuous:
-        if n_present == 2:
-            present = [lev for lev in levels if (grp == lev).any()]
-            t = mann_whitney(data, var, group, groups=present, conf_level=conf)
-        else:
-            t = kruskal(data, var, group, conf_level=conf, n_boot=n_boot, seed=seed)
-        t = t.rename(columns={"dv": "variable"})
-        t["kind"] = "continuous"
-        rows.append(t)
+        s = split(var, "table1_tests")
+        t = _omnibus(data, var, group, s, conf=conf, n_boot=n_boot, seed=seed)
+        rows.append(t.rename(columns={"dv": "variable"}).assign(kind="continuous"))
     for var in categorical:
-        t = categorical_test(data, var, group, conf_level=conf)
-        t["kind"] = "categorical"
-        rows.append(t)
+        s = split(var, "table1_tests", numeric=False)
+        rows.append(_categorical(data, var, group, s, conf=conf).assign(kind="categorical"))
     tables["table1_tests"] = (
         pd.concat([r.reindex(columns=TABLE1_TEST_COLUMNS) for r in rows], ignore_index=True)
         if rows
         else pd.DataFrame(columns=TABLE1_TEST_COLUMNS)
     )
     tables["marker_descriptives"] = describe_continuous(
-        data, [f"{m}_{t}" for m in markers for t in timepoints], group
+        data, [f"{m}_{t}" for m in markers for t in timepoints], group, groups=kept
     )
 
     # Baseline lymphocyte subsets
-    def family(t: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
-        return adjust_pvalues(t, method=family_adjust, out_col="p_fdr", by=by)
+    def fdr(t: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+        in_family = t["marker"].isin(family_set).to_numpy(dtype=bool)
+        out = t.copy()
+        out["p_fdr"] = np.nan
+        out["p_fdr_method"] = _NOT_IN_FAMILY
+        if in_family.any():
+            adj = adjust_pvalues(t[in_family], method=family_adjust, out_col="p_fdr", by=by)
+            out.loc[in_family, "p_fdr"] = adj["p_fdr"]
+            out.loc[in_family, "p_fdr_method"] = adj["p_fdr_method"]
+        return out
 
-    kw = [kruskal(data, c, group, conf_level=conf, n_boot=n_boot, seed=seed) for c in base_cols]
-    tables["baseline_kruskal"] = family(_with_marker(kw, markers))
-    tables["baseline_dunn"] = _with_marker(
-        [dunn(data, c, group, adjust=pairwise_adjust, conf_level=conf) for c in base_cols],
-        markers,
+    omni, pairs, trend = [], [], []
+    for col in base_cols:
+        s = split(col, "baseline_kruskal, baseline_dunn, baseline_trend")
+        omni.append(_omnibus(data, col, group, s, conf=conf, n_boot=n_boot, seed=seed))
+        pairs.append(_pairwise(data, col, group, s, adjust=pairwise_adjust, conf=conf))
+        trend.append(_trend(data, col, group, s, ordered=ordered))
+    tables["baseline_kruskal"] = fdr(_with_marker(omni, markers))
+    tables["baseline_dunn"] = _with_marker(pairs, markers)
+    mw = [mann_whitney(data, c, "_positive_vs_other", conf_level=conf) for c in base_cols]
+    tables["baseline_positive"] = fdr(_with_marker(mw, markers).assign(between=group))
+    tables["baseline_trend"] = fdr(_with_marker(trend, markers))
+
+    # Change baseline -> follow-up
+    wx = []
+    for m in markers:
+        before, after = f"{m}_{base_t}", f"{m}_{follow_t}"
+        w = wilcoxon(data, before, after, by=group, groups=kept, dv=m, conf_level=conf)
+        desc = _paired_descriptives(data, before, after, masks)
+        for c in PAIRED_DESCRIPTIVES:
+            w[c] = desc[c].to_numpy()
+        wx.append(w[CHANGE_WITHIN_COLUMNS])
+    tables["change_within"] = fdr(_with_marker(wx, markers), by="group")
+    kc = []
+    for m in markers:
+        label = f"{m}_{follow_t} - {m}_{base_t}"
+        s = split(f"_change_{m}", "change_between", label=label)
+        t = _omnibus(data, f"_change_{m}", group, s, conf=conf, n_boot=n_boot, seed=seed)
+        kc.append(t.assign(dv=label))
+    tables["change_between"] = fdr(_with_marker(kc, markers))
+
+    # Prediction of the positive group from each baseline predictor
+    roc, pred = [], []
+    for spec in specs:
+        col = spec["column"]
+        r = roc_curve(data, col, group, positive=positive, direction=spec["proc"])
+        r.insert(0, "predictor", col)
+        roc.append(r)
+        p = predict_outcome(
+            data, col, group, positive=positive, direction=spec["proc"], unit=spec["per"],
+            conf_level=conf, n_boot=n_boot, seed=seed,
+        )  # fmt: skip
+        if spec["direction"] == "auto":
+            chosen = p["direction"].isin(["<", ">"]) & ~p["method"].str.startswith("not comp")
+            p.loc[chosen, "method"] = [
+                f"{m}; direction {d!r} chosen from the data (pROC 'auto': '<' when the median "
+                f"of the controls is at most that of the cases)"
+                for m, d in zip(p.loc[chosen, "method"], p.loc[chosen, "direction"], strict=True)
+            ]
+        p.insert(0, "direction_requested", spec["direction"])
+        p.insert(0, "predictor", col)
+        pred.append(p)
+    tables["roc_curve"] = (
+        pd.concat(roc, ignore_index=True)[ROC_TABLE_COLUMNS]
+        if roc
+        else pd.DataFrame(columns=ROC_TABLE_COLUMNS)
     )
-    mw = [mann_whitney(data, c, "_cr_vs_other", conf_level=conf) for c in base_cols]
-    tables["baseline_cr_vs_noncr"] = family(_with_marker(mw, markers).assign(between=group))
-    jt = [jonckheere(data, c, group) for c in base_cols]
-    tables["baseline_trend"] = family(_with_marker(jt, markers))
-
-    # Change m0 -> m6
-    wx = [
-        wilcoxon(data, f"{m}_{base_t}", f"{m}_{follow_t}", by=group, dv=m, conf_level=conf)
-        for m in markers
-    ]
-    tables["change_within"] = family(_with_marker(wx, markers), by="group")
-    kc = [
-        kruskal(data, f"_change_{m}", group, conf_level=conf, n_boot=n_boot, seed=seed)
-        for m in markers
-    ]
-    change = _with_marker(kc, markers)
-    change["dv"] = [f"{m}_{follow_t} - {m}_{base_t}" for m in markers]
-    tables["change_between"] = family(change)
-
-    # Prediction of the positive group from the baseline predictor
-    tables["roc_curve"] = roc_curve(data, predictor, group, positive=positive, direction=direction)
-    tables["prediction"] = predict_outcome(
-        data, predictor, group, positive=positive, direction=direction, unit=predictor_unit,
-        conf_level=conf, n_boot=n_boot, seed=seed,
-    )  # fmt: skip
+    tables["prediction"] = (
+        pd.concat(pred, ignore_index=True)[PREDICTION_TABLE_COLUMNS]
+        if pred
+        else pd.DataFrame(columns=PREDICTION_TABLE_COLUMNS)
+    )
 
     # Sensitivity analysis: responders vs non-responders
     sens = [mann_whitney(data, c, "_responders", conf_level=conf) for c in base_cols]
-    tables["sensitivity_responders"] = family(_with_marker(sens, markers).assign(between=group))
-    return tables
+    tables["sensitivity_responders"] = fdr(_with_marker(sens, markers).assign(between=group))
+
+    tables["dropped_groups"] = frame(dropped, DROPPED_GROUPS_COLUMNS)
+    return {name: tables[name] for name in TABLES}

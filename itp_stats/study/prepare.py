@@ -22,19 +22,18 @@ from typing import Any
 
 import pandas as pd
 
-from itp_stats.cohort.dictionary import Dictionary, load_dictionary
+from itp_stats.cohort.dictionary import Dictionary
 from itp_stats.cohort.load import load_cohort
 from itp_stats.config import DEFAULT_COHORT, state_dir
 from itp_stats.gate.result import code_sha256, read_gate_result, sha256_file
+from itp_stats.study.config import StudyConfig, load_study
 
 __all__ = [
     "DEFAULT_PARAMS",
     "Study",
-    "MARKER_FAMILY",
-    "TABLE1_CATEGORICAL",
-    "TABLE1_CONTINUOUS",
     "is_shipped_cohort",
     "exclusions",
+    "flow_table",
     "participant_flow",
     "package_versions",
     "prepare_study",
@@ -47,6 +46,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "n_boot": 2000,
     "seed": 20230601,
     "synthetic": False,
+    "study": "data/study.yaml",
 }
 """Report parameters and their defaults (the documents' ``parameters`` cell mirrors these)."""
 
@@ -64,66 +64,110 @@ _VERSIONED = (
 )
 
 
+def _lower_first(text: str) -> str:
+    return text[0].lower() + text[1:] if text[1:2].islower() else text
+
+
+def _months(value: float) -> str:
+    return f"{value:g}"
+
+
+def join_words(items: list[str], conj: str = "and") -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {conj} " + items[-1]
+
+
 def is_shipped_cohort(path: str | os.PathLike) -> bool:
     """True when ``path`` has the same bytes as the shipped synthetic ``data/cohort.csv``."""
     return DEFAULT_COHORT.is_file() and sha256_file(path) == sha256_file(DEFAULT_COHORT)
 
 
-def exclusions(cohort: pd.DataFrame, group: str = "response_iwg") -> pd.DataFrame:
+def exclusions(cohort: pd.DataFrame, config: StudyConfig) -> pd.DataFrame:
     """Patients not analysed, with the reason.
 
     Parameters
     ----------
     cohort : pandas.DataFrame
-        Loaded cohort (with the derived response).
-    group : str
-        Response column defining the analysed groups.
+        Loaded cohort (with the derived group).
+    config : StudyConfig
+        The study: its group column, levels and follow-up rule.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``patient_id``, ``reason``: one row per patient whose 6-month response is
-        unknown — ``follow-up shorter than 6 months`` or ``6-month response not assessable
-        (missing platelet count, bleeding or rescue status)``.
+        Columns ``patient_id``, ``reason``: one row per patient without an analysed group,
+        in this order of reasons: follow-up shorter than the study's follow-up time point;
+        group not determinable (a derivation input or the recorded group missing); group not
+        among the study's levels.
     """
-    missing = cohort[group].isna()
-    short = pd.to_numeric(cohort.get("followup_months"), errors="coerce") < 6
-    reason = pd.Series(
-        "6-month response not assessable (missing platelet count, bleeding or rescue status)",
-        index=cohort.index,
-    ).where(~short.fillna(False), "follow-up shorter than 6 months")
-    out = pd.DataFrame({"patient_id": cohort["patient_id"], "reason": reason})[missing]
+    d, design = config.dictionary, config.design
+    group = cohort[config.group]
+    follow = _lower_first(config.timepoint_label(config.followup))
+    if design.derivation is not None:
+        inputs = join_words([_lower_first(d.label(c)) for c in design.derivation.columns], "or")
+        missing_reason = f"group at {follow} not determinable (missing {inputs})"
+    else:
+        missing_reason = f"no {_lower_first(d.label(design.group_column))} recorded"
+    reason = pd.Series(missing_reason, index=cohort.index, dtype=object)
+    outside = group.notna() & ~group.astype(object).isin(list(config.levels))
+    if outside.any():
+        reason[outside] = "group not among the study's levels (" + group[outside].astype(str) + ")"
+    if design.followup_column and design.followup_column in cohort:
+        months = _months(design.followup_months)
+        short = pd.to_numeric(cohort[design.followup_column], errors="coerce") < (
+            design.followup_months
+        )
+        reason[short.fillna(False).to_numpy(dtype=bool)] = f"followed for less than {months} months"
+    excluded = group.isna() | outside
+    id_col = d.id_column
+    out = pd.DataFrame({"patient_id": cohort[id_col], "reason": reason})[excluded.to_numpy()]
     return out.reset_index(drop=True)
 
 
-def participant_flow(cohort: pd.DataFrame, group: str = "response_iwg") -> dict[str, Any]:
+def participant_flow(cohort: pd.DataFrame, config: StudyConfig) -> dict[str, Any]:
     """Counts of the participant flow diagram (STROBE item 13).
 
     Parameters
     ----------
     cohort : pandas.DataFrame
         Loaded cohort.
-    group : str
-        Response column defining the analysed groups.
+    config : StudyConfig
+        The study.
 
     Returns
     -------
     dict
         ``assessed`` (rows in the file), ``excluded`` (list of ``(reason, n)``), ``analysed``
-        and ``groups`` (response level → n, in level order).
+        and ``groups`` (level → n of analysed patients, every configured level in order,
+        empty ones included).
     """
-    excluded = exclusions(cohort, group)
+    excluded = exclusions(cohort, config)
     reasons = excluded["reason"].value_counts(sort=False)
-    counts = cohort[group].value_counts(sort=False)
-    column = cohort[group]
-    is_cat = isinstance(column.dtype, pd.CategoricalDtype)
-    levels = list(column.cat.categories) if is_cat else list(counts.index)
+    group = cohort[config.group].astype(object)
+    counts = group.value_counts()
+    groups = {str(lv): int(counts.get(lv, 0)) for lv in config.levels}
     return {
         "assessed": len(cohort),
         "excluded": [(str(r), int(n)) for r, n in reasons.items()],
-        "analysed": int(cohort[group].notna().sum()),
-        "groups": {str(level): int(counts.get(level, 0)) for level in levels},
+        "analysed": int(sum(groups.values())),
+        "groups": groups,
     }
+
+
+def flow_table(flow: dict[str, Any]) -> pd.DataFrame:
+    """The participant flow as a tidy table for export.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``stage`` (``in file``, ``excluded``, ``analysed``, ``group``), ``label``
+        (the reason or the group) and ``n``.
+    """
+    rows = [("in file", "", flow["assessed"])]
+    rows += [("excluded", reason, n) for reason, n in flow["excluded"]]
+    rows.append(("analysed", "", flow["analysed"]))
+    rows += [("group", level, n) for level, n in flow["groups"].items()]
+    return pd.DataFrame(rows, columns=["stage", "label", "n"])
 
 
 def package_versions() -> pd.DataFrame:
@@ -154,59 +198,85 @@ class Study:
     sha256 : str
         SHA-256 of the cohort file.
     synthetic : bool
-        Whether the data are synthetic (the shipped cohort, or declared by the ``synthetic``
-        parameter); the report then shows a notice.
+        Whether the data are synthetic (a cohort ``itp-stats synth`` made, recognised by its
+        provenance mark or its bytes, or declared by the ``synthetic`` parameter); the report
+        then shows a notice.
     params : dict
         Report parameters.
-    dictionary : Dictionary
-        Data dictionary.
+    config : StudyConfig
+        The study configuration.
     cohort : pandas.DataFrame
         Every patient in the file, typed, with the derived columns.
     analysed : pandas.DataFrame
-        Patients with a 6-month response.
+        Patients with a group among the study's levels (the group column an ordered
+        categorical of the levels).
     excluded : pandas.DataFrame
         ``patient_id``, ``reason`` of the others.
+    flow : dict
+        :func:`participant_flow` counts.
     gate : object
         The validation result read from the gate's JSON.
     results : dict of str to pandas.DataFrame
-        Result tables of the analysis plan.
+        Result tables of the analysis plan, plus ``flow`` (:func:`flow_table`).
+    synthetic_source : str
+        Why the data are considered synthetic (empty when they are not).
     """
 
     data_path: Path
     sha256: str
     synthetic: bool
     params: dict[str, Any]
-    dictionary: Dictionary
+    config: StudyConfig
     cohort: pd.DataFrame
     analysed: pd.DataFrame
     excluded: pd.DataFrame
+    flow: dict[str, Any]
     gate: Any = None
     results: dict[str, pd.DataFrame] = field(default_factory=dict)
+    synthetic_source: str = ""
 
-    group: str = "response_iwg"
+    @property
+    def dictionary(self) -> Dictionary:
+        """The data dictionary in use."""
+        return self.config.dictionary
+
+    @property
+    def group(self) -> str:
+        """Column of the analysed groups."""
+        return self.config.group
 
     @property
     def levels(self) -> list[str]:
-        """Response groups, in display order."""
-        return [str(c) for c in self.analysed[self.group].cat.categories]
+        """Groups with at least one analysed patient, in display order."""
+        return [lv for lv, n in self.flow["groups"].items() if n > 0]
 
+    @property
+    def small_groups(self) -> list[tuple[str, int]]:
+        """Groups with patients but fewer than 3 (left out of the between-group tests)."""
+        return [(lv, n) for lv, n in self.flow["groups"].items() if 0 < n < 3]
 
-def _marker_family(dictionary: Dictionary) -> list[str]:
-    counts = list(dictionary.markers)
-    pcts = [f"pct_{m.name}" for m in dictionary.markers.values() if m.parent]
-    return counts + pcts
+    def other_median(self, column: str) -> float:
+        """Median of ``column`` in the patients outside the positive group."""
+        rest = self.analysed[self.analysed[self.group] != self.config.positive]
+        values = pd.to_numeric(rest[column], errors="coerce").astype(float)
+        return float(values.median()) if values.notna().any() else float("nan")
 
-
-MARKER_FAMILY = _marker_family(load_dictionary())
-"""Markers analysed, in display order: counts (``nk``), then percentages (``pct_nk``)."""
-
-TABLE1_CONTINUOUS = ["age_years", "itp_duration_months", "prior_lines", "platelets_m0"]
-TABLE1_CATEGORICAL = ["sex", "itp_phase", "prior_splenectomy", "rtx_regimen", "bleeding_m0"]
+    def period(self) -> str:
+        """``first to last`` calendar year of the study's period column ('' when none)."""
+        column = self.config.period_column
+        if not column or column not in self.cohort:
+            return ""
+        years = pd.to_numeric(self.cohort[column], errors="coerce")
+        if not years.notna().any():
+            return ""
+        first, last = int(years.min()), int(years.max())
+        return str(first) if first == last else f"{first} to {last}"
 
 
 def prepare_study(
     data: str | os.PathLike | None = None,
     *,
+    study: str | os.PathLike | None = None,
     alpha: float = 0.05,
     adjust: str = "holm",
     n_boot: int = 2000,
@@ -222,6 +292,9 @@ def prepare_study(
         Cohort file. When missing or the default ``data/cohort.csv``, ``$ITP_STATS_DATA`` (set
         by ``itp-stats render -P data=…``) wins. Relative paths are resolved against the
         project root.
+    study : str or path-like, optional
+        Study configuration; when missing or the default, ``$ITP_STATS_STUDY`` (set by
+        ``-P study=…``) wins, else the shipped ``data/study.yaml``.
     alpha : float
         Significance level; confidence intervals are at ``1 - alpha``.
     adjust : str
@@ -231,7 +304,7 @@ def prepare_study(
     seed : int
         Seed of every random draw (same seed, same numbers).
     synthetic : bool
-        Declare the data synthetic (the shipped cohort is recognised by its bytes).
+        Declare the data synthetic (cohorts made by ``itp-stats synth`` are recognised).
     gate_result : str or path-like, optional
         The gate's JSON; defaults to ``.itp-stats/gate.json``.
 
@@ -244,15 +317,18 @@ def prepare_study(
     Notes
     -----
     The study is cached in the state folder (``.itp-stats/study-<key>.pkl``) under a key made
-    of the data file's SHA-256, the dictionary's, the parameters and the package source, and
-    computed under a lock: the report and the supplement, rendered in parallel, compute it
-    once, and a re-render of unchanged data and code reuses it. The gate result is always
-    read first, so bad data are refused whatever is cached.
+    of the data file's SHA-256, the dictionary's and the study configuration's, the
+    parameters and the package source, and computed under a lock: the report and the
+    supplement, rendered in parallel, compute it once, and a re-render of unchanged data and
+    code reuses it. The gate result is always read first, so bad data are refused whatever is
+    cached.
 
     Raises
     ------
     GateFailedError
         The cohort fails a critical validation rule: no analysis is run on it.
+    StudyConfigError
+        The study configuration is missing or inconsistent (before any work).
     """
     from itp_stats.gate.result import resolve_data_path
 
@@ -262,57 +338,89 @@ def prepare_study(
         and os.environ.get("ITP_STATS_DATA")
     ):
         data = None  # the render's data (-P data=… or $ITP_STATS_DATA) wins over the default
+    if study is not None and str(study) in ("", DEFAULT_PARAMS["study"]):
+        study = None  # likewise for the study ($ITP_STATS_STUDY, else the shipped one)
+    config = load_study(study)
     path = resolve_data_path(None if data is None else str(data))
-    gate = read_gate_result(path, result_path=gate_result)
+    gate = read_gate_result(path, result_path=gate_result, study=config.path)
     params = {
         "data": str(path),
+        "study": str(config.path),
         "alpha": float(alpha),
         "adjust": str(adjust),
         "n_boot": int(n_boot),
         "seed": int(seed),
         "synthetic": bool(synthetic),
     }
-    key = _cache_key(gate, params)
+    key = _cache_key(gate, params, config)
     with _locked(state_dir() / "study.lock"):
         cached = _load_cached(key)
         if cached is not None:
             cached.gate = gate
             return cached
-        study = _compute(path, gate, params)
-        _store_cached(key, study)
-    return study
+        result = _compute(path, gate, params, config)
+        _store_cached(key, result)
+    return result
 
 
-def _compute(path: Path, gate: Any, params: dict[str, Any]) -> Study:
+def _synthetic_source(path: Path, declared: bool) -> str:
+    from itp_stats.cohort.synth import synthetic_mark
+
+    mark = synthetic_mark(path)
+    if mark:
+        return mark
+    if is_shipped_cohort(path):
+        return "the shipped synthetic cohort (data/cohort.csv)"
+    if declared:
+        return "declared synthetic (parameter synthetic=true)"
+    return ""
+
+
+def _compute(path: Path, gate: Any, params: dict[str, Any], config: StudyConfig) -> Study:
     from itp_stats.study.plan import run_analysis
 
-    dictionary = load_dictionary()
-    cohort = load_cohort(path, dictionary)
-    group = "response_iwg"
+    cohort = load_cohort(path, config.dictionary)
+    group = config.group
+    cohort[group] = pd.Categorical(
+        cohort[group].astype(object).where(cohort[group].astype(object).isin(config.levels)),
+        categories=list(config.levels),
+        ordered=True,
+    )
     analysed = cohort[cohort[group].notna()].reset_index(drop=True)
     results = run_analysis(
         analysed,
-        markers=MARKER_FAMILY,
-        continuous=TABLE1_CONTINUOUS,
-        categorical=TABLE1_CATEGORICAL,
+        markers=list(config.markers),
+        continuous=list(config.continuous),
+        categorical=list(config.categorical),
         group=group,
+        levels=list(config.levels),
+        timepoints=(config.baseline, config.followup),
+        positive=config.positive,
+        responders=list(config.responders),
+        ordered=config.ordered,
+        family=list(config.family),
+        predictors=[p.as_plan() for p in config.predictors],
         alpha=params["alpha"],
         n_boot=params["n_boot"],
         seed=params["seed"],
         pairwise_adjust=params["adjust"],
     )
+    flow = participant_flow(cohort, config)
+    results["flow"] = flow_table(flow)
+    source = _synthetic_source(path, params["synthetic"])
     return Study(
         data_path=path,
         sha256=gate.data_sha256 or sha256_file(path),
-        synthetic=params["synthetic"] or is_shipped_cohort(path),
+        synthetic=bool(source),
         params=params,
-        dictionary=dictionary,
+        config=config,
         cohort=cohort,
         analysed=analysed,
-        excluded=exclusions(cohort, group),
+        excluded=exclusions(cohort, config),
+        flow=flow,
         gate=gate,
         results=results,
-        group=group,
+        synthetic_source=source,
     )
 
 
@@ -320,10 +428,12 @@ _KEEP_CACHED = 4
 """Most cached studies kept in the state folder."""
 
 
-def _cache_key(gate: Any, params: dict[str, Any]) -> str:
+def _cache_key(gate: Any, params: dict[str, Any], config: StudyConfig) -> str:
     parts = {
         "data_sha256": gate.data_sha256,
         "dictionary_sha256": gate.dictionary_sha256,
+        "study_sha256": config.sha256,
+        "dictionary_file_sha256": sha256_file(config.dictionary.path),
         "params": params,
         "code": code_sha256(),
     }

@@ -1,11 +1,16 @@
 """Figures of the report and the supplement, in one colour-blind-safe style.
 
 Every function takes tidy data first and options after, draws in the project style
-(:func:`use_style`: Okabe–Ito palette, fixed CR/PR/NR colours, 8–9 pt text at the final size)
-and returns a :class:`matplotlib.figure.Figure` sized in code (Quarto's ``fig-width`` is
-knitr-only). Figures are created through pyplot and closed at once, so a figure returned as
-the last expression of a Jupyter cell is displayed exactly once (no second copy at the end of
-the cell) and nothing accumulates in pyplot; use ``fig.savefig(...)`` to write files.
+(:func:`use_style`: Okabe–Ito palette, 8–9 pt text at the final size) and returns a
+:class:`matplotlib.figure.Figure` sized in code (Quarto's ``fig-width`` is knitr-only).
+Figures are created through pyplot and closed at once, so a figure returned as the last
+expression of a Jupyter cell is displayed exactly once (no second copy at the end of the
+cell) and nothing accumulates in pyplot; use ``fig.savefig(...)`` to write files.
+
+The figures hold no knowledge of a study: the report calls :func:`set_context` once per
+study with its data dictionary, group names, level order and group label, and every figure
+takes labels, units, time points and colours from it (a level keeps its colour, by position
+in the level order, in every figure). Without a context, labels are column names and codes.
 
 Missing values are dropped per panel; a group with 0 or 1 values keeps its tick (no box);
 empty input gives a figure with a "No data" note rather than an exception.
@@ -16,31 +21,43 @@ Modules: :mod:`~itp_stats.report.figures.groups` (markers by group, paired chang
 """
 
 from itp_stats.report.figures._style import (
+    GROUP_COLORS,
     OKABE_ITO,
-    RESPONSE_COLORS,
-    RESPONSE_NAMES,
+    OTHERS_COLOR,
     STYLE,
+    FigureContext,
     StyleContext,
+    get_context,
     p_annotation,
+    set_context,
     use_style,
 )
 from itp_stats.report.figures.flow import participant_flow
 from itp_stats.report.figures.forest import forest
-from itp_stats.report.figures.groups import marker_by_group, markers_grid, paired_change
+from itp_stats.report.figures.groups import (
+    marker_by_group,
+    markers_grid,
+    paired_change,
+    paired_changes,
+)
 from itp_stats.report.figures.roc import roc_curve
 
 __all__ = [
+    "GROUP_COLORS",
     "OKABE_ITO",
-    "RESPONSE_COLORS",
-    "RESPONSE_NAMES",
+    "OTHERS_COLOR",
     "STYLE",
+    "FigureContext",
     "StyleContext",
     "forest",
+    "get_context",
     "marker_by_group",
     "markers_grid",
     "p_annotation",
     "paired_change",
+    "paired_changes",
     "participant_flow",
     "roc_curve",
+    "set_context",
     "use_style",
 ]

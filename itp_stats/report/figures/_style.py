@@ -1,7 +1,11 @@
 """Shared style and helpers of the figure modules (private).
 
-The public names (palette, :func:`use_style`, :func:`p_annotation`) are re-exported by
-:mod:`itp_stats.report.figures`.
+The public names (palette, :func:`use_style`, :func:`set_context`, :func:`p_annotation`) are
+re-exported by :mod:`itp_stats.report.figures`.
+
+Figures know nothing of a particular study: labels, units, time points, group names, the
+level order and the group axis label come from the :class:`FigureContext` that the report sets
+once per study (:func:`set_context`); without one they fall back to column names and codes.
 """
 
 from __future__ import annotations
@@ -9,8 +13,9 @@ from __future__ import annotations
 import math
 import re
 import textwrap
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import matplotlib as mpl
@@ -22,8 +27,21 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from itp_stats.cohort.dictionary import Dictionary, load_dictionary
+from itp_stats.cohort.dictionary import Dictionary
 from itp_stats.report.format import format_p
+
+__all__ = [
+    "GROUP_COLORS",
+    "OKABE_ITO",
+    "OTHERS_COLOR",
+    "STYLE",
+    "FigureContext",
+    "StyleContext",
+    "get_context",
+    "p_annotation",
+    "set_context",
+    "use_style",
+]
 
 OKABE_ITO: dict[str, str] = {
     "black": "#000000",
@@ -37,26 +55,16 @@ OKABE_ITO: dict[str, str] = {
 }
 """The Okabe–Ito colour-blind-safe palette (Okabe & Ito 2008), by name."""
 
-RESPONSE_COLORS: dict[str, str] = {
-    "CR": OKABE_ITO["blue"],
-    "PR": OKABE_ITO["orange"],
-    "NR": OKABE_ITO["vermillion"],
-    "non-CR": OKABE_ITO["reddish_purple"],
-}
-"""Fixed colour of each response group, used by every figure."""
+GROUP_COLORS: tuple[str, ...] = tuple(
+    OKABE_ITO[k] for k in ("blue", "orange", "vermillion", "sky_blue", "bluish_green", "yellow")
+)
+"""Colour of a group by its position in the level order (first level blue, then orange, …).
 
-RESPONSE_NAMES: dict[str, str] = {
-    "CR": "Complete response",
-    "PR": "Partial response",
-    "NR": "No response",
-    "non-CR": "No complete response",
-}
-"""Long names of the response groups (flow diagram)."""
+Black (medians, intervals) and reddish purple (:data:`OTHERS_COLOR`) are kept out; from the
+seventh level on the colours repeat."""
 
-# Colours for groups that are not response categories, in order of use.
-_OTHER_COLORS = [
-    OKABE_ITO[k] for k in ("sky_blue", "bluish_green", "reddish_purple", "black", "orange")
-]
+OTHERS_COLOR: str = OKABE_ITO["reddish_purple"]
+"""Colour of the "others" group of a two-way contrast (a level starting with ``non-``)."""
 
 GREY = "#6E6E6E"
 """Neutral colour of reference lines and notes (not a group colour)."""
@@ -144,7 +152,8 @@ def use_style() -> StyleContext:
     -----
     Sizes: 9 pt text, 8 pt tick labels and legends; figures are sized in code (Quarto's
     ``fig-width`` applies to knitr only), so these are the sizes at print scale. Colours come
-    from the Okabe–Ito palette; CR, PR and NR have fixed colours (:data:`RESPONSE_COLORS`).
+    from the Okabe–Ito palette; a group's colour is fixed by its position in the level order
+    of the :class:`FigureContext` (:data:`GROUP_COLORS`, :data:`OTHERS_COLOR`).
 
     References
     ----------
@@ -207,6 +216,97 @@ def no_data(ax: Axes, text: str = "No data") -> None:
     )
 
 
+# -- study context ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FigureContext:
+    """What the figures know of the study: labels, units, group names and level order.
+
+    Set once per study by :func:`set_context`; every figure reads it when it is drawn.
+
+    Attributes
+    ----------
+    dictionary : Dictionary or None
+        The study's data dictionary: column and marker labels, units, time point labels.
+        None: labels are the column names, units only ``%`` for derived ``pct_`` columns.
+    group_names : dict of str to str
+        Level → long name (``{"CR": "complete response"}``), used by the flow diagram.
+    group_label : str or None
+        Axis label of the group column (e.g. ``"Response at 6 months (IWG 2009)"``).
+    levels : tuple of str
+        Group levels in display order; a level's colour is the colour of its position in it.
+    group : str or None
+        The study's group column, to which ``group_label`` applies (to every group column
+        when None).
+    """
+
+    dictionary: Dictionary | None = None
+    group_names: Mapping[str, str] = field(default_factory=dict)
+    group_label: str | None = None
+    levels: tuple[str, ...] = ()
+    group: str | None = None
+
+
+_CONTEXT = FigureContext()
+
+
+def set_context(
+    *,
+    dictionary: Dictionary | None = None,
+    group_names: Mapping[Hashable, str] | None = None,
+    group_label: str | None = None,
+    levels: Sequence[Hashable] | None = None,
+    group: str | None = None,
+) -> FigureContext:
+    """Set the study the figures are drawn for (replacing the previous context entirely).
+
+    Called once per study by the report (``set_context()`` without arguments clears it).
+    Figures never read a dictionary from disk: what is not set here falls back to column
+    names and level codes.
+
+    Parameters
+    ----------
+    dictionary : Dictionary, optional
+        The study's data dictionary (:class:`itp_stats.cohort.dictionary.Dictionary`): labels
+        and units of columns and markers, labels of time points.
+    group_names : mapping of str to str, optional
+        Level → long name, e.g. ``{"CR": "complete response"}`` (flow diagram boxes).
+    group_label : str, optional
+        Axis label of the group column in :func:`marker_by_group`.
+    levels : sequence of str, optional
+        Group levels in display order; default: the keys of ``group_names`` in their order.
+        The first level is drawn blue, the second orange, the third vermillion, then sky
+        blue, bluish green and yellow (:data:`GROUP_COLORS`), in every figure; a level
+        starting with ``non-`` (the others of a two-way contrast) is reddish purple
+        (:data:`OTHERS_COLOR`).
+    group : str, optional
+        The group column ``group_label`` belongs to; other group columns keep their
+        dictionary label. None: ``group_label`` labels every group axis.
+
+    Returns
+    -------
+    FigureContext
+        The context now in force.
+    """
+    global _CONTEXT
+    names = {str(k): str(v) for k, v in dict(group_names or {}).items()}
+    order = tuple(str(v) for v in (levels if levels is not None else names))
+    _CONTEXT = FigureContext(
+        dictionary=dictionary,
+        group_names=names,
+        group_label=group_label,
+        levels=order,
+        group=group,
+    )
+    return _CONTEXT
+
+
+def get_context() -> FigureContext:
+    """The :class:`FigureContext` in force (an empty one until :func:`set_context`)."""
+    return _CONTEXT
+
+
 # -- numbers ---------------------------------------------------------------------------
 
 
@@ -239,8 +339,24 @@ def p_annotation(p: float | str | None, label: str | None = None) -> str:
 
 
 def fmt_num(x: float, digits: int = 2) -> str:
-    """Format a number with ``digits`` decimals and a true minus sign."""
-    return f"{x:.{digits}f}".replace("-", "−")
+    """Format a number with ``digits`` decimals and a true minus sign (never ``−0.00``)."""
+    text = f"{x:.{digits}f}"
+    if text.startswith("-") and not text.strip("-0."):
+        text = text[1:]
+    return text.replace("-", "−")
+
+
+def fmt_interval(low: float, high: float, digits: int = 2) -> str:
+    """An interval as the tables write it: ``"0.13 to 0.61"``, true minus signs."""
+    return f"{fmt_num(low, digits)} to {fmt_num(high, digits)}"
+
+
+def fmt_tick(x: float, _pos: int | None = None) -> str:
+    """A tick label: shortest form (``0.5``, ``−0.25``, ``0``), true minus sign."""
+    text = f"{round(x, 10):.6g}"  # a tick at 0 may come as ±1e−17
+    if text in {"-0", "+0"}:
+        text = "0"
+    return text.replace("-", "−")
 
 
 def fmt_threshold(x: float) -> str:
@@ -258,11 +374,13 @@ def values(data: pd.DataFrame, column: str) -> np.ndarray:
     return pd.to_numeric(data[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
-_RESPONSE_ORDER = ("CR", "PR", "NR", "non-CR")
-
-
 def levels(data: pd.DataFrame, group: str | None) -> list[Hashable]:
-    """Groups in display order: categories of a categorical column, else CR/PR/NR then sorted."""
+    """Groups in display order.
+
+    The categories of a categorical column (every one, even when empty); otherwise the levels
+    present, those of the context's level order first (in that order), then the rest sorted.
+    ``["All patients"]`` when ``group`` is None.
+    """
     if group is None:
         return ["All patients"]
     if group not in data:
@@ -271,7 +389,8 @@ def levels(data: pd.DataFrame, group: str | None) -> list[Hashable]:
     if isinstance(col.dtype, pd.CategoricalDtype):
         return list(col.cat.categories)
     present = col.dropna().unique().tolist()
-    known = [g for g in _RESPONSE_ORDER if g in present]
+    order = get_context().levels
+    known = [g for g in order if g in present]
     return known + sorted((g for g in present if g not in known), key=str)
 
 
@@ -282,11 +401,41 @@ def group_mask(data: pd.DataFrame, group: str | None, level: Hashable) -> np.nda
     return (data[group] == level).fillna(False).to_numpy(dtype=bool)
 
 
+def is_others(level: Hashable) -> bool:
+    """Whether ``level`` is the "others" group of a two-way contrast (``non-…``)."""
+    return str(level).startswith("non-")
+
+
 def group_color(level: Hashable, position: int = 0) -> str:
-    """Colour of a group: fixed for response groups, else the palette in order of position."""
-    if str(level) in RESPONSE_COLORS:
-        return RESPONSE_COLORS[str(level)]
-    return _OTHER_COLORS[position % len(_OTHER_COLORS)]
+    """Colour of a group, the same in every figure of a report.
+
+    Parameters
+    ----------
+    level : hashable
+        The group.
+    position : int, default 0
+        Its position among the groups of the figure, used when the context's level order
+        does not list it.
+
+    Returns
+    -------
+    str
+        :data:`OTHERS_COLOR` for a level starting with ``non-``; else the colour of the
+        level's position in the context's level order, or of ``position`` when the order
+        does not list it (:data:`GROUP_COLORS`, repeating after six).
+    """
+    if is_others(level):
+        return OTHERS_COLOR
+    order = get_context().levels
+    key = str(level)
+    if key in order:
+        position = order.index(key)
+    return GROUP_COLORS[position % len(GROUP_COLORS)]
+
+
+def group_name(level: Hashable) -> str | None:
+    """Long name of a group from the context (``"complete response"``), or None."""
+    return get_context().group_names.get(str(level))
 
 
 def n_label(level: Hashable, n: int, sep: str = "\n", brackets: bool = True) -> str:
@@ -298,11 +447,8 @@ def n_label(level: Hashable, n: int, sep: str = "\n", brackets: bool = True) -> 
 
 
 def dictionary() -> Dictionary | None:
-    """The project's data dictionary, or None when it cannot be read (labels fall back)."""
-    try:
-        return load_dictionary()
-    except Exception:  # labels are cosmetic: never fail a figure for them
-        return None
+    """The dictionary of the context (None when unset: labels fall back to column names)."""
+    return get_context().dictionary
 
 
 def unit(column: str) -> str | None:
@@ -325,9 +471,20 @@ def axis_label(column: str, width: int = 42) -> str:
     """Label with its unit in parentheses, wrapped; derived percentages say "% of" already."""
     text = label(column)
     u = unit(column)
-    if u and not column.startswith("pct_"):
+    if u and not (column.startswith("pct_") and text != column):
         text = f"{text} ({u})"
     return wrap(text, width)
+
+
+def _split_timepoint(column: str) -> tuple[str, str] | None:
+    """``(stem, time point code)`` of a column named ``{stem}_{code}``, or None."""
+    d = dictionary()
+    if d is not None:
+        for tp in d.timepoints:
+            stem = column.removesuffix(f"_{tp}")
+            if stem != column:
+                return stem, tp
+    return None
 
 
 def marker_label(column: str, width: int = 42) -> str:
@@ -337,60 +494,77 @@ def marker_label(column: str, width: int = 42) -> str:
         return column
     if column.startswith("pct_"):
         return wrap(d.label(column), width)
-    for tp in d.timepoints:
-        stem = column.removesuffix(f"_{tp}")
-        if stem != column and stem in d.markers:
-            u = unit(column)
-            text = d.markers[stem].label
-            return wrap(f"{text} ({u})" if u else text, width)
+    split = _split_timepoint(column)
+    if split is not None and split[0] in d.markers:
+        u = unit(column)
+        text = d.markers[split[0]].label
+        return wrap(f"{text} ({u})" if u else text, width)
     return axis_label(column, width)
 
 
 def panel_title(column: str, with_timepoint: bool = False) -> str:
-    """Short title of a marker column: the marker label (``"CD3−CD16+CD56+ NK cells"``).
+    """Short title of a marker column: the marker label (e.g. ``"CD3+ T cells"``).
 
     Derived percentages keep "% of parent"; ``with_timepoint`` appends the time point label.
-    Columns that are not markers get their dictionary label.
+    Columns that are not markers get their dictionary label (the column name without one).
     """
     d = dictionary()
-    if d is None:
-        return column
-    tp_label = ""
-    for tp, tpl in d.timepoints.items():
-        if column.endswith(f"_{tp}"):
-            stem, tp_label = column.removesuffix(f"_{tp}"), tpl.lower()
-            break
-    else:
-        return d.label(column)
+    split = _split_timepoint(column)
+    if d is None or split is None:
+        return label(column)
+    stem, tp = split
     if column.startswith("pct_"):
         text = d.label(column)
     elif stem in d.markers:
         text = d.markers[stem].label
     else:
         return d.label(column)
-    return f"{text}, {tp_label}" if with_timepoint else text
+    return f"{text}, {_lower_first(d.timepoints[tp])}" if with_timepoint else text
 
 
 def timepoint_label(column: str) -> str:
-    """Label of the time point of ``column`` (``"Rituximab start"``), else the column name."""
+    """Label of the time point of ``column`` (``"Baseline"``), else the column name."""
     d = dictionary()
-    if d is not None:
-        for tp, tp_label in d.timepoints.items():
-            if column.endswith(f"_{tp}"):
-                return tp_label
+    split = _split_timepoint(column)
+    if d is not None and split is not None:
+        return d.timepoints[split[1]]
     return column
 
 
 def group_axis_label(group: str | None) -> str:
-    """Axis label of the grouping column (the recorded response label for ``response_iwg``)."""
+    """Axis label of the grouping column.
+
+    The context's ``group_label`` for the context's group column (for every column when the
+    context names none); else the dictionary label; else the column name. Empty for None.
+    """
     if group is None:
         return ""
-    d = dictionary()
-    if d is None:
-        return group
-    if group == "response_iwg":
-        return d.label(d.group_column)
-    return wrap(d.label(group), 50)
+    ctx = get_context()
+    if ctx.group_label is not None and ctx.group in (None, group):
+        return wrap(ctx.group_label, 50)
+    return wrap(label(group), 50)
+
+
+def display_name(level: Hashable, names: Mapping[str, str] | None = None) -> str:
+    """A group as a box names it: ``"Complete response (CR)"``, else the level itself.
+
+    The long name is taken from ``names``, else from the context's ``group_names``.
+    """
+    code = str(level)
+    name = (names or {}).get(code) or group_name(code)
+    if not name or name == code:
+        return code
+    return f"{upper_first(name)} ({code})"
+
+
+def upper_first(text: str) -> str:
+    """Capitalise a sentence's first word unless it is an abbreviation (``CD4``, ``pH``)."""
+    return text[0].upper() + text[1:] if text[:2].islower() else text
+
+
+def _lower_first(text: str) -> str:
+    """Lower-case the first letter unless the first word is an abbreviation (``CD4``)."""
+    return text[0].lower() + text[1:] if text[1:2].islower() else text
 
 
 def wrap(text: str, width: int) -> str:

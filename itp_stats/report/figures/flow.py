@@ -16,11 +16,11 @@ from itp_stats.report.figures import _style as s
 __all__ = ["participant_flow"]
 
 DEFAULT_LABELS: dict[str, str] = {
-    "assessed": "Adults with ITP treated with rituximab",
+    "assessed": "Patients in the data file",
     "excluded": "Excluded",
-    "analysed": "Analysed: response assessed at 6 months",
+    "analysed": "Analysed",
 }
-"""Default texts of the three main boxes (override with ``counts["labels"]``)."""
+"""Default texts of the three main boxes (override with ``labels`` or ``counts["labels"]``)."""
 
 _LINE = 9 / 72 * 1.3  # line height of 9 pt text, inches
 _PAD = 0.09  # inner padding of a box, inches
@@ -48,7 +48,11 @@ def _from_frame(frame: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
-def _normalise(counts: Mapping[str, Any] | pd.DataFrame) -> dict[str, Any]:
+def _normalise(
+    counts: Mapping[str, Any] | pd.DataFrame,
+    labels: Mapping[str, str] | None,
+    group_labels: Mapping[str, str] | None,
+) -> dict[str, Any]:
     c = _from_frame(counts) if isinstance(counts, pd.DataFrame) else dict(counts)
     if "assessed" not in c:
         raise ValueError("flow counts need 'assessed'")
@@ -71,15 +75,17 @@ def _normalise(counts: Mapping[str, Any] | pd.DataFrame) -> dict[str, Any]:
         )
     if min([assessed, analysed, *(n for _, n in excluded), *groups.values()]) < 0:
         raise ValueError("flow counts must not be negative")
-    labels = {**DEFAULT_LABELS, **dict(c.get("labels") or {})}
-    names = {**s.RESPONSE_NAMES, **dict(c.get("group_labels") or {})}
+    box_labels = {**DEFAULT_LABELS, **dict(c.get("labels") or {}), **dict(labels or {})}
+    names = {
+        str(k): str(v) for k, v in {**(c.get("group_labels") or {}), **(group_labels or {})}.items()
+    }
     return {
         "assessed": assessed,
         "excluded": excluded,
         "n_excluded": n_excluded,
         "analysed": analysed,
         "groups": groups,
-        "labels": labels,
+        "labels": box_labels,
         "names": names,
     }
 
@@ -124,7 +130,11 @@ def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float]) -> No
 
 
 def participant_flow(
-    counts: Mapping[str, Any] | pd.DataFrame, *, width: float = s.TEXT_WIDTH_IN
+    counts: Mapping[str, Any] | pd.DataFrame,
+    *,
+    labels: Mapping[str, str] | None = None,
+    group_labels: Mapping[str, str] | None = None,
+    width: float = s.TEXT_WIDTH_IN,
 ) -> Figure:
     """STROBE-style participant flow diagram.
 
@@ -135,12 +145,12 @@ def participant_flow(
 
             {
                 "assessed": 72,                     # required
-                "excluded": [("lost to follow-up before 6 months", 2)],  # list of
+                "excluded": [("follow-up shorter than 6 months", 2)],  # list of
                                                     # (reason, n) or {reason: n}; may be empty
                 "analysed": 70,                     # optional: assessed − excluded
                 "groups": {"CR": 25, "PR": 15, "NR": 30},  # in display order; may be empty
                 "labels": {"assessed": "...", "excluded": "...", "analysed": "..."},  # optional
-                "group_labels": {"CR": "Complete response"},  # optional long names
+                "group_labels": {"CR": "complete response"},  # optional long names
             }
 
         or a tidy DataFrame with columns ``stage``, ``label``, ``n``, where ``stage`` is one
@@ -148,6 +158,13 @@ def participant_flow(
         and ``group`` (one row per group, ``label`` its code, in display order); the
         ``label`` of an ``assessed`` or ``analysed`` row, when not empty, replaces the box
         text.
+    labels : mapping of str to str, optional
+        Texts of the ``assessed``, ``excluded`` and ``analysed`` boxes (before the n), e.g.
+        ``{"analysed": "Analysed: group known at 6 months"}``; they take precedence over
+        ``counts["labels"]``. Default: "Patients in the data file", "Excluded", "Analysed".
+    group_labels : mapping of str to str, optional
+        Long name of each group (``{"CR": "complete response"}``), taking precedence over
+        ``counts["group_labels"]`` and the context's ``group_names`` (:func:`set_context`).
     width : float, default 6.5
         Figure width in inches; the height follows from the content.
 
@@ -167,9 +184,11 @@ def participant_flow(
     Notes
     -----
     Any number of groups is laid out in one row (2 or 3 fit the default width; long names
-    are wrapped). Response codes CR, PR, NR get their long names and fixed colours.
+    are wrapped). A group with a long name is written "Long name (code)" with the first
+    letter capitalised; its box has the group's colour (position in the context's level
+    order, see :func:`set_context`), as in every other figure.
     """
-    c = _normalise(counts)
+    c = _normalise(counts, labels, group_labels)
     k = len(c["groups"])
     margin, gap = 0.08, 0.22
     main_w = min(2.9, 0.45 * width)
@@ -196,8 +215,7 @@ def participant_flow(
     if k:
         group_w = min(1.9, (width - 2 * margin - (k - 1) * gap) / k)
         names = [
-            s.wrap(f"{c['names'][g]} ({g})" if g in c["names"] else g, chars(group_w))
-            + f"\n(n = {n})"
+            s.wrap(s.display_name(g, c["names"]), chars(group_w)) + f"\n(n = {n})"
             for g, n in c["groups"].items()
         ]
         h_group = max((t.count("\n") + 1) for t in names) * _LINE + 2 * _PAD

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
 from itp_stats.report.figures import _style as s
@@ -14,10 +15,10 @@ __all__ = ["forest"]
 
 
 def _interval(effect: float, low: float, high: float, digits: int) -> str:
+    """``"0.40 (0.13 to 0.61)"``; the effect alone when the interval is missing."""
     text = s.fmt_num(effect, digits)
     if np.isfinite(low) and np.isfinite(high):
-        sep = " to " if low < 0 or high < 0 else "–"
-        text += f" ({s.fmt_num(low, digits)}{sep}{s.fmt_num(high, digits)})"
+        text += f" ({s.fmt_interval(low, high, digits)})"
     return text
 
 
@@ -29,7 +30,8 @@ def forest(
     low_col: str = "ci_low",
     high_col: str = "ci_high",
     null: float = 0.0,
-    xlabel: str = "Effect size (95% CI)",
+    xlabel: str | None = None,
+    conf_label: str = "95%",
     log: bool = False,
     annotate: bool = True,
     digits: int = 2,
@@ -48,14 +50,19 @@ def forest(
         Column names of the row label, the effect and the interval bounds.
     null : float, default 0.0
         Value of no effect, drawn as a vertical dashed line (use 1 for ratios).
-    xlabel : str, default ``"Effect size (95% CI)"``
-        X axis label, e.g. ``"Rank-biserial correlation, CR vs non-CR (95% CI)"``.
+    xlabel : str, optional
+        X axis label, e.g. ``"Rank-biserial r, CR vs non-CR (99% CI)"``; default
+        ``"Effect size ({conf_label} CI)"``.
+    conf_label : str, default ``"95%"``
+        Confidence level of the intervals as written (``"99%"`` for alpha 0.01), in the
+        default x label and the header of the written estimates.
     log : bool, default False
         Logarithmic x axis (for odds ratios).
     annotate : bool, default True
         Write each effect and interval as text to the right of the plot.
     digits : int, default 2
-        Decimals of the written effects.
+        Decimals of the written effects, e.g. ``"0.40 (0.13 to 0.61)"``,
+        ``"−0.45 (−0.70 to −0.20)"`` (intervals "a to b", true minus signs).
     figsize : tuple of float, optional
         Figure size in inches; by default 6.5 in wide and 0.3 in per row.
 
@@ -64,8 +71,15 @@ def forest(
     matplotlib.figure.Figure
         The figure. Artist ids: ``effects`` (one point per computed row, in row order),
         ``ci`` (one segment per row with an interval), ``null``, ``not_computed``,
-        ``no_data``.
+        ``no_data``, ``estimates_header`` and ``estimate`` (the written estimates).
+
+    Notes
+    -----
+    A linear x axis has at most five ticks, labelled in their shortest form (``−0.5``,
+    ``0``, ``0.25``) so that labels never run together at the final size.
     """
+    if xlabel is None:
+        xlabel = f"Effect size ({conf_label} CI)"
     n = len(results)
     if figsize is None:
         figsize = (s.TEXT_WIDTH_IN, max(1.8, 0.3 * n + 1.0))
@@ -109,6 +123,8 @@ def forest(
         else:
             pad = 0.08 * (hi - lo) if hi > lo else 1.0
             ax.set_xlim(lo - pad, hi + pad)
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
+            ax.xaxis.set_major_formatter(FuncFormatter(s.fmt_tick))
         for yy in y[~computed]:
             ax.text(
                 null,
@@ -125,10 +141,24 @@ def forest(
             )
         if annotate:
             trans = blended_transform_factory(ax.transAxes, ax.transData)
-            ax.text(1.03, 1.0, "Estimate (95% CI)", transform=ax.transAxes, va="bottom")
+            ax.text(
+                1.03,
+                1.0,
+                f"Estimate ({conf_label} CI)",
+                transform=ax.transAxes,
+                va="bottom",
+                gid="estimates_header",
+            )
             for yy, e, lo_, hi_ in zip(y, eff, low, high, strict=True):
                 if np.isfinite(e):
-                    ax.text(1.03, yy, _interval(e, lo_, hi_, digits), transform=trans, va="center")
+                    ax.text(
+                        1.03,
+                        yy,
+                        _interval(e, lo_, hi_, digits),
+                        transform=trans,
+                        va="center",
+                        gid="estimate",
+                    )
         ax.set_yticks(y, labels)
         ax.set_ylim(-0.7, n - 0.3)
         ax.tick_params(axis="y", length=0)

@@ -1,9 +1,10 @@
-"""Markers by response group: box plots with points, small multiples, paired change."""
+"""Markers by group: box plots with points, small multiples, paired change."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Collection, Hashable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ from matplotlib.lines import Line2D
 
 from itp_stats.report.figures import _style as s
 
-__all__ = ["marker_by_group", "markers_grid", "paired_change"]
+__all__ = ["marker_by_group", "markers_grid", "paired_change", "paired_changes"]
 
 _JITTER = 0.13
 _BOX_WIDTH = 0.5
@@ -113,7 +114,7 @@ def _annotate_p(ax: Axes, text: str) -> None:
 def marker_by_group(
     data: pd.DataFrame,
     column: str,
-    group: str | None = "response_iwg",
+    group: str | None = None,
     *,
     p_value: float | str | None = None,
     p_label: str | None = None,
@@ -132,9 +133,10 @@ def marker_by_group(
         One row per patient.
     column : str
         Numeric column to plot, e.g. ``"nk_m0"``.
-    group : str or None, default ``"response_iwg"``
+    group : str or None, optional
         Grouping column; its categories (if categorical) give the order and every category
-        gets a tick, even an empty one. None plots all patients as one group.
+        gets a tick, even an empty one; otherwise the levels present, in the context's level
+        order (:func:`set_context`). None plots all patients as one group.
     p_value : float or str, optional
         p-value written at the top left, formatted by :func:`p_annotation` (a string is taken as
         already formatted).
@@ -145,7 +147,9 @@ def marker_by_group(
     ax : matplotlib.axes.Axes, optional
         Draw on this axes (its figure is returned); a new figure otherwise.
     ylabel, xlabel : str, optional
-        Axis labels; default to the dictionary labels (y with unit).
+        Axis labels; by default the y label is the column's dictionary label with its unit
+        and the x label the context's group label (else the group column's dictionary
+        label); the column names without a dictionary (:func:`set_context`).
     seed : int, default 0
         Seed of the horizontal jitter of the points (the figure is deterministic).
     figsize : tuple of float, default (4.5, 3.6)
@@ -160,8 +164,9 @@ def marker_by_group(
 
     Notes
     -----
-    Rows with a missing value or a missing group are left out. Artists carry ids for tests and
-    SVG: ``box:{group}``, ``points:{group}``, ``p_value``, ``no_data``.
+    Rows with a missing value or a missing group are left out. Each group has the colour of
+    its position in the context's level order (the same in every figure). Artists carry ids
+    for tests and SVG: ``box:{group}``, ``points:{group}``, ``p_value``, ``no_data``.
     """
     with s.drawing():
         if ax is None:
@@ -180,7 +185,7 @@ def marker_by_group(
 def markers_grid(
     data: pd.DataFrame,
     columns: Sequence[str],
-    group: str | None = "response_iwg",
+    group: str | None = None,
     *,
     ncols: int = 3,
     log: bool | Collection[str] = False,
@@ -197,8 +202,8 @@ def markers_grid(
         One row per patient.
     columns : sequence of str
         Columns to plot, one panel each, in order (e.g. every marker count at baseline).
-    group : str or None, default ``"response_iwg"``
-        Grouping column (see :func:`marker_by_group`).
+    group : str or None, optional
+        Grouping column (see :func:`marker_by_group`); None: all patients as one group.
     ncols : int, default 3
         Panels per row.
     log : bool or collection of str, default False
@@ -252,7 +257,7 @@ def paired_change(
     data: pd.DataFrame,
     before: str,
     after: str,
-    group: str | None = "response_iwg",
+    group: str | None = None,
     *,
     ylabel: str | None = None,
     log: bool = False,
@@ -267,11 +272,12 @@ def paired_change(
     before, after : str
         Columns of the same measure at the two time points, e.g. ``"pct_nk_m0"`` and
         ``"pct_nk_m6"``.
-    group : str or None, default ``"response_iwg"``
+    group : str or None, optional
         Grouping column, one panel per group (every category of a categorical column gets a
         panel). None draws one panel of all patients.
     ylabel : str, optional
-        Y label; defaults to the marker's dictionary label (without time point) and unit.
+        Y label; defaults to the marker's dictionary label (without time point) and unit,
+        the column name without a dictionary.
     log : bool, default False
         Logarithmic y axis; pairs with a value ≤ 0 are then not drawn (they still count in
         the panel's n, and a note under the panel says how many).
@@ -284,7 +290,8 @@ def paired_change(
         One line per patient with both values (complete pairs only), the medians of the
         complete pairs at each time point joined by a thick black line (on a log axis, only
         when both are > 0), and the number of complete pairs in each
-        panel title (``"CR (n = 23)"``). X ticks are the time point labels.
+        panel title (``"CR (n = 23)"``). X ticks are the time point labels of the
+        dictionary (the column names without one).
 
     Notes
     -----
@@ -294,84 +301,161 @@ def paired_change(
     lv = s.levels(data, group)
     with s.drawing():
         fig, axes = s.new_figure(figsize, 1, max(1, len(lv)), sharey=True)
-        x_labels = [s.timepoint_label(before), s.timepoint_label(after)]
-        b_all = s.values(data, before) if len(data) else np.array([], dtype=float)
-        a_all = s.values(data, after) if len(data) else np.array([], dtype=float)
-        any_pairs = False
-        for i, level in enumerate(lv):
-            ax = axes[0, i]
-            sel = s.group_mask(data, group, level) if len(data) else np.zeros(0, dtype=bool)
-            b, a = b_all[sel], a_all[sel]
-            ok = ~np.isnan(b) & ~np.isnan(a)
-            n_pairs = int(ok.sum())
-            med = (np.median(b[ok]), np.median(a[ok])) if n_pairs else (np.nan, np.nan)
-            if log:
-                ok &= (b > 0) & (a > 0)
-            b, a = b[ok], a[ok]
-            colour = s.group_color(level, i)
-            ax.set_title(s.n_label(level, n_pairs, sep=" "), color="black")
-            if n_pairs > len(b):
-                hidden = n_pairs - len(b)
-                ax.text(
-                    0.5,
-                    -0.13,
-                    f"{hidden} pair{'s' if hidden > 1 else ''} with a value ≤ 0\nnot shown",
-                    transform=ax.transAxes,
-                    ha="center",
-                    va="top",
-                    fontsize=8,
-                    color=s.GREY,
-                )
-            if len(b):
-                any_pairs = True
-                segments = np.stack(
-                    [np.column_stack([np.zeros(len(b)), b]), np.column_stack([np.ones(len(a)), a])],
-                    axis=1,
-                )
-                ax.add_collection(
-                    LineCollection(
-                        segments,
-                        colors=[to_rgba(colour, 0.45)],
-                        linewidths=0.9,
-                        gid=f"pairs:{level}",
-                    )
-                )
-                ax.scatter(
-                    np.r_[np.zeros(len(b)), np.ones(len(a))],
-                    np.r_[b, a],
-                    s=7,
-                    color=colour,
-                    alpha=0.6,
-                    linewidths=0,
-                    zorder=2,
-                )
-            if n_pairs and (not log or min(med) > 0):
-                ax.plot(
-                    [0, 1],
-                    list(med),
-                    color="black",
-                    lw=2.2,
-                    marker="o",
-                    ms=5,
-                    zorder=4,
-                    gid=f"median:{level}",
-                )
-            elif n_pairs == 0:
-                s.no_data(ax, "No complete pairs")
-            ax.set_xticks([0, 1], x_labels)
-            ax.set_xlim(-0.3, 1.3)
-            if i > 0:
-                ax.tick_params(axis="y", which="both", left=False)
-                ax.spines["left"].set_visible(False)
-        if log:
-            s.log_axis(axes[0, 0], "y")
-        elif any_pairs:
-            axes[0, 0].autoscale(axis="y")
-        axes[0, 0].set_ylabel(ylabel if ylabel is not None else s.marker_label(before))
+        any_pairs = _paired_row(axes[0], data, before, after, group, lv, ylabel=ylabel, log=log)
         if any_pairs:
-            handles = [
-                Line2D([], [], color=s.GREY, lw=0.9, alpha=0.7, label="Individual patients"),
-                Line2D([], [], color="black", lw=2.2, marker="o", ms=5, label="Median"),
-            ]
-            fig.legend(handles=handles, loc="outside lower center", ncols=2)
+            _paired_legend(fig)
+    return fig
+
+
+def _paired_row(
+    row: Any,
+    data: pd.DataFrame,
+    before: str,
+    after: str,
+    group: str | None,
+    lv: list,
+    *,
+    ylabel: str | None,
+    log: bool,
+    titles: bool = True,
+) -> bool:
+    """Draw one marker's paired values, one axis of ``row`` per group; True when any pair."""
+    x_labels = [s.timepoint_label(before), s.timepoint_label(after)]
+    b_all = s.values(data, before) if len(data) else np.array([], dtype=float)
+    a_all = s.values(data, after) if len(data) else np.array([], dtype=float)
+    any_pairs = False
+    for i, level in enumerate(lv):
+        ax = row[i]
+        sel = s.group_mask(data, group, level) if len(data) else np.zeros(0, dtype=bool)
+        b, a = b_all[sel], a_all[sel]
+        ok = ~np.isnan(b) & ~np.isnan(a)
+        n_pairs = int(ok.sum())
+        med = (np.median(b[ok]), np.median(a[ok])) if n_pairs else (np.nan, np.nan)
+        if log:
+            ok &= (b > 0) & (a > 0)
+        b, a = b[ok], a[ok]
+        colour = s.group_color(level, i)
+        ax.set_title(
+            s.n_label(level, n_pairs, sep=" ") if titles else f"n = {n_pairs}", color="black"
+        )
+        if n_pairs > len(b):
+            hidden = n_pairs - len(b)
+            ax.text(
+                0.5,
+                -0.13,
+                f"{hidden} pair{'s' if hidden > 1 else ''} with a value ≤ 0\nnot shown",
+                transform=ax.transAxes,
+                ha="center",
+                va="top",
+                fontsize=8,
+                color=s.GREY,
+            )
+        if len(b):
+            any_pairs = True
+            segments = np.stack(
+                [np.column_stack([np.zeros(len(b)), b]), np.column_stack([np.ones(len(a)), a])],
+                axis=1,
+            )
+            ax.add_collection(
+                LineCollection(
+                    segments,
+                    colors=[to_rgba(colour, 0.45)],
+                    linewidths=0.9,
+                    gid=f"pairs:{level}",
+                )
+            )
+            ax.scatter(
+                np.r_[np.zeros(len(b)), np.ones(len(a))],
+                np.r_[b, a],
+                s=7,
+                color=colour,
+                alpha=0.6,
+                linewidths=0,
+                zorder=2,
+            )
+        if n_pairs and (not log or min(med) > 0):
+            ax.plot(
+                [0, 1],
+                list(med),
+                color="black",
+                lw=2.2,
+                marker="o",
+                ms=5,
+                zorder=4,
+                gid=f"median:{level}",
+            )
+        elif n_pairs == 0:
+            s.no_data(ax, "No complete pairs")
+        ax.set_xticks([0, 1], x_labels)
+        ax.set_xlim(-0.3, 1.3)
+        if i > 0:
+            ax.tick_params(axis="y", which="both", left=False)
+            ax.spines["left"].set_visible(False)
+    if log:
+        s.log_axis(row[0], "y")
+    elif any_pairs:
+        row[0].autoscale(axis="y")
+    row[0].set_ylabel(ylabel if ylabel is not None else s.marker_label(before))
+    return any_pairs
+
+
+def _paired_legend(fig: Figure) -> None:
+    handles = [
+        Line2D([], [], color=s.GREY, lw=0.9, alpha=0.7, label="Individual patients"),
+        Line2D([], [], color="black", lw=2.2, marker="o", ms=5, label="Median"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=2)
+
+
+def paired_changes(
+    data: pd.DataFrame,
+    pairs: Sequence[tuple[str, str]],
+    group: str | None = None,
+    *,
+    ylabels: Sequence[str] | None = None,
+    log: bool = False,
+    row_height: float = 2.9,
+) -> Figure:
+    """Paired values of several markers: one row per marker, one panel per group.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per patient.
+    pairs : sequence of (str, str)
+        ``(before, after)`` columns of each marker, one row each.
+    group : str or None, optional
+        Grouping column (one panel per group).
+    ylabels : sequence of str, optional
+        Y label of each row.
+    log : bool, default False
+        Logarithmic y axes.
+    row_height : float
+        Height of a row in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        As :func:`paired_change`, a row per marker (each row with its own y axis); the
+        panel titles of the first row name the groups, later rows give the pair counts.
+    """
+    lv = s.levels(data, group)
+    pairs = list(pairs)
+    labels = list(ylabels) if ylabels is not None else [None] * len(pairs)
+    with s.drawing():
+        fig, axes = s.new_figure(
+            (s.TEXT_WIDTH_IN, 0.6 + row_height * max(1, len(pairs))),
+            max(1, len(pairs)),
+            max(1, len(lv)),
+            sharey="row",
+        )
+        any_pairs = False
+        for k, ((before, after), ylabel) in enumerate(zip(pairs, labels, strict=True)):
+            any_pairs |= _paired_row(
+                axes[k], data, before, after, group, lv, ylabel=ylabel, log=log
+            )
+        if not pairs:
+            s.no_data(axes[0, 0], "No marker to show")
+        if any_pairs:
+            _paired_legend(fig)
     return fig

@@ -23,7 +23,13 @@ def _finite(x: Any) -> bool:
 
 
 def _cutoff_from_table(table: pd.DataFrame) -> dict[str, Any]:
-    """``{threshold, sensitivity, specificity}`` from a long table (``effect_type``, ``effect``)."""
+    """The cutoff as a mapping, from a one-row table or a long prediction table.
+
+    A table with columns ``threshold``, ``sensitivity``, ``specificity`` (and optionally
+    ``ci_low``, ``ci_high``) gives its first row; the long table of ``youden_cutoff`` gives the
+    ``effect`` of the rows ``youden_cutoff`` (with the ``ci_low``, ``ci_high`` of that row),
+    ``sensitivity`` and ``specificity``.
+    """
     if {"threshold", "sensitivity", "specificity"} <= set(table.columns):
         return table.iloc[0].to_dict() if len(table) else {}
     names = {
@@ -31,11 +37,30 @@ def _cutoff_from_table(table: pd.DataFrame) -> dict[str, Any]:
         "sensitivity": "sensitivity",
         "specificity": "specificity",
     }
-    return {
-        names[k]: v
-        for k, v in zip(table["effect_type"], table["effect"], strict=True)
-        if k in names
-    }
+    out: dict[str, Any] = {}
+    for row in table.to_dict("records"):
+        key = names.get(row.get("effect_type"))
+        if key is None:
+            continue
+        out[key] = row.get("effect")
+        if key == "threshold":
+            out["ci_low"], out["ci_high"] = row.get("ci_low"), row.get("ci_high")
+    return out
+
+
+def _drawable(cutoff: Mapping[str, Any]) -> bool:
+    """Whether the cutoff can be drawn: finite values, inside its own CI when it has one.
+
+    A threshold that is infinite (every patient on one side) or outside its bootstrap
+    interval is not a usable cutoff; a bound that is missing (no CI computed) is not checked.
+    """
+    if not all(_finite(cutoff.get(k)) for k in ("threshold", "sensitivity", "specificity")):
+        return False
+    thr = float(cutoff["threshold"])
+    low, high = cutoff.get("ci_low"), cutoff.get("ci_high")
+    if _finite(low) and thr < float(low):
+        return False
+    return not (_finite(high) and thr > float(high))
 
 
 def roc_curve(
@@ -45,6 +70,7 @@ def roc_curve(
     ci: Sequence[float] | None = None,
     cutoff: Mapping[str, Any] | pd.Series | pd.DataFrame | None = None,
     threshold_unit: str | None = None,
+    conf_label: str = "95%",
     figsize: tuple[float, float] = (4.2, 4.0),
 ) -> Figure:
     """Receiver operating characteristic curve, with its AUC and the Youden cutoff.
@@ -60,14 +86,20 @@ def roc_curve(
         table of :func:`itp_stats.stats.prediction.roc_auc`, whose ``effect``, ``ci_low`` and
         ``ci_high`` give the AUC and its CI.
     ci : sequence of two floats, optional
-        95% confidence interval of the AUC, added as ``"(95% CI 0.62–0.86)"``.
+        Confidence interval of the AUC, added as ``"({conf_label} CI 0.62 to 0.86)"``.
     cutoff : mapping, pandas.Series or pandas.DataFrame, optional
-        The Youden cutoff with keys ``threshold``, ``sensitivity``, ``specificity``; or the
-        table of :func:`itp_stats.stats.prediction.youden_cutoff` (rows ``effect_type`` =
-        ``youden_cutoff``, ``sensitivity``, ``specificity``). Marked on the curve and labelled
-        with its threshold, sensitivity and specificity.
+        The Youden cutoff with keys ``threshold``, ``sensitivity``, ``specificity`` and,
+        optionally, ``ci_low``, ``ci_high`` (the interval of the threshold); or the table of
+        :func:`itp_stats.stats.prediction.youden_cutoff` (rows ``effect_type`` =
+        ``youden_cutoff`` with its CI, ``sensitivity``, ``specificity``). Marked on the curve
+        and labelled with its threshold, sensitivity and specificity, but only when the
+        threshold is finite and lies within its own interval (``ci_low ≤ threshold ≤
+        ci_high``; a missing bound is not checked): otherwise the curve and AUC are drawn
+        without a cutoff.
     threshold_unit : str, optional
         Unit written after the cutoff threshold (e.g. ``"cells/µL"``).
+    conf_label : str, default ``"95%"``
+        Confidence level of ``ci`` as written (``"99%"`` for alpha 0.01).
     figsize : tuple of float, default (4.2, 4.0)
         Figure size in inches.
 
@@ -76,7 +108,7 @@ def roc_curve(
     matplotlib.figure.Figure
         Sensitivity against 1 − specificity, points joined in order of increasing
         1 − specificity (then sensitivity), with the chance diagonal. Artist ids: ``roc``,
-        ``chance``, ``cutoff``, ``auc``, ``no_data``.
+        ``chance``, ``cutoff``, ``cutoff_label``, ``auc``, ``no_data``.
     """
     if isinstance(auc, pd.DataFrame):
         row = auc.iloc[0] if len(auc) else pd.Series(dtype=float)
@@ -107,9 +139,7 @@ def roc_curve(
             )
         else:
             s.no_data(ax)
-        if cutoff is not None and all(
-            _finite(cutoff.get(k)) for k in ("sensitivity", "specificity")
-        ):
+        if cutoff is not None and _drawable(cutoff):
             cx, cy = 1 - float(cutoff["specificity"]), float(cutoff["sensitivity"])
             ax.plot(
                 [cx],
@@ -122,12 +152,9 @@ def roc_curve(
                 zorder=4,
                 gid="cutoff",
             )
-            thr = cutoff.get("threshold")
-            head = "Youden cutoff"
-            if _finite(thr):
-                head += f" {s.fmt_threshold(float(thr))}"
-                if threshold_unit:
-                    head += f" {threshold_unit}"
+            head = f"Youden cutoff {s.fmt_threshold(float(cutoff['threshold']))}"
+            if threshold_unit:
+                head += f" {threshold_unit}"
             text = (
                 f"{head}\nsensitivity {float(cutoff['sensitivity']):.0%}, "
                 f"specificity {float(cutoff['specificity']):.0%}"
@@ -146,9 +173,9 @@ def roc_curve(
                 gid="cutoff_label",
             )
         if _finite(auc):
-            text = f"AUC {float(auc):.2f}"
+            text = f"AUC {s.fmt_num(float(auc))}"
             if ci is not None and len(ci) == 2 and all(_finite(c) for c in ci):
-                text += f" (95% CI {float(ci[0]):.2f}–{float(ci[1]):.2f})"
+                text += f" ({conf_label} CI {s.fmt_interval(float(ci[0]), float(ci[1]))})"
             ax.text(0.98, 0.04, text, transform=ax.transAxes, ha="right", va="bottom", gid="auc")
         ticks = np.linspace(0, 1, 6)
         ax.set_xticks(ticks)

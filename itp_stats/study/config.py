@@ -1,0 +1,330 @@
+"""The study configuration: what the report analyses, read from one YAML file.
+
+The shipped study is ``data/study.yaml``; another is chosen with ``-P study=FILE`` (render,
+both engines) or ``--study FILE`` (validate, gate, render). The file's data sections
+(``dictionary``, ``group``, ``timepoints``) are read by :mod:`itp_stats.cohort.design`; this
+module reads the whole file into a :class:`StudyConfig` and checks it against the dictionary
+before any work, so a missing or inconsistent key is refused with the file and the key named.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from itp_stats.cohort.design import Design, load_data_model, read_study_file
+from itp_stats.cohort.dictionary import Dictionary
+from itp_stats.errors import StudyConfigError
+
+__all__ = ["DIRECTIONS", "Predictor", "StudyConfig", "load_study"]
+
+DIRECTIONS = ("lower", "higher", "auto")
+"""How a predictor relates to the positive group: lower or higher values in it, or ``auto``."""
+
+
+@dataclass(frozen=True)
+class Predictor:
+    """A baseline column predicting the positive group (ROC, Youden cutoff, logistic OR).
+
+    Attributes
+    ----------
+    column : str
+        File column.
+    direction : {"lower", "higher", "auto"}
+        Pre-specified relation (lower or higher values in the positive group) or ``auto``.
+    per : float
+        Unit of the odds ratio (e.g. per 100 cells/µL).
+    label, unit : str
+        From the dictionary.
+    """
+
+    column: str
+    direction: str
+    per: float
+    label: str
+    unit: str
+
+    def as_plan(self) -> dict[str, Any]:
+        """The mapping :func:`itp_stats.study.plan.run_analysis` takes."""
+        return {"column": self.column, "direction": self.direction, "per": self.per}
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """A study: the data model and the analysis plan's choices.
+
+    Attributes
+    ----------
+    path : Path
+        The configuration file.
+    sha256 : str
+        SHA-256 of its bytes (part of the cache key and of the Reproducibility section).
+    name, title, population : str
+        Study name, report title and who was studied (used in the report's sentences).
+    dictionary : Dictionary
+        The data dictionary it names, with :attr:`design` attached.
+    levels : tuple of str
+        Group levels in display order.
+    group_names : dict of str to str
+        Level → long name (``CR`` → ``complete response``); the level itself when not given.
+    ordered : bool
+        Whether the levels are ordered (trend test).
+    positive : str
+        The group contrasted with the others and predicted.
+    responders : tuple of str
+        Groups counted as responders in the sensitivity analysis.
+    markers : tuple of str
+        Analysed markers in display order: counts (``nk``) then percentages (``pct_nk``).
+    family : tuple of str
+        Markers adjusted together by Benjamini–Hochberg.
+    predictors : tuple of Predictor
+        Predictors of the positive group; the first is the primary one.
+    continuous, categorical : tuple of str
+        Table 1 covariates.
+    highlight_baseline, highlight_change : tuple of str
+        Markers the summary reports at baseline and for the change.
+    period_column : str or None
+        Column of the calendar year of inclusion (the summary's period), when given.
+    background : str
+        The summary's Background paragraph: the study's own words, Markdown with
+        ``[@key]`` citations (empty when not given).
+    """
+
+    path: Path
+    sha256: str
+    name: str
+    title: str
+    population: str
+    dictionary: Dictionary
+    levels: tuple[str, ...]
+    group_names: dict[str, str]
+    ordered: bool
+    positive: str
+    responders: tuple[str, ...]
+    markers: tuple[str, ...]
+    family: tuple[str, ...]
+    predictors: tuple[Predictor, ...]
+    continuous: tuple[str, ...]
+    categorical: tuple[str, ...]
+    highlight_baseline: tuple[str, ...]
+    highlight_change: tuple[str, ...]
+    period_column: str | None = None
+    background: str = ""
+
+    @property
+    def design(self) -> Design:
+        """The data side (group column, derivation, time points, follow-up rule)."""
+        return self.dictionary.design
+
+    @property
+    def group(self) -> str:
+        """Column defining the analysed groups."""
+        return self.design.analysed_group
+
+    @property
+    def baseline(self) -> str:
+        """Baseline time point code."""
+        return self.design.baseline
+
+    @property
+    def followup(self) -> str:
+        """Follow-up time point code."""
+        return self.design.followup
+
+    def timepoint_label(self, code: str) -> str:
+        """The dictionary's label of a time point (``m6`` → ``6 months``)."""
+        return self.dictionary.timepoints.get(code, code)
+
+    def group_name(self, level: str) -> str:
+        """Long name of a group level."""
+        return self.group_names.get(level, level)
+
+    @property
+    def other(self) -> str:
+        """Label of the patients outside the positive group (``non-CR``)."""
+        return f"non-{self.positive}"
+
+
+def _fail(path: Path, key: str, message: str) -> StudyConfigError:
+    return StudyConfigError(f"{path}: {key}: {message}")
+
+
+def _names(path: Path, raw: Any, key: str) -> list[str] | None:
+    if raw is None or raw == "all":
+        return None
+    if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
+        raise _fail(path, key, "expected 'all' or a list of names")
+    return list(raw)
+
+
+def _marker_family(path: Path, raw: dict[str, Any], d: Dictionary) -> tuple[list[str], list[str]]:
+    chosen = _names(path, raw.get("markers"), "markers")
+    stems = list(d.markers) if chosen is None else chosen
+    unknown = [m for m in stems if m not in d.markers]
+    if unknown:
+        raise _fail(
+            path, "markers", f"{', '.join(unknown)} not among the dictionary's markers "
+            f"({', '.join(d.markers)})"
+        )  # fmt: skip
+    if not stems:
+        raise _fail(path, "markers", "no marker to analyse")
+    design = d.design
+    for stem in stems:
+        for tp in (design.baseline, design.followup):
+            col = d.markers[stem].column(tp)
+            if col not in d.columns:
+                raise _fail(path, "markers", f"{stem}: the dictionary has no column {col}")
+    pcts = [f"pct_{m}" for m in stems if d.markers[m].parent]
+    for m in stems:
+        parent = d.markers[m].parent
+        if parent and parent not in d.markers:
+            raise _fail(path, "markers", f"{m}: parent {parent!r} is not a marker")
+    markers = [*stems, *pcts]
+    family = _names(path, raw.get("family"), "family")
+    if family is None:
+        family = markers
+    bad = [f for f in family if f not in markers]
+    if bad:
+        raise _fail(path, "family", f"{', '.join(bad)} not among the analysed markers")
+    return markers, family
+
+
+def _predictors(path: Path, raw: Any, d: Dictionary) -> list[Predictor]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise _fail(path, "predictors", "expected a list of {column, direction, per}")
+    out = []
+    for i, spec in enumerate(raw):
+        key = f"predictors[{i}]"
+        if not isinstance(spec, dict) or "column" not in spec:
+            raise _fail(path, key, "expected a mapping with 'column'")
+        column = str(spec["column"])
+        col = d.columns.get(column)
+        if col is None:
+            raise _fail(path, f"{key}.column", f"{column!r} is not a column of the dictionary")
+        if not col.is_numeric:
+            raise _fail(path, f"{key}.column", f"{column!r} is not numeric")
+        direction = str(spec.get("direction", "auto"))
+        if direction not in DIRECTIONS:
+            raise _fail(path, f"{key}.direction", f"{direction!r}: use {', '.join(DIRECTIONS)}")
+        try:
+            per = float(spec.get("per", 1))
+        except (TypeError, ValueError):
+            raise _fail(path, f"{key}.per", "must be a number") from None
+        if not per > 0:
+            raise _fail(path, f"{key}.per", "must be positive")
+        out.append(Predictor(column, direction, per, col.label, col.unit or ""))
+    return out
+
+
+def _covariates(path: Path, raw: Any, d: Dictionary) -> tuple[list[str], list[str]]:
+    known = set(d.columns) | set(d.derived)
+    if raw is None:
+        cov = [c for c in d.by_role("covariate")]
+        cont = [c.name for c in cov if c.is_numeric]
+        cat = [c.name for c in cov if not c.is_numeric]
+        return cont, cat
+    if not isinstance(raw, dict):
+        raise _fail(path, "table1", "expected a mapping with 'continuous' and 'categorical'")
+    out = []
+    for key in ("continuous", "categorical"):
+        names = _names(path, raw.get(key, []), f"table1.{key}") or []
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise _fail(path, f"table1.{key}", f"{', '.join(unknown)} not in the dictionary")
+        out.append(names)
+    return out[0], out[1]
+
+
+def load_study(study: str | os.PathLike | None = None) -> StudyConfig:
+    """Read and check a study configuration.
+
+    Parameters
+    ----------
+    study : str or path-like, optional
+        The file; defaults to ``$ITP_STATS_STUDY``, else the shipped ``data/study.yaml``.
+
+    Returns
+    -------
+    StudyConfig
+
+    Raises
+    ------
+    StudyConfigError
+        A key is missing or disagrees with the dictionary; the message names the file and key.
+    """
+    dictionary = load_data_model(study)
+    path, raw = read_study_file(study)
+    design = dictionary.design
+    group = raw["group"]
+    levels = design.levels
+    names = group.get("names") or {}
+    if not isinstance(names, dict):
+        raise _fail(path, "group.names", "expected a mapping level: name")
+    unknown = [str(k) for k in names if str(k) not in levels]
+    if unknown:
+        raise _fail(path, "group.names", f"{', '.join(unknown)} not among the levels")
+    positive = str(group.get("positive", levels[0]))
+    if positive not in levels:
+        raise _fail(path, "group.positive", f"{positive!r} is not one of {', '.join(levels)}")
+    responders = [str(v) for v in group.get("responders") or [positive]]
+    bad = [r for r in responders if r not in levels]
+    if bad:
+        raise _fail(path, "group.responders", f"{', '.join(bad)} not among the levels")
+    if set(responders) == set(levels):
+        raise _fail(
+            path, "group.responders", "every group is a responder group: nothing to compare"
+        )
+    markers, family = _marker_family(path, raw, dictionary)
+    predictors = _predictors(path, raw.get("predictors"), dictionary)
+    continuous, categorical = _covariates(path, raw.get("table1"), dictionary)
+    highlight = raw.get("highlight") or {}
+    if not isinstance(highlight, dict):
+        raise _fail(path, "highlight", "expected a mapping with 'baseline' and 'change'")
+    hl = {}
+    for key in ("baseline", "change"):
+        chosen = _names(path, highlight.get(key), f"highlight.{key}")
+        chosen = [] if chosen is None else chosen
+        bad = [m for m in chosen if m not in markers]
+        if bad:
+            raise _fail(
+                path, f"highlight.{key}", f"{', '.join(bad)} not among the analysed markers"
+            )
+        hl[key] = tuple(chosen)
+    if not predictors:
+        raise _fail(path, "predictors", "name at least one predictor of the positive group")
+    if not hl["baseline"]:
+        hl["baseline"] = (markers[0],)
+    if not hl["change"]:
+        pcts = [m for m in markers if m.startswith("pct_")]
+        hl["change"] = (pcts or markers)[:1]
+        hl["change"] = tuple(hl["change"])
+    period = raw.get("period_column")
+    if period is not None and period not in dictionary.columns:
+        raise _fail(path, "period_column", f"{period!r} is not a column of the dictionary")
+    return StudyConfig(
+        path=path,
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        name=str(raw.get("name") or path.stem),
+        title=str(raw.get("title") or "Study report"),
+        population=str(raw.get("population") or "patients"),
+        dictionary=dictionary,
+        levels=levels,
+        group_names={str(k): str(v) for k, v in names.items()},
+        ordered=bool(group.get("ordered", False)),
+        positive=positive,
+        responders=tuple(responders),
+        markers=tuple(markers),
+        family=tuple(family),
+        predictors=tuple(predictors),
+        continuous=tuple(continuous),
+        categorical=tuple(categorical),
+        highlight_baseline=hl["baseline"],
+        highlight_change=hl["change"],
+        period_column=None if period is None else str(period),
+        background=str(raw.get("background") or "").strip(),
+    )

@@ -1,0 +1,190 @@
+"""Sentences from results: the rules one by one, then the words on cohorts made to test them.
+
+The cohorts are the shipped shape with the finding reversed (complete responders have the
+*higher* baseline NK count), absent (NK a fixed share of lymphocytes in everyone), or with
+tiny groups (2 partial responders; none). Each sentence is checked against the computed
+result it speaks of, by the rule stated in ``itp_stats.report.sentences``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from itp_stats.cohort.synth import synthesize, write_cohort
+from itp_stats.report import sentences as T
+from itp_stats.report.format import NNBSP
+from itp_stats.study.prepare import prepare_study
+
+# -- the rules ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("est", "low", "high", "p", "word"),
+    [
+        (-5, -9, -1, 0.01, "lower"),
+        (5, 1, 9, 0.01, "higher"),
+        (5, -1, 9, 0.01, "similar"),  # interval holds 0
+        (5, 1, 9, 0.2, "similar"),  # p above alpha: no direction claimed
+        (5, float("nan"), 9, 0.01, "similar"),  # no interval, no claim
+    ],
+)
+def test_direction(est, low, high, p, word):
+    assert T.direction(est, low, high, p, 0.05) == word
+
+
+def test_differs_only_below_alpha():
+    assert T.differs(0.049, 0.05)
+    assert not T.differs(0.05, 0.05)
+    assert not T.differs(float("nan"), 0.05)
+    assert not T.differs(0.02, 0.01)
+
+
+@pytest.mark.parametrize(
+    ("auc", "low", "high", "claim"),
+    [(0.8, 0.7, 0.9, "predicts"), (0.3, 0.2, 0.4, "opposite"), (0.55, 0.4, 0.7, "none")],
+)
+def test_prediction_claim(auc, low, high, claim):
+    assert T.prediction_claim(auc, low, high) == claim
+
+
+def test_cutoff_reportable():
+    assert T.cutoff_reportable(92.5, 80, 111)
+    assert not T.cutoff_reportable(float("inf"), 80, 111)
+    assert not T.cutoff_reportable(150, 80, 111)  # outside its own interval
+    assert not T.cutoff_reportable(100, float("nan"), 111)
+
+
+def test_change_word():
+    assert T.change_word(3.8, 1.7, 5.8, 0.001, 0.05) == "rose"
+    assert T.change_word(-3.8, -5.8, -1.7, 0.001, 0.05) == "fell"
+    assert T.change_word(-3.8, -5.8, 1.7, 0.2, 0.05) == "did not change clearly"
+
+
+def test_p_phrase_and_levels():
+    assert T.p_phrase(0.0004, 0.05) == f"p{NNBSP}<{NNBSP}0.001"
+    assert T.p_phrase(0.012, 0.05, test="Wilcoxon") == f"Wilcoxon p{NNBSP}={NNBSP}0.012"
+    # never printed on the other side of alpha: 0.0496 is not "0.050"
+    assert T.p_phrase(0.0496, 0.05) == f"p{NNBSP}={NNBSP}0.0496"
+    assert T.p_phrase(float("nan"), 0.05, test="Kruskal–Wallis") == "Kruskal–Wallis not computed"
+    assert T.conf_label(0.05) == "95%"
+    assert T.conf_label(0.01) == "99%"
+    assert T.conf_label(0.025) == "97.5%"
+
+
+def test_join_words():
+    assert T.join_words(["a"]) == "a"
+    assert T.join_words(["a", "b"]) == "a and b"
+    assert T.join_words(["a", "b", "c"], "or") == "a, b or c"
+
+
+# -- cohorts made to test the words --------------------------------------------------------
+
+
+def _study(tmp_path, frame: pd.DataFrame, name: str, **params):
+    path = write_cohort(frame, tmp_path / f"{name}.csv")
+    return prepare_study(path, gate_result=tmp_path / f"{name}.gate.json", n_boot=300, **params)
+
+
+def _reversed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Baseline NK cut to a quarter outside complete responders: CR now has the higher count."""
+    out = frame.copy()
+    rest = out["response_m6"].astype(object) != "CR"
+    out.loc[rest, "nk_m0"] = (out.loc[rest, "nk_m0"] // 4).astype("Int64")
+    return out
+
+
+def _null(frame: pd.DataFrame, seed: int = 3) -> pd.DataFrame:
+    """Baseline NK a random 5–9 % of lymphocytes whatever the group: no association."""
+    out = frame.copy()
+    rng = np.random.default_rng(seed)
+    share = rng.uniform(0.05, 0.09, len(out))
+    lymph = out["lymphocytes_m0"].astype("Float64")
+    room = lymph * 1.0 - out["cd3_m0"].astype("Float64") - out["cd19_m0"].astype("Float64")
+    nk = np.floor(np.minimum(lymph.to_numpy(float, na_value=np.nan) * share,
+                             room.to_numpy(float, na_value=np.nan).clip(0)))  # fmt: skip
+    out["nk_m0"] = pd.array([None if np.isnan(v) else int(v) for v in nk], dtype="Int64")
+    return out
+
+
+def _mw(study, marker="nk"):
+    return study.results["baseline_positive"].set_index("marker").loc[marker]
+
+
+@pytest.fixture(scope="module")
+def base_frame():
+    return synthesize(72, seed=20230601)
+
+
+def test_reversed_finding_reads_higher(tmp_path, base_frame):
+    study = _study(tmp_path, _reversed(base_frame), "reversed")
+    mw = _mw(study)
+    assert mw["hl_ci_low"] > 0 and mw["p_unc"] < 0.05  # the data are reversed
+    text = T.baseline_text(study)
+    assert "It was higher in the complete response (CR) group" in text
+    assert "lower" not in text
+    assert T.conclusion(study).startswith("In this cohort, a higher baseline count of")
+    # the NK count is pre-specified as 'lower': its AUC now lies below 0.5
+    auc = study.results["prediction"].set_index("effect_type").loc["auc"]
+    assert auc["ci_high"] < 0.5
+    pred = T.prediction_text(study)
+    assert "did not predict" in pred and "below 0.5" in pred
+    assert "cutoff maximising" not in pred  # no cutoff after a failed prediction claim
+    assert "predicted" not in pred
+
+
+def test_null_finding_claims_nothing(tmp_path, base_frame):
+    study = _study(tmp_path, _null(base_frame), "null")
+    mw = _mw(study)
+    kw = study.results["baseline_kruskal"].set_index("marker").loc["nk"]
+    text = T.baseline_text(study)
+    if kw["p_unc"] >= 0.05:
+        assert "did not differ between" in text
+        assert "differed between" not in text.replace("did not differ", "")
+    word = T.direction(mw["hl_estimate"], mw["hl_ci_low"], mw["hl_ci_high"], mw["p_unc"], 0.05)
+    assert word == "similar", "the null cohort should not show a difference"
+    assert "It was similar in the complete response (CR) group" in text
+    assert "not clearly associated" in T.conclusion(study)
+    auc = study.results["prediction"].set_index("effect_type").loc["auc"]
+    pred = T.prediction_text(study)
+    if auc["ci_low"] <= 0.5 <= auc["ci_high"]:
+        assert "did not predict" in pred and "includes 0.5" in pred
+    assert "may be confounded" not in T.limitations_text(study)
+
+
+def test_two_partial_responders_are_left_out_and_the_rest_compared(tmp_path, base_frame):
+    frame = base_frame.copy()
+    pr = frame.index[frame["response_m6"].astype(object) == "PR"]
+    frame = frame.drop(pr[2:]).reset_index(drop=True)
+    study = _study(tmp_path, frame, "two_pr")
+    assert study.flow["groups"]["PR"] == 2
+    kw = study.results["baseline_kruskal"].set_index("marker").loc["nk"]
+    assert kw["test"] == "mann_whitney" and np.isfinite(kw["p_unc"])
+    text = T.baseline_text(study)
+    assert "between CR and NR (PR left out: fewer than 3 values)" in text
+    assert "not computed" not in text
+    assert "partial response (PR, n\u202f=\u202f2) — are left out" in T.participants_text(study)
+
+
+def test_no_partial_responders(tmp_path, base_frame):
+    frame = base_frame[base_frame["response_m6"].astype(object) != "PR"].reset_index(drop=True)
+    study = _study(tmp_path, frame, "no_pr")
+    assert study.levels == ["CR", "NR"]
+    text = T.participants_text(study)
+    assert "No patient was in the partial response (PR) group" in text
+    assert "between CR and NR" in T.baseline_text(study)
+    assert "3 groups" not in T.summary_methods(study)
+    assert "2 groups" in T.summary_methods(study)
+
+
+def test_alpha_sets_every_level(tmp_path, base_frame):
+    study = _study(tmp_path, base_frame, "alpha", alpha=0.01)
+    assert "99% confidence intervals" in T.summary_methods(study)
+    assert "Confidence intervals are at 99%" in T.family_methods(study)
+    assert "95%" not in T.prediction_text(study)
+    from itp_stats.report import tables
+
+    t2, _ = tables.table2(study)
+    assert any("99% CI" in c for c in t2.columns)
+    assert not any("95%" in c for c in t2.columns)
