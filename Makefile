@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 DATA   ?= data/cohort.csv
+STUDY  ?= data/study.yaml
 
 .PHONY: report test lint format bench clean
 
@@ -21,7 +22,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	@touch $@ $(VENV)/.installed
 
 report: $(VENV)/.installed
-	$(BIN)/itp-stats render -P data=$(DATA)
+	$(BIN)/itp-stats render --study $(STUDY) -P data=$(DATA)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q

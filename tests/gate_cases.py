@@ -13,7 +13,7 @@ COHORT = ROOT / "data" / "cohort.csv"
 
 def cells() -> pd.DataFrame:
     """The shipped cohort as text cells, exactly as in the file."""
-    return pd.read_csv(COHORT, dtype=str, keep_default_na=False)
+    return pd.read_csv(COHORT, dtype=str, keep_default_na=False, skiprows=1)  # the mark line
 
 
 def write(frame: pd.DataFrame, path: Path) -> Path:

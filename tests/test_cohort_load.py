@@ -40,21 +40,21 @@ def shipped(cohort_path) -> pd.DataFrame:
 
 def _semicolon_decimal_comma(src, dest, encoding):
     """Rewrite a ,-CSV as a French spreadsheet would: ; separators, decimal commas."""
-    frame = pd.read_csv(src, dtype=str, keep_default_na=False)
+    frame = pd.read_csv(src, dtype=str, keep_default_na=False, skiprows=1)  # the synthetic mark
     for col in ("itp_duration_months", "followup_months"):
         frame[col] = frame[col].str.replace(".", ",", regex=False)
     dest.write_bytes(frame.to_csv(sep=";", index=False).encode(encoding))
 
 
 def test_every_format_loads_equal(tmp_path, cohort_path, shipped):
-    raw = pd.read_csv(cohort_path, dtype=str, keep_default_na=False)
+    raw = pd.read_csv(cohort_path, dtype=str, keep_default_na=False, skiprows=1)
     assert raw["itp_duration_months"].str.contains(r"\.").any()  # decimals are exercised
 
     fr_latin1 = tmp_path / "export_fr.csv"
     _semicolon_decimal_comma(cohort_path, fr_latin1, "latin-1")
     bom = tmp_path / "bom.csv"
     bom.write_bytes(b"\xef\xbb\xbf" + cohort_path.read_bytes())
-    typed = pd.read_csv(cohort_path, dtype=str, keep_default_na=False)
+    typed = pd.read_csv(cohort_path, dtype=str, keep_default_na=False, skiprows=1)
     xlsx = write_cohort(_as_native(shipped, typed), tmp_path / "cohort.xlsx")
     parquet = write_cohort(_as_native(shipped, typed), tmp_path / "cohort.parquet")
 

@@ -198,7 +198,10 @@ def test_result_tables_published_as_csv_and_xlsx(project, study):
     assert raw["p_unc"].tolist() == pytest.approx(
         study.results["baseline_kruskal"]["p_unc"].tolist(), rel=1e-12
     )
+    notice = pd.read_csv(tables / "notice.csv")["notice"].iloc[0]
+    assert notice.startswith("These results were computed from a SYNTHETIC cohort")
     book = openpyxl.load_workbook(tables / "results.xlsx")
+    assert book.sheetnames[0] == "notice"
     assert {"table1", "table2", "table3", "results_prediction"} <= set(book.sheetnames)
     assert not any(c.data_type == "f" for ws in book for row in ws.iter_rows() for c in row)
 
@@ -217,13 +220,14 @@ def test_other_cohort_renders_with_its_own_numbers(tmp_path, project, monkeypatc
     monkeypatch.setattr(study_module, "_load_cached", lambda key: None)  # recompute here
     study = R.setup(str(other), n_boot=200, export=False)
     assert "The cohort held 150 " in text
+    assert "Synthetic data" in text and "itp-stats synth (n = 150)" in text
     assert re.sub(r"[ \n]+", " ", S.summary_results(study))[:300] in text.replace("\u2019", "'")
     assert "200 resamples" in text
 
 
 def test_failing_gate_stops_render_and_keeps_previous_outputs(tmp_path, project):
     bad = tmp_path / "bad.csv"
-    frame = pd.read_csv(project["dir"] / "data" / "cohort.csv", dtype=str)
+    frame = pd.read_csv(project["dir"] / "data" / "cohort.csv", dtype=str, skiprows=1)
     frame.loc[3, "nk_m0"] = "-5"
     frame.loc[7, "cd4_m0"] = "99999"
     frame.to_csv(bad, index=False)

@@ -60,7 +60,14 @@ def test_environment_data_wins_over_default_parameter(tmp_path, monkeypatch, coh
     study = prepare_study("data/cohort.csv", n_boot=50)
     assert study.data_path == other.resolve()
     assert len(study.cohort) == 60
-    assert not study.synthetic  # not the shipped file, not declared
+    assert study.synthetic  # itp-stats synth marked the file it wrote
+    assert study.synthetic_source.startswith("synthetic cohort made by itp-stats synth (n = 60")
+    unmarked = tmp_path / "unmarked.csv"
+    unmarked.write_text(other.read_text().split("\n", 1)[1])  # the same rows, mark removed
+    monkeypatch.setenv("ITP_STATS_DATA", str(unmarked))
+    plain = prepare_study("data/cohort.csv", n_boot=50)
+    assert not plain.synthetic and plain.synthetic_source == ""
+    assert len(plain.cohort) == 60
     assert is_shipped_cohort(cohort_path)
     # an explicit other path is used as given
     explicit = prepare_study(str(cohort_path), n_boot=50)
@@ -71,7 +78,7 @@ def test_bad_data_is_never_analysed(tmp_path, monkeypatch, cohort_path):
     from itp_stats.gate.result import GateFailedError
 
     monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
-    frame = pd.read_csv(cohort_path, dtype=str)
+    frame = pd.read_csv(cohort_path, dtype=str, skiprows=1)  # after the synthetic mark
     frame.loc[0, "patient_id"] = frame.loc[1, "patient_id"]
     bad = tmp_path / "bad.csv"
     frame.to_csv(bad, index=False)

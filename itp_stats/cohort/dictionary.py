@@ -127,6 +127,8 @@ class Column:
         Allowed values of a category column, in display order.
     pattern : str or None
         Regular expression a string value must match in full.
+    pattern_help : str or None
+        The pattern in words, for the gate's rule description (``only letters, digits``).
     unique, missing : bool
         Whether values must be unique; whether cells may be empty.
     marker, timepoint, parent : str or None
@@ -143,6 +145,7 @@ class Column:
     range: tuple[float, float] | None = None
     categories: tuple[str, ...] = ()
     pattern: str | None = None
+    pattern_help: str | None = None
     unique: bool = False
     missing: bool = True
     marker: str | None = None
@@ -350,6 +353,7 @@ def _column(path: Path, name: str, spec: dict[str, Any]) -> Column:
         range=(float(rng[0]), float(rng[1])) if rng is not None else None,
         categories=tuple(str(c) for c in spec.get("categories", ())),
         pattern=spec.get("pattern"),
+        pattern_help=spec.get("pattern_help"),
         unique=bool(spec.get("unique", False)),
         missing=bool(spec.get("missing", True)),
         marker=spec.get("marker"),

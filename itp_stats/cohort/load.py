@@ -186,19 +186,24 @@ def _encoding(blob: bytes, path: Path) -> tuple[str, int]:
     return "latin-1", 0
 
 
+_COMMENT_LINE = re.compile(rb"#[^\r\n]*(?:\r\n|\n|\r|\Z)")
+"""A ``#`` comment line before the header (the provenance mark ``itp-stats synth`` writes)."""
+
+
 def _skip_preamble(blob: bytes, start: int) -> tuple[int, str | None]:
-    """Offset of the header line, after blank lines and Excel's ``sep=X`` line.
+    """Offset of the header line, after blank and ``#`` comment lines and Excel's ``sep=X`` line.
 
     Returns
     -------
     offset : int
-        Byte offset of the first non-blank line that is not a ``sep=`` line.
+        Byte offset of the first line that is not blank, a leading ``#`` comment or a
+        ``sep=`` line.
     separator : str or None
         The separator a ``sep=X`` line names (Excel writes it as the first line).
     """
 
     def skip_blank(pos: int) -> int:
-        while (match := _BLANK_LINE.match(blob, pos)) is not None:
+        while (match := _BLANK_LINE.match(blob, pos) or _COMMENT_LINE.match(blob, pos)) is not None:
             pos = match.end()
         return pos
 

@@ -49,7 +49,6 @@ SYNTHETIC_MARK = "synthetic cohort made by itp-stats synth"
 the workbook's keywords in an XLSX, the schema metadata in a Parquet file."""
 
 _PARQUET_KEY = b"itp_stats_provenance"
-CSV_MARK = False  # set once the loader skips leading '#' lines
 
 _LATENT = np.array(["CR", "PR", "NR"])
 _LATENT_P = [0.42, 0.18, 0.40]
@@ -290,8 +289,7 @@ def write_cohort(frame: pd.DataFrame, path: str | Path, *, seed: int | None = No
                     writer.book.properties.keywords = "synthetic"
             else:
                 with open(tmp, "w", encoding="utf-8", newline="") as handle:
-                    if CSV_MARK:
-                        handle.write(f"# {mark}\n")
+                    handle.write(f"# {mark}\n")
                     out.to_csv(handle, index=False, lineterminator="\n", float_format="%.1f")
         os.replace(tmp, path)
     except BaseException:

@@ -232,11 +232,13 @@ def read_batch(path: str | Path, dictionary: Dictionary | None = None) -> GateBa
     if len(raw.columns) == 0:
         raise CohortReadError(f"{path}: the file has no columns")
     typed, problems = type_cohort(raw, d, decimal_comma=decimal_comma)
+    file_columns, labels = tuple(raw.columns), row_labels(raw, d.id_column)
+    del raw  # the file's text cells are not needed any more (peak memory of a large file)
     return GateBatch(
         path=path,
         sha256=sha,
         frame=gate_frame(typed, problems, d),
-        file_columns=tuple(raw.columns),
-        labels=row_labels(raw, d.id_column),
+        file_columns=file_columns,
+        labels=labels,
         problems=problems,
     )

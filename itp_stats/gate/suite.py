@@ -316,7 +316,9 @@ def build_rules(dictionary: Dictionary | None = None) -> list[Rule]:
                 Rule(
                     f"{name}.pattern",
                     "critical",
-                    f"{label}: only letters, digits, '_' and '-' (pattern {col.pattern})",
+                    f"{label}: {col.pattern_help} (pattern {col.pattern})"
+                    if col.pattern_help
+                    else f"{label}: matches the pattern {col.pattern}",
                     (name,),
                     "ExpectColumnValuesToMatchRegex",
                     {"column": name, "regex": col.pattern},

@@ -301,7 +301,9 @@ def statistical_methods(study: Study) -> str:
         f"Markers were compared between the {k} groups with": r["baseline_kruskal"]["method"],
         "Effect sizes across groups:": r["baseline_kruskal"]["effect_method"],
         "Pairwise comparisons:": r["baseline_dunn"]["method"],
-        f"{cfg.positive} was compared with the other patients by": r["baseline_positive"][
+        f"{cfg.positive[:1].upper()}{cfg.positive[1:]} was compared with the other patients by": r[
+            "baseline_positive"
+        ][
             "method"
         ],
         f"Effect sizes for {cfg.positive} against {cfg.other}:": pd.concat(

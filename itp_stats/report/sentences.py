@@ -452,9 +452,7 @@ def _contrast_sentence(study, marker: str) -> str:
         format_ci(mw["hl_estimate"], mw["hl_ci_low"], mw["hl_ci_high"], digits), unit
     )
     r = format_ci(mw["effect"], mw["ci_low"], mw["ci_high"], 2)
-    q = f", q{NNBSP}={NNBSP}{format_p(mw['p_fdr'])}" if _ok(mw.get("p_fdr")) else ""
-    if q and format_p(mw["p_fdr"])[0] in "<>":
-        q = f", q{NNBSP}{format_p(mw['p_fdr'])}"
+    q = ", " + p_phrase(mw["p_fdr"], alpha).replace("p", "q", 1) if _ok(mw.get("p_fdr")) else ""
     stats = (
         f"{medians}; Hodges–Lehmann shift {shift}; rank-biserial r {r}; "
         f"{p_phrase(mw['p_unc'], alpha, test='Mann–Whitney')}{q}"
