@@ -152,9 +152,11 @@ def test_report_figures_tables_and_references(index_html, study):
     assert text.count("<table") == 0 and index_html.count("<table") >= 5
     assert "Rodeghiero" in text and "Rivière" in text  # bibliography
     assert "R.setup" not in text and "import" not in text  # code hidden
-    # the step table of the gate is in the data-quality section
+    # the report summarises the gate; its full step table is Table S9 of the supplement
     steps = R.TABLES["validation"](study)[0]
-    assert steps["Rule"].iloc[0] in text
+    assert f"checked {len(steps)} rules" in text and "Table S9 of the supplement" in text
+    assert "No rule failed." in text
+    assert steps["Rule"].iloc[-2] not in text
 
 
 def test_pdf_carries_the_same_numbers(index_pdf, study):
@@ -176,13 +178,17 @@ def test_pdf_figures_are_vector(project):
     assert raster == 0  # figures are embedded as vector graphics, not bitmaps
 
 
-def test_supplement_numbering(supplement_html, project):
+def test_supplement_numbering(supplement_html, project, study):
     text = _text(supplement_html)
     for k in range(1, 10):
         assert f"Table S{k}" in text
     for k in range(1, 5):
         assert f"Figure S{k}" in text
     assert "Table S10" not in text and "Figure S5" not in text
+    steps = R.TABLES["validation"](study)[0]
+    plain = text.replace("\u2019", "'").replace("\u2018", "'")
+    missing = [rule for rule in steps["Rule"] if rule not in plain]
+    assert not missing, missing[:3]
     assert len(re.findall(r'<img[^>]+src="data:image/', supplement_html)) == 4
     reader = pypdf.PdfReader(project["out"] / "report" / "supplement.pdf")
     pdf = " ".join(p.extract_text() for p in reader.pages)

@@ -101,3 +101,8 @@ def test_cells_are_escaped_outside_code_spans():
 )  # fmt: skip
 def test_format_p_never_crosses_alpha(p, alpha, text):
     assert format_p(p, alpha=alpha) == text
+
+
+def test_degenerate_interval_is_not_estimable():
+    assert format_ci(-1.0, -1.0, -1.0) == "−1.00 (interval not estimable)"
+    assert format_ci(0.4, 0.13, 0.61) == "0.40 (0.13 to 0.61)"

@@ -36,10 +36,20 @@ def test_table1_rows_and_headers(study):
     cr = desc[(desc["variable"] == "age_years") & (desc["group"] == "CR")].iloc[0]
     assert age.iloc[1] == format_median_iqr(cr["median"], cr["q1"], cr["q3"], 0)
     tests = study.results["table1_tests"].set_index("variable")
-    assert age["p"] == format_p(tests.loc["age_years", "p_unc"])
-    sex_levels = table[table["Characteristic"].isin(["\u2003F", "\u2003M"])]
+    assert age["p"] == format_p(tests.loc["age_years", "p_unc"]) + "¹"  # its test's mark
+    # category labels from the dictionary; a yes/no variable on one row
+    sex_levels = table[table["Characteristic"].isin(["\u2003Female", "\u2003Male"])]
     assert len(sex_levels) == 2
-    assert "Kruskal–Wallis" in note
+    spl = table[table["Characteristic"].str.startswith("Prior splenectomy")]
+    assert len(spl) == 1 and spl["Characteristic"].iloc[0] == "Prior splenectomy, yes, n (%)"
+    assert "\u20034 × 375 mg/m²" in table["Characteristic"].tolist()
+    assert note.startswith("¹ Kruskal–Wallis")
+    # every row's mark is in the note, with the test that row used
+    for variable, row in tests.iterrows():
+        mark = next(m for m in "¹²³⁴⁵⁶⁷⁸⁹" if f"{m} {row['method']}" in note)
+        label = study.dictionary.label(variable)
+        cell = table[table["Characteristic"].str.startswith(label)]["p"].iloc[0]
+        assert cell.endswith(mark), variable
 
 
 def test_table2_nk_row_matches_results(study):

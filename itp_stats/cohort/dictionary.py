@@ -125,6 +125,8 @@ class Column:
         Inclusive ``(min, max)`` for numeric columns.
     categories : tuple of str
         Allowed values of a category column, in display order.
+    category_labels : dict of str to str
+        How tables print a category (``F`` → ``Female``); the category itself when absent.
     pattern : str or None
         Regular expression a string value must match in full.
     pattern_help : str or None
@@ -144,6 +146,7 @@ class Column:
     unit: str | None = None
     range: tuple[float, float] | None = None
     categories: tuple[str, ...] = ()
+    category_labels: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     pattern: str | None = None
     pattern_help: str | None = None
     unique: bool = False
@@ -352,6 +355,7 @@ def _column(path: Path, name: str, spec: dict[str, Any]) -> Column:
         unit=spec.get("unit"),
         range=(float(rng[0]), float(rng[1])) if rng is not None else None,
         categories=tuple(str(c) for c in spec.get("categories", ())),
+        category_labels={str(k): str(v) for k, v in (spec.get("labels") or {}).items()},
         pattern=spec.get("pattern"),
         pattern_help=spec.get("pattern_help"),
         unique=bool(spec.get("unique", False)),

@@ -18,7 +18,7 @@ from itp_stats.report import figures
 from itp_stats.report import sentences as T
 from itp_stats.report import tables as report_tables
 from itp_stats.report.export import write_tables
-from itp_stats.report.format import escape_markdown, footnote_methods
+from itp_stats.report.format import escape_markdown
 from itp_stats.report.format import to_pipe_table as _pipe
 from itp_stats.study.prepare import Study, package_versions, prepare_study
 
@@ -42,7 +42,6 @@ __all__ = [
     "markers_figure",
     "reproducibility",
     "title",
-    "has",
 ]
 
 TABLES = {
@@ -58,6 +57,7 @@ TABLES = {
     "sensitivity": report_tables.sensitivity_table,
     "dictionary": lambda s: (report_tables.dictionary_table(s), ""),
     "validation": lambda s: (report_tables.validation_table(s), ""),
+    "validation_failed": lambda s: (report_tables.validation_table(s, only_failed=True), ""),
 }
 """Report tables by name: each gives ``(formatted table, footnote)``."""
 
@@ -132,7 +132,9 @@ def result_tables(study: Study) -> dict[str, pd.DataFrame]:
     out: dict[str, pd.DataFrame] = {}
     if study.synthetic:
         out["notice"] = pd.DataFrame({"notice": [_notice_text(study)]})
-    out.update({name: build(study)[0] for name, build in TABLES.items()})
+    out.update(
+        {name: build(study)[0] for name, build in TABLES.items() if name != "validation_failed"}
+    )
     out.update({f"results_{name}": t for name, t in study.results.items()})
     return out
 
@@ -154,6 +156,8 @@ def table(study: Study, name: str) -> str:
         caption under Quarto.
     """
     formatted, note = TABLES[name](study)
+    if formatted.empty:
+        return "No rule failed.\n" if name == "validation_failed" else "No rows.\n"
     text_ = _pipe(formatted)
     if note:
         note = note.rstrip(".")
@@ -293,41 +297,8 @@ def synthetic_notice(study: Study) -> str:
 
 
 def statistical_methods(study: Study) -> str:
-    """The tests and estimators actually used, from the results' ``method`` columns."""
-    r, cfg = study.results, study.config
-    k = len(study.levels)
-    parts = {
-        "Baseline characteristics were compared with": r["table1_tests"]["method"],
-        f"Markers were compared between the {k} groups with": r["baseline_kruskal"]["method"],
-        "Effect sizes across groups:": r["baseline_kruskal"]["effect_method"],
-        "Pairwise comparisons:": r["baseline_dunn"]["method"],
-        f"{cfg.positive[:1].upper()}{cfg.positive[1:]} was compared with the other patients by": r[
-            "baseline_positive"
-        ][
-            "method"
-        ],
-        f"Effect sizes for {cfg.positive} against {cfg.other}:": pd.concat(
-            [r["baseline_positive"]["effect_method"], r["baseline_positive"]["hl_method"]]
-        ),
-        f"The ordered trend {', '.join(cfg.levels)} was tested with": r["baseline_trend"][
-            "method"
-        ],
-        "Changes from baseline to follow-up within each group:": pd.concat(
-            [r["change_within"]["method"], r["change_within"]["hl_method"]]
-        ),
-        "Changes were compared between groups with": r["change_between"]["method"],
-        f"Prediction of {cfg.positive}:": r["prediction"]["method"],
-        "Multiplicity:": pd.concat(
-            [r["baseline_dunn"]["adjust"].map(lambda a: f"{a} within each marker's pairwise tests"),
-             r["baseline_kruskal"]["p_fdr_method"].map(lambda m: f"{m} across markers (q)")]
-        ),
-    }  # fmt: skip
-    sentences = []
-    for lead, methods in parts.items():
-        used = footnote_methods(m for m in methods if not str(m).startswith("not computed"))
-        if used:
-            sentences.append(f"{lead} {used}.")
-    return " ".join(sentences)
+    """The tests and estimators actually used, as prose (:func:`sentences.methods_prose`)."""
+    return T.methods_prose(study)
 
 
 def quality_summary(study: Study) -> str:
@@ -343,7 +314,9 @@ def quality_summary(study: Study) -> str:
     )
     return (
         f"The validation gate checked {len(steps)} {rules} on {study.gate.n_rows} rows "
-        f"(file SHA-256 `{study.sha256[:12]}…`): no critical rule failed{warn}\n"
+        f"(file SHA-256 `{study.sha256[:12]}…`): no critical rule failed{warn} Every rule, "
+        "with the rows it tested, is listed in Table S9 of the supplement"
+        + ("; the failed rules follow.\n" if n_warn else ".\n")
     )
 
 
@@ -437,18 +410,6 @@ def markers_figure(study: Study, timepoint: str, kind: str = "counts") -> Figure
     return figures.markers_grid(
         study.analysed, columns, study.group, p_values=p_values, p_label="between groups"
     )
-
-
-def has(study: Study, what: str) -> bool:
-    """Whether the study has a part: ``pct`` (percentage markers), ``predictor``, ``trend``."""
-    cfg = study.config
-    if what == "pct":
-        return any(m.startswith("pct_") for m in cfg.markers)
-    if what == "predictor":
-        return bool(cfg.predictors)
-    if what == "trend":
-        return cfg.ordered
-    raise ValueError(what)
 
 
 def reproducibility(study: Study) -> str:

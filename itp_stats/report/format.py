@@ -121,11 +121,17 @@ def format_n_pct(n: int, total: int, digits: int = 0) -> str:
 
 
 def format_ci(estimate: float, low: float, high: float, digits: int = 2) -> str:
-    """Format ``estimate (low to high)``; ``not computed`` when the estimate is missing."""
+    """Format ``estimate (low to high)``; ``not computed`` when the estimate is missing.
+
+    An interval of zero width (``−1.00 (−1.00 to −1.00)``, all values tied) is printed as
+    ``(interval not estimable)``.
+    """
     if _missing(estimate):
         return NOT_COMPUTED
     if _missing(low) or _missing(high):
         return format_number(estimate, digits)
+    if float(low) == float(high):
+        return f"{format_number(estimate, digits)} (interval not estimable)"
     return (
         f"{format_number(estimate, digits)} "
         f"({format_number(low, digits)} to {format_number(high, digits)})"

@@ -67,6 +67,7 @@ __all__ = [
     "group_methods",
     "markers_methods",
     "family_methods",
+    "methods_prose",
 ]
 
 
@@ -591,6 +592,22 @@ def _between_change_sentence(study, marker: str) -> str:
     )
 
 
+def _summary_change(study, marker: str) -> str:
+    """The between-group test of change first (it supports "changed more in one group"), then
+    the positive group's own change as detail."""
+    cfg = _cfg(study)
+    row = _row(study.results["change_between"], marker=marker)
+    what = quantity(study, marker)
+    follow = _lower_first(cfg.timepoint_label(cfg.followup))
+    within = _change_sentence(study, marker, cfg.positive)
+    reason = _not_computed(row)
+    if reason:
+        return f"The change of the {what} was not compared between groups ({reason}). {within}"
+    verb = "differed" if differs(row["p_unc"], _alpha(study)) else "did not differ"
+    p = p_phrase(row["p_unc"], _alpha(study), test=test_name(row))
+    return f"The change of the {what} by {follow} {verb} between groups ({p}). {within}"
+
+
 def change_text(study) -> str:
     """Change from baseline to follow-up of the highlighted markers (R5, R2)."""
     cfg = _cfg(study)
@@ -653,7 +670,7 @@ def summary_results(study) -> str:
         f"At {_lower_first(cfg.timepoint_label(cfg.followup))}: {_counts_phrase(study)}.",
         baseline_text(study),
         prediction_text(study, short=True),
-        " ".join(_change_sentence(study, m, cfg.positive) for m in cfg.highlight_change),
+        " ".join(_summary_change(study, m) for m in cfg.highlight_change),
     ]
     return " ".join(p for p in parts if p)
 
@@ -702,3 +719,131 @@ def limitations_text(study) -> str:
         "the supplement gives the missing data by group)."
     )
     return text
+
+
+# ---------------------------------------------------------------------------------------------
+# Statistical methods, as prose from the results' ``method`` columns
+
+
+def _merge_methods(methods: Any) -> tuple[str, bool]:
+    """Distinct methods in words: variants of one test merged (``exact or normal …``).
+
+    Returns the text and whether a per-row note on dropped zero differences was seen.
+    """
+    groups: dict[str, list[str]] = {}
+    zeros = False
+    for method in methods:
+        method = str(method)
+        if not method or method == "nan" or method.startswith("not computed"):
+            continue
+        parts = [p for p in method.split("; ") if p]
+        kept = []
+        for part in parts:
+            if "zero difference" in part:
+                zeros = True
+            else:
+                kept.append(part)
+        method = "; ".join(kept)
+        name, _, detail = method.partition(", ")
+        details = groups.setdefault(name, [])
+        if detail and detail not in details:
+            details.append(detail)
+    texts = []
+    for name, details in groups.items():
+        if not details:
+            texts.append(name)
+        elif len(details) == 1:
+            texts.append(f"{name}, {details[0]}")
+        else:
+            texts.append(f"{name} ({' or '.join(details)}, as each comparison allowed)")
+    return "; ".join(texts), zeros
+
+
+def _clean_prediction(method: str, study) -> str:
+    import re
+
+    cfg = _cfg(study)
+    predictor = cfg.predictors[0] if cfg.predictors else None
+    method = re.sub(r" \(direction '[<>]'\)", "", method)
+    if predictor is not None:
+        per = format_number(predictor.per, 0 if float(predictor.per).is_integer() else 2)
+        method = re.sub(
+            r"OR per [0-9.]+ unit\(s\) of \w+",
+            f"odds ratio per {_with_unit(per, predictor.unit)}",
+            method,
+        )
+    return method
+
+
+def methods_prose(study) -> str:
+    """The statistical methods, one sentence per analysis, from the ``method`` columns.
+
+    Variants of one test are merged (exact or normal approximation, as each comparison
+    allowed); per-row notes are said once; the predictor's direction is said in words. The
+    text therefore stays true when the tests the data allow change.
+    """
+    r, cfg = study.results, _cfg(study)
+    k = len(study.levels)
+    out = []
+    t1, _ = _merge_methods(r["table1_tests"]["method"])
+    if t1:
+        out.append(
+            f"Baseline characteristics were compared between the groups with: {t1}; the test "
+            "of each row is marked in @tbl-baseline."
+        )
+    kw, _ = _merge_methods(r["baseline_kruskal"]["method"])
+    eff, _ = _merge_methods(r["baseline_kruskal"]["effect_method"])
+    dunn, _ = _merge_methods(r["baseline_dunn"]["method"])
+    adjust = join_words(sorted({str(a) for a in r["baseline_dunn"]["adjust"].dropna()}))
+    if kw:
+        text = f"Markers were compared between the {k} groups with: {kw}"
+        text += f"; effect size {eff}" if eff else ""
+        if dunn:
+            text += f". Pairs of groups were compared with {dunn}, adjusted by {adjust} within "
+            text += "each marker"
+        out.append(text + ".")
+    mw, _ = _merge_methods(r["baseline_positive"]["method"])
+    eff = _merge_methods(
+        [*r["baseline_positive"]["effect_method"], *r["baseline_positive"]["hl_method"]]
+    )[0]
+    if mw:
+        out.append(
+            f"The {_group_phrase(study, cfg.positive)} group was compared with the other "
+            f"patients with: {mw}; effect sizes: {eff}."
+        )
+    if cfg.ordered:
+        jt, _ = _merge_methods(r["baseline_trend"]["method"])
+        if jt:
+            out.append(f"A trend across the ordered groups ({', '.join(cfg.levels)}): {jt}.")
+    wx, zeros = _merge_methods(r["change_within"]["method"])
+    eff = _merge_methods([*r["change_within"]["effect_method"], *r["change_within"]["hl_method"]])
+    if wx:
+        text = f"Changes from baseline to follow-up within each group: {wx}; effect sizes: {eff[0]}"
+        if zeros:
+            text += "; pairs with no change were left out of the signed-rank test, as usual"
+        out.append(text + ".")
+    between, _ = _merge_methods(r["change_between"]["method"])
+    if between:
+        out.append(f"Changes were compared between groups with: {between}.")
+    if cfg.predictors:
+        predictor = cfg.predictors[0]
+        pred = r["prediction"]
+        if "predictor" in pred:
+            pred = pred[pred["predictor"] == predictor.column]
+        methods = [_clean_prediction(str(m), study) for m in pred["method"]]
+        merged, _ = _merge_methods(methods)
+        what = _column_quantity(study, predictor.column)
+        if predictor.direction == "auto":
+            how = "its direction was chosen from the data (the report says which)"
+        else:
+            how = (
+                f"its direction was set before the analysis: {predictor.direction} values "
+                f"predict {_group_phrase(study, cfg.positive)}"
+            )
+        out.append(
+            f"Prediction of {_group_phrase(study, cfg.positive)} by the {what} ({how}): {merged}."
+        )
+    fdr, _ = _merge_methods(r["baseline_kruskal"]["p_fdr_method"])
+    if fdr:
+        out.append(f"Multiplicity: {fdr} across the markers (q).")
+    return " ".join(out)

@@ -118,22 +118,47 @@ def _p_with_q(p: float, q: float) -> str:
     return f"{format_p(p)} ({format_p(q)})" if pd.notna(q) else format_p(p)
 
 
+_MARKS = "¹²³⁴⁵⁶⁷⁸⁹"
+
+
+def _test_marks(methods: pd.Series) -> tuple[dict[str, str], str]:
+    """A superscript mark per distinct test (gtsummary's footnoted test per row), and the note."""
+    marks: dict[str, str] = {}
+    for method in methods:
+        method = str(method)
+        if method.startswith("not computed") or method in marks:
+            continue
+        marks[method] = _MARKS[len(marks) % len(_MARKS)]
+    note = "; ".join(f"{mark} {method}" for method, mark in marks.items())
+    return marks, note
+
+
+def _level_label(study: Study, variable: str, level: str) -> str:
+    column = study.dictionary.columns.get(variable)
+    if column is not None and level in column.category_labels:
+        return column.category_labels[level]
+    return {"True": "yes", "False": "no"}.get(level, level)
+
+
 def table1(study: Study) -> tuple[pd.DataFrame, str]:
-    """Table 1: baseline characteristics by response group and overall.
+    """Table 1: baseline characteristics by group and overall.
 
     Returns
     -------
     table : pandas.DataFrame
         Columns ``Characteristic``, one per group with its n, ``Overall``, ``Missing``,
-        ``p``. Continuous variables as median [IQR]; categorical as n (%) per level.
+        ``p``. Continuous variables as median [IQR]; yes/no variables on one row (n (%) of
+        yes); other categorical variables as n (%) per level, levels labelled from the
+        dictionary. Each p carries a superscript mark naming its test.
     footnote : str
-        The tests used, from the ``method`` column.
+        The tests, one per mark (from the ``method`` column).
     """
     res = study.results
     groups = study.levels
     cols = ["Characteristic", *(_group_header(study, g) for g in groups)]
     cols += [f"Overall ({_n(len(study.analysed))})", "Missing", "p"]
     tests = res["table1_tests"].set_index("variable")
+    marks, note = _test_marks(tests["method"])
     missing = res["table1_missing"]
     rows = []
     cont = res["table1_continuous"]
@@ -144,24 +169,34 @@ def table1(study: Study) -> tuple[pd.DataFrame, str]:
         miss = missing[(missing["variable"] == variable) & (missing["group"] == "Overall")]
         n_miss = int(miss["n_missing"].iloc[0]) if len(miss) else 0
         p = tests.loc[variable, "p_unc"]
-        p_text = format_p(p) if pd.notna(p) else "not computed"
+        method = str(tests.loc[variable, "method"])
+        p_text = f"{format_p(p)}{marks.get(method, '')}" if pd.notna(p) else "not computed"
         if tests.loc[variable, "kind"] == "continuous":
             digits = 0 if d.columns.get(variable) and d.columns[variable].type == "integer" else 1
             cells = _desc_cells(cont, variable, [*groups, "Overall"], digits)
             rows.append([f"{label}, median [IQR]", *cells, str(n_miss), p_text])
-        else:
-            rows.append([f"{label}, n (%)", *[""] * (len(groups) + 1), str(n_miss), p_text])
-            sub = cat[cat["variable"] == variable]
-            for level in dict.fromkeys(sub["level"].astype(str)):
-                lv = sub[sub["level"].astype(str) == level].set_index("group")
-                cells = [
-                    format_n_pct(lv.loc[g, "n"], lv.loc[g, "n_total"]) if g in lv.index else "—"
-                    for g in [*groups, "Overall"]
-                ]
-                shown = {"True": "yes", "False": "no"}.get(level, level)
-                rows.append([f"\u2003{shown}", *cells, "", ""])
+            continue
+        sub = cat[cat["variable"] == variable]
+        levels = list(dict.fromkeys(sub["level"].astype(str)))
+        column = d.columns.get(variable)
+        if column is not None and column.type == "boolean" and set(levels) <= {"True", "False"}:
+            lv = sub[sub["level"].astype(str) == "True"].set_index("group")
+            cells = [
+                format_n_pct(lv.loc[g, "n"], lv.loc[g, "n_total"]) if g in lv.index else "—"
+                for g in [*groups, "Overall"]
+            ]
+            rows.append([f"{label}, yes, n (%)", *cells, str(n_miss), p_text])
+            continue
+        rows.append([f"{label}, n (%)", *[""] * (len(groups) + 1), str(n_miss), p_text])
+        for level in levels:
+            lv = sub[sub["level"].astype(str) == level].set_index("group")
+            cells = [
+                format_n_pct(lv.loc[g, "n"], lv.loc[g, "n_total"]) if g in lv.index else "—"
+                for g in [*groups, "Overall"]
+            ]
+            rows.append([f"\u2003{_level_label(study, variable, level)}", *cells, "", ""])
     table = pd.DataFrame(rows, columns=cols)
-    return table, footnote_methods(tests["method"])
+    return table, note
 
 
 def _effect_name(table: pd.DataFrame) -> str:
