@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
+import stat
+import zipfile
 
 import openpyxl
 import pandas as pd
 import pytest
 
+from itp_stats import __version__
 from itp_stats.cli import main
 from itp_stats.errors import ItpStatsError
 from itp_stats.report.export import (
     MANIFEST_FILE,
     neutralize_formulas,
+    plain_text,
     publish_tables,
     read_manifest,
     write_tables,
@@ -52,11 +58,13 @@ def test_written_csv_and_xlsx_hold_no_formula(tmp_path, table):
     assert csv["variable"].iloc[3] == "'@SUM(A1)"
     assert csv["p_unc"].iloc[2] == -0.25
     book = openpyxl.load_workbook(tmp_path / "results.xlsx")
-    assert book.sheetnames == ["table2", "roc"]
-    cells = [c for row in book["table2"].iter_rows() for c in row]
+    assert book.sheetnames == ["README", "Table 2", "roc"]
+    cells = [c for row in book["Table 2"].iter_rows() for c in row]
     assert not any(c.data_type == "f" for c in cells)  # no formula cell at all
-    assert book["table2"]["A2"].value == '\'=HYPERLINK("http://x")'
-    assert book["table2"]["B4"].value == -0.25
+    # the text itself, as a text cell with Excel's quote prefix (shown and edited as text)
+    assert book["Table 2"]["A2"].value == '=HYPERLINK("http://x")'
+    assert book["Table 2"]["A2"].data_type == "s" and book["Table 2"]["A2"].quotePrefix
+    assert book["Table 2"]["B4"].value == -0.25
     assert not list(tmp_path.glob(".*"))  # no temporary file left behind
 
 
@@ -135,7 +143,7 @@ def test_an_interrupted_export_publishes_nothing(tmp_path, table, monkeypatch, c
     def killed(*args, **kwargs):
         raise Killed  # the render killed while the workbook is written
 
-    monkeypatch.setattr(pd, "ExcelWriter", killed)
+    monkeypatch.setattr(openpyxl.Workbook, "save", killed)
     with pytest.raises(Killed):
         write_tables({"t": table.head(1)}, tables, source={"data_sha256": "abc"})
     assert not (tables / MANIFEST_FILE).exists()
@@ -164,3 +172,261 @@ def test_a_table_changed_after_the_export_is_refused(tmp_path, table, monkeypatc
     )
     with pytest.raises(ItpStatsError, match="not a result table name"):
         publish_tables(tables, tmp_path / "site")
+
+
+# --- workbook: README sheet, sheet names, header, number formats, no formula ------------
+
+HOSTILE = ["=cmd|' /C calc'!A0", "-inf", "+1", "@SUM(A1)", "#N/A", "-2+3"]
+
+REPORT_ORDER = [  # the order result_tables gives them
+    "table1",
+    "table2",
+    "table3",
+    "subsets_baseline",
+    "subsets_followup",
+    "pairwise",
+    "trend",
+    "change_counts",
+    "missing",
+    "sensitivity",
+    "dictionary",
+    "validation",
+]
+
+
+def _formatted() -> pd.DataFrame:
+    """A formatted report table: text cells, as the report prints them."""
+    return pd.DataFrame(
+        {"Characteristic": ["Age, median [IQR]"], "CR (n = 25)": ["62 [50–68]"], "p": ["0.30"]}
+    )
+
+
+def _tidy() -> pd.DataFrame:
+    """Tidy results: counts, estimates, p-values, percentages, an infinity, a gap."""
+    return pd.DataFrame(
+        {
+            "marker": ["nk", "cd3", "cd4"],
+            "n": [65, 64, 3],
+            "statistic": [455.0, 472.0, float("nan")],  # whole numbers with a gap
+            "effect": [-0.09, 0.123456789, 1.5],
+            "threshold": [float("-inf"), 21.0, float("inf")],
+            "p_unc": [0.5511314020484667, 1e-5, float("nan")],
+            "p_fdr": [0.84, 0.01, 1.0],
+            "percent": [60.0, 40.0, 12.5],
+            "analysed": [True, False, True],
+        }
+    )
+
+
+def _xml(path) -> str:
+    """Every worksheet's XML of a workbook, joined."""
+    with zipfile.ZipFile(path) as archive:
+        names = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        return "".join(archive.read(n).decode("utf-8") for n in names)
+
+
+def test_workbook_opens_on_a_readme_sheet(tmp_path):
+    notice = pd.DataFrame({"notice": ["These results were computed from a SYNTHETIC cohort."]})
+    tables = {"notice": notice, "table1": _formatted(), "results_prediction": _tidy()}
+    readme = {
+        "study": "Rituximab in ITP",
+        "title": "Lymphocyte subsets and response",
+        "data file": "cohort.csv",
+        "data SHA-256": "ab" * 32,
+        "synthetic data": "yes (made by itp-stats synth)",
+        "parameters": {"alpha": 0.05, "adjust": "holm", "n_boot": 2000},
+    }
+    write_tables(
+        tables,
+        tmp_path,
+        readme=readme,
+        descriptions={"table1": "Baseline characteristics by response."},
+    )
+    book = openpyxl.load_workbook(tmp_path / "results.xlsx")
+    assert book.sheetnames == ["README", "Table 1", "Results prediction"]  # no notice sheet
+    rows = [tuple(v for v in row if v is not None) for row in book["README"].values]
+    assert rows[0] == ("Result tables: Lymphocyte subsets and response",)
+    assert rows[1] == ("NOTICE", "These results were computed from a SYNTHETIC cohort.")
+    items = {r[0]: r[1] for r in rows if len(r) == 2}
+    assert items["data SHA-256"] == "ab" * 32
+    assert items["synthetic data"] == "yes (made by itp-stats synth)"
+    assert items["parameters: alpha"] == 0.05 and items["parameters: n_boot"] == 2000
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", items["date"])
+    assert items["itp-stats version"] == __version__
+    listing = {r[0]: r[1:] for r in rows if len(r) == 4}
+    assert listing["Sheet"] == ("What it holds", "CSV file", "Rows")
+    assert listing["Table 1"] == ("Baseline characteristics by response.", "table1.csv", 1)
+    assert listing["Results prediction"][1:] == ("results_prediction.csv", 3)
+    assert book.properties.title == "Lymphocyte subsets and response"
+    assert (tmp_path / "notice.csv").is_file()  # the notice's CSV as before
+
+
+def test_readme_defaults_to_the_source(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764547200")  # 2025-12-01
+    source = {"data": "/x/data/cohort.csv", "data_sha256": "cd" * 32, "alpha": 0.05}
+    write_tables({"t": _formatted()}, tmp_path, source=source)
+    book = openpyxl.load_workbook(tmp_path / "results.xlsx")
+    items = {r[0]: r[1] for r in book["README"].values if r[0] and r[1] is not None}
+    assert items["data file"] == "cohort.csv"  # the name, not the path
+    assert items["data SHA-256"] == "cd" * 32
+    assert items["parameters: alpha"] == 0.05
+    assert items["date"] == "2025-12-01"
+
+
+def test_sheets_are_named_as_the_report_numbers_them(tmp_path):
+    tables = {name: _formatted() for name in REPORT_ORDER}
+    tables["results_sensitivity_responders_with_a_long_name"] = _tidy()
+    tables["results_sensitivity_responders_with_a_longer_name"] = _tidy()
+    tables["results_roc_curve"] = _tidy()
+    tables["x"] = _formatted()
+    write_tables(tables, tmp_path, sheet_names={"x": "My/own:sheet?"})
+    book = openpyxl.load_workbook(tmp_path / "results.xlsx")
+    assert book.sheetnames[:13] == ["README", "Table 1", "Table 2", "Table 3"] + [
+        f"Table S{i}" for i in range(1, 10)
+    ]
+    assert book["Table S6"]["A2"].value == "Age, median [IQR]"  # trend, listed 7th
+    rest = book.sheetnames[13:]
+    assert rest == [
+        "Results sensitivity responders",
+        "Results sensitivity respond (2)",
+        "Results roc curve",
+        "My_own_sheet_",
+    ]
+    assert all(len(name) <= 31 for name in book.sheetnames)
+    assert len({name.lower() for name in book.sheetnames}) == len(book.sheetnames)
+    # the CSVs keep the table names
+    assert (tmp_path / "subsets_baseline.csv").is_file()
+    assert (tmp_path / "results_roc_curve.csv").is_file()
+
+
+def test_table_sheets_have_a_bold_frozen_filtered_header(tmp_path):
+    long_text = "The file has exactly the columns of the data dictionary " * 3
+    table = _formatted().assign(Rule=[long_text])
+    write_tables({"validation": table, "results_x": _tidy()}, tmp_path)
+    book = openpyxl.load_workbook(tmp_path / "results.xlsx")
+    for name, columns in (("Table S9", "D"), ("Results x", "I")):
+        sheet = book[name]
+        assert all(cell.font.bold for cell in sheet[1])
+        assert not any(cell.font.bold for cell in sheet[2])
+        assert sheet.freeze_panes == "A2"
+        assert sheet.auto_filter.ref == f"A1:{columns}{sheet.max_row}"
+    sheet = book["Table S9"]
+    widths = {c: sheet.column_dimensions[c].width for c in "ABCD"}
+    assert widths["A"] >= len("Age, median [IQR]")  # from the content
+    assert widths["C"] < widths["B"]  # "p" and "0.30" are narrow
+    assert widths["D"] <= 62  # capped; the text wraps
+    assert sheet["D2"].alignment.wrap_text
+
+
+def test_numbers_are_stored_as_numbers_with_a_display_format(tmp_path):
+    write_tables({"table1": _formatted(), "results_roc_curve": _tidy()}, tmp_path)
+    book = openpyxl.load_workbook(tmp_path / "results.xlsx")
+    sheet = book["Results roc curve"]
+    header = {cell.value: cell.column_letter for cell in sheet[1]}
+
+    def column(name):
+        return [sheet[f"{header[name]}{row}"] for row in range(2, 5)]
+
+    p_unc = column("p_unc")
+    assert [c.value for c in p_unc[:2]] == [0.5511314020484667, 1e-5]  # never rounded
+    assert all(c.data_type == "n" and c.number_format == "0.0000" for c in p_unc[:2])
+    assert p_unc[2].value is None  # NaN: an empty cell
+    assert all(isinstance(c.value, float) for c in p_unc[:2])
+    assert {c.number_format for c in column("p_fdr")} == {"0.0000"}  # 1.0 too
+    assert (column("n")[0].value, column("n")[0].number_format) == (65, "0")
+    assert isinstance(column("n")[0].value, int)
+    assert column("statistic")[0].number_format == "0"  # whole numbers
+    assert column("statistic")[2].value is None
+    assert {c.number_format for c in column("effect")} == {"0.00"}
+    assert {c.number_format for c in column("percent")} == {"0.0"}
+    assert [c.value for c in column("analysed")] == [True, False, True]
+    threshold = column("threshold")
+    assert [c.value for c in threshold] == ["-inf", 21, "inf"]  # infinities as text
+    assert threshold[0].data_type == "s" and threshold[1].number_format == "0"
+    # formatted report tables stay text, as the report prints them
+    assert [c.value for c in book["Table 1"][2]] == ["Age, median [IQR]", "62 [50–68]", "0.30"]
+    assert all(c.data_type == "s" for c in book["Table 1"][2])
+    assert "<f>" not in _xml(tmp_path / "results.xlsx")
+
+
+def test_no_formula_cell_anywhere_even_for_hostile_text(tmp_path):
+    hostile = pd.DataFrame({text: [text, float("-inf")] for text in HOSTILE})
+    hostile["n"] = [float("-inf"), 1.0]
+    tables = {"notice": pd.DataFrame({"notice": ["=1+1"]}), "table1": hostile}
+    tables["results_x"] = hostile.copy()
+    write_tables(
+        tables,
+        tmp_path,
+        readme={"study": "=cmd|' /C calc'!A0", "parameters": {"+1": "@SUM(A1)"}},
+        sheet_names={"results_x": "-inf"},
+        descriptions={"table1": "=2+2"},
+    )
+    path = tmp_path / "results.xlsx"
+    xml = _xml(path)
+    assert "<f>" not in xml and "<f " not in xml  # no formula element in any sheet
+    book = openpyxl.load_workbook(path)
+    cells = [c for sheet in book for row in sheet.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type in ("f", "e")]
+    texts = {c.value for c in cells if c.data_type == "s"}
+    assert set(HOSTILE) <= texts  # the text itself, headers and cells alike
+    assert {"=1+1", "=cmd|' /C calc'!A0", "@SUM(A1)", "=2+2"} <= texts
+    for cell in cells:
+        if isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@")):
+            assert cell.quotePrefix, cell.coordinate
+    sheet = book["Table 1"]
+    assert sheet["G2"].value == "-inf" and sheet["G3"].value == 1
+
+
+def test_csv_is_utf8_with_bom_and_without_markdown(tmp_path):
+    dictionary = pd.DataFrame(
+        {
+            "Column": ["`patient_id`", "`nk_m0`"],
+            "Label": ["Patient identifier", r"NK cells \*CD56\+\*"],
+            "Unit": ["", "cells/µL"],
+            "Allowed": ["`^[A-Za-z0-9_-]+$`", r"0 to 10\_000"],
+        }
+    )
+    tidy = pd.DataFrame({"path": [r"C:\data\`x`"], "p_unc": [0.5]})
+    write_tables({"dictionary": dictionary, "results_x": tidy}, tmp_path)
+    raw = (tmp_path / "dictionary.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    text = raw.decode("utf-8-sig")
+    assert "`" not in text and "\\" not in text
+    read = pd.read_csv(tmp_path / "dictionary.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert read["Column"].tolist() == ["patient_id", "nk_m0"]
+    assert read["Label"].tolist() == ["Patient identifier", "NK cells *CD56+*"]
+    assert read["Unit"].tolist() == ["", "cells/µL"]
+    assert read["Allowed"].tolist() == ["^[A-Za-z0-9_-]+$", "0 to 10_000"]
+    book = openpyxl.load_workbook(tmp_path / "results.xlsx")
+    assert book["Table S8"]["A2"].value == "patient_id"  # the workbook too
+    # tidy results are not Markdown: kept as they are
+    assert (tmp_path / "results_x.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    assert pd.read_csv(tmp_path / "results_x.csv")["path"].iloc[0] == r"C:\data\`x`"
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("`patient_id`", "patient_id"),
+        (r"`^\d+$` or \[x\]", r"^\d+$ or [x]"),  # a code span's backslashes are kept
+        ("`` a`b ``", "a`b"),
+        ("one ` backtick", "one ` backtick"),
+        (r"C:\data", r"C:\data"),  # not an escape
+        ("```x`", "```x`"),
+    ],
+)
+def test_plain_text_removes_code_spans_and_escapes(text, plain):
+    assert plain_text(text) == plain
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640)])
+def test_files_are_as_readable_as_a_normal_file_write(tmp_path, umask, mode):
+    old = os.umask(umask)
+    try:
+        write_tables({"t": _formatted()}, tmp_path / "state", source={"data_sha256": "abc"})
+        published = publish_tables(tmp_path / "state", tmp_path / "site")
+    finally:
+        os.umask(old)
+    files = [*(tmp_path / "state").iterdir(), *published]
+    assert {p.name for p in files} == {"t.csv", "results.xlsx", MANIFEST_FILE}
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in files} == {p.name: mode for p in files}

@@ -207,8 +207,11 @@ def test_result_tables_published_as_csv_and_xlsx(project, study):
     notice = pd.read_csv(tables / "notice.csv")["notice"].iloc[0]
     assert notice.startswith("These results were computed from a SYNTHETIC cohort")
     book = openpyxl.load_workbook(tables / "results.xlsx")
-    assert book.sheetnames[0] == "notice"
-    assert {"table1", "table2", "table3", "results_prediction"} <= set(book.sheetnames)
+    assert book.sheetnames[0] == "README"
+    readme = {row[0].value: row[1].value for row in book["README"].iter_rows() if row[0].value}
+    assert any("SYNTHETIC" in str(v) for v in readme.values())
+    assert readme.get("data SHA-256") == study.sha256
+    assert {"Table 1", "Table 2", "Table 3", "Results prediction"} <= set(book.sheetnames)
     assert not any(c.data_type == "f" for ws in book for row in ws.iter_rows() for c in row)
 
 

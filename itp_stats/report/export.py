@@ -1,12 +1,26 @@
 """Result tables written as CSV and XLSX for the journal (``itp-stats tables``).
 
-Cells are protected against spreadsheet formula injection: a text cell starting with ``=``,
-``+``, ``-``, ``@``, a tab or a carriage return is prefixed with a single quote, so that a
-spreadsheet shows it as text instead of executing it (OWASP "CSV injection"). Numbers stay
-numbers.
+The workbook opens on a ``README`` sheet (the study, the data file and its SHA-256, whether
+the data are synthetic and why, the parameters, the date, the package version, and what every
+other sheet holds), then has one sheet per table, named as the report numbers it (``Table
+1``, ``Table S1``…; :data:`SHEET_NAMES`), and the tidy results under short names (``Results
+baseline kruskal``). Every table sheet has a bold, frozen header row with a filter, column
+widths from its content, numbers stored as numbers with a display format chosen by the
+column (``0.0000`` for p-values, ``0.0`` for percentages, ``0`` for counts, ``0.00``
+otherwise), and text as text. The CSVs are UTF-8 with a byte-order mark (so that a
+spreadsheet shows ``µ`` and ``×`` right), one per table, named as the tables.
+
+Cells are protected against spreadsheet formula injection (OWASP "CSV injection"): a text
+cell starting with one of :data:`FORMULA_PREFIXES` is prefixed with a single quote in the
+CSVs, and is a text cell marked "quote prefix" in the workbook (its text unchanged, shown
+and edited as text); the workbook holds no formula cell at all. Infinities are written as
+the text ``inf``/``-inf`` and missing values as empty cells, never as errors. The formatted
+report tables carry Markdown (code spans such as `` `patient_id` ``, backslash escapes);
+it is removed from their cells (:func:`plain_text`).
 
 Every file is written atomically (a temporary ``.<name>.<random>.tmp`` file in the same
-folder, flushed to disk, then renamed). :func:`write_tables` writes a manifest last
+folder, created with the permissions of a normal file write, so ``0644`` under the usual
+umask ``022``; flushed to disk, then renamed). :func:`write_tables` writes a manifest last
 (``manifest.json``: the name, size and SHA-256 of every file it wrote, and where the tables
 come from); :func:`publish_tables` publishes exactly the files the manifest lists, after
 checking their hashes, so a temporary or half-written file (a render killed mid-export) is
@@ -18,16 +32,21 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import hashlib
 import io
 import json
+import math
+import numbers
 import os
 import re
+import secrets
 import shutil
-import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from itp_stats.config import gate_result_path, output_dir, state_dir
@@ -36,7 +55,11 @@ from itp_stats.errors import ItpStatsError
 __all__ = [
     "FORMULA_PREFIXES",
     "MANIFEST_FILE",
+    "README_SHEET",
+    "SHEET_NAMES",
+    "TABLE_DESCRIPTIONS",
     "neutralize_formulas",
+    "plain_text",
     "read_manifest",
     "write_tables",
     "publish_tables",
@@ -50,12 +73,67 @@ MANIFEST_FILE = "manifest.json"
 """Written last beside the tables: the files of the export (name, bytes, SHA-256) and their
 source (data file and parameters). Only the files it lists are ever published."""
 
+README_SHEET = "README"
+"""Name of the workbook's first sheet: what the file holds and where it comes from."""
+
+NOTICE_TABLE = "notice"
+"""A table of this name (the synthetic-data notice) heads the README sheet instead of
+having a sheet of its own; its CSV is written as for any table."""
+
+SHEET_NAMES: Mapping[str, str] = {
+    "table1": "Table 1",
+    "table2": "Table 2",
+    "table3": "Table 3",
+    "subsets_baseline": "Table S1",
+    "subsets_followup": "Table S2",
+    "pairwise": "Table S3",
+    "missing": "Table S4",
+    "sensitivity": "Table S5",
+    "trend": "Table S6",
+    "change_counts": "Table S7",
+    "dictionary": "Table S8",
+    "validation": "Table S9",
+}
+"""Default sheet name of each report table: the number the report and supplement give it.
+Tidy results (``results_<name>``) become ``Results <name>``; other tables keep their name."""
+
+TABLE_DESCRIPTIONS: Mapping[str, str] = {
+    "table1": "Baseline characteristics by group, as in the report.",
+    "table2": "Markers at baseline by group: median [IQR], tests and effect sizes.",
+    "table3": "Change of the markers from baseline to follow-up within each group.",
+    "subsets_baseline": "Every marker at baseline by group: median [IQR] and n.",
+    "subsets_followup": "Every marker at follow-up by group: median [IQR] and n.",
+    "pairwise": "Pairwise post-hoc comparisons of the baseline markers between groups.",
+    "missing": "Missing data by variable and group.",
+    "sensitivity": "Sensitivity analysis: responders against the other groups at baseline.",
+    "trend": "Trend across the ordered groups at baseline (Jonckheere–Terpstra).",
+    "change_counts": "Change of the absolute counts from baseline to follow-up.",
+    "dictionary": "Data dictionary: every column of the cohort file, its type and role.",
+    "validation": "Validation gate: every rule, rows tested, failures, failing patient ids.",
+}
+"""Default "what it holds" of each report table, listed on the README sheet."""
+
 _PUBLISHED_SUFFIXES = (".csv", ".xlsx")
 _SHEET_BAD = re.compile(r"[\[\]\*\?/\\:]")
+_SHEET_MAX = 31
 # temporary files of _atomic (".results.xlsx.k3j2h1g0.tmp") and of earlier versions, which
 # kept the real suffix (".results.cm7qt2t2.xlsx")
 _TEMPORARY = re.compile(r"^\..+\.tmp$|^\..+\.[a-z0-9_]{8}\.(csv|xlsx|json)$")
 _LEGACY_FILES = ("source.json",)
+_RESULTS_PREFIX = "results_"
+_NUMBERED_SHEET = re.compile(r"^Table (S?)(\d+)$")
+# CommonMark: a backslash escapes any ASCII punctuation character
+_ESCAPABLE = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+# characters XML 1.0 cannot hold (openpyxl refuses them)
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_CELL_MAX = 32_767  # characters a spreadsheet cell holds
+_WIDTH_MAX = 60  # characters: wider columns wrap their text
+_WIDTH_MIN = 6
+# number formats by column kind (see _formats)
+_P_COLUMN = re.compile(r"^(p|q)([_ ]|$)|[_ ]p$|p[_ ]?value", re.IGNORECASE)
+_PERCENT_COLUMN = re.compile(r"percent|pct|%", re.IGNORECASE)
+_FORMAT_P, _FORMAT_PERCENT, _FORMAT_COUNT, _FORMAT_ESTIMATE = "0.0000", "0.0", "0", "0.00"
+_DECIMALS = {_FORMAT_P: 4, _FORMAT_PERCENT: 1, _FORMAT_COUNT: 0, _FORMAT_ESTIMATE: 2}
 
 
 def _safe_text(value: object) -> object:
@@ -86,6 +164,73 @@ def neutralize_formulas(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _backticks(text: str, i: int) -> int:
+    """Length of the run of backticks starting at ``text[i]``."""
+    j = i
+    while j < len(text) and text[j] == "`":
+        j += 1
+    return j - i
+
+
+def plain_text(text: str) -> str:
+    """Remove the Markdown of a report cell: code spans and backslash escapes.
+
+    Parameters
+    ----------
+    text : str
+        Cell text as the report's Markdown holds it.
+
+    Returns
+    -------
+    str
+        The text a reader of the report sees: `` `patient_id` `` becomes ``patient_id``
+        (a code span's content is kept as written, backslashes included), ``\\*`` becomes
+        ``*``. A backtick that opens no code span, and a backslash before anything but ASCII
+        punctuation, are kept (CommonMark).
+    """
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if char == "\\" and i + 1 < n and text[i + 1] in _ESCAPABLE:
+            out.append(text[i + 1])
+            i += 2
+        elif char == "`":
+            run = _backticks(text, i)
+            close = i + run
+            while close < n:  # the next run of exactly as many backticks closes the span
+                if text[close] != "`":
+                    close += 1
+                elif _backticks(text, close) == run:
+                    break
+                else:
+                    close += _backticks(text, close)
+            if close >= n:  # none: the backticks are literal
+                out.append(text[i : i + run])
+                i += run
+                continue
+            code = text[i + run : close]
+            if len(code) > 1 and code[0] == code[-1] == " " and code.strip(" "):
+                code = code[1:-1]
+            out.append(code)
+            i = close + run
+        else:
+            out.append(char)
+            i += 1
+    return "".join(out)
+
+
+def _plain_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Copy of a formatted report table with the Markdown of its text cells removed."""
+    out = table.copy()
+    out.columns = [plain_text(str(c)) for c in out.columns]
+    for col in range(out.shape[1]):
+        column = out.iloc[:, col]
+        if column.dtype == object or pd.api.types.is_string_dtype(column):
+            out.isetitem(col, column.map(lambda v: plain_text(v) if isinstance(v, str) else v))
+    return out
+
+
 def _sha256(path: str | Path, *, sync: bool = False) -> tuple[str, int]:
     """SHA-256 and size of a file; ``sync`` also flushes it to disk."""
     digest, size = hashlib.sha256(), 0
@@ -98,15 +243,32 @@ def _sha256(path: str | Path, *, sync: bool = False) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def _temporary(path: Path) -> Path:
+    """Create an empty ``.<name>.<random>.tmp`` beside ``path``, as a normal file write does.
+
+    Mode ``0666`` less the umask (``tempfile.mkstemp`` would give ``0600``, and the renamed
+    file keeps its temporary file's mode); ``O_EXCL``, so never an existing file or link.
+    """
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:  # pragma: no cover - 1 in 4 billion
+            continue
+        os.close(fd)
+        return tmp
+    raise FileExistsError(f"{path.parent}: no free temporary file name")  # pragma: no cover
+
+
 def _atomic(path: Path, write: Callable[[str], object]) -> tuple[str, int]:
     """Write ``path`` through a temporary file renamed into place; return its SHA-256 and size.
 
     The temporary file (``.<name>.<random>.tmp``) never has a published suffix; it is
-    removed when ``write`` fails.
+    removed when ``write`` fails. ``write`` must write into the existing file (truncating
+    it), which keeps its mode.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    tmp = str(_temporary(path))
     try:
         write(tmp)
         digest = _sha256(tmp, sync=True)
@@ -154,14 +316,332 @@ def _remove_temporary(folder: Path) -> list[str]:
     return sorted(removed)
 
 
+# --- workbook ---------------------------------------------------------------------------
+
+
 def _sheet_name(name: str, used: set[str]) -> str:
-    base = _SHEET_BAD.sub("_", name)[:31] or "table"
+    """A valid sheet name (≤ 31 characters, none of ``[]*?/\\:``, no edge quote), unique
+    (case-insensitively) among ``used``, which it joins."""
+    base = _SHEET_BAD.sub("_", _XML_ILLEGAL.sub("", name)).strip().strip("'").strip()
+    base = base[:_SHEET_MAX].rstrip() or "table"
+    if base.lower() == "history":  # reserved by Excel
+        base = "History (table)"
     sheet, i = base, 2
     while sheet.lower() in used:
-        suffix = f"_{i}"
-        sheet, i = base[: 31 - len(suffix)] + suffix, i + 1
+        suffix = f" ({i})"
+        sheet, i = base[: _SHEET_MAX - len(suffix)].rstrip() + suffix, i + 1
     used.add(sheet.lower())
     return sheet
+
+
+def _default_sheet_name(name: str) -> str:
+    if name in SHEET_NAMES:
+        return SHEET_NAMES[name]
+    if name.startswith(_RESULTS_PREFIX) and len(name) > len(_RESULTS_PREFIX):
+        return "Results " + name[len(_RESULTS_PREFIX) :].replace("_", " ")
+    return name
+
+
+def _default_description(name: str) -> str:
+    if name in TABLE_DESCRIPTIONS:
+        return TABLE_DESCRIPTIONS[name]
+    if name.startswith(_RESULTS_PREFIX):
+        return "Unrounded tidy results behind the report (" + name[len(_RESULTS_PREFIX) :] + ")."
+    return ""
+
+
+def _sheet_order(sheets: Sequence[str]) -> list[int]:
+    """Indices of ``sheets`` in the report's order: Table 1…, Table S1…, then the others."""
+
+    def key(i: int) -> tuple[int, int, int]:
+        match = _NUMBERED_SHEET.match(sheets[i])
+        if match:
+            return (0, int(bool(match.group(1))), int(match.group(2)))
+        return (1, 0, i)
+
+    return sorted(range(len(sheets)), key=key)
+
+
+def _missing(value: object) -> bool:
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):  # an array-like cell
+        return False
+
+
+def _text(value: object) -> str:
+    text = _XML_ILLEGAL.sub("", value if isinstance(value, str) else str(value))
+    return text if len(text) <= _CELL_MAX else text[: _CELL_MAX - 1] + "…"
+
+
+def _formats(name: str, column: pd.Series) -> tuple[str, str]:
+    """Display formats of a column's integers and of its other numbers, by the column's kind.
+
+    p-values (``p``, ``p_unc``, ``p_adj``, ``p_fdr``, ``q``…) ``0.0000``; percentages
+    (``percent``, ``pct``, ``%``) ``0.0``; integers, and columns of floats that are all
+    whole (counts with a missing value, a U statistic) ``0``; other numbers ``0.00``.
+    """
+    if _P_COLUMN.search(name):
+        return _FORMAT_P, _FORMAT_P
+    if _PERCENT_COLUMN.search(name):
+        return _FORMAT_PERCENT, _FORMAT_PERCENT
+    values = [
+        float(v)
+        for v in column
+        if isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+    ]
+    whole = bool(values) and all(v.is_integer() for v in values)
+    return _FORMAT_COUNT, (_FORMAT_COUNT if whole else _FORMAT_ESTIMATE)
+
+
+def _cell_value(value: object, formats: tuple[str, str]) -> tuple[object, str | None, int]:
+    """What a table cell holds in the workbook: ``(value, number format, display width)``.
+
+    The value is ``None`` (empty), a bool, an int, a finite float or a str; an infinity
+    becomes the text ``inf``/``-inf``, a date its ISO text.
+    """
+    if isinstance(value, (list, tuple, set)):
+        value = ", ".join(map(str, value))
+    elif _missing(value):
+        return None, None, 0
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value), None, 5
+    if isinstance(value, numbers.Real):
+        fmt = formats[0] if isinstance(value, numbers.Integral) else formats[1]
+        number: int | float = int(value) if isinstance(value, numbers.Integral) else float(value)
+        if math.isinf(number):
+            return ("inf" if number > 0 else "-inf"), None, 4
+        width = len(f"{number:.{_DECIMALS[fmt]}f}") if fmt in _DECIMALS else len(str(number))
+        return number, fmt, width
+    if isinstance(value, (dt.date, dt.time)):
+        text = value.isoformat()
+        return text, None, len(text)
+    text = _text(value)
+    return text, None, max((len(line) for line in text.splitlines()), default=0)
+
+
+class _Sheet:
+    """Cell writer for one worksheet: text always as text, no formula ever."""
+
+    def __init__(self, sheet: Any, styles: Mapping[str, Any]) -> None:
+        self.sheet = sheet
+        self.styles = styles
+
+    def put(
+        self,
+        row: int,
+        column: int,
+        value: object,
+        number_format: str | None = None,
+        *,
+        bold: bool = False,
+        wrap: bool = False,
+    ) -> None:
+        if value is None:
+            return
+        cell = self.sheet.cell(row=row, column=column)
+        cell.value = value
+        if isinstance(value, str):
+            # openpyxl reads "=…" as a formula and "#N/A" as an error: force text, and mark
+            # a formula-like text with Excel's quote prefix (shown and edited as text)
+            cell.data_type = "s"
+            if value.startswith(FORMULA_PREFIXES):
+                cell.quotePrefix = True
+        elif number_format is not None:
+            cell.number_format = number_format
+        if bold:
+            cell.font = self.styles["bold"]
+        if wrap:
+            cell.alignment = self.styles["wrap"]
+        elif bold:
+            cell.alignment = self.styles["top"]
+
+    def widths(self, widths: Sequence[int], caps: Sequence[int] = ()) -> list[bool]:
+        """Set the column widths (characters, each capped at ``caps[i]``, default
+        ``_WIDTH_MAX``); return which columns were capped."""
+        from openpyxl.utils import get_column_letter
+
+        capped = []
+        for i, width in enumerate(widths):
+            cap = caps[i] if i < len(caps) else _WIDTH_MAX
+            letter = get_column_letter(i + 1)
+            self.sheet.column_dimensions[letter].width = min(cap, max(_WIDTH_MIN, width)) + 2
+            capped.append(width > cap)
+        return capped
+
+
+def _write_table_sheet(sheet: _Sheet, table: pd.DataFrame) -> None:
+    """One table: bold frozen header with a filter, typed cells, widths from content."""
+    from openpyxl.utils import get_column_letter
+
+    names = [_text(c) for c in table.columns]
+    formats = [_formats(names[i], table.iloc[:, i]) for i in range(table.shape[1])]
+    widths = [max((len(w) for w in n.split()), default=0) for n in names]
+    cells: list[list[tuple[object, str | None]]] = []
+    for row in table.itertuples(index=False, name=None):
+        out = []
+        for i, value in enumerate(row):
+            content, fmt, width = _cell_value(value, formats[i])
+            widths[i] = max(widths[i], width)
+            out.append((content, fmt))
+        cells.append(out)
+    capped = sheet.widths(widths)
+    for i, name in enumerate(names, start=1):
+        sheet.put(1, i, name, bold=True, wrap=True)
+    for r, row_cells in enumerate(cells, start=2):
+        for i, (content, fmt) in enumerate(row_cells):
+            sheet.put(r, i + 1, content, fmt, wrap=capped[i] and isinstance(content, str))
+    if names:
+        sheet.sheet.freeze_panes = "A2"
+        last = get_column_letter(len(names))
+        sheet.sheet.auto_filter.ref = f"A1:{last}{len(cells) + 1}"
+
+
+def _readme_rows(readme: Mapping[str, object]) -> list[tuple[str, object]]:
+    """Item/value rows of the README: a mapping value gives one row per key."""
+    rows: list[tuple[str, object]] = []
+    for label, value in readme.items():
+        if isinstance(value, Mapping):
+            rows += [(f"{label}: {key}", item) for key, item in value.items()]
+        else:
+            rows.append((str(label), value))
+    return rows
+
+
+def _readme_value(value: object) -> object:
+    if isinstance(value, (list, tuple, set)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value
+
+
+def _default_readme(source: Mapping[str, object] | None, notice: str | None) -> dict[str, object]:
+    """README items from the manifest's ``source`` (data file, SHA-256, parameters)."""
+    source = dict(source or {})
+    items: dict[str, object] = {}
+    if "data" in source:
+        items["data file"] = Path(str(source.pop("data"))).name
+    if "data_sha256" in source:
+        items["data SHA-256"] = source.pop("data_sha256")
+    synthetic = source.pop("synthetic", None)
+    if notice is not None:
+        items["synthetic data"] = "yes (see the notice above)"
+    elif synthetic is not None:
+        items["synthetic data"] = "yes" if synthetic else "no"
+    if "study" in source:
+        items["study configuration"] = Path(str(source.pop("study"))).name
+    if source:
+        items["parameters"] = source
+    return items
+
+
+def _export_date() -> str:
+    """Today (local), or the day of ``$SOURCE_DATE_EPOCH`` for reproducible builds."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date().isoformat()
+    return dt.date.today().isoformat()
+
+
+def _write_readme(
+    sheet: _Sheet,
+    items: Sequence[tuple[str, object]],
+    listing: Sequence[tuple[str, str, str, int]],
+    notice: str | None,
+    heading: str,
+) -> None:
+    """The README sheet: heading, notice, the items, then every sheet and what it holds."""
+    sheet.put(1, 1, heading, bold=True)
+    sheet.sheet.cell(row=1, column=1).font = sheet.styles["heading"]
+    row = 2
+    widths = [len("Sheet"), len("What it holds"), len("CSV file"), len("Rows")]
+    if notice is not None:
+        sheet.put(row, 1, "NOTICE", bold=True)
+        sheet.put(row, 2, _text(notice), bold=True, wrap=True)
+        row += 1
+    row += 1
+    sheet.put(row, 1, "Item", bold=True)
+    sheet.put(row, 2, "Value", bold=True)
+    for label, value in items:
+        row += 1
+        content, fmt, width = _cell_value(_readme_value(value), (_FORMAT_COUNT, "General"))
+        sheet.put(row, 1, _text(label))
+        sheet.put(row, 2, content, fmt, wrap=True)
+        widths[0] = max(widths[0], len(label))
+        widths[1] = max(widths[1], width)
+    row += 2
+    for i, title in enumerate(("Sheet", "What it holds", "CSV file", "Rows"), start=1):
+        sheet.put(row, i, title, bold=True)
+    for name, description, csv, rows in listing:
+        row += 1
+        sheet.put(row, 1, name)
+        sheet.put(row, 2, _text(description), wrap=True)
+        sheet.put(row, 3, csv)
+        sheet.put(row, 4, rows, "0")
+        widths = [
+            max(widths[0], len(name)),
+            max(widths[1], len(description)),
+            max(widths[2], len(csv)),
+            max(widths[3], len(str(rows))),
+        ]
+    sheet.widths(widths, caps=(40, 90, _WIDTH_MAX, _WIDTH_MAX))
+
+
+def _workbook(
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    readme: Mapping[str, object] | None,
+    source: Mapping[str, object] | None,
+    sheet_names: Mapping[str, str],
+    descriptions: Mapping[str, str],
+) -> bytes:
+    """The XLSX bytes: the README sheet, then one sheet per table in the report's order."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    from itp_stats import __version__
+
+    notice_table = tables.get(NOTICE_TABLE)
+    notice = None
+    if notice_table is not None and notice_table.size:
+        notice = " ".join(_text(v) for v in notice_table.to_numpy().ravel() if not _missing(v))
+    items = dict(readme) if readme is not None else _default_readme(source, notice)
+    keys = {str(k).lower() for k in items}
+    if "date" not in keys:
+        items["date"] = _export_date()
+    if "itp-stats version" not in keys:
+        items["itp-stats version"] = __version__
+
+    used = {README_SHEET.lower()}
+    names = [name for name in tables if name != NOTICE_TABLE]
+    sheets = [_sheet_name(sheet_names.get(n) or _default_sheet_name(n), used) for n in names]
+    order = _sheet_order(sheets)
+
+    book = Workbook()
+    book.properties.creator = f"itp-stats {__version__}"
+    title = items.get("title")
+    if isinstance(title, str):
+        book.properties.title = _text(title)[:255]
+    styles = {
+        "bold": Font(bold=True),
+        "heading": Font(bold=True, size=14),
+        "wrap": Alignment(wrap_text=True, vertical="top"),
+        "top": Alignment(vertical="top"),
+    }
+    first = book.active
+    first.title = README_SHEET
+    listing = []
+    for i in order:
+        name, table = names[i], tables[names[i]]
+        _write_table_sheet(_Sheet(book.create_sheet(sheets[i]), styles), table)
+        description = descriptions.get(name) or _default_description(name)
+        listing.append((sheets[i], description, f"{name}.csv", len(table)))
+    heading = "Result tables" + (f": {_text(title)}" if isinstance(title, str) else "")
+    _write_readme(_Sheet(first, styles), _readme_rows(items), listing, notice, heading)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 def write_tables(
@@ -170,20 +650,48 @@ def write_tables(
     *,
     workbook: str = "results.xlsx",
     source: Mapping[str, object] | None = None,
+    readme: Mapping[str, object] | None = None,
+    sheet_names: Mapping[str, str] | None = None,
+    descriptions: Mapping[str, str] | None = None,
+    markdown: Collection[str] | None = None,
 ) -> list[Path]:
-    """Write result tables as one CSV each and one XLSX workbook with a sheet each.
+    """Write result tables as one CSV each and one XLSX workbook with a README and a sheet each.
 
     Parameters
     ----------
     tables : mapping of str to pandas.DataFrame
-        Table name (file stem and sheet name) to table.
+        Table name (CSV file stem) to table. A table named ``notice`` (the synthetic-data
+        notice) heads the README sheet rather than having a sheet of its own.
     folder : str or Path
         Destination folder (created if needed).
     workbook : str
         File name of the workbook.
     source : mapping, optional
-        Where the tables come from (``data_sha256``, parameters); recorded in the manifest so
-        that :func:`publish_tables` never publishes tables of other data.
+        Where the tables come from (``data``, ``data_sha256``, parameters); recorded in the
+        manifest so that :func:`publish_tables` never publishes tables of other data, and
+        shown on the README sheet when ``readme`` is not given.
+    readme : mapping of str to object, optional
+        Items of the README sheet, in order, as label to value (``{"study": …, "title": …,
+        "data file": …, "data SHA-256": …, "synthetic data": "yes (…)", "parameters":
+        {"alpha": 0.05, …}}``): a mapping value gives one row per key (``parameters:
+        alpha``), a list is joined with commas, a bool reads yes/no. A ``title`` item also
+        heads the sheet and titles the workbook. ``date`` (today, or the day of
+        ``$SOURCE_DATE_EPOCH``) and ``itp-stats version`` are added unless present. Default:
+        items taken from ``source`` (data file name, SHA-256, synthetic, study configuration,
+        parameters).
+    sheet_names : mapping of str to str, optional
+        Table name to sheet name, overriding :data:`SHEET_NAMES` (``results_<name>`` tables
+        default to ``Results <name>``, others to their name). Names are made valid and
+        unique (≤ 31 characters, none of ``[]*?/\\:``; a clash gets `` (2)``). Sheets
+        named ``Table <n>`` and ``Table S<n>`` come first, in that order, then the others
+        in the mapping's order.
+    descriptions : mapping of str to str, optional
+        Table name to what it holds (listed on the README sheet), overriding
+        :data:`TABLE_DESCRIPTIONS`.
+    markdown : collection of str, optional
+        Names of the tables whose text is Markdown (the formatted report tables), removed
+        from their cells and headers in both the CSV and the workbook (:func:`plain_text`).
+        Default: every table but the tidy results (names starting with ``results_``).
 
     Returns
     -------
@@ -193,13 +701,30 @@ def write_tables(
 
     Notes
     -----
-    The previous manifest is removed first and the new one written last, atomically: until
+    CSVs are UTF-8 with a byte-order mark, ``\\n`` line ends, numbers unrounded, text cells
+    that could start a formula prefixed with ``'`` (:func:`neutralize_formulas`). In the
+    workbook, every table sheet has a bold frozen header row with a filter and widths from
+    its content (capped, longer text wrapped); numbers are numbers with a display format by
+    column (``0.0000`` p-values, ``0.0`` percentages, ``0`` counts and whole numbers,
+    ``0.00`` otherwise; the value itself is never rounded), text is text (formula-like text
+    marked with Excel's quote prefix, never a formula), infinities are the text ``inf`` /
+    ``-inf`` and missing values empty cells. The formatted report tables stay text (their
+    cells are ``median [IQR]``, ``n (%)``, ``<0.001``), as the report prints them.
+
+    Files get the permissions of a normal file write (``0644`` under umask ``022``). The
+    previous manifest is removed first and the new one written last, atomically: until
     every file is in place there is no manifest, and :func:`publish_tables` refuses to
     publish. Temporary files left by an interrupted export are removed.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    safe = {name: neutralize_formulas(table) for name, table in tables.items()}
+    if markdown is None:
+        markdown = [name for name in tables if not name.startswith(_RESULTS_PREFIX)]
+    markdown = set(markdown)
+    plain = {
+        name: _plain_table(table) if name in markdown else table for name, table in tables.items()
+    }
+    safe = {name: neutralize_formulas(table) for name, table in plain.items()}
     with _locked(folder):
         (folder / MANIFEST_FILE).unlink(missing_ok=True)
         _remove_temporary(folder)
@@ -214,20 +739,22 @@ def write_tables(
 
         for name, table in safe.items():
             path = folder / f"{name}.csv"
-            record(
-                path,
-                _atomic(path, lambda tmp, t=table: t.to_csv(tmp, index=False, lineterminator="\n")),
-            )
+
+            def write_csv(tmp: str, t: pd.DataFrame = table) -> None:
+                t.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8-sig")
+
+            record(path, _atomic(path, write_csv))
 
         def write_book(tmp: str) -> None:
-            # built in memory: pandas picks the Excel format from the name, and the
-            # temporary file's name ends in .tmp
-            used: set[str] = set()
-            buffer = io.BytesIO()
-            with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-                for name, table in safe.items():
-                    table.to_excel(writer, sheet_name=_sheet_name(name, used), index=False)
-            Path(tmp).write_bytes(buffer.getvalue())
+            # built in memory, then written into the temporary file (which keeps its mode)
+            data = _workbook(
+                plain,
+                readme=readme,
+                source=source,
+                sheet_names=sheet_names or {},
+                descriptions=descriptions or {},
+            )
+            Path(tmp).write_bytes(data)
 
         book = folder / workbook
         record(book, _atomic(book, write_book))

@@ -9,6 +9,8 @@ inline `` `{python} …` `` expression shows them as text in both engines).
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 from IPython.display import Markdown
 from matplotlib.figure import Figure
@@ -107,8 +109,49 @@ def setup(
     )
     if export:
         source = {"data": str(result.data_path), "data_sha256": result.sha256, **result.params}
-        write_tables(result_tables(result), state_dir() / "tables", source=source)
+        captions = _captions(result)
+        descriptions = {n: captions[lab] for n, lab in _TABLE_CAPTIONS.items() if lab in captions}
+        write_tables(
+            result_tables(result),
+            state_dir() / "tables",
+            source=source,
+            readme=_readme(result),
+            descriptions=descriptions,
+        )
     return result
+
+
+_TABLE_CAPTIONS = {
+    "table1": "tbl-baseline",
+    "table2": "tbl-markers",
+    "table3": "tbl-change",
+    "subsets_baseline": "supptbl-subsets-baseline",
+    "subsets_followup": "supptbl-subsets-followup",
+    "pairwise": "supptbl-pairwise",
+    "missing": "supptbl-missing",
+    "sensitivity": "supptbl-sensitivity",
+    "trend": "supptbl-trend",
+    "change_counts": "supptbl-change-counts",
+    "dictionary": "supptbl-dictionary",
+    "validation": "supptbl-validation",
+}
+"""Which report caption describes each exported table (the workbook's README sheet)."""
+
+
+def _readme(study: Study) -> dict[str, Any]:
+    cfg = study.config
+    return {
+        "study": cfg.name,
+        "title": cfg.title,
+        "data file": study.data_path.name,
+        "data SHA-256": study.sha256,
+        "synthetic data": f"yes ({study.synthetic_source})" if study.synthetic else "no",
+        "study configuration": f"{cfg.path.name} (SHA-256 {cfg.sha256})",
+        "data dictionary": study.dictionary.path.name,
+        "parameters": {
+            k: v for k, v in study.params.items() if k not in {"data", "study", "synthetic"}
+        },
+    }
 
 
 def _notice_text(study: Study) -> str:
