@@ -50,6 +50,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _study_argument(args: argparse.Namespace) -> str | None:
+    """The study configuration a command names: ``--study``, else ``-P study=…``."""
+    study = getattr(args, "study", None)
+    for item in getattr(args, "params", None) or []:
+        key, sep, value = str(item).partition("=")
+        if sep and key.strip() == "study":
+            study = study or value.strip()
+    return study
+
+
+def _check_study(args: argparse.Namespace) -> None:
+    """Refuse a missing or inconsistent study configuration before any work.
+
+    The commands that use a study (``validate``, ``gate``, ``render``) read it whole here —
+    data model and analysis plan — so a wrong key ends at once with the file and the key
+    named (exit 2), before the gate or a kernel starts.
+    """
+    if args.command not in {"validate", "gate", "render"}:
+        return
+    if args.command == "gate" and getattr(args, "write_suite", False):
+        return
+    from itp_stats.study.config import load_study
+
+    load_study(_study_argument(args))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
@@ -58,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
+        _check_study(args)
         return int(args.func(args) or 0)
     except ItpStatsError as exc:
         print(f"itp-stats {args.command}: error: {exc}", file=sys.stderr)

@@ -20,6 +20,7 @@ from itp_stats.report import figures
 from itp_stats.report import sentences as T
 from itp_stats.report import tables as report_tables
 from itp_stats.report.export import write_tables
+from itp_stats.report.figcache import CachedFigure, figure_folder, study_key
 from itp_stats.report.format import escape_markdown
 from itp_stats.report.format import to_pipe_table as _pipe
 from itp_stats.study.prepare import Study, package_versions, prepare_study
@@ -36,6 +37,8 @@ __all__ = [
     "text",
     "caption",
     "result_tables",
+    "FIGURES",
+    "figure",
     "flow_figure",
     "baseline_figure",
     "paired_figure",
@@ -108,7 +111,14 @@ def setup(
         group=cfg.group,
     )
     if export:
-        source = {"data": str(result.data_path), "data_sha256": result.sha256, **result.params}
+        source = {
+            "data": str(result.data_path),
+            "data_sha256": result.sha256,
+            **result.params,
+            "study_key": _figure_key(result),
+        }
+        if _exported(state_dir() / "tables", source):
+            return result
         captions = _captions(result)
         descriptions = {n: captions[lab] for n, lab in _TABLE_CAPTIONS.items() if lab in captions}
         write_tables(
@@ -119,6 +129,20 @@ def setup(
             descriptions=descriptions,
         )
     return result
+
+
+def _exported(folder, source: dict[str, Any]) -> bool:
+    """Whether ``folder`` holds a verified export of the same study (nothing to write)."""
+    import json
+
+    from itp_stats.errors import ItpStatsError
+    from itp_stats.report.export import read_manifest
+
+    try:
+        manifest = read_manifest(folder)
+    except ItpStatsError:
+        return False
+    return manifest["source"] == json.loads(json.dumps(source, default=str))
 
 
 _TABLE_CAPTIONS = {
@@ -453,6 +477,45 @@ def markers_figure(study: Study, timepoint: str, kind: str = "counts") -> Figure
     return figures.markers_grid(
         study.analysed, columns, study.group, p_values=p_values, p_label="between groups"
     )
+
+
+FIGURES = {
+    "fig-flow": lambda s: flow_figure(s),
+    "fig-baseline": lambda s: baseline_figure(s),
+    "fig-forest": lambda s: forest_figure(s),
+    "fig-paired": lambda s: paired_figure(s),
+    "fig-roc": lambda s: roc_figure(s),
+    "suppfig-counts-baseline": lambda s: markers_figure(s, "baseline", "counts"),
+    "suppfig-pct-baseline": lambda s: markers_figure(s, "baseline", "pct"),
+    "suppfig-counts-followup": lambda s: markers_figure(s, "followup", "counts"),
+    "suppfig-pct-followup": lambda s: markers_figure(s, "followup", "pct"),
+}
+"""The figures of the documents by label, each drawn from the study."""
+
+
+def _figure_key(study: Study) -> str:
+    gate = study.gate
+    return study_key(
+        {
+            "data_sha256": study.sha256,
+            "study_sha256": study.config.sha256,
+            "dictionary_sha256": getattr(gate, "dictionary_sha256", None),
+            "code_sha256": getattr(gate, "code_sha256", None),
+            "params": {k: v for k, v in study.params.items() if k != "data"},
+        }
+    )
+
+
+def figure(study: Study, label: str) -> CachedFigure:
+    """A figure of the documents (:data:`FIGURES`), drawn at most once per study.
+
+    The returned object displays as PNG and SVG in the kernel like a matplotlib figure; its
+    bytes come from the run state when an earlier render of the same study drew it
+    (:mod:`itp_stats.report.figcache`).
+    """
+    build = FIGURES[label]
+    folder = figure_folder(state_dir(), _figure_key(study))
+    return CachedFigure(folder, label, lambda: build(study))
 
 
 def reproducibility(study: Study) -> str:

@@ -1,0 +1,168 @@
+"""Figures drawn once per study: their image bytes kept, verified, in the run state.
+
+A figure is a function of the study (data digest, dictionary, configuration, parameters, code).
+The documents display a :class:`CachedFigure` instead of a matplotlib figure: the kernel asks it
+for PNG and SVG (as it asks the inline backend), and it answers from
+``.itp-stats/figures/<study key>/`` when the bytes are there and their SHA-256 matches the one
+stored beside them, drawing the figure only otherwise. A re-render of unchanged data and code,
+the second document of a render, and the second and third execution of a document under Quarto
+(one per output format) draw nothing.
+
+The same folder keeps the figures for submission (vector PDF and 600-dpi PNG), written by
+:meth:`CachedFigure.submission_files`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+__all__ = ["CachedFigure", "SUBMISSION_DPI", "figure_folder", "study_key"]
+
+SUBMISSION_DPI = 600
+"""Resolution of the PNG files for submission."""
+
+_KEEP = 4
+"""Study keys kept in the figure cache."""
+
+
+def study_key(parts: dict[str, Any]) -> str:
+    """A short digest of what a study's figures depend on (JSON of ``parts``)."""
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def figure_folder(state: Path, key: str) -> Path:
+    """The cache folder of one study key (created; older keys pruned to the last few)."""
+    root = state / "figures"
+    folder = root / key
+    folder.mkdir(parents=True, exist_ok=True)
+    os.utime(folder)
+    others = sorted(
+        (p for p in root.iterdir() if p.is_dir() and p != folder),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for stale in others[_KEEP - 1 :]:
+        shutil.rmtree(stale, ignore_errors=True)
+    return folder
+
+
+def _rc_key() -> str:
+    import matplotlib
+
+    rc = {k: str(matplotlib.rcParams[k]) for k in ("savefig.dpi", "figure.dpi", "svg.fonttype")}
+    return hashlib.sha256(json.dumps(rc, sort_keys=True).encode()).hexdigest()[:12]
+
+
+class CachedFigure:
+    """A figure of the report, drawn at most once per study key and image format.
+
+    Parameters
+    ----------
+    folder : Path
+        The study key's cache folder (:func:`figure_folder`).
+    label : str
+        The figure's label in the document (``fig-flow``); names its files.
+    draw : callable
+        Returns the matplotlib figure; called only when a format is not cached.
+    """
+
+    def __init__(self, folder: Path, label: str, draw: Callable[[], Figure]) -> None:
+        self.folder = Path(folder)
+        self.label = label
+        self._draw = draw
+        self._figure: Figure | None = None
+        self.drawn = 0
+
+    def __repr__(self) -> str:
+        return f"<figure {self.label}>"
+
+    @property
+    def figure(self) -> Figure:
+        """The matplotlib figure (drawn on first use)."""
+        if self._figure is None:
+            self._figure = self._draw()
+            self.drawn += 1
+        return self._figure
+
+    def _path(self, suffix: str) -> Path:
+        return self.folder / f"{self.label}.{suffix}"
+
+    def _read(self, path: Path) -> bytes | None:
+        digest = path.with_name(path.name + ".sha256")
+        try:
+            data = path.read_bytes()
+            expected = digest.read_text(encoding="ascii").strip()
+        except OSError:
+            return None
+        return data if hashlib.sha256(data).hexdigest() == expected else None
+
+    def _write(self, path: Path, data: bytes) -> None:
+        for target, content in ((path, data), (
+            path.with_name(path.name + ".sha256"), hashlib.sha256(data).hexdigest().encode()
+        )):  # fmt: skip
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{target.name}.", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(content)
+                os.replace(tmp, target)
+            except OSError:
+                Path(tmp).unlink(missing_ok=True)
+                return
+
+    def _bytes(self, suffix: str, render: Callable[[Figure], bytes]) -> bytes:
+        path = self._path(suffix)
+        cached = self._read(path)
+        if cached is not None:
+            return cached
+        data = render(self.figure)
+        self._write(path, data)
+        return data
+
+    def _repr_png_(self) -> bytes:
+        from IPython.core.pylabtools import print_figure
+
+        return self._bytes(f"{_rc_key()}.png", lambda f: print_figure(f, "png", base64=False))
+
+    def _repr_svg_(self) -> str:
+        from IPython.core.pylabtools import print_figure
+
+        def render(f: Figure) -> bytes:
+            text = print_figure(f, "svg")
+            return text.encode("utf-8") if isinstance(text, str) else bytes(text)
+
+        return self._bytes(f"{_rc_key()}.svg", render).decode("utf-8")
+
+    def submission_files(self) -> dict[str, Path]:
+        """The figure as vector PDF and as PNG at :data:`SUBMISSION_DPI`, in the cache folder.
+
+        Returns
+        -------
+        dict of str to Path
+            ``pdf`` and ``png`` files (written once per study key, verified on reuse).
+        """
+        import io
+
+        def save(fmt: str, **kwargs: Any) -> Callable[[Figure], bytes]:
+            def render(f: Figure) -> bytes:
+                buffer = io.BytesIO()
+                f.savefig(buffer, format=fmt, bbox_inches="tight", **kwargs)
+                return buffer.getvalue()
+
+            return render
+
+        out = {}
+        for fmt, kwargs in (("pdf", {}), ("png", {"dpi": SUBMISSION_DPI})):
+            name = f"submission.{fmt}"
+            self._bytes(name, save(fmt, **kwargs))
+            out[fmt] = self._path(name)
+        return out
