@@ -1,0 +1,64 @@
+"""Figures drawn once per study: cached bytes are reused only when they verify."""
+
+from __future__ import annotations
+
+import io
+
+from matplotlib.figure import Figure
+from PIL import Image
+
+from itp_stats.report.figcache import (
+    SUBMISSION_DPI,
+    CachedFigure,
+    figure_folder,
+    study_key,
+)
+
+
+def _drawer(calls: list[int]):
+    def draw() -> Figure:
+        calls.append(1)
+        fig = Figure(figsize=(2, 1.5))
+        fig.add_subplot().plot([0, 1], [0, 1])
+        return fig
+
+    return draw
+
+
+def test_a_figure_is_drawn_once_per_key_and_format(tmp_path):
+    calls: list[int] = []
+    folder = figure_folder(tmp_path, study_key({"data": "a"}))
+    first = CachedFigure(folder, "fig-x", _drawer(calls))
+    png, svg = first._repr_png_(), first._repr_svg_()
+    assert png.startswith(b"\x89PNG") and "<svg" in svg
+    assert len(calls) == 1  # one drawing serves both formats
+    again = CachedFigure(folder, "fig-x", _drawer(calls))  # the next document, or render
+    assert again._repr_png_() == png and again._repr_svg_() == svg
+    assert len(calls) == 1
+    other = figure_folder(tmp_path, study_key({"data": "b"}))  # another study: drawn again
+    CachedFigure(other, "fig-x", _drawer(calls))._repr_png_()
+    assert len(calls) == 2
+
+
+def test_damaged_cache_is_redrawn_not_served(tmp_path):
+    calls: list[int] = []
+    folder = figure_folder(tmp_path, "k")
+    png = CachedFigure(folder, "fig-x", _drawer(calls))._repr_png_()
+    (cached,) = [p for p in folder.glob("fig-x.*.png")]
+    cached.write_bytes(cached.read_bytes()[:-10] + b"0123456789")  # a flipped tail
+    redrawn = CachedFigure(folder, "fig-x", _drawer(calls))._repr_png_()
+    assert len(calls) == 2 and redrawn == png
+
+
+def test_submission_files_are_vector_pdf_and_600_dpi_png(tmp_path):
+    files = CachedFigure(figure_folder(tmp_path, "k"), "fig-x", _drawer([])).submission_files()
+    assert files["pdf"].read_bytes().startswith(b"%PDF")
+    image = Image.open(io.BytesIO(files["png"].read_bytes()))
+    assert round(image.info["dpi"][0]) == SUBMISSION_DPI
+    assert image.size[0] >= 2 * SUBMISSION_DPI * 0.8  # about 2 inches wide at 600 dpi
+
+
+def test_old_keys_are_pruned(tmp_path):
+    for i in range(6):
+        figure_folder(tmp_path, f"k{i}")
+    assert len(list((tmp_path / "figures").iterdir())) == 4
