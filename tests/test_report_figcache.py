@@ -62,3 +62,24 @@ def test_old_keys_are_pruned(tmp_path):
     for i in range(6):
         figure_folder(tmp_path, f"k{i}")
     assert len(list((tmp_path / "figures").iterdir())) == 4
+
+
+def test_figures_for_submission_are_published_numbered(tmp_path):
+    from itp_stats.report.figcache import publish_figures
+
+    doc = tmp_path / "doc.qmd"
+    doc.write_text("::: {#fig-a}\n:::\n\n::: {#fig-b}\n:::\n", encoding="utf-8")
+    supp = tmp_path / "supp.qmd"
+    supp.write_text(":::: {#suppfig-c}\n::::\n", encoding="utf-8")
+    folder = figure_folder(tmp_path, "key")
+    for label in ("fig-a", "fig-b", "suppfig-c"):
+        CachedFigure(folder, label, _drawer([]), submission=True)._repr_svg_()
+    out = publish_figures(tmp_path, "key", [doc, supp], tmp_path / "_output" / "figures")
+    names = sorted(p.name for p in out)
+    assert names == sorted(f"{n}.{e}" for n in ("Figure 1", "Figure 2", "Figure S1")
+                           for e in ("pdf", "png"))  # fmt: skip
+    assert (tmp_path / "_output" / "figures" / "Figure S1.pdf").read_bytes().startswith(b"%PDF")
+    # a damaged file is not published: the folder is left as it was
+    (folder / "fig-b.submission.png").write_bytes(b"broken")
+    assert publish_figures(tmp_path, "key", [doc, supp], tmp_path / "_output" / "figures") == []
+    assert len(list((tmp_path / "_output" / "figures").iterdir())) == 6

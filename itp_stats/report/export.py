@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from itp_stats.config import gate_result_path, output_dir, state_dir
+from itp_stats.config import gate_result_path, output_dir, project_root, state_dir
 from itp_stats.errors import ItpStatsError
 
 __all__ = [
@@ -891,7 +891,34 @@ def _run(args: argparse.Namespace) -> int:
     )
     names = ", ".join(p.name for p in copied)
     print(f"itp-stats tables: wrote {len(copied)} files to {out / 'tables'}: {names}")
+    key = (read_manifest(state_dir() / "tables").get("source") or {}).get("study_key")
+    if key:
+        from itp_stats.report.figcache import publish_figures
+
+        figures = publish_figures(state_dir(), str(key), _documents(), out / "figures")
+        if figures:
+            print(
+                f"itp-stats tables: wrote {len(figures)} figure files (vector PDF, "
+                f"600-dpi PNG) to {out / 'figures'}"
+            )
     return 0
+
+
+def _documents() -> list[Path]:
+    """The project's documents in render order (``$QUARTO_PROJECT_INPUT_FILES`` or
+    ``_quarto.yml``'s ``project.render``)."""
+    import yaml
+
+    root = project_root()
+    listed = os.environ.get("QUARTO_PROJECT_INPUT_FILES", "").split("\n")
+    paths = [root / p.strip() for p in listed if p.strip()]
+    if not paths:
+        try:
+            config = yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8")) or {}
+            paths = [root / str(p) for p in (config.get("project") or {}).get("render") or []]
+        except (OSError, yaml.YAMLError):
+            paths = []
+    return [p for p in paths if p.is_file()]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -515,7 +515,7 @@ def figure(study: Study, label: str) -> CachedFigure:
     """
     build = FIGURES[label]
     folder = figure_folder(state_dir(), _figure_key(study))
-    return CachedFigure(folder, label, lambda: build(study))
+    return CachedFigure(folder, label, lambda: build(study), submission=True)
 
 
 def reproducibility(study: Study) -> str:

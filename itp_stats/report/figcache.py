@@ -25,7 +25,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-__all__ = ["CachedFigure", "SUBMISSION_DPI", "figure_folder", "study_key"]
+__all__ = ["CachedFigure", "SUBMISSION_DPI", "figure_folder", "publish_figures", "study_key"]
 
 SUBMISSION_DPI = 600
 """Resolution of the PNG files for submission."""
@@ -74,10 +74,16 @@ class CachedFigure:
         The figure's label in the document (``fig-flow``); names its files.
     draw : callable
         Returns the matplotlib figure; called only when a format is not cached.
+    submission : bool
+        When the figure is drawn, also write its files for submission
+        (:meth:`submission_files`), so a warm render has nothing to draw.
     """
 
-    def __init__(self, folder: Path, label: str, draw: Callable[[], Figure]) -> None:
+    def __init__(
+        self, folder: Path, label: str, draw: Callable[[], Figure], *, submission: bool = False
+    ) -> None:
         self.folder = Path(folder)
+        self.submission = submission
         self.label = label
         self._draw = draw
         self._figure: Figure | None = None
@@ -88,10 +94,12 @@ class CachedFigure:
 
     @property
     def figure(self) -> Figure:
-        """The matplotlib figure (drawn on first use)."""
+        """The matplotlib figure (drawn on first use, and then kept for submission too)."""
         if self._figure is None:
             self._figure = self._draw()
             self.drawn += 1
+            if self.submission:
+                self.submission_files()
         return self._figure
 
     def _path(self, suffix: str) -> Path:
@@ -123,6 +131,10 @@ class CachedFigure:
         path = self._path(suffix)
         cached = self._read(path)
         if cached is not None:
+            if self.submission and not suffix.startswith("submission."):
+                missing = [f for f in ("pdf", "png") if not self._path(f"submission.{f}").is_file()]
+                if missing:
+                    self.submission_files()
             return cached
         data = render(self.figure)
         self._write(path, data)
@@ -166,3 +178,69 @@ class CachedFigure:
             self._bytes(name, save(fmt, **kwargs))
             out[fmt] = self._path(name)
         return out
+
+
+def _float_order(documents: list[Path]) -> list[tuple[str, str]]:
+    """``(label, number)`` of every figure float of the documents, in order (Figure 1…, S1…)."""
+    import re
+
+    out, counts = [], {"fig": 0, "suppfig": 0}
+    for doc in documents:
+        text = doc.read_text(encoding="utf-8")
+        for match in re.finditer(r"\{#((fig|suppfig)-[A-Za-z0-9_-]+)", text):
+            label, kind = match.group(1), match.group(2)
+            counts[kind] += 1
+            prefix = "Figure " if kind == "fig" else "Figure S"
+            out.append((label, f"{prefix}{counts[kind]}"))
+    return out
+
+
+def publish_figures(state: Path, key: str, documents: list[Path], destination: Path) -> list[Path]:
+    """Copy the submission files of a study's figures to ``destination``, named as numbered.
+
+    Parameters
+    ----------
+    state : Path
+        The run-state folder (``.itp-stats``).
+    key : str
+        The study key of the render (the exported tables' ``study_key``).
+    documents : list of Path
+        The project's documents, in render order: the order of their ``{#fig-…}`` and
+        ``{#suppfig-…}`` floats gives the numbers (``Figure 1.pdf``, ``Figure S1.png``).
+    destination : Path
+        ``<output-dir>/figures``; replaced as a whole (written beside it, then renamed).
+
+    Returns
+    -------
+    list of Path
+        The files published; none when a figure's files are missing or do not verify (the
+        folder is then left as it was).
+    """
+    folder = state / "figures" / key
+    probe = CachedFigure(folder, "", lambda: Figure())
+    staged: list[tuple[Path, bytes]] = []
+    for label, number in _float_order(documents):
+        for fmt in ("pdf", "png"):
+            data = probe._read(folder / f"{label}.submission.{fmt}")
+            if data is None:
+                return []
+            staged.append((Path(f"{number}.{fmt}"), data))
+    if not staged:
+        return []
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=destination.parent, prefix=".figures."))
+    try:
+        for name, data in staged:
+            (tmp / name).write_bytes(data)
+            os.chmod(tmp / name, 0o644)
+        os.chmod(tmp, 0o755)
+        old = destination.with_name(f".{destination.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        if destination.exists():
+            os.replace(destination, old)
+        os.replace(tmp, destination)
+        shutil.rmtree(old, ignore_errors=True)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return [destination / name for name, _ in staged]
