@@ -5,6 +5,13 @@ Usage::
     .venv/bin/python benchmarks/bench_render.py                 # the renderer's fixture
     .venv/bin/python benchmarks/bench_render.py report/index.qmd report/supplement.qmd
     .venv/bin/python benchmarks/bench_render.py --repeat 5 --to html,pdf
+    .venv/bin/python benchmarks/bench_render.py --report        # the study report, cold/warm
+
+``--report`` copies the project (``_quarto.yml``, ``report/``, ``data/``) to a temporary
+folder with an empty run state, renders it once cold (gate, study, figures and tables
+computed) and ``--repeat`` times warm (all reused), and then executes each document three
+times in a row, as Quarto does (once per output format), printing the cost of each execution
+and its ratio to the first one.
 
 Each repeat renders every document with the steps run one after another (so each step's
 time is its own), then renders them again the way ``itp-stats render`` does (documents in
@@ -86,13 +93,75 @@ def run_once(job: RenderJob, build: Path) -> dict[str, float]:
     return totals
 
 
+def report_project(workdir: Path) -> tuple[Project, list[Path]]:
+    """A copy of the study report project with an empty run state."""
+    target = workdir / "report-project"
+    target.mkdir()
+    shutil.copy(ROOT / "_quarto.yml", target / "_quarto.yml")
+    for name in ("report", "data", "validation"):
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, target / name, ignore=shutil.ignore_patterns("_output"))
+    project = load_project(target)
+    return project, project.inputs()
+
+
+def bench_report(repeat: int, formats: str) -> int:
+    """Cold and warm totals of the study report, and Quarto's three executions per document."""
+    import os
+
+    with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
+        workdir = Path(tmp)
+        project, documents = report_project(workdir)
+        os.environ["ITP_STATS_ROOT"] = str(project.root)
+        job = RenderJob(
+            project=project,
+            documents=documents,
+            formats=parse_formats(formats),
+            params={},
+            output_dir=workdir / "_output",
+        )
+        start = time.perf_counter()
+        render_project(job, Progress(quiet=True))
+        cold = time.perf_counter() - start
+        warm = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            render_project(job, Progress(quiet=True))
+            warm.append(time.perf_counter() - start)
+        executions: dict[str, list[float]] = defaultdict(list)
+        html = RenderJob(**{**job.__dict__, "formats": parse_formats("html"),
+                            "parallel_formats": False})  # fmt: skip
+        for document in documents:
+            for run in range(3):
+                progress = Progress(quiet=True)
+                render_document(html, document, workdir / f"q-{run}", progress)
+                executions[project.relative(document)] += [
+                    t.seconds for t in progress.timings if t.step == "execute"
+                ]
+    print(f"study report ({', '.join(project.relative(d) for d in documents)}), formats {formats}")
+    print(f"{'cold render (empty run state)':<44}{cold:>8.2f} s")
+    print(f"{'warm render, median of ' + str(repeat):<44}{statistics.median(warm):>8.2f} s"
+          f"   ratio warm/cold {statistics.median(warm) / cold:.2f}")  # fmt: skip
+    print("executions in a row, as Quarto runs one per output format:")
+    for name, values in executions.items():
+        first = values[0]
+        cells = "  ".join(f"{v:.2f} s ({v / first:.2f})" for v in values)
+        print(f"  {name:<40}{cells}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("documents", nargs="*", help=".qmd documents (default: the fixture)")
     parser.add_argument("--repeat", type=int, default=3, help="repeats (default 3)")
     parser.add_argument("--to", default="html,pdf,docx", help="formats (default all three)")
     parser.add_argument("-P", dest="params", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument(
+        "--report", action="store_true", help="the study report: cold, warm, Quarto-like runs"
+    )
     args = parser.parse_args(argv)
+    if args.report:
+        return bench_report(args.repeat, args.to)
 
     with tempfile.TemporaryDirectory(prefix="bench-render-") as tmp:
         workdir = Path(tmp)
