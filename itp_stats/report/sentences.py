@@ -506,8 +506,10 @@ def prediction_text(study, *, short: bool = False) -> str:
         chosen = str(auc.get("direction", ""))
         stated = {"lower": "lower", "higher": "higher"}.get(predictor.direction)
         values = stated or {">": "lower", "<": "higher"}.get(chosen, "")
-        how = f"{values} values pointing to it" + (
-            "" if stated else ", the direction chosen from the data"
+        how = (
+            f"pre-specified: {values} values point to it"
+            if stated
+            else f"direction chosen from the data: {values} values point to it"
         )
         if claim == "predicts":
             sentence = f"The {label} predicted {positive} with an AUC of {auc_text} ({how})."
