@@ -328,6 +328,9 @@ def _captions(study: Study) -> dict[str, str]:
         "suppfig-counts-followup": f"Absolute counts of every marker at {follow_l} by group.",
         "suppfig-pct-followup": f"Every marker as a percentage at {follow_l} by group.",
     }
+    if not any(m.startswith("pct_") for m in cfg.markers):
+        none = "No marker of this study has a parent population: there are no percentages."
+        out["suppfig-pct-baseline"] = out["suppfig-pct-followup"] = none
     names = [report_tables.marker_label(study, m, unit=False) for m in cfg.highlight_change]
     out["fig-paired"] = (
         f"{T.join_words(names)} at baseline and {follow_l}, by group (patients with both "
