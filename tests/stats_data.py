@@ -22,6 +22,49 @@ P1_M6 = [260, 175, 310, 240, 330, 190, 281, 262, 214, 301]
 P2_M0 = [100, 120, 90, 150, 130, 110, 140, 100, 160, 125, 135, 115, 105, 145]
 P2_M6 = [110, 120, 100, 170, 130, 100, 160, 110, 150, 145, 135, 135, 125, 140]
 
+# Hodges–Lehmann intervals whose requested level cannot be reached (reference.R, "H1".."H5")
+H1_M0 = [100, 150, 200, 120, 90, 300, 210]
+H1_M6 = [m + d for m, d in zip(H1_M0, [0, 0, -20, 10, 40, 100, 120], strict=True)]
+H2_M0 = [50, 80, 65, 90]
+H2_M6 = [m + d for m, d in zip(H2_M0, [-5, 12, 30, 47], strict=True)]
+H3_M0 = [50, 80, 65, 90, 70]
+H3_M6 = [m + d for m, d in zip(H3_M0, [3, -1, 8, 12, 20], strict=True)]
+H4_X, H4_Y = [1.5, 4, 7], [2, 9, 12]
+H5_X, H5_Y = [1, 2, 2], [2, 5, 6]
+
+# Jonckheere–Terpstra at n = 100 and 101, no ties (reference.R, "JT100", "JT101")
+JT_BASE = (np.arange(1, 102) * 7919) % 10007
+
+
+def jt_groups(n_nr: int) -> dict[str, list]:
+    return {
+        "CR": list(JT_BASE[:40]),
+        "PR": list(JT_BASE[40:60] + 910.25),
+        "NR": list(JT_BASE[60 : 60 + n_nr] + 1820.5),
+    }
+
+
+# ε²: overlapping groups (E) and a weak effect (G) (reference.R, "eps E", "eps G")
+E = {
+    "CR": [5.1, 7.3, 2.2, 9.8, 4.4, 6.0, 3.5],
+    "PR": [6.6, 2.9, 8.1, 4.9, 5.5],
+    "NR": [3.1, 7.7, 5.8, 9.1, 4.0, 6.3, 2.5, 8.6],
+}
+G = {
+    "CR": [1.2, 3.4, 2.2, 5.1, 0.7, 2.9, 4.0, 1.8, 3.1, 2.5],
+    "PR": [2.8, 4.6, 3.3, 5.9, 1.9, 4.1, 3.7, 6.2, 2.6],
+    "NR": [4.4, 3.9, 6.6, 5.2, 2.4, 7.1, 4.8, 5.6, 3.0, 6.9, 4.2],
+}
+
+# Logistic: cases and controls overlap, one control far out at 2,500 (reference.R, "LG")
+LG_CASES = [*(3 * np.arange(1, 84)).tolist(), 255, 258, 264, 267, 270, 273, 279, 282, 288,
+            297, 303, 306, 312, 321, 336, 345, 369]  # fmt: skip
+LG_CONTROLS = [*np.setdiff1d(3 * np.arange(1, 140), LG_CASES).tolist(), 2500]
+# Separation (reference.R, "F1" complete, "F2" quasi-complete: the classes meet at 95)
+F_CONTROLS = [95, 101, 130, 150, 170, 190, 230, 260]
+F1_CASES = [12, 30, 45, 51, 60, 77, 80]
+F2_CASES = [12, 30, 45, 51, 60, 77, 95]
+
 LEVELS = ["CR", "PR", "NR"]
 
 

@@ -7,7 +7,30 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
-from stats_data import C_X, C_Y, P1_M0, P1_M6, P2_M0, P2_M6, A, B, long, paired, two
+from stats_data import (
+    C_X,
+    C_Y,
+    H1_M0,
+    H1_M6,
+    H2_M0,
+    H2_M6,
+    H3_M0,
+    H3_M6,
+    H4_X,
+    H4_Y,
+    H5_X,
+    H5_Y,
+    P1_M0,
+    P1_M6,
+    P2_M0,
+    P2_M6,
+    A,
+    B,
+    jt_groups,
+    long,
+    paired,
+    two,
+)
 
 from itp_stats.stats.nonparametric import (
     DUNN_COLUMNS,
@@ -33,38 +56,44 @@ def close(a, b, tol=TOL):
 
 
 @pytest.mark.parametrize(
-    ("data", "h", "p", "eps"),
+    ("data", "h", "p", "eps", "eps_low"),
     [
-        # kruskal.test(list(a_cr, a_pr, a_nr)); statistic / (n - 1)
-        (A, 15.5389492753623, 0.000422435140026778, 0.706315876152832),
+        # kruskal.test(list(a_cr, a_pr, a_nr)); statistic / (n - 1); eps_ref("eps A"):
+        # lambda / (lambda + n), lambda from uniroot on pf(F, 2, 20, ncp) (reference.R)
+        (A, 15.5389492753623, 0.000422435140026778, 0.706315876152832, 0.450444395275133),
         # kruskal.test(list(b_cr, b_pr, b_nr)); effectsize::rank_epsilon_squared(v ~ g)
-        (B, 18.6286048987117, 9.01259474894044e-05, 0.564503178748839),
+        (B, 18.6286048987117, 9.01259474894044e-05, 0.564503178748839, 0.329220145666128),
     ],
 )
-def test_kruskal_matches_r(data, h, p, eps):
-    res = kruskal(long(data), "v", "g", n_boot=200, seed=1)
+def test_kruskal_matches_r(data, h, p, eps, eps_low):
+    res = kruskal(long(data), "v", "g")
     assert list(res.columns) == KRUSKAL_COLUMNS
     row = res.iloc[0]
     assert close(row.statistic, h) and close(row.p_unc, p) and close(row.effect, eps)
     assert row.df == 2 and row.n == sum(len(v) for v in data.values())
-    assert row.ci_low <= row.effect <= row.ci_high or row.ci_high >= row.ci_low
-    assert "bootstrap" in row.effect_method
+    assert close(row.ci_low, eps_low) and row.ci_high == 1 and row.conf_level == 0.95
+    assert "one-sided" in row.effect_method and "noncentral F" in row.effect_method
 
 
 def test_kruskal_bootstrap_is_seeded():
     d = long(B)
-    r1 = kruskal(d, "v", "g", n_boot=300, seed=7).iloc[0]
-    r2 = kruskal(d, "v", "g", n_boot=300, seed=7).iloc[0]
-    r3 = kruskal(d, "v", "g", n_boot=300, seed=8).iloc[0]
+    kw = {"ci_method": "percentile_bootstrap", "n_boot": 300}
+    r1 = kruskal(d, "v", "g", seed=7, **kw).iloc[0]
+    r2 = kruskal(d, "v", "g", seed=7, **kw).iloc[0]
+    r3 = kruskal(d, "v", "g", seed=8, **kw).iloc[0]
     assert (r1.ci_low, r1.ci_high) == (r2.ci_low, r2.ci_high)
     assert (r1.ci_low, r1.ci_high) != (r3.ci_low, r3.ci_high)
+    assert "percentile bootstrap" in r1.effect_method
+    with pytest.raises(ValueError, match="ci_method"):
+        kruskal(d, "v", "g", ci_method="bca")
 
 
 def test_kruskal_missing_values_are_dropped_and_counted():
     d = long(B)
     d.loc[[0, 5], "v"] = np.nan
-    row = kruskal(d, "v", "g", n_boot=0).iloc[0]
+    row = kruskal(d, "v", "g").iloc[0]
     assert row.n == len(d) - 2 and row.n_missing == 2
+    row = kruskal(d, "v", "g", ci_method="percentile_bootstrap", n_boot=0).iloc[0]
     assert "not requested" in row.effect_method
 
 
@@ -101,22 +130,26 @@ def test_mann_whitney_exact_matches_r():
     assert "exact" in row.method and np.isnan(row.z)
     # wilcox.test(a_cr, a_pr, conf.int = TRUE)$conf.int ; $estimate == median(outer(...))
     assert close([row.hl_ci_low, row.hl_ci_high], [-63, -4]) and row.hl_estimate == -38
-    # effectsize::rank_biserial(a_cr, a_pr)
+    assert row.hl_conf_level == row.conf_level == 0.95 and row.note == ""
+    # rb_ref("rb a_cr,a_pr"): 2 * auc - 1, 2 * ci.auc(roc(controls = a_pr, cases = a_cr,
+    # direction = "<"), method = "delong") - 1 (the AUC interval is clipped at 0, r at -1)
     assert close(
-        [row.effect, row.ci_low, row.ci_high],
-        [-0.708333333333333, -0.908069395577718, -0.246098302457569],
+        [row.effect, row.ci_low, row.ci_high], [-0.708333333333333, -1, -0.257639693388962]
     )
+    assert "DeLong" in row.effect_method
 
 
 @pytest.mark.parametrize(
     ("x", "y", "w", "p", "ci", "hl", "rb"),
     [
-        # wilcox.test(b_cr, c(b_pr, b_nr), conf.int = TRUE, tol.root = 1e-12): ties
+        # wilcox.test(b_cr, c(b_pr, b_nr), conf.int = TRUE, tol.root = 1e-12): ties;
+        # r: rb_ref("rb b_cr,c(b_pr,b_nr)") (2 * pROC DeLong AUC interval - 1)
         (B["CR"], B["PR"] + B["NR"], 25.5, 0.000127870638724411, (-60, -20), -40,
-         (-0.806818181818182, -0.910401761219876, -0.608051661209371)),
-        # wilcox.test(c_x, c_y, conf.int = TRUE, tol.root = 1e-12): n >= 50, no ties
+         (-0.806818181818182, -1, -0.603324709143645)),
+        # wilcox.test(c_x, c_y, conf.int = TRUE, tol.root = 1e-12): n >= 50, no ties;
+        # r: rb_ref("rb c_x,c_y")
         (C_X, C_Y, 1532, 0.510619291378365, (-32.2499999999998, 16.7499999999998), -7.25,
-         (-0.0715151515151515, -0.276414235402135, 0.139602929666089)),
+         (-0.0715151515151515, -0.283529383104564, 0.140499080074261)),
     ],
 )  # fmt: skip
 def test_mann_whitney_asymptotic_matches_r(x, y, w, p, ci, hl, rb):
@@ -125,7 +158,29 @@ def test_mann_whitney_asymptotic_matches_r(x, y, w, p, ci, hl, rb):
     assert "continuity correction" in row.method and "asymptotic" in row.hl_method
     assert close([row.hl_ci_low, row.hl_ci_high], ci)
     assert close(row.hl_estimate, hl)  # median(outer(x, y, "-"))
-    assert close([row.effect, row.ci_low, row.ci_high], rb)  # effectsize::rank_biserial(x, y)
+    assert "median of the pairwise differences" in row.hl_method  # not R's uniroot estimate
+    assert close([row.effect, row.ci_low, row.ci_high], rb)
+    assert row.hl_conf_level == 0.95
+
+
+def test_mann_whitney_exact_attained_level_matches_r():
+    row = mann_whitney(two(H4_X, H4_Y), "v", "g").iloc[0]
+    # wilcox.test(h4_x, h4_y, conf.int = TRUE): "Requested conf.level not achievable";
+    # conf.int -10.5 5, attr conf.level 0.9 = 1 - 2 * pwilcox(0, 3, 3); estimate -5
+    assert (row.hl_ci_low, row.hl_ci_high, row.hl_estimate) == (-10.5, 5, -5)
+    assert close(row.hl_conf_level, 0.9) and row.conf_level == 0.95
+    assert "attained level" in row.hl_method and "1 − 2/20" in row.note
+
+
+def test_mann_whitney_asymptotic_attained_level():
+    row = mann_whitney(two(H5_X, H5_Y), "v", "g").iloc[0]
+    # reference.R H5: R's two-sample code returns the range of x - y, (-5, 0), labelled 0.95;
+    # its statistic at the ends of that range, 1.573 and -1.391, is inside +-qnorm(0.95), so
+    # by R's one-sample rule alpha doubles to 0.2; the interval is then R's at 80%:
+    # wilcox.test(h5_x, h5_y, conf.int = TRUE, conf.level = 0.8, tol.root = 1e-12)$conf.int
+    assert close([row.hl_ci_low, row.hl_ci_high], [-4, 0]) and row.hl_estimate == -3
+    assert row.hl_conf_level == 0.8 and "level lowered to 0.8" in row.note
+    assert "asymptotic" in row.hl_method and "attained level" in row.hl_method
 
 
 def test_mann_whitney_without_continuity_correction():
@@ -181,11 +236,18 @@ def test_dunn_matches_hand_computation(data, z, p, p_holm):
     ]  # fmt: skip
     assert close(res.statistic, z) and close(res.p_unc, p) and close(res.p_adj, p_holm)
     assert (res.adjust == "Holm").all()
+    # Dunn pairs keep their stated Fisher-z interval of r (effectsize::rank_biserial)
+    assert res.effect_method.str.contains("Fisher-z").all()
+    if data is A:
+        cr_pr = res.iloc[0]  # effectsize::rank_biserial(a_cr, a_pr)
+        assert close([cr_pr.effect, cr_pr.ci_low, cr_pr.ci_high],
+                     [-0.708333333333333, -0.908069395577718, -0.246098302457569])  # fmt: skip
 
 
 def test_dunn_not_computed_rows():
     res = dunn(long({"CR": [1, 2], "PR": [3, 4, 5], "NR": [6, 7, 8]}), "v", "g")
     assert len(res) == 3 and res.method.str.startswith("not computed").all()
+    assert res.effect_method.str.startswith("not computed").all()
 
 
 # ---- Jonckheere–Terpstra --------------------------------------------------------------------
@@ -205,6 +267,22 @@ def test_jonckheere_normal_with_ties_matches_r():
     # jt_hand(list(b_cr, b_pr, b_nr)): J, E, tie-corrected V, two-sided normal p
     assert close([row.statistic, row.expected, row.variance], [324, 184.5, 965.558322192513])
     assert close(row.p_unc, 7.14356797034744e-06) and "tie-corrected" in row.method
+
+
+@pytest.mark.parametrize(
+    ("n_nr", "j", "p", "how"),
+    [
+        # reference.R jt_exact(jt_groups(40)): n = 100, no ties -> exact, as clinfun
+        # (exact unless n > 100); the normal p would be 0.0574141478834885
+        (40, 1896, 0.0576557137892973, "exact"),
+        # jt_exact(jt_groups(41)): n = 101 -> normal approximation (exact p 0.0391438026945024)
+        (41, 1956, 0.039134686725757, "normal approximation"),
+    ],
+)
+def test_jonckheere_exact_switch_at_100(n_nr, j, p, how):
+    row = jonckheere(long(jt_groups(n_nr)), "v", "g").iloc[0]
+    assert row.n == 60 + n_nr and row.statistic == j
+    assert close(row.p_unc, p) and how in row.method
 
 
 def test_jonckheere_exact_distribution_by_enumeration():
@@ -243,6 +321,7 @@ def test_wilcoxon_exact_matches_r():
     assert row.statistic == 54 and close(row.p_unc, 0.00390625)
     assert row.method.endswith("exact")
     assert close([row.hl_estimate, row.hl_ci_low, row.hl_ci_high], [34, 18, 50.5])
+    assert row.hl_conf_level == 0.95
     # effectsize::rank_biserial(p1_m6, p1_m0, paired = TRUE)
     assert close(
         [row.effect, row.ci_low, row.ci_high],
@@ -261,6 +340,38 @@ def test_wilcoxon_ties_and_zeros_match_r():
     # reference.R by hand: tanh(atanh(r) +/- qnorm(.975) * se), se from the 11 non-zero
     # differences (effectsize 0.8.3 counts all 14 pairs in its SE: 0.316922, 0.908279)
     assert close([row.ci_low, row.ci_high], [0.249527434578889, 0.920289948187868])
+
+
+@pytest.mark.parametrize(
+    ("m0", "m6", "ci", "hl", "level", "branch"),
+    [
+        # H1: 2 zero differences, 5 non-zero -> asymptotic. wilcox.test(h1_m6, h1_m0,
+        # paired = TRUE, conf.int = TRUE, tol.root = 1e-12): "requested conf.level not
+        # achievable", conf.int 10 100, attr conf.level 0.8, estimate 50 (the data range
+        # -20..120 at 0.95 was reported before)
+        (H1_M0, H1_M6, (10, 100), 50, 0.8, "asymptotic"),
+        # H2: 4 non-zero differences -> exact; conf.int -5 47, conf.level printed 0.88 =
+        # 1 - signif(2 * psignrank(0, 4), 2); the level itself is 1 - 2/16 = 0.875
+        (H2_M0, H2_M6, (-5, 47), 21, 0.875, "exact"),
+        # H3: 5 non-zero differences -> exact; conf.int -1 20 (R keeps the label 0.95 since
+        # 2/32 - 0.05 < 0.05/2); the level is 1 - 2 * psignrank(0, 5) = 0.9375
+        (H3_M0, H3_M6, (-1, 20), 8, 0.9375, "exact"),
+    ],
+)  # fmt: skip
+def test_wilcoxon_attained_level_matches_r(m0, m6, ci, hl, level, branch):
+    row = wilcoxon(paired(m0, m6), "x_m0", "x_m6").iloc[0]
+    assert close([row.hl_ci_low, row.hl_ci_high], ci) and row.hl_estimate == hl
+    assert close(row.hl_conf_level, level) and row.conf_level == 0.95
+    assert branch in row.hl_method and "attained level" in row.hl_method
+    assert "not attainable" in row.note
+
+
+def test_wilcoxon_unbounded_when_no_level_is_attainable():
+    # three equal differences: R's statistic at the end of the range is 0 (all zeros), so no
+    # alpha < 1 works (R returns rep(median, 2) with conf.level 0); reported as unbounded
+    row = wilcoxon(paired([1.0, 2, 3], [6.0, 7, 8]), "x_m0", "x_m6").iloc[0]
+    assert (row.hl_ci_low, row.hl_ci_high) == (-np.inf, np.inf) and row.hl_estimate == 5
+    assert row.hl_conf_level == 0.95 and "unbounded" in row.note and "unbounded" in row.hl_method
 
 
 def test_wilcoxon_by_group_and_not_computed():

@@ -5,15 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from stats_data import A, B
+from scipy import optimize
+from stats_data import F1_CASES, F2_CASES, F_CONTROLS, LG_CASES, LG_CONTROLS, A, B
 
+from itp_stats.stats.nonparametric import mann_whitney
 from itp_stats.stats.prediction import (
     PREDICTION_COLUMNS,
     ROC_COLUMNS,
+    firth_logistic,
     logistic_or,
     predict_outcome,
     roc_auc,
     roc_curve,
+    separation,
     youden_cutoff,
 )
 
@@ -77,7 +81,96 @@ def test_logistic_matches_glm(name):
     assert np.allclose([row.effect, row.ci_low, row.ci_high], ref["glm_or"], rtol=TOL)
     # summary(fit)$coefficients[2, 3:4]
     assert np.allclose([row.statistic, row.p_unc], ref["glm_zp"], rtol=TOL)
-    assert "per 100 unit(s)" in row.method
+    assert "per 100 unit(s)" in row.method and "maximum likelihood" in row.method
+
+
+def test_logistic_overlap_with_extreme_control_matches_glm():
+    # the probe of issue 11: the classes overlap (cases up to 369, controls from 252) and one
+    # control lies at 2,500, where the fitted probability is 2.2e-16: glm converges
+    # (reference.R "LG": fit$converged TRUE), so this is no separation
+    d = cohort({"CR": LG_CASES, "NR": LG_CONTROLS})
+    assert separation(np.array(LG_CASES, float), np.array(LG_CONTROLS, float))[0] == "none"
+    row = logistic_or(d, "nk_m0", "response", positive="CR", unit=100).iloc[0]
+    # glm(lg_y ~ lg_x, binomial, control = glm.control(epsilon = 1e-14, maxit = 100)):
+    # exp(c(coef(fit)[2], confint.default(fit)[2, ]) * 100); summary(fit)$coefficients[2, 3:4]
+    assert np.allclose(
+        [row.effect, row.ci_low, row.ci_high],
+        [0.0184598320970133, 0.00384180096608358, 0.0886993897024568],
+        rtol=TOL,
+    )
+    assert np.allclose([row.statistic, row.p_unc], [-4.98484177891038, 6.20125374265129e-07],
+                       rtol=TOL)  # fmt: skip
+    assert "maximum likelihood" in row.method and row.note == ""
+
+
+@pytest.mark.parametrize(
+    ("cases", "kind", "ref"),
+    [
+        # reference.R firth_ref("F1 complete"): brglm2 type = "MPL_Jeffreys" estimate,
+        # exp(c(b1, profile penalised-likelihood limits)), penalised LR chisq and p
+        (F1_CASES, "complete",
+         (0.931187670218158, 0.631401847053498, 0.984942451272619, 12.0910558559168,
+          0.000506642752681657)),
+        # firth_ref("F2 quasi-complete"): the classes meet at 95
+        (F2_CASES, "quasi-complete",
+         (0.946348217980287, 0.722766292552658, 0.986754843925925, 11.3234921141378,
+          0.000765326491487217)),
+    ],
+)  # fmt: skip
+def test_logistic_separation_gives_firth_matching_r(cases, kind, ref):
+    d = cohort({"CR": cases, "NR": F_CONTROLS})
+    row = logistic_or(d, "nk_m0", "response", positive="CR").iloc[0]
+    assert np.allclose([row.effect, row.ci_low, row.ci_high, row.statistic, row.p_unc], ref,
+                       rtol=TOL)  # fmt: skip
+    assert "Firth" in row.method and "profile penalised-likelihood CI" in row.method
+    assert row.note.startswith(f"{kind} separation")
+    off = logistic_or(d, "nk_m0", "response", positive="CR", firth=False).iloc[0]
+    assert off.method.startswith(f"not computed: {kind} separation") and np.isnan(off.effect)
+
+
+def test_firth_maximises_the_penalised_likelihood():
+    # independent check with SciPy: maximise ℓ(β) + ½ log det I(β) directly (Nelder–Mead)
+    x = np.array(F1_CASES + F_CONTROLS, float)
+    y = np.r_[np.ones(len(F1_CASES)), np.zeros(len(F_CONTROLS))]
+    X = np.column_stack([np.ones_like(x), x])
+
+    def neg_pl(b):
+        eta = X @ b
+        p = 1 / (1 + np.exp(-eta))
+        info = X.T @ (X * (p * (1 - p))[:, None])
+        return -(np.sum(y * eta - np.logaddexp(0, eta)) + 0.5 * np.linalg.slogdet(info)[1])
+
+    options = {"xatol": 1e-12, "fatol": 1e-14, "maxiter": 20_000}
+    opt = optimize.minimize(neg_pl, [5.0, -0.05], method="Nelder-Mead", options=options)
+    fit = firth_logistic(x, y)
+    assert np.allclose([fit["b0"], fit["b1"]], opt.x, rtol=1e-6)
+    # brglm2 MPL_Jeffreys (reference.R F1): 6.37649967643711 -0.0712944428377281
+    assert np.allclose([fit["b0"], fit["b1"]], [6.37649967643711, -0.0712944428377281], rtol=TOL)
+
+
+def test_separation_is_decided_from_the_data():
+    def kind(cases, controls):
+        return separation(np.array(cases, float), np.array(controls, float))[0]
+
+    assert kind([1, 2, 3], [4, 5, 6]) == "complete"
+    assert kind([4, 5, 6], [1, 2, 3]) == "complete"
+    assert kind([1, 2, 4], [4, 5, 6]) == "quasi-complete"
+    assert kind([4, 5, 6], [1, 2, 4]) == "quasi-complete"
+    assert kind([1, 2, 5], [4, 5, 6]) == "none"
+    assert kind([1, 9, 3], [4, 5, 6]) == "none"
+
+
+def test_rank_biserial_and_auc_are_one_interval():
+    # CR vs the rest: r of mann_whitney(CR first) and the AUC of roc_auc(direction ">") are
+    # the same effect, r = 1 − 2·AUC, and so are their intervals (DeLong, clipped alike)
+    for data in (A, B):
+        d = cohort(data)
+        d["cr"] = np.where(d.response == "CR", "CR", "other")
+        mw = mann_whitney(d, "nk_m0", "cr", groups=["CR", "other"]).iloc[0]
+        auc = roc_auc(d, "nk_m0", "response", positive="CR", direction=">").iloc[0]
+        assert np.isclose(mw.effect, 1 - 2 * auc.effect, rtol=0, atol=1e-12)
+        assert np.allclose([mw.ci_low, mw.ci_high], [1 - 2 * auc.ci_high, 1 - 2 * auc.ci_low],
+                           rtol=0, atol=1e-12)  # fmt: skip
 
 
 def test_auto_direction_and_symmetry():
@@ -118,4 +211,5 @@ def test_predict_outcome_rows_and_not_computed():
     assert roc_curve(small, "nk_m0", "response", positive="CR").empty
     separated = cohort({"CR": [1, 2, 3], "NR": [4, 5, 6]})
     row = logistic_or(separated, "nk_m0", "response", positive="CR").iloc[0]
-    assert "separation" in row.method
+    assert "separation" in row.method and "Firth" in row.method
+    assert 0 < row.ci_low < row.effect < row.ci_high < 1

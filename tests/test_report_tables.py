@@ -60,7 +60,11 @@ def test_table2_nk_row_matches_results(study):
     kw = study.results["baseline_kruskal"].set_index("marker").loc["nk"]
     mw = study.results["baseline_positive"].set_index("marker").loc["nk"]
     assert row["Between groups p (q)"] == f"{format_p(kw['p_unc'])} ({format_p(kw['p_fdr'])})"
-    assert row["ε² (95% CI)"] == format_ci(kw["effect"], kw["ci_low"], kw["ci_high"], 3)
+    # ε² has a one-sided interval [lower, 1]: printed as its lower bound
+    assert kw["ci_high"] == 1.0 and "one-sided" in kw["effect_method"]
+    assert row["ε² (one-sided 95% CI)"] == (
+        f"{format_number(kw['effect'], 3)} (≥\u202f{format_number(kw['ci_low'], 3)})"
+    )
     assert row["CR vs non-CR r (95% CI)"] == format_ci(mw["effect"], mw["ci_low"], mw["ci_high"])
     assert row["HL shift (95% CI)"] == format_ci(
         mw["hl_estimate"], mw["hl_ci_low"], mw["hl_ci_high"], 0
@@ -135,3 +139,19 @@ def test_summary_numbers_come_from_the_results(study):
     markdown = R.table(study, "table2")
     assert markdown.startswith("| Marker at baseline |") and "*Methods:*" in markdown
     assert "..\n" not in markdown and "::: {.table-note}" in markdown
+
+
+def test_hl_interval_prints_the_level_it_attains():
+    from types import SimpleNamespace
+
+    study = SimpleNamespace(params={"alpha": 0.05})
+    row = pd.Series({"hl_estimate": 40.0, "hl_ci_low": 10.0, "hl_ci_high": 100.0})
+    attained = pd.concat([row, pd.Series({"hl_conf_level": 0.8})])
+    assert T.hl_cell(study, attained, 0) == "40 (10 to 100) [80% CI, the level attained]"
+    full = pd.concat([row, pd.Series({"hl_conf_level": 0.95})])
+    assert T.hl_cell(study, full, 0) == "40 (10 to 100)"
+    unbounded = pd.Series(
+        {"hl_estimate": 5.0, "hl_ci_low": float("-inf"), "hl_ci_high": float("inf"),
+         "hl_conf_level": 0.95}
+    )  # fmt: skip
+    assert T.hl_cell(study, unbounded, 0) == "5 (−∞ to ∞)"

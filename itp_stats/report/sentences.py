@@ -359,8 +359,10 @@ def family_methods(study) -> str:
     return (
         "Continuous variables are summarised as median [interquartile range], categorical "
         "ones as n (%). Every analysis uses the patients with the values it needs, and "
-        f"reports that number. Confidence intervals are at {conf_label(_alpha(study))}; "
-        f"bootstrap intervals use {n_boot} resamples with seed {study.params['seed']}. "
+        f"reports that number. Confidence intervals are at {conf_label(_alpha(study))} (an "
+        "interval whose data cannot reach that level gives the level it attains); the "
+        f"bootstrap interval of the cutoff uses {n_boot} resamples with seed "
+        f"{study.params['seed']}. "
         f"q denotes a p-value adjusted across the family of {n_family} marker "
         f"{'variable' if n_family == 1 else 'variables'} (counts and percentages) by the "
         "Benjamini–Hochberg method, shown beside the unadjusted p; tests are two-sided at "
@@ -449,9 +451,9 @@ def _contrast_sentence(study, marker: str) -> str:
         f"median {format_number(med_pos['median'] if med_pos is not None else None, digits)} "
         f"against {_with_unit(format_number(other, digits), unit)}"
     )
-    shift = _with_unit(
-        format_ci(mw["hl_estimate"], mw["hl_ci_low"], mw["hl_ci_high"], digits), unit
-    )
+    from itp_stats.report.tables import hl_cell
+
+    shift = _with_unit(hl_cell(study, mw, digits), unit)
     r = format_ci(mw["effect"], mw["ci_low"], mw["ci_high"], 2)
     q = ", " + p_phrase(mw["p_fdr"], alpha).replace("p", "q", 1) if _ok(mw.get("p_fdr")) else ""
     stats = (
@@ -543,8 +545,14 @@ def prediction_text(study, *, short: bool = False) -> str:
         odds = rows["odds_ratio"]
         if not short and odds is not None and _ok(odds.get("effect")):
             per = format_number(predictor.per, 0 if float(predictor.per).is_integer() else 2)
+            kind = "univariable odds ratio"
+            if "firth" in str(odds.get("method", "")).lower():
+                kind = (
+                    "univariable odds ratio (Firth's penalised estimate: the predictor separates "
+                    "the groups, so the ordinary estimate does not exist)"
+                )
             sentence += (
-                f" The univariable odds ratio of {positive} was "
+                f" The {kind} of {positive} was "
                 f"{format_ci(odds['effect'], odds['ci_low'], odds['ci_high'], 2)} per "
                 f"{_with_unit(per, predictor.unit)} ({p_phrase(odds['p_unc'], _alpha(study))})."
             )
@@ -569,7 +577,9 @@ def _change_sentence(study, marker: str, group: str) -> str:
     p = p_phrase(row["p_unc"], alpha, test="Wilcoxon")
     pairs = f"n{NNBSP}={NNBSP}{int(row['n'])} pairs"
     if word == "did not change clearly":
-        est = format_ci(row["hl_estimate"], row["hl_ci_low"], row["hl_ci_high"], digits)
+        from itp_stats.report.tables import hl_cell
+
+        est = hl_cell(study, row, digits)
         return (
             f"{where}, the {_lower_first(label)} did not change clearly by {follow} (change "
             f"{_with_unit(est, unit_text)}; {p}; {pairs})."

@@ -199,6 +199,30 @@ def table1(study: Study) -> tuple[pd.DataFrame, str]:
     return table, note
 
 
+def _one_sided(row: pd.Series) -> bool:
+    return "one-sided" in str(row.get("effect_method", "")) and row.get("ci_high") == 1.0
+
+
+def effect_cell(row: pd.Series, digits: int = 3) -> str:
+    """An effect and its interval; a one-sided interval [lower, 1] as ``0.22 (≥ 0.07)``."""
+    if _one_sided(row) and pd.notna(row.get("effect")):
+        low = format_number(row["ci_low"], digits)
+        return f"{format_number(row['effect'], digits)} (≥\u202f{low})"
+    return format_ci(row["effect"], row["ci_low"], row["ci_high"], digits)
+
+
+def hl_cell(study: Study, row: pd.Series, digits: int) -> str:
+    """A Hodges–Lehmann estimate with its interval; the attained level when it is not the
+    report's (few pairs or tiny groups cannot reach it), an unbounded side as ±∞."""
+    text = format_ci(row["hl_estimate"], row["hl_ci_low"], row["hl_ci_high"], digits)
+    level = row.get("hl_conf_level")
+    wanted = 1 - float(study.params["alpha"])
+    if pd.notna(level) and abs(float(level) - wanted) > 1e-9 and text != "not computed":
+        attained = f"{100 * float(level):.1f}".removesuffix(".0")
+        text += f" [{attained}% CI, the level attained]"
+    return text
+
+
 def _effect_name(table: pd.DataFrame) -> str:
     kinds = {str(k) for k in table["effect_type"].dropna()}
     names = {"epsilon_squared": "ε²", "rank_biserial": "r"}
@@ -236,17 +260,18 @@ def table2(study: Study) -> tuple[pd.DataFrame, str]:
                 marker_label(study, marker),
                 *_desc_cells(desc, dv, groups, digits, sizes=_sizes(study)),
                 _p_with_q(k["p_unc"], k["p_fdr"]),
-                format_ci(k["effect"], k["ci_low"], k["ci_high"], 3),
+                effect_cell(k, 3),
                 format_ci(m["effect"], m["ci_low"], m["ci_high"], 2),
-                format_ci(m["hl_estimate"], m["hl_ci_low"], m["hl_ci_high"], digits),
+                hl_cell(study, m, digits),
                 _p_with_q(m["p_unc"], m["p_fdr"]),
             ]
         )
+    sided = "one-sided " if all(_one_sided(r) for _, r in kw.iterrows()) else ""
     cols = [
         "Marker at baseline",
         *(_group_header(study, g) for g in groups),
         "Between groups p (q)",
-        f"{_effect_name(kw)} ({ci})",
+        f"{_effect_name(kw)} ({sided}{ci})",
         f"{cfg.positive} vs {cfg.other} r ({ci})",
         f"HL shift ({ci})",
         "Mann–Whitney p (q)",
@@ -281,7 +306,7 @@ def _change_rows(study: Study, markers: list[str]) -> tuple[list[list[str]], lis
                     str(int(r["n"])),
                     before,
                     after,
-                    format_ci(r["hl_estimate"], r["hl_ci_low"], r["hl_ci_high"], digits),
+                    hl_cell(study, r, digits),
                     format_ci(r["effect"], r["ci_low"], r["ci_high"], 2),
                     _p_with_q(r["p_unc"], r["p_fdr"]),
                     _p_between(b) if i == 0 else "",
@@ -398,7 +423,8 @@ def pairwise_table(study: Study) -> tuple[pd.DataFrame, str]:
         )
         last = r["marker"]
     cols = ["Marker", "Comparison", "n", "z", "p", "p adjusted", f"r ({conf_header(study)})"]
-    methods = [*dunn["method"], *(f"adjustment: {a}" for a in dunn["adjust"])]
+    effects = dunn["effect_method"] if "effect_method" in dunn else []
+    methods = [*dunn["method"], *effects, *(f"adjustment: {a}" for a in dunn["adjust"])]
     return pd.DataFrame(rows, columns=cols), footnote_methods(methods)
 
 
@@ -462,7 +488,7 @@ def sensitivity_table(study: Study) -> tuple[pd.DataFrame, str]:
             marker_label(study, r["marker"]),
             f"{int(r['n1'])} / {int(r['n2'])}",
             format_ci(r["effect"], r["ci_low"], r["ci_high"], 2),
-            format_ci(r["hl_estimate"], r["hl_ci_low"], r["hl_ci_high"], _digits(r["marker"])),
+            hl_cell(study, r, _digits(r["marker"])),
             _p_with_q(r["p_unc"], r["p_fdr"]),
         ]
         for _, r in sens.iterrows()

@@ -4,12 +4,15 @@ Exact null distributions of the Wilcoxon rank-sum, signed-rank and Jonckheere–
 statistics (integer counts, as R's ``dwilcox``/``dsignrank``), the quantile rules of R's
 ``qwilcox``/``qsignrank``, tie sums, and the selection of order statistics of pairwise
 differences and Walsh averages in O(n log n) per selection (Monahan 1984; Johnson & Mizoguchi
-1978) so that Hodges–Lehmann estimates never materialise all pairs on large samples.
+1978) so that Hodges–Lehmann estimates never materialise all pairs on large samples; the
+Hodges–Lehmann limits with the level they attain (:class:`HLInterval`), and DeLong's
+placement variance shared by the AUC and the rank-biserial correlation.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from scipy import stats
@@ -74,6 +77,16 @@ def lower_quantile(counts: np.ndarray, p: float) -> int:
     cdf = _cdf(counts)
     target = p - 10 * _EPS
     return int(np.argmax(np.asarray(cdf, dtype=float) >= target))
+
+
+def midranks(values: np.ndarray) -> tuple[np.ndarray, float]:
+    """Mid-ranks of ``values`` (as ``scipy.stats.rankdata``) and Σ(t³ − t) over tie groups.
+
+    One sort (``np.unique``); no NaN check, so the caller passes finite values only.
+    """
+    _, inv, t = np.unique(values, return_inverse=True, return_counts=True)
+    t = t.astype(float)
+    return (np.cumsum(t) - (t - 1) / 2)[inv.ravel()], float(np.sum(t**3 - t))
 
 
 def tie_sum(values: np.ndarray) -> float:
@@ -215,6 +228,75 @@ class PairOrder:
         return (self.kth(m // 2 - 1) + self.kth(m // 2)) / 2
 
 
+class HLInterval(NamedTuple):
+    """Limits of a Hodges–Lehmann interval and the confidence level they have."""
+
+    low: float
+    high: float
+    level: float
+    """The level of [low, high]: the requested one, or the attained one when it is lower."""
+    requested: float
+    reason: str
+    """Empty when the requested level was reached; otherwise why it was not (one clause)."""
+
+    @property
+    def lowered(self) -> bool:
+        return self.level < self.requested
+
+
+def signed_rank_z_at(x: np.ndarray, d: float, correct: bool) -> float:
+    """R's ``W(d)`` of ``wilcox.test`` (one sample, asymptotic CI): the normal statistic of x − d.
+
+    Zeros of x − d are dropped, the absolute values ranked with ties, the signed-rank sum
+    centred and divided by its tie-corrected SD, with a continuity correction of
+    ``0.5 * sign`` if ``correct``. NaN where that SD is 0 (R stops there).
+    """
+    xd = x - d
+    xd = xd[xd != 0]
+    nx = xd.size
+    if nx == 0:
+        return 0.0
+    dr, ties = midranks(np.abs(xd))
+    zd = float(dr[xd > 0].sum() - nx * (nx + 1) / 4)
+    var = nx * (nx + 1) * (2 * nx + 1) / 24 - ties / 48
+    if var <= 0:
+        return float("nan")
+    cc = 0.5 * np.sign(zd) if correct else 0.0
+    return (zd - cc) / float(np.sqrt(var))
+
+
+def rank_sum_z_at(x: np.ndarray, y: np.ndarray, d: float, correct: bool) -> float:
+    """R's ``W(d)`` of ``wilcox.test`` (two samples, asymptotic CI): the statistic of x − d vs y."""
+    nx, ny = x.size, y.size
+    dr, ties = midranks(np.concatenate([x - d, y]))
+    zd = float(dr[:nx].sum() - nx * (nx + 1) / 2 - nx * ny / 2)
+    n = nx + ny
+    var = nx * ny / 12 * ((n + 1) - ties / (n * (n - 1)))
+    if var <= 0:
+        return float("nan")
+    cc = 0.5 * np.sign(zd) if correct else 0.0
+    return (zd - cc) / float(np.sqrt(var))
+
+
+def attainable_alpha(w_low: float, w_high: float, alpha: float) -> float:
+    """Smallest alpha·2^j whose two-sided normal limits lie inside the data range (as R).
+
+    R ``wilcox.test`` (one sample, asymptotic CI) doubles alpha while the statistic at the
+    lower end of the data range is below ``qnorm(1 − alpha/2)`` or the one at the upper end is
+    above ``qnorm(alpha/2)``, i.e. while a limit would lie outside the range. Returns ``inf``
+    when no alpha below 1 works (or a statistic is undefined).
+    """
+    if not (np.isfinite(w_low) and np.isfinite(w_high)):
+        return float("inf")
+    while alpha < 1:
+        z = float(stats.norm.isf(alpha / 2))
+        if w_low - z < 0 or w_high + z > 0:
+            alpha *= 2
+        else:
+            return alpha
+    return float("inf")
+
+
 def hl_interval(
     order: PairOrder,
     *,
@@ -223,22 +305,59 @@ def hl_interval(
     sigma: float,
     correct: bool,
     counts: np.ndarray | None = None,
-) -> tuple[float, float]:
+    boundary: tuple[float, float] | None = None,
+) -> HLInterval:
     """Confidence limits of the Hodges–Lehmann estimate, as R ``wilcox.test(conf.int=TRUE)``.
 
     Exact: order statistics at ``qwilcox``/``qsignrank`` of ``alpha/2`` (``counts`` is the exact
-    null distribution). Asymptotic: the limits are the jump points of the continuity- and
-    tie-corrected normal statistic, which R locates with ``uniroot``; here the jump index is
-    found by bisection on the order statistics, so the limits are exact pair values.
+    null distribution). When ``qwilcox(alpha/2) = 0`` (too few arrangements, e.g. 4 non-zero
+    paired differences or 3 vs 3 values), R uses the extreme order statistics, whose level
+    1 − 2·P(S = 0) is below the requested one: that attained level is returned.
+
+    Asymptotic: the limits are the jump points of the continuity- and tie-corrected normal
+    statistic, which R locates with ``uniroot``; here the jump index is found by bisection on
+    the order statistics, so the limits are exact pair values. ``boundary`` is R's statistic at
+    the two ends of the data range (:func:`signed_rank_z_at`/:func:`rank_sum_z_at` at the
+    smallest and largest pairwise value); when a limit at the requested level would fall
+    outside the range, alpha is doubled until it does not (:func:`attainable_alpha`, R's rule
+    for the one-sample interval, used here for both) and the attained level is returned. When
+    no level works, the interval is (−inf, inf) at the requested level.
     """
     alpha = 1 - conf_level
     n_pairs = order.n_pairs
     if exact:
         qu = lower_quantile(counts, alpha / 2)
+        level, reason = conf_level, ""
         if qu == 0:
             qu = 1
+            total = int(counts.sum())
+            attained = 1 - 2 * int(counts[0]) / total
+            if attained < conf_level - 1e-12:
+                level = attained
+                reason = (
+                    f"requested {conf_level:.4g} not attainable: the exact null distribution "
+                    f"has {total:,} equally likely outcomes; interval between the extreme "
+                    f"{'Walsh averages' if order.walsh else 'differences'}, level "
+                    f"1 − 2/{total:,} = {attained:.4g}"
+                )
         ql = n_pairs - qu
-        return order.kth(qu - 1), order.kth(ql)
+        return HLInterval(order.kth(qu - 1), order.kth(ql), level, conf_level, reason)
+    level, reason = conf_level, ""
+    if boundary is not None:
+        used = attainable_alpha(boundary[0], boundary[1], alpha)
+        if not np.isfinite(used):
+            reason = (
+                "no finite interval at any level (the normal-approximation statistic never "
+                "leaves its acceptance region): unbounded"
+            )
+            return HLInterval(-np.inf, np.inf, conf_level, conf_level, reason)
+        if used > alpha:
+            level = round(1 - used, 12)  # 1 − 4·0.05 is 0.7999999999999998 in binary
+            reason = (
+                f"requested {conf_level:.4g} not attainable (a limit would lie outside the data "
+                f"range); level lowered to {level:.4g} by doubling alpha, as R wilcox.test"
+            )
+            alpha = used
     zq = float(stats.norm.ppf(1 - alpha / 2))
 
     def f(k: int, z: float) -> float:
@@ -260,7 +379,29 @@ def hl_interval(
 
     k_low = first_nonpositive(zq)
     k_high = first_nonpositive(-zq)
-    return order.kth(k_low - 1), order.kth(k_high - 1)
+    return HLInterval(order.kth(k_low - 1), order.kth(k_high - 1), level, conf_level, reason)
+
+
+def delong_placements(cases: np.ndarray, controls: np.ndarray) -> tuple[float, float]:
+    """AUC = P(case > control) + ½ P(tie) and its DeLong variance (DeLong et al. 1988).
+
+    ``cases`` are the values expected to be larger. The placement values come from mid-ranks
+    (pooled minus within-sample), so ties count one half, as ``pROC``. O(n log n).
+    """
+    m, n = cases.size, controls.size
+    pooled = midranks(np.concatenate([cases, controls]))[0]
+    v10 = (pooled[:m] - midranks(cases)[0]) / n  # placements of cases
+    v01 = 1 - (pooled[m:] - midranks(controls)[0]) / m  # placements of controls
+    auc = float(v10.mean())
+    var = float(v10.var(ddof=1) / m + v01.var(ddof=1) / n)
+    return auc, var
+
+
+def delong_ci(auc: float, var: float, conf_level: float) -> tuple[float, float]:
+    """auc ± z·sqrt(var), clipped to [0, 1] as ``pROC::ci.auc(method = "delong")``."""
+    z = stats.norm.ppf(1 - (1 - conf_level) / 2)
+    se = np.sqrt(var)
+    return float(np.clip(auc - z * se, 0, 1)), float(np.clip(auc + z * se, 0, 1))
 
 
 def resample_counts(codes: np.ndarray, n_u: int, size: int, rng) -> np.ndarray:

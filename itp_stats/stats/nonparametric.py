@@ -22,8 +22,9 @@ from itp_stats.stats._common import (
     small_group_reason,
     split_groups,
 )
-from itp_stats.stats._ranks import has_ties, jt_distribution
+from itp_stats.stats._ranks import has_ties, jt_distribution, midranks
 from itp_stats.stats.effsize import (
+    RBS_DELONG_METHOD,
     _epsilon_with_ci,
     fisher_z_ci,
     kruskal_h,
@@ -57,11 +58,13 @@ KRUSKAL_COLUMNS = [
 MANN_WHITNEY_COLUMNS = [
     "test", "dv", "between", "group1", "group2", "n1", "n2", "n", "n_missing", "statistic",
     "z", "p_unc", "method", "effect", "effect_type", "ci_low", "ci_high", "conf_level",
-    "effect_method", "hl_estimate", "hl_ci_low", "hl_ci_high", "hl_method", "note",
+    "effect_method", "hl_estimate", "hl_ci_low", "hl_ci_high", "hl_conf_level", "hl_method",
+    "note",
 ]  # fmt: skip
 DUNN_COLUMNS = [
     "test", "dv", "between", "group1", "group2", "n1", "n2", "statistic", "p_unc", "p_adj",
-    "adjust", "method", "effect", "effect_type", "ci_low", "ci_high", "conf_level", "note",
+    "adjust", "method", "effect", "effect_type", "ci_low", "ci_high", "conf_level",
+    "effect_method", "note",
 ]  # fmt: skip
 JT_COLUMNS = [
     "test", "dv", "between", "order", "n", "n_missing", "statistic", "expected", "variance",
@@ -70,8 +73,16 @@ JT_COLUMNS = [
 WILCOXON_COLUMNS = [
     "test", "dv", "before", "after", "group", "n", "n_missing", "n_zero", "statistic", "z",
     "p_unc", "method", "effect", "effect_type", "ci_low", "ci_high", "conf_level",
-    "effect_method", "hl_estimate", "hl_ci_low", "hl_ci_high", "hl_method", "note",
+    "effect_method", "hl_estimate", "hl_ci_low", "hl_ci_high", "hl_conf_level", "hl_method",
+    "note",
 ]  # fmt: skip
+JT_EXACT_MAX_N = 100
+"""Largest total n for the exact Jonckheere–Terpstra distribution by default (clinfun)."""
+DUNN_EFFECT_METHOD = (
+    "rank-biserial r of the two groups alone = 2U/(n1·n2) − 1; Fisher-z CI (SE under H0)"
+)
+"""``effect_method`` of the Dunn pairs: their r keeps the Fisher-z interval of
+``effectsize::rank_biserial``."""
 
 
 def kruskal(
@@ -81,10 +92,11 @@ def kruskal(
     *,
     groups: Sequence[Any] | None = None,
     conf_level: float = 0.95,
+    ci_method: str = "noncentral_f",
     n_boot: int = 2000,
     seed: int = DEFAULT_SEED,
 ) -> pd.DataFrame:
-    """Kruskal–Wallis test with ε² and its bootstrap CI.
+    """Kruskal–Wallis test with ε² and its one-sided CI.
 
     Parameters
     ----------
@@ -99,10 +111,14 @@ def kruskal(
         categories included, so an empty group is reported) or its sorted values.
     conf_level : float
         Level of the ε² interval.
+    ci_method : {"noncentral_f", "percentile_bootstrap"}
+        Interval of ε² (see :func:`itp_stats.stats.effsize.epsilon_squared`); default the
+        one-sided noncentral-F interval, which can contain 0.
     n_boot : int
-        Bootstrap resamples for the ε² CI (0: none).
+        Bootstrap resamples of the "percentile_bootstrap" interval (0: none); not used by
+        "noncentral_f".
     seed : int
-        Seed of ``numpy.random.default_rng``.
+        Seed of ``numpy.random.default_rng`` (bootstrap only).
 
     Returns
     -------
@@ -111,7 +127,8 @@ def kruskal(
         ``n_groups``, ``n_missing`` (rows dropped for a missing value or group),
         ``statistic`` (tie-corrected H), ``df``, ``p_unc`` (chi-square approximation),
         ``method``, ``effect`` (ε²), ``effect_type`` ("epsilon_squared"), ``ci_low``,
-        ``ci_high``, ``conf_level``, ``effect_method``, ``note``.
+        ``ci_high`` (1: the default interval is one-sided, [ci_low, 1]), ``conf_level``,
+        ``effect_method`` (how the interval was obtained, "one-sided" when it is), ``note``.
 
     Notes
     -----
@@ -149,7 +166,7 @@ def kruskal(
         p_unc=float(stats.chi2.sf(h, df)),
         method="Kruskal–Wallis, chi-square approximation, tie-corrected",
     )
-    eff = _epsilon_with_ci(samples, conf_level, n_boot, np.random.default_rng(seed))
+    eff = _epsilon_with_ci(samples, conf_level, ci_method, n_boot, np.random.default_rng(seed))
     row.update(effect=eff["effect"], ci_low=eff["ci_low"], ci_high=eff["ci_high"])
     row["effect_method"] = eff["method"]
     row["note"] = eff.get("note", "")
@@ -173,7 +190,7 @@ def mann_whitney(
     groups : sequence of two labels, optional
         (group1, group2); default: the two categories (or values) of ``between``.
     conf_level : float
-        Level of both intervals.
+        Requested level of both intervals.
     correct : bool
         Continuity correction of the normal approximation (R's ``correct``).
 
@@ -183,17 +200,23 @@ def mann_whitney(
         One row: ``test`` ("mann_whitney"), ``dv``, ``between``, ``group1``, ``group2``,
         ``n1``, ``n2``, ``n``, ``n_missing``, ``statistic`` (W = U of group1, as R),
         ``z`` (NaN when exact), ``p_unc`` (two-sided), ``method`` ("exact" or the normal
-        approximation used), ``effect`` (rank-biserial r, > 0 when group1 is larger),
-        ``effect_type``, ``ci_low``, ``ci_high`` (Fisher-z CI of r), ``conf_level``,
-        ``effect_method``, ``hl_estimate`` (median of group1 − group2 differences),
-        ``hl_ci_low``, ``hl_ci_high``, ``hl_method``, ``note``.
+        approximation used), ``effect`` (rank-biserial r = 2·AUC − 1, > 0 when group1 is
+        larger), ``effect_type``, ``ci_low``, ``ci_high`` (2·(DeLong CI of the AUC) − 1),
+        ``conf_level`` (level of the r interval), ``effect_method``, ``hl_estimate`` (median
+        of the group1 − group2 differences), ``hl_ci_low``, ``hl_ci_high`` (±inf where
+        unbounded), ``hl_conf_level`` (the level the HL interval has: ``conf_level``, or the
+        lower attained level when the requested one is not attainable), ``hl_method``,
+        ``note`` (why the HL level was lowered; a degenerate r interval).
 
     Notes
     -----
     As R ``wilcox.test(x, y, conf.int = TRUE)``: exact p and exact HL interval when both
     groups have fewer than 50 values and no value is tied; otherwise the normal approximation
     with tie correction and (by default) continuity correction, and the asymptotic HL
-    interval. Two-sided. See :func:`itp_stats.stats.effsize.hodges_lehmann` for the HL details.
+    interval. Two-sided. See :func:`itp_stats.stats.effsize.hodges_lehmann` for the HL
+    details, the attained level included, and :func:`itp_stats.stats.effsize.rank_biserial`
+    for the r interval, which is the DeLong interval of the AUC of the same contrast (as
+    :func:`itp_stats.stats.prediction.roc_auc`).
 
     References
     ----------
@@ -222,9 +245,11 @@ def mann_whitney(
     )
     if reason:
         nc = not_computed(reason)
-        row.update(method=nc, effect_method=nc, hl_method=nc, note=reason)
+        row.update(method=nc, effect_method=nc, hl_method=nc, note=reason,
+                   hl_conf_level=conf_level)  # fmt: skip
         return frame([row], MANN_WHITNEY_COLUMNS)
     core = two_sample_core(samples[0], samples[1], conf_level=conf_level, correct=correct)
+    ci = core["hl_ci"]
     row.update(
         statistic=core["u"],
         z=core["z"],
@@ -233,11 +258,13 @@ def mann_whitney(
         effect=core["rbs"],
         ci_low=core["rbs_ci"][0],
         ci_high=core["rbs_ci"][1],
-        effect_method="rank-biserial r = 2U/(n1·n2) − 1; Fisher-z CI (SE under H0)",
+        effect_method=RBS_DELONG_METHOD,
         hl_estimate=core["hl"],
-        hl_ci_low=core["hl_ci"][0],
-        hl_ci_high=core["hl_ci"][1],
+        hl_ci_low=ci.low,
+        hl_ci_high=ci.high,
+        hl_conf_level=ci.level,
         hl_method=core["hl_method"],
+        note="; ".join(t for t in (ci.reason, core["rbs_note"]) if t),
     )
     return frame([row], MANN_WHITNEY_COLUMNS)
 
@@ -268,7 +295,8 @@ def dunn(
         ``group1``, ``group2``, ``n1``, ``n2``, ``statistic`` (z = (mean rank of group1 −
         mean rank of group2) / SE), ``p_unc`` (two-sided), ``p_adj``, ``adjust``,
         ``method``, ``effect`` (rank-biserial r of the two groups alone), ``effect_type``,
-        ``ci_low``, ``ci_high`` (Fisher-z), ``conf_level``, ``note``.
+        ``ci_low``, ``ci_high`` (Fisher-z), ``conf_level``, ``effect_method`` (that interval's
+        method), ``note``.
 
     Notes
     -----
@@ -298,11 +326,12 @@ def dunn(
                 "n1": len(samples[i]) if samples else 0,
                 "n2": len(samples[j]) if samples else 0,
                 "adjust": adj_name, "method": not_computed(reason),
-                "effect_type": "rank_biserial", "conf_level": conf_level, "note": reason,
+                "effect_type": "rank_biserial", "conf_level": conf_level,
+                "effect_method": not_computed(reason), "note": reason,
             })  # fmt: skip
         return frame(rows, DUNN_COLUMNS)
     pooled = np.concatenate(samples)
-    ranks = stats.rankdata(pooled)
+    ranks = midranks(pooled)[0]
     bounds = np.cumsum([0] + [len(s) for s in samples])
     mean_ranks = [ranks[bounds[g] : bounds[g + 1]].mean() for g in range(len(samples))]
     n = pooled.size
@@ -320,7 +349,7 @@ def dunn(
             "p_unc": float(2 * stats.norm.sf(abs(z))), "adjust": adj_name,
             "method": "Dunn's z on pooled mid-ranks, tie-corrected, two-sided",
             "effect": r, "effect_type": "rank_biserial", "ci_low": lo, "ci_high": hi,
-            "conf_level": conf_level, "note": "",
+            "conf_level": conf_level, "effect_method": DUNN_EFFECT_METHOD, "note": "",
         })  # fmt: skip
     out = frame(rows, DUNN_COLUMNS)
     out["p_adj"] = p_adjust(out["p_unc"].to_numpy(dtype=float), adjust)
@@ -344,9 +373,10 @@ def jonckheere(
         The ordered groups; default: the (ordered) categories of ``between``, e.g. CR, PR,
         NR.
     exact : bool, optional
-        Exact null distribution; default: exact when the total n < 100 and there are no ties
-        (as ``clinfun::jonckheere.test``), normal approximation otherwise. With ties the
-        exact distribution is not available and the normal approximation is used.
+        Exact null distribution; default: exact unless the total n > 100 or there are ties
+        (as ``clinfun::jonckheere.test``: exact at n ≤ 100 without ties), normal
+        approximation otherwise. With ties the exact distribution is not available and the
+        normal approximation is used.
 
     Returns
     -------
@@ -359,8 +389,10 @@ def jonckheere(
 
     Notes
     -----
-    Exact distribution: the q-multinomial generating function (the convolution of
-    Mann–Whitney distributions of each group against the groups before it); two-sided
+    Default branch as ``clinfun::jonckheere.test``: exact when n ≤ 100 (:data:`JT_EXACT_MAX_N`)
+    and no value is tied, so n = 100 is exact and n = 101 normal. Exact distribution: the
+    q-multinomial generating function (the convolution of Mann–Whitney distributions of each
+    group against the groups before it); two-sided
     p = min(1, 2·min(P(J ≤ j), P(J ≥ j))). Normal approximation: z = (J − E)/√V without
     continuity correction, V with the tie correction of Hollander & Wolfe (2014, §6.2).
 
@@ -402,7 +434,7 @@ def jonckheere(
     )  # fmt: skip
     z = (j_stat - expected) / np.sqrt(variance)
     ties = has_ties(pooled)
-    use_exact = (n < 100 and not ties) if exact is None else (exact and not ties)
+    use_exact = (n <= JT_EXACT_MAX_N and not ties) if exact is None else (exact and not ties)
     row.update(statistic=j_stat, expected=expected, variance=variance, z=float(z))
     if use_exact:
         dist = jt_distribution([len(s) for s in samples])
@@ -460,14 +492,19 @@ def wilcoxon(
         the positive differences, as R ``wilcox.test(after, before, paired = TRUE)``), ``z``
         (NaN when exact), ``p_unc`` (two-sided), ``method``, ``effect`` (matched-pairs
         rank-biserial r), ``effect_type``, ``ci_low``, ``ci_high`` (Fisher-z),
-        ``conf_level``, ``effect_method``, ``hl_estimate`` (pseudo-median of the
-        differences), ``hl_ci_low``, ``hl_ci_high``, ``hl_method``, ``note``.
+        ``conf_level`` (level of the r interval), ``effect_method``, ``hl_estimate``
+        (pseudo-median: median of the Walsh averages of the non-zero differences),
+        ``hl_ci_low``, ``hl_ci_high`` (±inf where unbounded), ``hl_conf_level`` (the level the
+        HL interval has: ``conf_level``, or the lower attained level when the requested one
+        is not attainable), ``hl_method``, ``note`` (why the HL level was lowered).
 
     Notes
     -----
     As R: zero differences are dropped; exact when fewer than 50 non-zero differences with no
     ties and no zeros, otherwise normal approximation with tie and continuity corrections.
-    Not computed with fewer than 3 complete pairs or 3 non-zero differences.
+    Not computed with fewer than 3 complete pairs or 3 non-zero differences. With few
+    non-zero differences the requested HL level cannot be reached; the attained level is
+    reported as R does (see :func:`itp_stats.stats.effsize.hodges_lehmann_paired`).
 
     References
     ----------
@@ -497,10 +534,12 @@ def wilcoxon(
         reason = paired_reason(d)
         if reason:
             nc = not_computed(reason)
-            row.update(method=nc, effect_method=nc, hl_method=nc, note=reason)
+            row.update(method=nc, effect_method=nc, hl_method=nc, note=reason,
+                       hl_conf_level=conf_level)  # fmt: skip
             rows.append(row)
             continue
         core = signed_rank_core(d, conf_level=conf_level, correct=correct)
+        ci = core["hl_ci"]
         row.update(
             statistic=core["v"],
             z=core["z"],
@@ -511,9 +550,11 @@ def wilcoxon(
             ci_high=core["rbs_ci"][1],
             effect_method="matched-pairs rank-biserial; Fisher-z CI (SE under H0)",
             hl_estimate=core["hl"],
-            hl_ci_low=core["hl_ci"][0],
-            hl_ci_high=core["hl_ci"][1],
+            hl_ci_low=ci.low,
+            hl_ci_high=ci.high,
+            hl_conf_level=ci.level,
             hl_method=core["hl_method"],
+            note=ci.reason,
         )
         rows.append(row)
     return frame(rows, WILCOXON_COLUMNS)

@@ -2,10 +2,12 @@
 
 ROC curve and AUC with the DeLong CI (as ``pROC::roc``/``ci.auc(method = "delong")``), the
 Youden-optimal cutoff with sensitivity and specificity and a seeded, vectorised bootstrap CI
-for the cutoff, and the univariable logistic odds ratio with a Wald CI (as
-``glm(family = binomial)`` with ``confint.default``). ``direction`` follows pROC: "<" when
-controls have lower values than cases (a high marker predicts the outcome), ">" when
-controls have higher values (a low marker predicts it, e.g. low NK count → CR).
+for the cutoff, and the univariable logistic odds ratio: maximum likelihood with a Wald CI
+(as ``glm(family = binomial)`` with ``confint.default``) when the outcome is not separated by
+the marker, Firth's penalised likelihood with its profile CI (as ``logistf``) when it is
+(complete or quasi-complete separation, decided from the data). ``direction`` follows
+pROC: "<" when controls have lower values than cases (a high marker predicts the outcome),
+">" when controls have higher values (a low marker predicts it, e.g. low NK count → CR).
 """
 
 from __future__ import annotations
@@ -14,18 +16,20 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import optimize, stats
 
 from itp_stats.stats._common import DEFAULT_SEED, MIN_GROUP_SIZE, frame, not_computed
-from itp_stats.stats._ranks import resample_counts
+from itp_stats.stats._ranks import delong_ci, delong_placements, resample_counts
 
 __all__ = [
     "PREDICTION_COLUMNS",
     "ROC_COLUMNS",
+    "firth_logistic",
     "logistic_or",
     "predict_outcome",
     "roc_auc",
     "roc_curve",
+    "separation",
     "youden_cutoff",
 ]
 
@@ -151,16 +155,14 @@ def roc_curve(
 
 
 def _auc_delong(cases: np.ndarray, controls: np.ndarray, conf_level: float):
-    """AUC = P(case > control) + ½ P(tie) and its DeLong CI (values already oriented)."""
-    m, n = cases.size, controls.size
-    pooled = stats.rankdata(np.concatenate([cases, controls]))
-    v10 = (pooled[:m] - stats.rankdata(cases)) / n  # placements of cases
-    v01 = 1 - (pooled[m:] - stats.rankdata(controls)) / m  # placements of controls
-    auc = float(v10.mean())
-    var = v10.var(ddof=1) / m + v01.var(ddof=1) / n
-    z = stats.norm.ppf(1 - (1 - conf_level) / 2)
-    lo, hi = auc - z * np.sqrt(var), auc + z * np.sqrt(var)
-    return auc, float(np.clip(lo, 0, 1)), float(np.clip(hi, 0, 1)), float(var)
+    """AUC = P(case > control) + ½ P(tie) and its DeLong CI (values already oriented).
+
+    The computation the two-sample rank-biserial interval uses too
+    (:func:`itp_stats.stats.effsize.rank_biserial`), so r = 2·AUC − 1 and its interval agree.
+    """
+    auc, var = delong_placements(cases, controls)
+    lo, hi = delong_ci(auc, var, conf_level)
+    return auc, lo, hi, var
 
 
 def roc_auc(
@@ -363,32 +365,194 @@ def youden_cutoff(
 # --------------------------------------------------------------------------------------------
 
 
-def _logistic_fit(x: np.ndarray, y: np.ndarray, max_iter: int = 100):
-    """Newton–Raphson (IRLS) for logit P(y=1) = b0 + b1 x; returns (beta, cov, converged)."""
-    X = np.column_stack([np.ones_like(x), x])
+def separation(cases: np.ndarray, controls: np.ndarray) -> tuple[str, str]:
+    """Whether one predictor separates cases from controls, decided from the data.
+
+    Returns
+    -------
+    kind : {"none", "complete", "quasi-complete"}
+        "complete": every case lies strictly on one side of every control
+        (max(x in controls) < min(x in cases), or the reverse); "quasi-complete": the same
+        with ≤, the two classes meeting only at the boundary value; "none": they overlap, and
+        the maximum likelihood estimate of the univariable logistic model is finite (Albert &
+        Anderson 1984).
+    description : str
+        The kind in words, with the boundary values ("" when "none").
+    """
+    lo_case, hi_case = float(cases.min()), float(cases.max())
+    lo_ctrl, hi_ctrl = float(controls.min()), float(controls.max())
+    if hi_ctrl < lo_case:
+        return "complete", (
+            f"complete separation: every case is above every control (controls ≤ {hi_ctrl:g} "
+            f"< {lo_case:g} ≤ cases)"
+        )
+    if hi_case < lo_ctrl:
+        return "complete", (
+            f"complete separation: every case is below every control (cases ≤ {hi_case:g} "
+            f"< {lo_ctrl:g} ≤ controls)"
+        )
+    if hi_ctrl == lo_case:
+        return "quasi-complete", (
+            f"quasi-complete separation: controls ≤ {lo_case:g} ≤ cases, the classes meeting "
+            "only at that value"
+        )
+    if hi_case == lo_ctrl:
+        return "quasi-complete", (
+            f"quasi-complete separation: cases ≤ {lo_ctrl:g} ≤ controls, the classes meeting "
+            "only at that value"
+        )
+    return "none", ""
+
+
+def _loglik(beta: np.ndarray, X: np.ndarray, y: np.ndarray) -> float:
+    eta = X @ beta
+    return float(np.sum(y * eta - np.logaddexp(0.0, eta)))
+
+
+def _fisher_info(beta: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    p = 0.5 * (1 + np.tanh(0.5 * (X @ beta)))  # expit without overflow
+    w = p * (1 - p)
+    return X.T @ (X * w[:, None]), p
+
+
+def _penalised(beta: np.ndarray, X: np.ndarray, y: np.ndarray) -> float:
+    """Firth's penalised log-likelihood ℓ(β) + ½ log det I(β)."""
+    info, _ = _fisher_info(beta, X)
+    sign, logdet = np.linalg.slogdet(info)
+    if sign <= 0:
+        return -np.inf
+    return _loglik(beta, X, y) + 0.5 * logdet
+
+
+def _standardised(x: np.ndarray) -> tuple[np.ndarray, float, float]:
+    centre, scale = float(np.mean(x)), float(np.std(x))
+    return np.column_stack([np.ones_like(x), (x - centre) / scale]), centre, scale
+
+
+def _logistic_fit(x: np.ndarray, y: np.ndarray, max_iter: int = 200):
+    """Maximum likelihood of logit P(y=1) = b0 + b1 x by Newton–Raphson with step halving.
+
+    Fitted on the standardised predictor (the estimate is equivariant), so large values of
+    ``x`` do not slow or break the iteration; returns (beta, cov, converged) on the original
+    scale. Use only without separation (:func:`separation`), where the maximum is finite.
+    """
+    X, centre, scale = _standardised(x)
     beta = np.zeros(2)
     p0 = y.mean()
     beta[0] = np.log(p0 / (1 - p0))
+    ll = _loglik(beta, X, y)
     for _ in range(max_iter):
-        eta = X @ beta
-        p = 1 / (1 + np.exp(-eta))
-        w = p * (1 - p)
-        info = X.T @ (X * w[:, None])
+        info, p = _fisher_info(beta, X)
         try:
             step = np.linalg.solve(info, X.T @ (y - p))
         except np.linalg.LinAlgError:
             return beta, None, False
-        beta = beta + step
-        if np.max(np.abs(step)) < 1e-12 * (1 + np.max(np.abs(beta))):
+        t = 1.0
+        while t > 1e-10:
+            new = beta + t * step
+            ll_new = _loglik(new, X, y)
+            if ll_new >= ll - 1e-12 * abs(ll):
+                break
+            t /= 2
+        beta, ll = new, ll_new
+        if np.max(np.abs(t * step)) < 1e-12 * (1 + np.max(np.abs(beta))):
             break
     else:
         return beta, None, False
-    p = 1 / (1 + np.exp(-(X @ beta)))
-    w = p * (1 - p)
-    separated = bool(np.min(w) < 1e-10)
-    if separated:
-        return beta, None, False
-    return beta, np.linalg.inv(X.T @ (X * w[:, None])), True
+    info, _ = _fisher_info(beta, X)
+    cov_s = np.linalg.inv(info)
+    jac = np.array([[1.0, -centre / scale], [0.0, 1 / scale]])  # standardised → original
+    return jac @ beta, jac @ cov_s @ jac.T, True
+
+
+def _firth_beta0(b1: float, b0: float, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """max over β0 of the penalised log-likelihood at β1 = b1 (Newton on the modified score)."""
+    beta = np.array([b0, b1])
+    pl = _penalised(beta, X, y)
+    for _ in range(200):
+        info, p = _fisher_info(beta, X)
+        inv = np.linalg.inv(info)
+        w = p * (1 - p)
+        h = w * np.einsum("ij,jk,ik->i", X, inv, X)  # leverages
+        score0 = float(np.sum(y - p + h * (0.5 - p)))
+        step = score0 / info[0, 0]
+        t = 1.0
+        while t > 1e-10:
+            cand = np.array([beta[0] + t * step, b1])
+            pl_new = _penalised(cand, X, y)
+            if pl_new >= pl - 1e-13 * abs(pl):
+                break
+            t /= 2
+        beta, pl = cand, pl_new
+        if abs(t * step) < 1e-12 * (1 + abs(beta[0])):
+            break
+    return float(beta[0]), pl
+
+
+def firth_logistic(x: np.ndarray, y: np.ndarray, conf_level: float = 0.95) -> dict[str, float]:
+    """Firth's penalised-likelihood logistic regression of ``y`` (0/1) on one predictor.
+
+    Returns
+    -------
+    dict
+        ``b0``, ``b1`` (penalised estimates, original scale), ``ci_low``, ``ci_high`` (profile
+        penalised-likelihood limits of b1; ±inf if a side is unbounded), ``chisq`` (penalised
+        likelihood-ratio statistic of b1 = 0) and ``p`` (its chi-square p, 1 df).
+
+    Notes
+    -----
+    Maximises ℓ(β) + ½ log det I(β) (Firth 1993), finite even under separation. The estimate
+    is found with the modified score X'(y − p + h(½ − p)) and Fisher scoring with step
+    halving, as ``logistf``; the interval is {b : 2(ℓ*(β̂) − max_β0 ℓ*(β0, b)) ≤ χ²₁(level)}
+    and the test the same statistic at b = 0, both as ``logistf``'s defaults (Heinze &
+    Schemper 2002). Computed on the standardised predictor (penalised likelihood, profile
+    and test are equivariant) and transformed back.
+    """
+    X, centre, scale = _standardised(x)
+    beta = np.array([np.log(y.mean() / (1 - y.mean())), 0.0])
+    pl = _penalised(beta, X, y)
+    for _ in range(500):
+        info, p = _fisher_info(beta, X)
+        inv = np.linalg.inv(info)
+        w = p * (1 - p)
+        h = w * np.einsum("ij,jk,ik->i", X, inv, X)
+        step = inv @ (X.T @ (y - p + h * (0.5 - p)))
+        step *= min(1.0, 5.0 / max(np.max(np.abs(step)), 1e-300))  # logistf's maxstep 5
+        t = 1.0
+        while t > 1e-10:
+            cand = beta + t * step
+            pl_new = _penalised(cand, X, y)
+            if pl_new >= pl - 1e-13 * abs(pl):
+                break
+            t /= 2
+        beta, pl = cand, pl_new
+        if np.max(np.abs(t * step)) < 1e-12 * (1 + np.max(np.abs(beta))):
+            break
+    b0_hat, b1_hat = float(beta[0]), float(beta[1])
+    q = float(stats.chi2.ppf(conf_level, 1))
+    se = float(np.sqrt(np.linalg.inv(_fisher_info(beta, X)[0])[1, 1]))
+
+    def drop(b1: float) -> float:
+        return 2 * (pl - _firth_beta0(b1, b0_hat, X, y)[1])
+
+    def limit(sign: float) -> float:
+        width = 2 * se
+        for _ in range(60):
+            if drop(b1_hat + sign * width) > q:
+                lo, hi = sorted([b1_hat, b1_hat + sign * width])
+                return optimize.brentq(lambda b: drop(b) - q, lo, hi, xtol=1e-12, rtol=1e-14)
+            width *= 2
+        return sign * np.inf
+
+    chisq = max(0.0, drop(0.0))
+    return {
+        "b0": b0_hat - b1_hat * centre / scale,
+        "b1": b1_hat / scale,
+        "ci_low": limit(-1.0) / scale,
+        "ci_high": limit(1.0) / scale,
+        "chisq": chisq,
+        "p": float(stats.chi2.sf(chisq, 1)),
+    }
 
 
 def logistic_or(
@@ -399,6 +563,7 @@ def logistic_or(
     positive: Any,
     unit: float = 1.0,
     conf_level: float = 0.95,
+    firth: bool = True,
 ) -> pd.DataFrame:
     """Univariable logistic regression of the outcome on ``dv``: odds ratio per ``unit``.
 
@@ -408,21 +573,42 @@ def logistic_or(
     unit : float
         The OR is per ``unit`` of ``dv`` (e.g. 100 for "per 100 cells/µL").
     conf_level : float
-        Level of the Wald CI.
+        Level of the CI.
+    firth : bool
+        Under separation, report Firth's penalised estimate (default); if False, a "not
+        computed" row.
 
     Returns
     -------
     DataFrame
-        One row with :data:`PREDICTION_COLUMNS`: ``test`` ("logistic"), ``effect_type``
-        ("odds_ratio"), ``effect`` (exp(β·unit)), ``ci_low``, ``ci_high`` (Wald, as R
-        ``exp(confint.default(fit) * unit)``), ``statistic`` (Wald z), ``p_unc`` (Wald p, as
-        ``summary(glm)``), ``method`` (states the unit), ``direction`` ("not used").
+        One row with :data:`PREDICTION_COLUMNS`: ``test`` ("logistic"), ``dv``, ``outcome``,
+        ``positive``, ``direction`` ("not used"), ``n``, ``n_cases``, ``n_controls``,
+        ``n_missing``, ``effect_type`` ("odds_ratio"), ``effect`` (exp(β·unit)), ``ci_low``,
+        ``ci_high`` (maximum likelihood: Wald, as R ``exp(confint.default(fit) * unit)``;
+        Firth: profile penalised likelihood, as ``logistf``), ``conf_level``, ``statistic``
+        (maximum likelihood: Wald z, as ``summary(glm)``; Firth: penalised likelihood-ratio
+        chi-square, 1 df), ``p_unc`` (the p of that statistic), ``method`` (the estimator,
+        the interval and the test, with the unit), ``note`` (the kind of separation, when
+        there is one).
 
     Notes
     -----
-    Maximum likelihood by Newton–Raphson (IRLS), the estimator of ``glm(y ~ x, binomial)``.
-    Complete or quasi-complete separation (fitted probabilities of 0 or 1) gives a "not
-    computed" row.
+    Separation is decided from the data (:func:`separation`), not from fitted probabilities:
+    with one predictor the maximum likelihood estimate is finite exactly when cases and
+    controls overlap (Albert & Anderson 1984), however close to 0 or 1 some fitted
+    probabilities are (an extreme control far from the cases is not separation). Then the
+    estimator is ``glm(y ~ x, binomial)``'s, by Newton–Raphson on the standardised predictor.
+    Under complete or quasi-complete separation the likelihood has no finite maximum; Firth's
+    penalised likelihood does (Heinze & Schemper 2002), and its estimate, profile interval
+    and penalised likelihood-ratio test are reported (:func:`firth_logistic`); ``method``
+    says so and ``note`` says which kind of separation.
+
+    References
+    ----------
+    Albert A, Anderson JA. On the existence of maximum likelihood estimates in logistic
+    regression models. Biometrika 1984;71:1–10. Firth D. Bias reduction of maximum likelihood
+    estimates. Biometrika 1993;80:27–38. Heinze G, Schemper M. A solution to the problem of
+    separation in logistic regression. Stat Med 2002;21:2409–2419.
     """
     cases, controls, n_missing = _split(data, dv, outcome, positive)
     base = _base("logistic", dv, outcome, positive, "not used", cases, controls, n_missing,
@@ -434,9 +620,30 @@ def logistic_or(
                      PREDICTION_COLUMNS)  # fmt: skip
     x = np.concatenate([cases, controls])
     y = np.concatenate([np.ones(cases.size), np.zeros(controls.size)])
+    kind, described = separation(cases, controls)
+    per = f"OR per {unit:g} unit(s) of {dv}"
+    if kind != "none":
+        if not firth:
+            reason = f"{described}; no finite maximum likelihood estimate"
+            return frame([{**base, "method": not_computed(reason), "note": reason}],
+                         PREDICTION_COLUMNS)  # fmt: skip
+        fit = firth_logistic(x, y, conf_level)
+        row = {
+            **base,
+            "effect": float(np.exp(fit["b1"] * unit)),
+            "ci_low": float(np.exp(fit["ci_low"] * unit)),
+            "ci_high": float(np.exp(fit["ci_high"] * unit)),
+            "statistic": fit["chisq"],
+            "p_unc": fit["p"],
+            "method": f"univariable logistic regression, {per}; Firth's penalised likelihood "
+            "(separation: no finite maximum likelihood), profile penalised-likelihood CI and "
+            "penalised likelihood-ratio test (as logistf)",
+            "note": described,
+        }
+        return frame([row], PREDICTION_COLUMNS)
     beta, cov, ok = _logistic_fit(x, y)
     if not ok:
-        reason = "complete or quasi-complete separation (no finite maximum likelihood)"
+        reason = "maximum likelihood did not converge"
         return frame([{**base, "method": not_computed(reason), "note": reason}],
                      PREDICTION_COLUMNS)  # fmt: skip
     se = float(np.sqrt(cov[1, 1]))
@@ -449,8 +656,8 @@ def logistic_or(
         "ci_high": float(np.exp((beta[1] + q * se) * unit)),
         "statistic": z,
         "p_unc": float(2 * stats.norm.sf(abs(z))),
-        "method": f"univariable logistic regression, OR per {unit:g} unit(s) of {dv}; "
-        "Wald CI and Wald test",
+        "method": f"univariable logistic regression, {per}; maximum likelihood, Wald CI "
+        "and Wald test",
     }
     return frame([row], PREDICTION_COLUMNS)
 

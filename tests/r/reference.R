@@ -1,10 +1,12 @@
 # Reference values for the itp_stats statistics tests.
 #
 # Run from the repository root:  Rscript tests/r/reference.R > tests/r/reference.out
-# Written with R 4.2.2 (Debian 12) and the Debian packages r-cran-proc (pROC),
-# r-cran-effectsize; Dunn's test and the Jonckheere–Terpstra test are computed by hand below
-# (no Dunn or clinfun package in Debian). The values are copied into tests/test_*.py with the
-# R call beside each one. R is not needed to run the tests.
+# Written with R 4.2.2 (Debian 12) and the Debian packages r-cran-proc (pROC 1.18.0),
+# r-cran-effectsize (0.8.3) and r-cran-brglm2 (0.9); Dunn's test, the Jonckheere–Terpstra
+# test and the profile penalised likelihood of Firth's logistic regression are computed by
+# hand below (no Dunn, clinfun or logistf package in Debian). The values are copied into
+# tests/test_*.py with the R call beside each one. R is not needed to run the tests.
+#   apt-get install -y r-base-core r-cran-proc r-cran-effectsize r-cran-brglm2
 suppressPackageStartupMessages({
   library(pROC)
   library(effectsize)
@@ -190,3 +192,162 @@ roc_ref <- function(label, cases, controls) {
 # R1: no ties; R2: ties (CR cases have lower NK)
 roc_ref("roc r1", a_cr, c(a_pr, a_nr))
 roc_ref("roc r2", b_cr, c(b_pr, b_nr))
+
+# ==== issue 11: attained levels, separation, JT switch, ε² and r intervals ===================
+suppressPackageStartupMessages(library(brglm2))  # Debian r-cran-brglm2 (no logistf in Debian)
+
+# ---- Hodges–Lehmann intervals whose requested level cannot be reached ----------------------
+# wilcox.test warns "requested conf.level not achievable" and returns the attained level
+hl_ref <- function(label, w) {
+  out(paste(label, "conf.int conf.level estimate"),
+      c(w$conf.int, attr(w$conf.int, "conf.level"), w$estimate))
+}
+# H1: 7 pairs, 2 zero differences, 5 non-zero -> asymptotic; alpha doubled to 0.2 (80%)
+h1_m0 <- c(100, 150, 200, 120, 90, 300, 210)
+h1_m6 <- h1_m0 + c(0, 0, -20, 10, 40, 100, 120)
+hl_ref("H1 wilcox.test(h1_m6, h1_m0, paired, conf.int)",
+       suppressWarnings(wilcox.test(h1_m6, h1_m0, paired = TRUE, conf.int = TRUE, tol.root = 1e-12)))
+# H2: 4 non-zero differences, no ties -> exact; qsignrank(0.025, 4) = 0, level 1 - 2/16
+h2_m0 <- c(50, 80, 65, 90)
+h2_m6 <- h2_m0 + c(-5, 12, 30, 47)
+hl_ref("H2 wilcox.test(h2_m6, h2_m0, paired, conf.int)",
+       suppressWarnings(wilcox.test(h2_m6, h2_m0, paired = TRUE, conf.int = TRUE)))
+out("H2 1 - 2 * psignrank(0, 4)", 1 - 2 * psignrank(0, 4))
+# H3: 5 non-zero differences -> exact; attained 1 - 2/32 = 0.9375, R keeps the label 0.95
+h3_m0 <- c(50, 80, 65, 90, 70)
+h3_m6 <- h3_m0 + c(3, -1, 8, 12, 20)
+hl_ref("H3 wilcox.test(h3_m6, h3_m0, paired, conf.int)",
+       wilcox.test(h3_m6, h3_m0, paired = TRUE, conf.int = TRUE))
+out("H3 1 - 2 * psignrank(0, 5)", 1 - 2 * psignrank(0, 5))
+# H4: 3 vs 3, no ties -> exact; qwilcox(0.025, 3, 3) = 0, level 1 - 2/20
+h4_x <- c(1.5, 4, 7); h4_y <- c(2, 9, 12)
+hl_ref("H4 wilcox.test(h4_x, h4_y, conf.int)",
+       suppressWarnings(wilcox.test(h4_x, h4_y, conf.int = TRUE)))
+out("H4 1 - 2 * pwilcox(0, 3, 3)", 1 - 2 * pwilcox(0, 3, 3))
+# H5: 3 vs 3 with ties -> asymptotic; R returns the range of the differences labelled 0.95
+# (no level check in its two-sample code); the project lowers the level by R's one-sample
+# rule (here to 0.80) and that interval is R's at conf.level = 0.8
+h5_x <- c(1, 2, 2); h5_y <- c(2, 5, 6)
+hl_ref("H5 wilcox.test(h5_x, h5_y, conf.int)",
+       suppressWarnings(wilcox.test(h5_x, h5_y, conf.int = TRUE, tol.root = 1e-12)))
+hl_ref("H5 wilcox.test(h5_x, h5_y, conf.int, conf.level = 0.8)",
+       suppressWarnings(wilcox.test(h5_x, h5_y, conf.int = TRUE, conf.level = 0.8, tol.root = 1e-12)))
+# the statistic R's one-sample rule checks, W(d) at the ends of the range of x - y
+w5 <- function(d) {
+  dr <- rank(c(h5_x - d, h5_y)); nt <- table(dr)
+  dz <- sum(dr[1:3]) - 3 * 4 / 2 - 9 / 2
+  (dz - sign(dz) * 0.5) / sqrt(9 / 12 * (7 - sum(nt^3 - nt) / 30))
+}
+out("H5 W(min(x)-max(y)) W(max(x)-min(y))", c(w5(min(h5_x) - max(h5_y)), w5(max(h5_x) - min(h5_y))))
+
+# ---- Jonckheere–Terpstra at n = 100 (exact, as clinfun) and n = 101 (normal) ---------------
+jt_base <- ((1:101) * 7919) %% 10007  # distinct integers; group shifts keep them distinct
+jt_groups <- function(n_nr) list(jt_base[1:40], jt_base[41:60] + 910.25,
+                                 jt_base[61:(60 + n_nr)] + 1820.5)
+jt_exact <- function(g) {
+  # exact two-sided p by direct polynomial products of dwilcox (no FFT)
+  J <- 0
+  for (i in 1:(length(g) - 1)) for (j in (i + 1):length(g)) J <- J + sum(outer(g[[i]], g[[j]], "<"))
+  ni <- lengths(g); dist <- 1; before <- ni[1]
+  for (k in 2:length(ni)) {
+    b <- dwilcox(0:(before * ni[k]), before, ni[k]); res <- numeric(length(dist) + length(b) - 1)
+    for (i in seq_along(dist)) res[i:(i + length(b) - 1)] <- res[i:(i + length(b) - 1)] + dist[i] * b
+    dist <- res; before <- before + ni[k]
+  }
+  n <- sum(ni); E <- (n^2 - sum(ni^2)) / 4
+  V <- (n^2 * (2 * n + 3) - sum(ni^2 * (2 * ni + 3))) / 72
+  c(J, min(1, 2 * min(sum(dist[1:(J + 1)]), sum(dist[(J + 1):length(dist)]))),
+    2 * pnorm(-abs((J - E) / sqrt(V))))
+}
+out("JT100 J, exact p, normal p", jt_exact(jt_groups(40)))
+out("JT101 J, exact p, normal p", jt_exact(jt_groups(41)))
+
+# ---- ε²: one-sided interval from the noncentral F of the ANOVA on ranks -------------------
+# H/(n-1) is the eta^2 of aov(rank(v) ~ g); lambda solves P(F'(k-1, n-k, lambda) >= F) = 0.05
+# (uniroot on pf); the limit is Steiger's eta^2 = lambda / (lambda + n). effectsize 0.8.3
+# finds the same lambda (by optim) but converts with lambda / (lambda + n - k): its CI_low is
+# printed with the lambda it implies, to show that the noncentrality agrees.
+eps_ref <- function(label, g) {
+  d <- data.frame(v = unlist(g), g = factor(rep(seq_along(g), lengths(g))))
+  k <- kruskal.test(v ~ g, data = d); n <- nrow(d); H <- unname(k$statistic)
+  df1 <- length(g) - 1; df2 <- n - length(g)
+  f <- (H / df1) / ((n - 1 - H) / df2)
+  lam <- if (pf(f, df1, df2, lower.tail = FALSE) >= 0.05) 0 else
+    uniroot(function(l) pf(f, df1, df2, ncp = l, lower.tail = FALSE) - 0.05, c(0, 1000),
+            tol = 1e-13)$root
+  a <- eta_squared(aov(rank(v) ~ g, data = d), partial = FALSE, ci = 0.95, alternative = "greater")
+  out(paste(label, "H p H/(n-1) eta2(aov rank)"), c(H, k$p.value, H / (n - 1), a$Eta2))
+  out(paste(label, "lambda, lambda/(lambda+n)"), c(lam, lam / (lam + n)))
+  e <- F_to_eta2(f, df1, df2, ci = 0.95, alternative = "greater")
+  out(paste(label, "F_to_eta2 CI_low, its lambda (x df2/(1-x))"),
+      c(e$CI_low, e$CI_low * df2 / (1 - e$CI_low)))
+}
+eps_ref("eps A", list(a_cr, a_pr, a_nr))
+eps_ref("eps B", list(b_cr, b_pr, b_nr))
+# E: overlapping groups (p > 0.5): the interval starts at 0
+e1 <- c(5.1, 7.3, 2.2, 9.8, 4.4, 6.0, 3.5); e2 <- c(6.6, 2.9, 8.1, 4.9, 5.5)
+e3 <- c(3.1, 7.7, 5.8, 9.1, 4.0, 6.3, 2.5, 8.6)
+eps_ref("eps E", list(e1, e2, e3))
+# G: weak effect near alpha
+g1 <- c(1.2, 3.4, 2.2, 5.1, 0.7, 2.9, 4.0, 1.8, 3.1, 2.5)
+g2 <- c(2.8, 4.6, 3.3, 5.9, 1.9, 4.1, 3.7, 6.2, 2.6)
+g3 <- c(4.4, 3.9, 6.6, 5.2, 2.4, 7.1, 4.8, 5.6, 3.0, 6.9, 4.2)
+eps_ref("eps G", list(g1, g2, g3))
+
+# ---- rank-biserial r = 2 AUC - 1 with the DeLong CI of the AUC (pROC) ---------------------
+rb_ref <- function(label, x, y) {
+  r <- roc(controls = y, cases = x, direction = "<", quiet = TRUE)
+  ci <- as.numeric(ci.auc(r, method = "delong"))
+  out(paste(label, "2*auc-1, 2*ci.auc(delong)-1"), c(2 * as.numeric(r$auc) - 1, 2 * ci[c(1, 3)] - 1))
+}
+rb_ref("rb a_cr,a_pr", a_cr, a_pr)
+rb_ref("rb b_cr,c(b_pr,b_nr)", b_cr, c(b_pr, b_nr))
+rb_ref("rb c_x,c_y", c_x, c_y)
+
+# ---- logistic: overlap with one extreme control (finite ML although fitted p ~ 0) ----------
+lg_all <- 3 * (1:139)
+lg_cases <- c(3 * (1:83), 255, 258, 264, 267, 270, 273, 279, 282, 288, 297, 303, 306, 312, 321,
+              336, 345, 369)
+lg_controls <- c(setdiff(lg_all, lg_cases), 2500)
+lg_x <- c(lg_cases, lg_controls); lg_y <- c(rep(1, length(lg_cases)), rep(0, length(lg_controls)))
+fit <- suppressWarnings(glm(lg_y ~ lg_x, family = binomial,
+                            control = glm.control(epsilon = 1e-14, maxit = 100)))
+out("LG glm converged, min fitted p", c(fit$converged, min(fitted(fit))))
+out("LG glm OR per 100, Wald CI", exp(c(coef(fit)[2], confint.default(fit)[2, ]) * 100))
+out("LG glm Wald z p", summary(fit)$coefficients[2, 3:4])
+
+# ---- Firth under separation: brglm2 estimate; profile penalised likelihood by hand ---------
+# logistf is not in Debian: the estimate is brglm2's (type = "MPL_Jeffreys": Firth's
+# penalised likelihood, which logistf maximises); the profile interval and the penalised LR
+# test are computed here from that penalised log-likelihood, as logistf defines them.
+firth_ref <- function(label, cases, controls) {
+  x <- c(cases, controls); y <- c(rep(1, length(cases)), rep(0, length(controls)))
+  X <- cbind(1, x)
+  pl <- function(b) {
+    eta <- as.vector(X %*% b); p <- plogis(eta); w <- p * (1 - p)
+    I <- crossprod(X, X * w)
+    sum(y * eta - (pmax(eta, 0) + log1p(exp(-abs(eta))))) +
+      0.5 * as.numeric(determinant(I, logarithm = TRUE)$modulus)
+  }
+  fit <- glm(y ~ x, family = binomial, method = "brglmFit", type = "MPL_Jeffreys",
+             control = brglmControl(epsilon = 1e-12, maxit = 500))
+  b <- coef(fit)
+  o <- optim(b, function(v) -pl(v), method = "BFGS", control = list(reltol = 1e-15, maxit = 1000))
+  plmax <- pl(b)
+  prof <- function(b1) optimize(function(b0) pl(c(b0, b1)), -b1 * mean(x) + c(-60, 60),
+                                maximum = TRUE, tol = 1e-12)$objective
+  q <- qchisq(0.95, 1)
+  g <- function(b1) 2 * (plmax - prof(b1)) - q
+  se <- sqrt(diag(vcov(fit)))[2]
+  lo <- uniroot(g, c(b[2] - 20 * se, b[2]), tol = 1e-13)$root
+  hi <- uniroot(g, c(b[2], b[2] + 20 * se), tol = 1e-13)$root
+  chisq <- 2 * (plmax - prof(0))
+  out(paste(label, "brglm2 MPL_Jeffreys b0 b1"), b)
+  out(paste(label, "optim(penalised loglik) b0 b1"), o$par)
+  out(paste(label, "OR, profile penalised-likelihood CI"), exp(c(b[2], lo, hi)))
+  out(paste(label, "penalised LR chisq p"), c(chisq, pchisq(chisq, 1, lower.tail = FALSE)))
+}
+f_cases <- c(12, 30, 45, 51, 60, 77, 80)
+f_controls <- c(95, 101, 130, 150, 170, 190, 230, 260)
+firth_ref("F1 complete", f_cases, f_controls)
+firth_ref("F2 quasi-complete", c(12, 30, 45, 51, 60, 77, 95), f_controls)
