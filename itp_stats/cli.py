@@ -71,9 +71,36 @@ def _check_study(args: argparse.Namespace) -> None:
         return
     if args.command == "gate" and getattr(args, "write_suite", False):
         return
+    from pathlib import Path
+
+    from itp_stats.errors import DictionaryError, StudyConfigError
     from itp_stats.study.config import load_study
 
-    load_study(_study_argument(args))
+    study = _study_argument(args)
+    # as the commands themselves do: a path on the command line is relative to the current
+    # folder ($ITP_STATS_STUDY and the default are resolved by the study module)
+    study = str(Path(study).expanduser().resolve()) if study else None
+    if args.command != "gate":
+        load_study(study)
+        return
+    # the pre-render gate: a data-model error is the gate's own to report (it records a failed
+    # result for the documents); an analysis key it does not read is recorded here the same way
+    from itp_stats.cohort.design import load_data_model
+
+    try:
+        dictionary = load_data_model(study)
+    except (StudyConfigError, DictionaryError):
+        return
+    try:
+        load_study(study)
+    except StudyConfigError as exc:
+        from itp_stats.config import gate_result_path
+        from itp_stats.gate.cli import _write_failure
+        from itp_stats.gate.result import resolve_data_path
+
+        out = Path(args.json) if getattr(args, "json", None) else gate_result_path()
+        _write_failure(out, resolve_data_path(getattr(args, "data", None)), str(exc), dictionary)
+        raise
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -344,3 +344,148 @@ def test_missing_file_and_folder(tmp_path):
         load_cohort(tmp_path / "nope.csv")
     with pytest.raises(CohortReadError, match="is a folder"):
         load_cohort(tmp_path)
+
+
+# -- inputs that used to be read silently wrong, or end in a traceback ---------------------
+
+
+def _shipped_cells(cohort_path) -> pd.DataFrame:
+    return pd.read_csv(cohort_path, dtype=str, skiprows=1, keep_default_na=False)
+
+
+def test_bytes_already_read_are_parsed_instead_of_the_file(tmp_path, cohort_path):
+    blob = cohort_path.read_bytes()
+    path = tmp_path / "cohort.csv"
+    path.write_text("patient_id\nP1\n")  # what is on disk now does not matter
+    pd.testing.assert_frame_equal(load_cohort(path, data=blob), load_cohort(cohort_path))
+    for suffix in (".xlsx", ".parquet"):
+        other = tmp_path / f"cohort{suffix}"
+        write_cohort(load_cohort(cohort_path), other)
+        frame, _ = read_table(tmp_path / f"gone{suffix}", data=other.read_bytes())
+        assert len(frame) == 72
+
+
+def test_xlsx_formulas_without_a_saved_result_name_the_cells(tmp_path, cohort_path):
+    import openpyxl
+
+    path = tmp_path / "formulas.xlsx"
+    _shipped_cells(cohort_path).to_excel(path, index=False)
+    book = openpyxl.load_workbook(path)
+    sheet = book.active
+    column = [c.value for c in sheet[1]].index("nk_m6") + 1
+    letter = openpyxl.utils.get_column_letter(column)
+    for row in range(2, 67):  # 65 formulas, as a program writes them: no cached result
+        sheet.cell(row=row, column=column).value = f"=B{row}*2"
+    book.save(path)
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(CohortReadError) as err:
+        read_cohort(path)
+    message = str(err.value)
+    assert message == (
+        f"{path}: 65 cell(s) hold a formula whose result was never saved, so they would read "
+        f"as empty: nk_m6 (65 cells, {letter}2 to {letter}66); open the file in Excel or "
+        "LibreOffice, let it calculate and save it (or save the results as values), then try "
+        "again"
+    )
+    assert err.value.exit_status == 2
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_xlsx_empty_cells_without_formulas_stay_missing(tmp_path, cohort_path):
+    cells = _shipped_cells(cohort_path)
+    path = tmp_path / "plain.xlsx"
+    cells.to_excel(path, index=False)
+    data = read_cohort(path).data
+    assert data["nk_m6"].isna().sum() == (cells["nk_m6"] == "").sum()
+
+
+def test_a_parquet_year_stored_as_a_timestamp_is_a_clear_problem(tmp_path, cohort_path):
+    raw = _shipped_cells(cohort_path)
+    raw["rtx_year"] = pd.to_datetime(raw["rtx_year"], format="%Y")
+    path = tmp_path / "dates.parquet"
+    raw.to_parquet(path)
+    problems = read_cohort(path).problems
+    assert set(problems["column"]) == {"rtx_year"} and len(problems) == 72
+    assert problems["value"].iloc[0].endswith("-01-01 00:00:00")
+    with pytest.raises(CohortParseError) as err:
+        load_cohort(path)
+    assert (
+        "cells that are not a whole number (the file stores a date or time here; store the "
+        "number itself) in column rtx_year: P001 ("
+    ) in str(err.value)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_full_width_digits_are_a_clear_problem(tmp_path, cohort_path, suffix):
+    raw = _shipped_cells(cohort_path)
+    raw.loc[0, "rtx_year"] = "２０１２"
+    raw.loc[1, "itp_duration_months"] = "１２"
+    path = tmp_path / f"wide{suffix}"
+    raw.to_csv(path, index=False) if suffix == ".csv" else raw.to_excel(path, index=False)
+    with pytest.raises(CohortParseError) as err:
+        load_cohort(path)
+    message = str(err.value)
+    assert "written with the digits 0-9 (full-width or other digits)" in message
+    assert "column rtx_year: P001 ('２０１２')" in message
+    assert "column itp_duration_months: P002 ('１２')" in message
+
+
+def _csv_lines(cohort_path) -> list[str]:
+    return cohort_path.read_text(encoding="utf-8").splitlines()[1:]  # after the mark
+
+
+def test_rows_with_a_trailing_separator_are_named_by_line(tmp_path, cohort_path):
+    header, *rows = _csv_lines(cohort_path)
+    path = tmp_path / "trailing.csv"
+    path.write_text("\n".join([header, *(r + "," for r in rows)]) + "\n", encoding="utf-8")
+    with pytest.raises(CohortReadError) as err:
+        read_table(path)
+    assert str(err.value) == (
+        f"{path}: 72 row(s) have 30 fields but the header has 29 columns: line 2 ('P001'), "
+        "line 3 ('P002'), line 4 ('P003'), line 5 ('P004'), line 6 ('P005') and 67 more; the "
+        "extra field after the last column (cd8_act_m6) is empty: remove the ',' at the end "
+        "of these rows"
+    )
+    # one row only, in a file with a preamble: the line is the file's own line number
+    rows[3] += ","
+    path.write_text("\n".join(["# exported", header, *rows]) + "\n", encoding="utf-8")
+    with pytest.raises(CohortReadError, match=r"1 row\(s\) have 30 fields .*: line 6 \('P004'\)"):
+        read_table(path)
+
+
+def test_a_row_with_a_value_too_many_says_they_no_longer_line_up(tmp_path):
+    path = tmp_path / "shifted.csv"
+    path.write_text("patient_id;nk_m0\nP1;130\nP2;;95\n", encoding="utf-8")
+    with pytest.raises(CohortReadError) as err:
+        read_table(path)
+    assert str(err.value) == (
+        f"{path}: 1 row(s) have 3 fields but the header has 2 columns: line 3 ('P2'); their "
+        "values no longer line up with the columns (a ';' too many in the row, or a column "
+        "without a name in the header): fix these rows or name the column"
+    )
+
+
+@pytest.mark.parametrize(
+    ("cell", "value"),
+    [("1.200,5", 1200.5), ("12,5", 12.5), ("-1.234.567,25", -1234567.25), ("0.250", 0.25)],
+)
+def test_thousands_separators_of_a_decimal_comma_file(tmp_path, cell, value):
+    path = tmp_path / "fr.csv"
+    path.write_text(f"patient_id;itp_duration_months\nP1;{cell}\n", encoding="utf-8")
+    cohort = read_cohort(path)
+    assert cohort.problems.empty and cohort.data["itp_duration_months"].iloc[0] == value
+
+
+def test_an_ambiguous_thousands_separator_is_refused_never_read_as_a_decimal(tmp_path):
+    path = tmp_path / "fr.csv"
+    path.write_text("patient_id;itp_duration_months;nk_m0\nP1;1.200;1.200\nP2;3,5;90\n")
+    with pytest.raises(CohortParseError) as err:
+        load_cohort(path)
+    message = str(err.value)
+    assert "'1.200' could be 1200 or 1.2: write 1200, or 1,2" in message
+    assert "column itp_duration_months: P1 ('1.200')" in message
+    assert "column nk_m0: P1 ('1.200')" in message
+    data = read_cohort(path).data
+    assert (
+        pd.isna(data["itp_duration_months"].iloc[0]) and data["itp_duration_months"].iloc[1] == 3.5
+    )

@@ -285,3 +285,86 @@ def test_reader_refuses_an_invalid_study(tmp_path, monkeypatch):
     _project(tmp_path, monkeypatch)
     with pytest.raises(StudyConfigError):
         read_gate_result(study=tmp_path / "nope.yaml")
+
+
+# -- a stored result proves itself: digest, layout, consistency --------------------------
+
+
+def _stored(tmp_path, monkeypatch, shipped_result) -> tuple[Path, Path]:
+    data = _project(tmp_path, monkeypatch)
+    result = GateResult.from_dict(shipped_result.to_dict() | {"data_path": str(data)})
+    return data, write_gate_result(result, tmp_path / ".itp-stats" / "gate.json")
+
+
+def test_the_stored_result_carries_a_digest_of_its_content(tmp_path, shipped_result):
+    from itp_stats.gate.result import content_sha256, load_gate_result
+
+    path = write_gate_result(shipped_result, tmp_path / "gate.json")
+    data = json.loads(path.read_text())
+    assert data["content_sha256"] == content_sha256(data)
+    assert load_gate_result(path) == shipped_result
+
+
+def test_every_flipped_bit_of_the_stored_result_is_refused_never_raised(tmp_path, shipped_result):
+    import random
+
+    from itp_stats.gate.result import load_gate_result
+
+    path = write_gate_result(shipped_result, tmp_path / "gate.json")
+    pristine = path.read_bytes()
+    flipped = tmp_path / "flipped.json"
+    for position in random.Random(12).sample(range(len(pristine)), 300):
+        blob = bytearray(pristine)
+        blob[position] ^= 1 << random.Random(position).randrange(8)
+        flipped.write_bytes(bytes(blob))
+        assert load_gate_result(flipped) is None, position
+
+
+@pytest.mark.parametrize(
+    ("edit", "why"),
+    [
+        (lambda d: d.pop("passed"), "'passed' is not true or false"),
+        (lambda d: d["steps"][3].pop("severity"), "step 4: 'severity' is missing"),
+        (lambda d: d["steps"][0].update(passed="yes"), "step 1: 'passed' is missing or of"),
+        (lambda d: d.update(n_rows=True), "'n_rows' is not a count"),
+        (lambda d: d.update(n_rows=-1), "'n_rows' is not a count"),
+        (lambda d: d.update(data_sha256="xyz"), "'data_sha256' is not a SHA-256"),
+        (lambda d: d.update(steps={}), "'steps' is not a list"),
+        (lambda d: d["steps"][2].update(severity="fatal"), "step 3: unknown severity"),
+        (lambda d: d.update(n_rules=3), "'n_rules' disagrees with the steps"),
+        (lambda d: d.update(passed=False), "'passed' is false but no critical rule failed"),
+    ],
+)
+def test_a_result_of_another_layout_or_inconsistent_is_refused(shipped_result, edit, why):
+    data = json.loads(json.dumps(shipped_result.to_dict()))
+    edit(data)
+    with pytest.raises(ValueError, match=why.replace("(", r"\(")):
+        GateResult.from_dict(data)
+
+
+def test_a_passed_result_with_a_failed_critical_rule_is_refused(shipped_result):
+    data = json.loads(json.dumps(shipped_result.to_dict()))
+    step = next(s for s in data["steps"] if s["severity"] == "critical")
+    step["passed"] = False
+    data.pop("critical_failures"), data.pop("n_failed_critical")
+    with pytest.raises(ValueError, match="'passed' is true but a critical rule failed"):
+        GateResult.from_dict(data)
+
+
+def test_a_flipped_key_or_count_makes_the_documents_run_the_gate_again(
+    tmp_path, monkeypatch, shipped_result
+):
+    data, path = _stored(tmp_path, monkeypatch, shipped_result)
+    text = path.read_text()
+    for damaged in (
+        text.replace('"severity"', '"sevarity"', 1),  # a flipped key
+        text.replace('"n_rows": 72', '"n_rows": 73', 1),  # a flipped count, digest kept
+        text[: len(text) // 2],  # a truncated write
+    ):
+        path.write_text(damaged)
+        assert current_result(data, path) is None  # the gate command does not reuse it
+        with pytest.raises(GateFailedError, match="no validation gate result"):
+            read_gate_result(rerun=False)
+        result = read_gate_result()  # the documents: validated again, no traceback
+        assert result.passed and result.n_rows == 72
+        assert json.loads(path.read_text())["n_rows"] == 72  # and stored again

@@ -248,3 +248,34 @@ def test_the_checker_rejects_what_quarto_rejects():
     cells = _entries("cell-")
     assert _check_name(cells, "fig-width", ("html",), "x")
     assert not _check_name(cells, "tags", ("html",), "x")
+
+
+def test_project_sets_the_options_both_engines_share():
+    """citeproc for Typst too, one date format, the package's styles and table filter."""
+    config = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))
+    assert config["citeproc"] is True
+    assert config["date-format"] == "iso"
+    paths = [
+        config["format"]["docx"]["reference-doc"],
+        config["format"]["typst"]["include-in-header"],
+        *config["filters"],
+    ]
+    assert paths == [
+        "itp_stats/render/reference.docx",
+        "itp_stats/render/typography.typ",
+        "itp_stats/render/tables.lua",
+    ]
+    assert all((ROOT / path).is_file() for path in paths)
+    assert (ROOT / "itp_stats/render/reference-manuscript.docx").is_file()
+    # each is a Quarto option where it is set, for the formats it is set for
+    assert not check_document_options({"citeproc": True}, ("typst", "html", "docx"), "x")
+    assert not check_document_options({"date-format": "iso"}, ("html", "typst", "docx"), "x")
+    assert not check_document_options({"filters": ["a.lua"]}, ("typst",), "x")
+    assert not check_document_options(
+        {"format": {"docx": {"reference-doc": "r.docx"}, "typst": {"include-in-header": "t.typ"}}},
+        (),
+        "x",
+    )
+    # and the checker would notice them misplaced
+    assert check_document_options({"format": {"html": {"reference-doc": "r.docx"}}}, (), "x")
+    assert check_document_options({"format": {"docx": {"include-in-header": "t.typ"}}}, (), "x")

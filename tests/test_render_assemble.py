@@ -99,6 +99,30 @@ def test_each_format_gets_its_image_flavour(tmp_path):
     assert (tmp_path / "doc_files" / "figure" / "fig-p-1.svg").read_text() == SVG
 
 
+def test_docx_takes_the_print_resolution_png_and_html_the_screen_one(tmp_path):
+    from itp_stats.render.kernel import PRINT_PNG_MIME
+
+    screen = base64.b64encode(b"\x89PNG\r\n\x1a\nscreen").decode()
+    printed = base64.b64encode(b"\x89PNG\r\n\x1a\nprint").decode()
+    data = {"image/png": screen, PRINT_PNG_MIME: printed, "image/svg+xml": SVG}
+    item = _cell("plot", {"label": "fig-p"}, [_display(data)])
+    figures = tmp_path / "doc_files" / "figure"
+    assert "fig-p-1.print.png" in assemble_markdown(_doc(item), "docx", tmp_path)
+    assert "fig-p-1.png" in assemble_markdown(_doc(item), "html", tmp_path)
+    assert (figures / "fig-p-1.print.png").read_bytes().endswith(b"print")
+    assert (figures / "fig-p-1.png").read_bytes().endswith(b"screen")
+
+
+def test_fig_alt_becomes_an_attribute_for_the_filter(tmp_path):
+    item = _cell(
+        "plot",
+        {"label": "fig-a", "fig-cap": "Cap", "fig-alt": 'Bars "CR" and\n PR'},
+        [_display({"image/png": PNG})],
+    )
+    md = assemble_markdown(_doc(item), "html", tmp_path)
+    assert '![](doc_files/figure/fig-a-1.png){fig-alt="Bars \\"CR\\" and PR"}' in md
+
+
 def test_rich_outputs_markdown_html_and_plain(tmp_path):
     rich = _cell("df", {}, [_display({"text/html": "<table></table>", "text/plain": "df repr"})])
     html = assemble_markdown(_doc(rich), "html", tmp_path)

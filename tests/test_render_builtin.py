@@ -11,8 +11,12 @@ import base64
 import contextlib
 import io
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
+import time
 from html import unescape
 
 import docx
@@ -135,13 +139,65 @@ def test_html_figure_and_tables_are_numbered_and_referenced(html, html_text):
     assert "See Figure 1 for counts and Table 1 for the summary; 1 is its number." in html_text
     assert '<a href="#fig-counts">Figure\u00a01</a>' in html
     # the uncaptioned table is a real table, without a number
-    assert re.search(r"<td[^>]*>UNCAPTIONED-CELL</td>", html)
+    assert re.search(r'<th[^>]*scope="row"[^>]*>UNCAPTIONED-CELL</th>', html)
     assert "Table 2" not in html_text
 
 
-def test_html_table_cells_are_real_cells(html):
+def test_html_table_cells_are_real_cells_with_row_headers(html):
     for cell in ("Complete response", "Partial response", "No response"):
-        assert re.search(rf"<td[^>]*>{cell}</td>", html)
+        assert re.search(rf'<th style="text-align: left;" scope="row">{cell}</th>', html)
+    assert re.search(r'<td class="number" style="text-align: right;">2</td>', html)
+    # every body row starts with its header cell; tables scroll in a labelled box
+    assert not re.search(r"<tbody>\s*<tr>\s*<td|</tr>\s*<tr>\s*<td", html)
+    assert html.count('<div class="table-wrap"') == 2
+
+
+def test_every_html_image_has_an_alt_text(rendered):
+    for name in ("main", "supp"):
+        page = (rendered["project"] / "_output" / "docs" / f"{name}.html").read_text()
+        images = re.findall(r"<img\b[^>]*>", page)
+        assert images
+        for image in images:
+            assert re.search(r'\balt="[^"]+"', image), image[:200]
+    main = (rendered["project"] / "_output" / "docs" / "main.html").read_text()
+    assert 'alt="Platelet counts at 6 months by response group."' in main
+
+
+def test_no_thin_space_in_any_output(rendered):
+    import zipfile
+
+    out = rendered["project"] / "_output" / "docs"
+    for name in ("main", "supp"):
+        assert "\u2009" not in (out / f"{name}.html").read_text()
+        assert (
+            "\u2009" not in zipfile.ZipFile(out / f"{name}.docx").read("word/document.xml").decode()
+        )
+        reader = pypdf.PdfReader(out / f"{name}.pdf")
+        assert "\u2009" not in " ".join(page.extract_text() for page in reader.pages)
+
+
+def test_docx_is_a4_with_page_numbers_sized_columns_and_print_figures(rendered, word):
+    import zipfile
+
+    from docx.enum.section import WD_ORIENT
+    from PIL import Image
+
+    from itp_stats.render.kernel import PRINT_DPI
+
+    for section in word.sections:
+        assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
+        assert section.orientation == WD_ORIENT.PORTRAIT
+        assert 'w:instr=" PAGE "' in section.footer._element.xml
+    for table in word.tables:
+        widths = [column.width for column in table.columns]
+        assert min(widths) / sum(widths) > 0.1  # two short columns each
+    path = rendered["project"] / "_output" / "docs" / "main.docx"
+    with zipfile.ZipFile(path) as package:
+        media = [n for n in package.namelist() if n.startswith("word/media/")]
+        assert len(media) == 1
+        image = Image.open(io.BytesIO(package.read(media[0])))
+    assert round(image.info["dpi"][0]) == PRINT_DPI
+    assert image.size[0] >= 5 * PRINT_DPI * 0.8  # the 5-inch figure at print resolution
 
 
 def test_code_is_shown_only_where_echo_is_true(html_text, pdf_text, word_text):
@@ -288,3 +344,186 @@ def test_render_project_api_raises_the_render_errors(rendered, tmp_path):
         render_project(job, Progress(quiet=True))
     assert info.value.returncode == 1
     assert isinstance(info.value, RenderError)
+
+
+# -- one publish per render: kills, post-render failures, a second render, hostile text ---
+
+TABLES_STEP = """\
+import os, sys
+from pathlib import Path
+out = Path(os.environ["QUARTO_PROJECT_OUTPUT_DIR"])
+data = Path(os.environ.get("ITP_STATS_DATA", "data/cohort.csv"))
+rows = len(data.read_text(encoding="utf-8").splitlines()) - 1
+(out / "tables").mkdir(parents=True, exist_ok=True)
+(out / "tables" / "rows.csv").write_text(f"rows\\n{rows}\\n", encoding="utf-8")
+print(f"tables: wrote {rows} rows")
+sys.exit(int(os.environ.get("FAIL_TABLES", "0")))
+"""
+
+SLOW_GATE = """\
+import os, time
+from pathlib import Path
+Path("gate-started").write_text(str(os.getpid()))
+for _ in range(600):
+    if Path("go").exists():
+        break
+    time.sleep(0.1)
+exec(Path("gate.py").read_text())
+"""
+
+
+def _cohort(folder, rows: int):
+    path = folder / f"cohort-{rows}.csv"
+    lines = ["patient_id,response_m6,platelets_m6"]
+    lines += [f"P{i:02d},CR,{100 + i}" for i in range(1, rows + 1)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def publishing(tmp_path):
+    """The fixture project with a post-render step that writes a table from the data."""
+    project = copy_fixture_project(tmp_path / "project")
+    (project / "tables.py").write_text(TABLES_STEP, encoding="utf-8")
+    config = project / "_quarto.yml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            "  pre-render: gate.py\n", "  pre-render: gate.py\n  post-render: tables.py\n"
+        ),
+        encoding="utf-8",
+    )
+    return project
+
+
+def _render_process(project, *args, **env):
+    return subprocess.run(
+        [sys.executable, "-m", "itp_stats", "render", str(project), "--engine", "builtin",
+         "--to", "html", *args],
+        env={**os.environ, **env}, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+
+def _rows_shown(project) -> tuple[str, str]:
+    """Rows the document and the table of the published set say the data had."""
+    out = project / "_output"
+    page = _html_text((out / "docs" / "main.html").read_text(encoding="utf-8"))
+    seen = re.search(r"gate saw (\d+) rows", page).group(1)
+    table = (out / "tables" / "rows.csv").read_text(encoding="utf-8").split()[1]
+    return seen, table
+
+
+def _tree(folder):
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def _leftovers(project):
+    builds = project / ".itp-stats" / "builds"
+    siblings = [p.name for p in project.iterdir() if p.name.startswith("._output")]
+    return siblings + [p.name for p in builds.iterdir()] if builds.is_dir() else siblings
+
+
+def test_documents_and_tables_are_published_together_and_kills_leave_the_previous_set(
+    publishing, tmp_path
+):
+    four, five, six = (_cohort(tmp_path, n) for n in (4, 5, 6))
+    first = _render_process(publishing, "-P", f"data={four}")
+    assert first.returncode == 0, first.stderr
+    assert _rows_shown(publishing) == ("4", "4")
+    assert "tables: wrote 4 rows" in first.stderr
+    before = _tree(publishing / "_output")
+
+    for point in ("staged", "post-rendered"):
+        killed = _render_process(publishing, "-P", f"data={five}", ITP_STATS_TEST_KILL_AT=point)
+        assert killed.returncode == -9, killed.stderr
+        assert _tree(publishing / "_output") == before  # the previous set, whole
+        assert _rows_shown(publishing) == ("4", "4")
+
+    again = _render_process(publishing, "-P", f"data={six}")
+    assert again.returncode == 0, again.stderr
+    assert "leftover(s) of an interrupted render" in again.stderr
+    assert _rows_shown(publishing) == ("6", "6")  # documents and tables of one render
+    assert _leftovers(publishing) == []
+    assert "Traceback" not in first.stderr + again.stderr
+
+
+def test_a_failed_post_render_step_publishes_nothing(publishing, tmp_path, capsys):
+    assert main(["render", str(publishing), "--engine", "builtin", "--to", "html"]) == 0
+    before = _tree(publishing / "_output")
+    capsys.readouterr()
+    failed = _render_process(publishing, "-P", f"data={_cohort(tmp_path, 3)}", FAIL_TABLES="3")
+    assert failed.returncode == 1
+    assert failed.stderr.strip().splitlines()[-1] == (
+        "itp-stats render: error: post-render command `tables.py` failed (exit status 3); "
+        "nothing was published and the previous outputs are unchanged"
+    )
+    assert "Traceback" not in failed.stderr
+    assert _tree(publishing / "_output") == before
+    assert _leftovers(publishing) == []
+
+
+def test_two_renders_at_once_the_second_is_refused(publishing, tmp_path, capsys):
+    (publishing / "slow_gate.py").write_text(SLOW_GATE, encoding="utf-8")
+    config = publishing / "_quarto.yml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            "pre-render: gate.py", "pre-render: slow_gate.py"
+        ),
+        encoding="utf-8",
+    )
+    first = subprocess.Popen(
+        [sys.executable, "-m", "itp_stats", "render", str(publishing), "--engine", "builtin",
+         "--to", "html", "-P", f"data={_cohort(tmp_path, 4)}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        for _ in range(600):
+            if (publishing / "gate-started").exists() or first.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert (publishing / "gate-started").exists()
+        status = main(
+            ["render", str(publishing), "--engine", "builtin", "-P", f"data={_cohort(tmp_path, 7)}"]
+        )
+        err = capsys.readouterr().err
+        assert status == 1
+        assert err.strip() == (
+            f"itp-stats render: error: another render of {publishing} is running (pid "
+            f"{first.pid} since {err.split(' since ')[1].split(')')[0]}); this one was refused "
+            "and nothing was changed: render again when it has finished"
+        )
+        assert "wrote" not in err
+    finally:
+        (publishing / "go").write_text("")
+        _, first_err = first.communicate(timeout=300)
+    assert first.returncode == 0, first_err
+    assert _rows_shown(publishing) == ("4", "4")  # the first render's set, whole
+    assert "main.html" in first_err and "tables: wrote 4 rows" in first_err
+
+
+def test_hostile_text_shows_as_literal_text_in_every_format(tmp_path):
+    project = copy_fixture_project(tmp_path / "project")
+    hostile = (
+        '<script>alert(1)</script> <b>bold</b> <div onclick="x">div</div> '
+        "<img src=x onerror=alert(2)> \\newpage"
+    )
+    status = main(
+        ["render", str(project / "docs" / "main.qmd"), "--engine", "builtin",
+         "-P", f"label_text={hostile}"]
+    )  # fmt: skip
+    assert status == 0
+    out = project / "_output" / "docs"
+    page = (out / "main.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in page and "<b>bold" not in page and "<img src=x" not in page
+    assert not re.search(r"<[a-z]+ [^>]*(onclick|onerror)=", page)  # no element has them
+    text = _html_text(page)
+    assert "<script>alert(1)</script> <b>bold</b>" in text and "onerror=alert(2)> \\newpage" in text
+    pdf = normalise_spaces(
+        " ".join(p.extract_text() for p in pypdf.PdfReader(out / "main.pdf").pages)
+    )
+    assert "<script>alert(1)</script> <b>bold</b>" in pdf
+    word = normalise_spaces(
+        " ".join(p.text for p in docx.Document(str(out / "main.docx")).paragraphs)
+    )
+    assert "<script>alert(1)</script> <b>bold</b>" in word and "\\newpage" in word

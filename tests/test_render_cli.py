@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -124,10 +125,14 @@ def _calls(log):
 
 def test_auto_engine_uses_quarto_when_on_path(project, fake_quarto):
     data = project / "data" / "cohort.csv"
-    status = main(["render", str(project), "--to", "html,pdf", "-P", "x=1", "-P", f"data={data}"])
+    status = main(
+        ["render", str(project), "--to", "html,pdf", "-P", "label_text=x1", "-P", f"data={data}"]
+    )
     assert status == 0
     (call,) = _calls(fake_quarto)
-    assert call["argv"] == ["render", "--to", "html,typst", "-P", "x:1", "-P", f"data:{data}"]
+    assert call["argv"] == [
+        "render", "--to", "html,typst", "-P", "label_text:x1", "-P", f"data:{data}"
+    ]  # fmt: skip
     assert call["cwd"] == str(project) and call["data"] == str(data)
     assert not (project / "_output").exists()  # the built-in engine did not run
 
@@ -189,3 +194,144 @@ def test_render_of_a_utf16_cohort_exits_2_naming_the_encoding(project, tmp_path,
     assert "pre-render command `itp-stats gate` failed (exit status 2)" in err
     assert "Traceback" not in err and "binary" not in err
     assert not (project / "_output").exists()
+
+
+# -- parameters checked before any work ----------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def report_project(tmp_path, monkeypatch):
+    """The study report's two documents in a project whose render must never start."""
+    project = tmp_path / "report-project"
+    (project / "report").mkdir(parents=True)
+    for name in ("index.qmd", "supplement.qmd"):
+        (project / "report" / name).write_bytes((ROOT / "report" / name).read_bytes())
+    (project / "_quarto.yml").write_text(
+        "project:\n  render: [report/index.qmd, report/supplement.qmd]\n  output-dir: _output\n"
+        "  pre-render: itp-stats gate\n",
+        encoding="utf-8",
+    )
+
+    def never(*args, **kwargs):
+        raise AssertionError("the render started")
+
+    monkeypatch.setattr(cli, "render_project", never)
+    monkeypatch.setattr(cli, "render_with_quarto", never)
+    return project
+
+
+def test_document_parameters_are_read_from_the_parameters_cells():
+    declared = cli.document_parameters([ROOT / "report" / "index.qmd"])
+    assert declared == {
+        "data": "data/cohort.csv",
+        "study": "data/study.yaml",
+        "alpha": 0.05,
+        "adjust": "holm",
+        "n_boot": 2000,
+        "seed": 20230601,
+        "synthetic": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        (
+            "alpah=0.01",
+            "-P alpah=0.01: unknown parameter (did you mean alpha?); the documents' "
+            "parameters are data, study, alpha, adjust, n_boot, seed, synthetic",
+        ),
+        (
+            "adjust=bonferoni",
+            "-P adjust=bonferoni: expected one of bh, bonferroni, fdr, holm "
+            "(did you mean bonferroni?)",
+        ),
+        ("alpha=abc", "-P alpha=abc: expected a number between 0 and 1 (exclusive), e.g. 0.05"),
+        ("alpha=2", "-P alpha=2: expected a number between 0 and 1 (exclusive), e.g. 0.05"),
+        ("alpha=0", "-P alpha=0: expected a number between 0 and 1 (exclusive), e.g. 0.05"),
+        ("n_boot=0", "-P n_boot=0: expected a whole number of at least 1"),
+        ("n_boot=2.5", "-P n_boot=2.5: expected a whole number of at least 1"),
+        ("seed=-3", "-P seed=-3: expected a whole number of at least 0"),
+        ("synthetic=maybe", "-P synthetic=maybe: expected true or false"),
+    ],
+)
+def test_bad_parameters_are_refused_before_any_work(report_project, capsys, item, message):
+    status = main(["render", str(report_project), "--engine", "builtin", "-P", item])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err == f"itp-stats render: error: {message}\n"
+    assert not (report_project / ".itp-stats").exists()  # not even the gate ran
+    assert not (report_project / "_output").exists()
+
+
+def test_good_parameters_are_typed_as_their_defaults(report_project, monkeypatch):
+    jobs = []
+    monkeypatch.setattr(cli, "render_project", lambda job, progress: jobs.append(job))
+    params = ["alpha=1e-2", "adjust=BH", "n_boot=500", "seed=7", "synthetic=true"]
+    args = ["render", str(report_project), "--engine", "builtin"]
+    assert main(args + [f"-P{p}" for p in params]) == 0
+    assert jobs[0].params == {
+        "alpha": 0.01,
+        "adjust": "bh",
+        "n_boot": 500,
+        "seed": 7,
+        "synthetic": True,
+    }
+
+
+def test_the_same_check_for_the_quarto_engine(report_project, capsys, fake_quarto):
+    status = main(["render", str(report_project), "--engine", "quarto", "-P", "alpah=0.01"])
+    assert status == 2 and "unknown parameter (did you mean alpha?)" in capsys.readouterr().err
+    assert not fake_quarto.exists()  # quarto never started
+
+
+def test_a_documents_own_parameters_are_known(project, monkeypatch):
+    jobs = []
+    monkeypatch.setattr(cli, "render_project", lambda job, progress: jobs.append(job))
+    assert main(["render", str(project), "--engine", "builtin", "-P", "label_text=42"]) == 0
+    assert jobs[0].params == {"label_text": "42"}  # text, as its default
+
+
+def test_render_outside_a_project_names_the_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ITP_STATS_ROOT", raising=False)
+    assert main(["render", "--engine", "builtin"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"itp-stats render: error: no _quarto.yml in {tmp_path} or its parents: run "
+        "itp-stats render inside the project, or name the project folder\n"
+    )
+
+
+HOLD_RENDER_LOCK = """
+import sys, time
+from pathlib import Path
+from itp_stats.render.outputs import render_lock
+with render_lock(Path(sys.argv[1])):
+    print("locked", flush=True)
+    time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("engine", ["builtin", "quarto"])
+def test_a_second_render_of_the_project_is_refused(project, capsys, fake_quarto, engine):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_RENDER_LOCK, str(project)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        status = main(["render", str(project), "--engine", engine])
+        err = capsys.readouterr().err
+    finally:
+        holder.kill()
+        holder.wait()
+    assert status == 1
+    assert err.startswith(
+        f"itp-stats render: error: another render of {project} is running (pid {holder.pid} "
+    )
+    assert err.endswith("this one was refused and nothing was changed: render again when it "
+                        "has finished\n")  # fmt: skip
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not (project / "_output").exists() and not fake_quarto.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import sys
 
 import pytest
@@ -58,3 +59,44 @@ def test_a_kernel_that_cannot_start_is_a_render_error(tmp_path):
     with pytest.raises(RenderError, match="the Python kernel could not start"):
         with KernelSession(tmp_path / "no-such-folder"):
             pass
+
+
+def test_print_figures_come_out_as_600_dpi_png_when_asked(tmp_path):
+    import io
+
+    from PIL import Image
+
+    from itp_stats.render.kernel import PRINT_DPI, PRINT_PNG_MIME
+
+    code = (
+        "import io\nimport matplotlib.pyplot as plt\n"
+        "fig, ax = plt.subplots(figsize=(4, 3))\nax.plot([1, 2])\nplt.show()"
+    )
+    offered = (
+        "class Offered:\n"
+        "    def _repr_png_(self):\n        return b'small'\n"
+        "    def _repr_print_png_(self):\n        return b'\\x89PNG print'\n"
+        "Offered()"
+    )
+    with KernelSession(tmp_path, print_dpi=PRINT_DPI) as kernel:
+        figure = kernel.run(code)[0]["data"]
+        other = kernel.run(offered)[0]["data"]
+    with KernelSession(tmp_path) as kernel:
+        plain = kernel.run(code)[0]["data"]
+    image = Image.open(io.BytesIO(base64.b64decode(figure[PRINT_PNG_MIME])))
+    assert round(image.info["dpi"][0]) == PRINT_DPI
+    assert image.size[0] >= 4 * PRINT_DPI * 0.8  # 4 in wide, tight bounding box
+    assert {"image/png", "image/svg+xml"} <= set(figure)  # the screen formats as before
+    assert base64.b64decode(other[PRINT_PNG_MIME]) == b"\x89PNG print"
+    assert PRINT_PNG_MIME not in plain
+
+
+def test_papermill_is_in_the_kernels_python_for_quarto_parameters():
+    """``quarto render -P`` injects parameters with papermill, in the kernel's Python."""
+    import importlib.util
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert any(d.startswith("papermill") for d in project["project"]["dependencies"])
+    assert importlib.util.find_spec("papermill") is not None  # this interpreter is the kernel's

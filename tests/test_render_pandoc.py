@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from pathlib import Path
@@ -14,6 +15,7 @@ from itp_stats.render.pandoc import (
     HTML_CSS,
     LUA_FILTER,
     TYPST_HEADER,
+    TYPST_TYPOGRAPHY,
     pandoc_arguments,
     pandoc_metadata,
     run_pandoc,
@@ -211,3 +213,294 @@ def test_pandoc_is_the_bundled_one_even_with_an_older_pandoc_on_path(tmp_path, m
     assert path.endswith("pypandoc/files/pandoc")
     version = subprocess.run([path, "--version"], capture_output=True, text=True).stdout
     assert int(version.split()[1].split(".")[0]) >= 3  # the Lua filter needs pandoc 3
+
+
+# -- table typography, Word page set-up, manuscript, alt text, Quarto options ------------
+
+NNBSP = "\u202f"
+
+
+def _validation_table(rows: int = 6) -> str:
+    """A step table like the gate's: long rule text, short numbers, headers that crowd."""
+    lines = [
+        "| Step | Rule | Columns | Severity | Tested | Failed | % failed "
+        "| Failing patient ids | Status |",
+        "|---:|:----------------------------------------------|:-------------------------"
+        "|:--|--:|--:|--:|:-------------------------|:--|",
+    ]
+    for i in range(1, rows + 1):
+        lines.append(
+            f"| {i} | Every cell reads in its column's type: whole numbers in count columns, "
+            f"yes/no in yes/no columns | cd3_m0, cd4_m0, cd8_m0 | critical | 72 | 0 | 0.0 "
+            f"| P{i:02d}, P{i + 10:02d} | pass |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _wide_numeric_table() -> str:
+    """Nine columns of medians with intervals: too wide for a portrait A4 page at 9 pt."""
+    header = "| Marker | " + " | ".join(f"Group {g} (n{NNBSP}={NNBSP}25)" for g in "ABCDEFGH")
+    cell = f"1{NNBSP}796 [1{NNBSP}398–2{NNBSP}049] (n{NNBSP}={NNBSP}25)"
+    lines = [header + " |", "|:--" + "|--:" * 8 + "|"]
+    for marker in ("Total lymphocytes, cells/µL", "CD3+ T cells, cells/µL"):
+        lines.append(f"| {marker} | " + " | ".join([cell] * 8) + " |")
+    return "\n".join(lines) + "\n\n::: {.table-note}\n*Methods:* a note.\n:::\n"
+
+
+def _docx(tmp_path, body, meta=None, params=None):
+    import docx as python_docx
+
+    output, _ = run_pandoc(meta or {}, "docx", body, tmp_path, "doc", [], "doc", params=params)
+    return python_docx.Document(str(output)), output
+
+
+def test_docx_reference_gives_a4_margins_page_numbers_and_en_gb(tmp_path):
+    from docx.shared import Cm
+
+    word, _ = _docx(tmp_path, "Text.\n", {"lang": "en-GB"})
+    section = word.sections[0]
+    assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
+    assert all(
+        abs(getattr(section, f"{side}_margin") - Cm(2.5)) < Cm(0.01)
+        for side in ("left", "right", "top", "bottom")
+    )
+    footer = section.footer._element.xml
+    assert 'w:instr=" PAGE "' in footer
+    styles = word.styles.element.xml
+    assert 'w:val="en-GB"' in styles and 'w:val="en-US"' not in styles
+    assert (
+        word.sections[0]._sectPr.find(
+            "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}lnNumType"
+        )
+        is None
+    )
+
+
+def test_manuscript_parameter_numbers_lines_and_double_spaces(tmp_path):
+    word, _ = _docx(tmp_path, "Text.\n", params={"manuscript": True})
+    ns = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    numbers = word.sections[0]._sectPr.find(f"{ns}lnNumType")
+    assert numbers is not None and numbers.get(f"{ns}countBy") == "1"
+    assert word.styles["Normal"].paragraph_format.line_spacing == 2.0
+    assert word.styles["Compact"].paragraph_format.line_spacing == 1.0  # table cells
+    assert 'w:instr=" PAGE "' in word.sections[0].footer._element.xml
+
+
+def test_manuscript_needs_a_variant_of_the_projects_reference_doc(tmp_path):
+    import shutil
+
+    from itp_stats.render.errors import ProjectError
+    from itp_stats.render.formats import REFERENCE_DOCX, format_options
+
+    house = tmp_path / "house.docx"
+    shutil.copy(REFERENCE_DOCX, house)
+    with pytest.raises(ProjectError, match=r"house-manuscript\.docx"):
+        format_options({"reference-doc": str(house)}, "docx", {"manuscript": "true"})
+    (tmp_path / "house-manuscript.docx").write_bytes(house.read_bytes())
+    chosen = format_options({"reference-doc": str(house)}, "docx", {"manuscript": "yes"})
+    assert chosen["reference-doc"] == str(tmp_path / "house-manuscript.docx")
+    assert format_options({}, "docx", {"manuscript": False})["reference-doc"] == str(REFERENCE_DOCX)
+    assert "reference-doc" not in format_options({}, "html", {"manuscript": True})
+
+
+def test_docx_columns_are_sized_from_their_content(tmp_path):
+    word, _ = _docx(tmp_path, _validation_table())
+    table = word.tables[0]
+    assert "w:tblLayout" in table._tbl.xml  # fixed widths: Word and LibreOffice keep them
+    widths = [column.width for column in table.columns]
+    shares = [w / sum(widths) for w in widths]
+    header = [cell.text for cell in table.rows[0].cells]
+    assert min(shares) >= 0.045, dict(zip(header, shares, strict=True))  # no column collapses
+    assert shares[header.index("Rule")] == max(shares)
+    # "Severity" (bold) and "% failed" need about 4.5 em of 9 pt: 4 % of a 16 cm line each
+    assert shares[header.index("Severity")] > 0.07
+    # dashes would have given "Step" and "Tested" 1 % (pandoc: relative dash counts)
+
+
+def test_docx_table_too_wide_for_portrait_gets_a_landscape_page(tmp_path):
+    from docx.enum.section import WD_ORIENT
+
+    body = "Before.\n\n" + _wide_numeric_table() + "\nAfter.\n"
+    word, _ = _docx(tmp_path, body)
+    orientations = [section.orientation for section in word.sections]
+    assert orientations == [WD_ORIENT.PORTRAIT, WD_ORIENT.LANDSCAPE, WD_ORIENT.PORTRAIT]
+    landscape = word.sections[1]
+    assert landscape.page_width > landscape.page_height
+    for section in word.sections:
+        assert 'w:instr=" PAGE "' in section.footer._element.xml
+    texts = [p.text for p in word.paragraphs]
+    assert texts.index("Methods: a note.") < texts.index("After.")
+    assert "itp-stats:" not in word.element.xml  # every marker replaced
+    # numbers and ranges keep together: no break after the en dash of a range
+    assert "2\u2013\u20602" not in word.element.xml and "8\u2013\u20602" in word.element.xml
+
+
+def test_table_notes_at_table_size_in_every_format(tmp_path):
+    from docx.shared import Pt
+
+    body = _validation_table(2) + "\n::: {.table-note}\n*Methods:* the rules.\n:::\n"
+    word, _ = _docx(tmp_path, body)
+    note = next(p for p in word.paragraphs if p.text == "Methods: the rules.")
+    assert note.style.name == "Table Note" and note.style.font.size == Pt(9)
+    typst = run_pandoc({}, "typst", body, tmp_path, "doc", [], "doc")[0].read_text()
+    assert "#itp-table-note[\n#emph[Methods:] the rules." in typst
+    html = run_pandoc({}, "html", body, tmp_path, "doc", [], "doc")[0].read_text()
+    assert '<div class="table-note">' in html
+
+
+def test_typst_long_tables_may_break_short_ones_stay_whole(tmp_path):
+    short = run_pandoc({}, "typst", _validation_table(3), tmp_path, "s", [], "s")[0].read_text()
+    long = run_pandoc({}, "typst", _validation_table(61), tmp_path, "l", [], "l")[0].read_text()
+    assert "#itp-long-table[" not in short and "#itp-long-table[" in long
+    assert "#show figure.where(kind: table): set block(breakable: false)" in (
+        Path(TYPST_TYPOGRAPHY).read_text()
+    )
+
+
+def _pdf_words(pdf: Path) -> list[tuple[float, float, float, str]]:
+    """Words of a PDF with their boxes (poppler's pdftotext): (y, x_min, x_max, text)."""
+    import shutil
+    import subprocess
+
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    html = subprocess.run(
+        [tool, "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    pattern = r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>'
+    return [(float(y), float(x0), float(x1), w) for x0, y, x1, w in re.findall(pattern, html)]
+
+
+def test_typst_header_cells_wrap_instead_of_colliding(tmp_path):
+    from itp_stats.render.pdf import compile_pdf
+
+    body = (
+        "| Marker | Group | Pairs | Rituximab start | 6 months | HL change (95% CI) "
+        "| r (95% CI) | Wilcoxon p (q) | Between groups p | Severity | Tested |\n"
+        "|:--|:--|--:|--:|--:|--:|--:|--:|--:|:--|--:|\n"
+        f"| CD3+ T cells, % of total lymphocytes | CR | 22 | 70.8 [68.3–73.5] "
+        f"| 79.3 [75.0–83.4] | 8.6 (5.5 to 11.4) | 0.79 (0.54 to 0.92) | <0.001 (0.001) "
+        f"| 0.38 | critical | 1{NNBSP}234 |\n"
+    )
+    typ, _ = run_pandoc({}, "typst", body, tmp_path, "doc", [], "doc")
+    assert re.search(r"columns: \((\d+(\.\d+)?%, ){10}\d+(\.\d+)?%\)", typ.read_text())
+    pdf = tmp_path / "doc.pdf"
+    compile_pdf(typ, pdf, tmp_path)
+    words = _pdf_words(pdf)
+    texts = [w for *_, w in words]
+    for word in ("Severity", "Tested", "Group", "Pairs", "Between", "Wilcoxon"):
+        assert word in texts, texts
+    assert not any(a + b in texts for a, b in (("Severity", "Tested"), ("Group", "Pairs")))
+    lines: dict[float, list[tuple[float, float, str]]] = {}
+    for y, x0, x1, word in words:
+        lines.setdefault(round(y), []).append((x0, x1, word))
+    for line in lines.values():
+        line.sort()
+        for (_, end, left), (start, _, right) in itertools.pairwise(line):
+            assert end <= start + 0.1, f"{left!r} runs into {right!r}"
+
+
+def test_html_row_headers_scrolling_tables_and_alt_text(tmp_path):
+    body = (
+        BODY + '\n![](img.png)\n\n::: {#fig-three}\n![](img.png){fig-alt="Bars by group"}\n\n'
+        "Third figure.\n:::\n\n" + _validation_table(2)
+    )
+    html = _render(tmp_path, {}, body=body)[0].read_text()
+    images = re.findall(r"<img\b[^>]*>", html)
+    assert len(images) == 4
+    alts = [re.search(r'alt="([^"]*)"', img).group(1) for img in images]
+    assert alts == ["First figure.", "Second figure.", "Figure", "Bars by group"]
+    assert "fig-alt" not in html
+    assert re.search(r'<th class="number" style="text-align: right;" scope="row">1</th>', html)
+    assert '<th class="number" scope="row">3</th>' in html  # the uncaptioned table of BODY
+    assert not re.search(r"<tbody>\s*<tr>\s*<td", html)  # every row starts with its header
+    assert '<th style="text-align: left;" scope="col">Rule</th>' in html
+    assert html.count('<div class="table-wrap"') == 3
+    assert 'aria-label="Table 1: Second table caption"' in html
+    assert '<td class="number" style="text-align: right;">72</td>' in html
+    assert "<colgroup>" not in html  # the browser sizes the columns
+
+
+def test_narrow_no_break_spaces_survive_in_every_format(tmp_path):
+    body = f"A count of 2{NNBSP}000 cells and (n{NNBSP}={NNBSP}25).\n\n" + _wide_numeric_table()
+    html = _render(tmp_path, {}, body=body)[0].read_text()
+    typst = run_pandoc({}, "typst", body, tmp_path, "doc", [], "doc")[0].read_text()
+    word, _ = _docx(tmp_path, body)
+    for text in (html, typst, word.element.xml):
+        assert f"2{NNBSP}000" in text and f"(n{NNBSP}={NNBSP}25)" in text
+        assert "\u2009" not in text
+
+
+def test_document_filters_and_header_includes_follow_the_packages(tmp_path):
+    from itp_stats.render.pandoc import TABLE_FILTER
+
+    other = tmp_path / "other.lua"
+    meta = {
+        "filters": [str(TABLE_FILTER), "quarto", {"type": "citeproc"}, str(other)],
+        "include-in-header": [str(TYPST_TYPOGRAPHY), str(tmp_path / "extra.typ")],
+        "bibliography": "refs.bib",
+    }
+    args = _args(meta, "typst")
+    filters = [a for a in args if a.startswith("--lua-filter=")]
+    assert filters == [f"--lua-filter={p}" for p in (LUA_FILTER, TABLE_FILTER, other)]
+    assert args.index(filters[-1]) < args.index("--citeproc")
+    includes = [a.split("=", 1)[1] for a in args if a.startswith("--include-in-header=")]
+    assert includes == [str(TYPST_HEADER), str(TYPST_TYPOGRAPHY), str(tmp_path / "extra.typ")]
+    assert [a for a in _args(meta, "docx") if a.startswith("--include")] == []
+
+
+def test_citeproc_true_and_date_format_as_quarto_reads_them():
+    import datetime as dt
+
+    day = dt.date(2026, 12, 1)
+    assert "--citeproc" in _args({"citeproc": True}, "typst")
+    assert pandoc_metadata({"date": day, "date-format": "iso"}, "html", "d")["date"] == (
+        "2026-12-01"
+    )
+    assert pandoc_metadata({"date": day, "date-format": "long"}, "html", "d")["date"] == (
+        "1 December 2026"
+    )
+    us = {"date": "2026-12-01", "date-format": "long", "lang": "en-US"}
+    assert pandoc_metadata(us, "docx", "d")["date"] == "December 1, 2026"
+    custom = {"date": day, "date-format": "ddd D MMM YYYY [week]"}
+    assert pandoc_metadata(custom, "typst", "d")["date"] == "Tue 1 Dec 2026 week"
+    for key in ("citeproc", "date-format", "filters", "reference-doc", "include-in-header"):
+        assert key not in pandoc_metadata({key: "x", "date": day}, "typst", "d")
+
+
+def test_quarto_typst_custom_floats_read_table_s1(tmp_path):
+    """Quarto writes custom floats as figures of kind quarto-float-<key>: "Table S1"."""
+    import pypdf
+
+    from itp_stats.render.pdf import compile_pdf
+
+    source = tmp_path / "quarto.typ"
+    source.write_text(
+        Path(TYPST_TYPOGRAPHY).read_text() + "\nSee @supptbl-a and @tbl-b.\n\n"
+        "#figure([#table(columns: 2, [a], [b])], caption: figure.caption(position: top, "
+        '[Groups.]), kind: "quarto-float-supptbl", supplement: "Table S")\n<supptbl-a>\n\n'
+        '#figure([#table(columns: 1, [c])], caption: [Main.], kind: "quarto-float-tbl", '
+        'supplement: "Table")\n<tbl-b>\n',
+        encoding="utf-8",
+    )
+    compile_pdf(source, tmp_path / "quarto.pdf", tmp_path)
+    text = normalise_spaces(pypdf.PdfReader(tmp_path / "quarto.pdf").pages[0].extract_text())
+    assert "See Table S1 and Table 1." in text
+    assert "Table S1: Groups." in text and "Table 1: Main." in text
+
+
+def test_committed_reference_documents_match_their_builder(tmp_path):
+    import zipfile
+
+    from itp_stats.render.formats import MANUSCRIPT_REFERENCE_DOCX, REFERENCE_DOCX
+    from itp_stats.render.reference_docx import build_reference_docx
+
+    for committed, manuscript in ((REFERENCE_DOCX, False), (MANUSCRIPT_REFERENCE_DOCX, True)):
+        built = build_reference_docx(tmp_path / committed.name, manuscript=manuscript)
+        with zipfile.ZipFile(committed) as old, zipfile.ZipFile(built) as new:
+            for part in ("word/styles.xml", "word/document.xml", "word/footer1.xml"):
+                assert old.read(part) == new.read(part), (
+                    f"{committed.name}: {part} is stale; run python -m "
+                    "itp_stats.render.reference_docx"
+                )

@@ -83,3 +83,11 @@ def test_figures_for_submission_are_published_numbered(tmp_path):
     (folder / "fig-b.submission.png").write_bytes(b"broken")
     assert publish_figures(tmp_path, "key", [doc, supp], tmp_path / "_output" / "figures") == []
     assert len(list((tmp_path / "_output" / "figures").iterdir())) == 6
+
+
+def test_print_png_for_word_is_the_600_dpi_file(tmp_path):
+    import base64
+
+    fig = CachedFigure(figure_folder(tmp_path, "k"), "fig-x", _drawer([]), submission=True)
+    image = Image.open(io.BytesIO(base64.b64decode(fig._repr_print_png_())))
+    assert round(image.info["dpi"][0]) == SUBMISSION_DPI

@@ -188,3 +188,9 @@ def test_alpha_sets_every_level(tmp_path, base_frame):
     t2, _ = tables.table2(study)
     assert any("99% CI" in c for c in t2.columns)
     assert not any("95%" in c for c in t2.columns)
+
+
+def test_labels_from_the_user_cannot_become_links_or_html():
+    assert T.md_literal("[x](javascript:alert(1))") == "\\[x\\](javascript:alert(1))"
+    assert T.md_literal("<script>alert(1)</script>") == "\\<script\\>alert(1)\\</script\\>"
+    assert T.md_literal("CD3+ T cells") == "CD3+ T cells"  # ordinary labels unchanged

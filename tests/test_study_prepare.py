@@ -109,3 +109,170 @@ def test_study_is_computed_once_and_reused(tmp_path, monkeypatch, cohort_path):
     again = prepare_study(str(cohort_path), n_boot=50)
     assert len(calls) == 3
     pd.testing.assert_frame_equal(first.results["prediction"], again.results["prediction"])
+
+
+# -- run state that proves itself: the cached study and the bytes read -------------------
+
+
+def _spy_compute(monkeypatch):
+    import itp_stats.study.prepare as study_module
+
+    calls = []
+    compute = study_module._compute
+    monkeypatch.setattr(study_module, "_compute", lambda *a: calls.append(a) or compute(*a))
+    return calls
+
+
+def _cached(root):
+    (path,) = (root / ".itp-stats").glob("study-*.pkl")
+    return path
+
+
+def test_a_flipped_bit_in_the_cached_study_is_recomputed_never_served(
+    tmp_path, monkeypatch, cohort_path
+):
+    from itp_stats.study.prepare import _CACHE_MAGIC
+
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    calls = _spy_compute(monkeypatch)
+    first = prepare_study(str(cohort_path), n_boot=50)
+    path = _cached(tmp_path)
+    pristine = path.read_bytes()
+    positions = [2, len(_CACHE_MAGIC) + 10, len(pristine) // 2, len(pristine) - 1]
+    for n, position in enumerate(positions, 2):
+        flipped = bytearray(pristine)
+        flipped[position] ^= 0x04
+        path.write_bytes(bytes(flipped))
+        again = prepare_study(str(cohort_path), n_boot=50)
+        assert len(calls) == n  # computed again, not unpickled
+        for name in ("baseline_kruskal", "prediction"):
+            pd.testing.assert_frame_equal(first.results[name], again.results[name])
+    assert _cached(tmp_path).read_bytes() != bytes(flipped)  # the bad file was replaced
+    prepare_study(str(cohort_path), n_boot=50)
+    assert len(calls) == len(positions) + 1  # and the good one is reused
+
+
+def test_a_cache_file_of_another_key_or_an_unknown_secret_is_not_served(
+    tmp_path, monkeypatch, cohort_path
+):
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    calls = _spy_compute(monkeypatch)
+    fifty = prepare_study(str(cohort_path), n_boot=50)
+    path = _cached(tmp_path)
+    prepare_study(str(cohort_path), n_boot=60)
+    other = next(p for p in (tmp_path / ".itp-stats").glob("study-*.pkl") if p != path)
+    other.replace(path)  # n_boot=60's study under n_boot=50's name
+    again = prepare_study(str(cohort_path), n_boot=50)
+    assert len(calls) == 3 and again.params["n_boot"] == 50
+    pd.testing.assert_frame_equal(fifty.results["prediction"], again.results["prediction"])
+    # a state folder whose secret changed (or was lost): nothing it signed is trusted
+    (tmp_path / ".itp-stats" / "cache.key").write_bytes(b"short")
+    prepare_study(str(cohort_path), n_boot=50)
+    assert len(calls) == 4
+    assert len((tmp_path / ".itp-stats" / "cache.key").read_bytes()) == 32
+    assert (tmp_path / ".itp-stats" / "cache.key").stat().st_mode & 0o077 == 0
+
+
+class _Planted:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+
+        return (os.mkdir, (self.marker,))
+
+
+def test_a_forged_cache_file_is_never_unpickled(tmp_path, monkeypatch, cohort_path):
+    import json
+    import pickle
+
+    from itp_stats.study.prepare import _CACHE_MAGIC
+
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    calls = _spy_compute(monkeypatch)
+    prepare_study(str(cohort_path), n_boot=50)
+    path = _cached(tmp_path)
+    marker = tmp_path / "code-ran"
+    payload = pickle.dumps(_Planted(str(marker)))
+    key = path.stem.removeprefix("study-")
+    header = {"key": key, "bytes": len(payload), "hmac": "0" * 64}
+    path.write_bytes(_CACHE_MAGIC + json.dumps(header).encode() + b"\n" + payload)
+    study = prepare_study(str(cohort_path), n_boot=50)
+    assert not marker.exists() and len(calls) == 2 and len(study.cohort) == 72
+
+
+def _fewer_rows(cohort_path, target, drop: int):
+    lines = cohort_path.read_text(encoding="utf-8").splitlines(keepends=True)
+    target.write_text("".join(lines[: len(lines) - drop]), encoding="utf-8")
+    return target
+
+
+def test_the_bytes_analysed_are_the_bytes_validated(tmp_path, monkeypatch, cohort_path):
+    import itp_stats.study.prepare as study_module
+    from itp_stats.gate.result import read_gate_result, sha256_file
+
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    data = tmp_path / "cohort.csv"
+    data.write_bytes(cohort_path.read_bytes())
+    validated = sha256_file(data)
+    read_gate_result(data)  # the render's pre-render gate validated these bytes
+    read = study_module._read_bytes
+
+    def read_then_changed(path):
+        blob = read(path)
+        _fewer_rows(cohort_path, path, 3)  # the export tool rewrites the file meanwhile
+        return blob
+
+    monkeypatch.setattr(study_module, "_read_bytes", read_then_changed)
+    study = prepare_study(str(data), n_boot=50)
+    assert len(study.cohort) == 72 and study.sha256 == validated == study.gate.data_sha256
+
+
+def test_bytes_other_than_the_validated_ones_are_refused(tmp_path, monkeypatch, cohort_path):
+    import itp_stats.study.prepare as study_module
+    from itp_stats.errors import CohortReadError
+
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    data = tmp_path / "cohort.csv"
+    data.write_bytes(cohort_path.read_bytes())
+    other = _fewer_rows(cohort_path, tmp_path / "other.csv", 3).read_bytes()
+    # what the document read is not what is on disk when the gate validates it
+    monkeypatch.setattr(study_module, "_read_bytes", lambda path: other)
+    with pytest.raises(CohortReadError) as err:
+        prepare_study(str(data), n_boot=50)
+    assert str(err.value) == (
+        f"{data}: the file changed while it was being read (its bytes differ from those "
+        "validated); render again once nothing is writing to it"
+    )
+    assert not list((tmp_path / ".itp-stats").glob("study-*.pkl"))
+
+
+def test_a_cached_study_of_other_bytes_is_never_served(tmp_path, monkeypatch, cohort_path):
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    calls = _spy_compute(monkeypatch)
+    data = tmp_path / "cohort.csv"
+    data.write_bytes(cohort_path.read_bytes())
+    assert len(prepare_study(str(data), n_boot=50).cohort) == 72
+    _fewer_rows(cohort_path, data, 3)
+    fewer = prepare_study(str(data), n_boot=50)
+    assert len(fewer.cohort) == 69 and fewer.flow["assessed"] == 69 == fewer.gate.n_rows
+    data.write_bytes(cohort_path.read_bytes())  # restored: its own study again
+    restored = prepare_study(str(data), n_boot=50)
+    assert len(restored.cohort) == 72 == restored.gate.n_rows and len(calls) == 2
+
+
+def test_a_gate_result_with_another_row_count_is_not_trusted(tmp_path, monkeypatch, cohort_path):
+    import dataclasses
+    import json
+
+    from itp_stats.gate.result import read_gate_result, write_gate_result
+
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    prepare_study(str(cohort_path), n_boot=50)  # cached too
+    gate_json = tmp_path / ".itp-stats" / "gate.json"
+    gate = read_gate_result(cohort_path)
+    write_gate_result(dataclasses.replace(gate, n_rows=73), gate_json)  # a well-signed lie
+    study = prepare_study(str(cohort_path), n_boot=50)
+    assert study.gate.n_rows == 72 == len(study.cohort)
+    assert json.loads(gate_json.read_text())["n_rows"] == 72  # the gate ran again

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import importlib
 import io
 import math
+import numbers
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,9 +57,14 @@ MISSING_TOKENS = frozenset({"", "NA", "N/A", "NaN", "nan", "null", "NULL"})
 
 _TRUE = {"yes", "y", "true", "1", "oui", "o"}
 _FALSE = {"no", "n", "false", "0", "non"}
-_INT_RE = re.compile(r"^[+-]?\d+$")
-_FLOAT_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-_FLOAT_COMMA_RE = re.compile(r"^[+-]?(\d+,?\d*|,\d+)$")
+# ASCII digits only ([0-9], not \d): Python's \d also matches full-width and other digits
+_FLOAT_RE = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+_FLOAT_COMMA_RE = re.compile(r"^[+-]?([0-9]+,?[0-9]*|,[0-9]+)$")
+# in a decimal-comma file, '.' between groups of three digits is a thousands separator:
+# with a decimal comma after it ('1.200,5') the number is certain; without one ('1.200') it
+# could be 1200 or 1.2, and the cell is refused as ambiguous
+_THOUSANDS_COMMA_RE = re.compile(r"^[+-]?[1-9][0-9]{0,2}(\.[0-9]{3})+,[0-9]*$")
+_THOUSANDS_AMBIGUOUS_RE = re.compile(r"^[+-]?[1-9][0-9]{0,2}(\.[0-9]{3})+$")
 
 
 class CohortParseError(ItpStatsError):
@@ -296,14 +303,59 @@ def _read_arrow(
     return pd.DataFrame(frame)
 
 
-def _read_csv(path: Path) -> tuple[pd.DataFrame, bool]:
+def _long_rows(text: str, sep: str, width: int, first_line: int) -> list[tuple[int, list[str]]]:
+    """Rows of ``text`` (header first) with more fields than the header's ``width``.
+
+    Returns ``(line, fields)`` pairs, ``line`` counted in the file (``first_line`` is the
+    header's). Only read when pyarrow refused the file (rows of another width).
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, skipinitialspace=True)
+    long: list[tuple[int, list[str]]] = []
+    try:
+        for row in reader:
+            if len(row) > width and any(cell.strip() for cell in row):
+                long.append((first_line + reader.line_num - 1, row))
+    except csv.Error:  # an open quote: pandas reports it
+        pass
+    return long
+
+
+def _too_long_message(
+    path: Path, long: list[tuple[int, list[str]]], names: list[str], sep: str
+) -> str:
+    """Name the rows with more fields than the header, and the likely fix."""
+    width = len(names)
+    shown = ", ".join(
+        f"line {line} ({row[0].strip()!r})" if row and row[0].strip() else f"line {line}"
+        for line, row in long[:5]
+    )
+    more = f" and {len(long) - 5} more" if len(long) > 5 else ""
+    extra = [cell for _, row in long for cell in row[width:]]
+    where = f"after the last column ({names[-1]})" if names else "after the header's columns"
+    if all(not cell.strip() for cell in extra):
+        cause = f"the extra field {where} is empty: remove the {sep!r} at the end of these rows"
+    else:
+        cause = (
+            f"their values no longer line up with the columns (a {sep!r} too many in the "
+            f"row, or a column without a name in the header): fix these rows or name the column"
+        )
+    counts = sorted({len(row) for _, row in long})
+    fields = "/".join(str(n) for n in counts)
+    return (
+        f"{path}: {len(long)} row(s) have {fields} fields but the header has {width} "
+        f"columns: {shown}{more}; {cause}"
+    )
+
+
+def _read_csv(path: Path, blob: bytes) -> tuple[pd.DataFrame, bool]:
     """Read a CSV file's cells as text; return the frame and whether ``;`` separates them.
 
-    The encoding is recognised (:func:`_encoding`); blank lines and Excel's ``sep=X`` line
-    before the header are skipped; the separator is the one ``sep=`` names, else the one
-    sniffed from the first non-blank rows (:func:`_sniff`).
+    ``blob`` holds the file's bytes. The encoding is recognised (:func:`_encoding`); blank
+    lines and Excel's ``sep=X`` line before the header are skipped; the separator is the one
+    ``sep=`` names, else the one sniffed from the first non-blank rows (:func:`_sniff`). A
+    row with more fields than the header is refused, naming its line (pandas would otherwise
+    take the first column as the index and shift every value by one column).
     """
-    blob = path.read_bytes()
     codec, start = _encoding(blob, path)
     start, named = _skip_preamble(blob, start)
     head_bytes = blob[start : start + _SNIFF_BYTES]
@@ -321,8 +373,12 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, bool]:
     if frame is not None:
         pa.default_memory_pool().release_unused()
         return frame, sep == ";"
+    first_line = blob[:start].count(b"\n") + 1
     text = blob[start:].decode(codec)
     del blob
+    long = _long_rows(text, sep, len(rows[0]), first_line) if rows else []
+    if long:
+        raise CohortReadError(_too_long_message(path, long, names, sep))
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -332,6 +388,7 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, bool]:
             na_filter=False,
             skipinitialspace=True,
             quoting=csv.QUOTE_MINIMAL,
+            index_col=False,
         )
     except pd.errors.EmptyDataError:
         raise CohortReadError(f"{path}: the file is empty") from None
@@ -341,7 +398,7 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, bool]:
     return frame, sep == ";"
 
 
-def read_table(path: str | Path) -> tuple[pd.DataFrame, bool]:
+def read_table(path: str | Path, data: bytes | None = None) -> tuple[pd.DataFrame, bool]:
     """Read the cells of a cohort file, untyped.
 
     Parameters
@@ -351,6 +408,10 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, bool]:
         A CSV file is UTF-8 (with or without byte-order mark), Windows-1252 or Latin-1; its
         separator is the one an Excel ``sep=X`` first line names, else ``;``, ``,`` or tab,
         sniffed from the first non-blank rows; blank lines before the header are skipped.
+    data : bytes, optional
+        The file's bytes, already read (the caller hashed them): they are parsed instead of
+        reading ``path`` again, so what is analysed is what was hashed. ``path`` then only
+        names the file (its suffix gives the format).
 
     Returns
     -------
@@ -366,7 +427,9 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, bool]:
     ------
     CohortReadError
         The file is missing, empty, in an unknown format or encoding (UTF-16 is named, with
-        how to save it as UTF-8) or not parseable.
+        how to save it as UTF-8) or not parseable; a CSV row has more fields than the header
+        (the lines are named); an XLSX cell holds a formula whose result was never saved
+        (the cells are named, with how to save the results).
 
     Notes
     -----
@@ -375,19 +438,24 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, bool]:
     Python string per cell or two copies of the table.
     """
     path = Path(path)
-    if not path.exists():
-        raise CohortReadError(f"{path}: no such file")
-    if path.is_dir():
-        raise CohortReadError(f"{path}: is a folder, expected a cohort file")
+    if data is None:
+        if not path.exists():
+            raise CohortReadError(f"{path}: no such file")
+        if path.is_dir():
+            raise CohortReadError(f"{path}: is a folder, expected a cohort file")
     suffix = path.suffix.lower()
     decimal_comma = False
     try:
         if suffix in {".xlsx", ".xlsm"}:
-            frame = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
+            blob = path.read_bytes() if data is None else data
+            frame = pd.read_excel(io.BytesIO(blob), sheet_name=0, dtype=object, engine="openpyxl")
+            if frame.isna().to_numpy().any():
+                _check_formula_results(path, blob)
         elif suffix == ".parquet":
-            frame = pd.read_parquet(path).astype(object)
+            source = path if data is None else io.BytesIO(data)
+            frame = pd.read_parquet(source).astype(object)
         elif suffix in {".csv", ".txt", ".tsv", ""}:
-            frame, decimal_comma = _read_csv(path)
+            frame, decimal_comma = _read_csv(path, path.read_bytes() if data is None else data)
         else:
             raise CohortReadError(
                 f"{path}: unknown file type {suffix!r}; expected .csv, .xlsx or .parquet"
@@ -410,6 +478,55 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, bool]:
     return pd.DataFrame(cleaned, index=index).reset_index(drop=True), decimal_comma
 
 
+def _check_formula_results(path: Path, blob: bytes) -> None:
+    """Refuse an XLSX whose first sheet has formula cells without a saved result.
+
+    Excel saves each formula's last result beside it, and that is what is read; a workbook
+    written by a program (openpyxl, some exports) may hold the formulas only, which would
+    read as empty cells: the data would be silently lost.
+
+    Raises
+    ------
+    CohortReadError
+        Naming the columns and cells, and how to save the results.
+    """
+    from openpyxl import load_workbook
+
+    formulas = load_workbook(io.BytesIO(blob), read_only=True, data_only=False)
+    values = load_workbook(io.BytesIO(blob), read_only=True, data_only=True)
+    try:
+        header: list[str] = []
+        lost: dict[str, list[str]] = {}
+        rows = zip(
+            formulas.worksheets[0].iter_rows(), values.worksheets[0].iter_rows(), strict=False
+        )
+        for formula_row, value_row in rows:
+            if not header:
+                header = [str(c.value).strip() if c.value is not None else "" for c in value_row]
+                continue
+            for cell, value in zip(formula_row, value_row, strict=False):
+                if getattr(cell, "data_type", None) == "f" and value.value is None:
+                    column = cell.column - 1 if isinstance(cell.column, int) else -1
+                    name = header[column] if 0 <= column < len(header) else ""
+                    lost.setdefault(name or cell.coordinate, []).append(cell.coordinate)
+    finally:
+        formulas.close()
+        values.close()
+    if not lost:
+        return
+    parts = []
+    for name, cells in list(lost.items())[:5]:
+        span = f"{cells[0]}" if len(cells) == 1 else f"{cells[0]} to {cells[-1]}"
+        parts.append(f"{name} ({len(cells)} cell{'s' if len(cells) > 1 else ''}, {span})")
+    more = f" and {len(lost) - 5} more columns" if len(lost) > 5 else ""
+    total = sum(len(c) for c in lost.values())
+    raise CohortReadError(
+        f"{path}: {total} cell(s) hold a formula whose result was never saved, so they would "
+        f"read as empty: {', '.join(parts)}{more}; open the file in Excel or LibreOffice, "
+        "let it calculate and save it (or save the results as values), then try again"
+    )
+
+
 def _clean_column(column: pd.Series) -> pd.Series:
     """Strip texts and turn missing tokens into missing values.
 
@@ -422,7 +539,8 @@ def _clean_column(column: pd.Series) -> pd.Series:
     ) in ("string", "empty"):
         text = column.astype("string[pyarrow]").str.strip()
         return text.mask(text.isin(list(MISSING_TOKENS)))
-    return column.astype(object).map(_clean_cell)
+    # object dtype kept: map() would make a column of dates datetime64 again
+    return column.astype(object).map(_clean_cell).astype(object)
 
 
 def _clean_cell(value: Any) -> Any:
@@ -454,8 +572,11 @@ def _parse_text_column(
         parsed = text.str.lower().map(_BOOLEAN_TEXT, na_action="ignore").astype("boolean")
         return parsed, present & parsed.isna()
     if decimal_comma:
+        grouped = text.str.fullmatch(_THOUSANDS_COMMA_RE.pattern).fillna(False).astype(bool)
+        text = text.where(~grouped, text.str.replace(".", "", regex=False))
+        ambiguous = text.str.fullmatch(_THOUSANDS_AMBIGUOUS_RE.pattern).fillna(False).astype(bool)
         comma = text.str.fullmatch(_FLOAT_COMMA_RE.pattern).fillna(False).astype(bool)
-        text = text.where(~comma, text.str.replace(",", ".", regex=False))
+        text = text.where(~comma, text.str.replace(",", ".", regex=False)).where(~ambiguous)
     looks_numeric = text.str.fullmatch(_FLOAT_RE.pattern).fillna(False).astype(bool)
     # only number-shaped texts are left, so Arrow's cast cannot fail
     numbers = (
@@ -508,19 +629,35 @@ def _parse_column(values: pd.Series, kind: str, decimal_comma: bool) -> tuple[pd
 
         parsed = values.map(as_bool)
         return parsed.astype("boolean"), present & parsed.isna()
-    # numeric: texts must look like numbers (to_numeric alone accepts 'inf', '1_000', ...)
+    # numeric: texts must look like numbers (to_numeric alone accepts 'inf', '1_000', ...);
+    # a date or time (a Parquet timestamp, an Excel date) is not a number: to_numeric would
+    # turn it into nanoseconds
+    values = values.astype(object)
     is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
     is_bool = values.map(lambda v: isinstance(v, bool)).astype(bool)
+    is_other = values.map(lambda v: v is not None and not _is_number(v)).astype(bool)
     text = pd.Series(np.where(is_text, values, ""), index=values.index, dtype=object)
     if decimal_comma:
+        grouped = text.str.fullmatch(_THOUSANDS_COMMA_RE.pattern).astype(bool)
+        text = text.where(~grouped, text.str.replace(".", "", regex=False))
+        ambiguous = text.str.fullmatch(_THOUSANDS_AMBIGUOUS_RE.pattern).astype(bool)
         comma = text.str.fullmatch(_FLOAT_COMMA_RE.pattern).astype(bool)
-        text = text.where(~comma, text.str.replace(",", ".", regex=False))
+        text = text.where(~comma, text.str.replace(",", ".", regex=False)).where(~ambiguous, "")
     looks_numeric = text.str.fullmatch(_FLOAT_RE.pattern).astype(bool)
-    native = values.where(~is_text & ~is_bool, None)
+    native = values.where(~is_text & ~is_bool & ~is_other, None)
     numbers = pd.to_numeric(native.astype(object), errors="coerce").astype(float)
     from_text = pd.to_numeric(text.where(looks_numeric, None), errors="coerce").astype(float)
     numbers = numbers.where(~is_text, from_text)
     return _finish_numeric(numbers.astype(float), present, kind)
+
+
+def _is_number(value: Any) -> bool:
+    """A cell that is a number, or text (parsed as such): not a date, time or other object."""
+    if isinstance(value, str | bool):
+        return True
+    if isinstance(value, dt.date | dt.time | dt.timedelta | np.datetime64 | np.timedelta64):
+        return False
+    return isinstance(value, numbers.Number)
 
 
 _EXPECTED = {
@@ -530,6 +667,25 @@ _EXPECTED = {
     "string": "text",
     "category": "text",
 }
+
+
+def _expected(value: Any, kind: str, decimal_comma: bool) -> str:
+    """What a cell that did not parse should have been, with the reason when it is known."""
+    expected = _EXPECTED[kind]
+    if kind not in {"integer", "float"}:
+        return expected
+    if isinstance(value, dt.date | dt.time | np.datetime64):
+        return f"{expected} (the file stores a date or time here; store the number itself)"
+    if isinstance(value, str):
+        text = value.strip()
+        if any(ch.isdigit() and not ch.isascii() for ch in text):
+            return f"{expected} written with the digits 0-9 (full-width or other digits)"
+        if decimal_comma and _THOUSANDS_AMBIGUOUS_RE.fullmatch(text):
+            return (
+                f"{expected} without '.' between thousands (in a file with decimal commas, "
+                "'1.200' could be 1200 or 1.2: write 1200, or 1,2)"
+            )
+    return expected
 
 
 def type_cohort(
@@ -577,7 +733,9 @@ def type_cohort(
                             None if pd.isna(ids.iloc[r]) else str(ids.iloc[r]) for r in rows
                         ],
                         "value": [str(raw[name].iloc[r]) for r in rows],
-                        "expected": _EXPECTED[column.type],
+                        "expected": [
+                            _expected(raw[name].iloc[r], column.type, decimal_comma) for r in rows
+                        ],
                     }
                 )
             )
@@ -691,7 +849,9 @@ def derive(data: pd.DataFrame, dictionary: Dictionary | None = None) -> pd.DataF
     return out
 
 
-def read_cohort(path: str | Path, dictionary: Dictionary | None = None) -> LoadedCohort:
+def read_cohort(
+    path: str | Path, dictionary: Dictionary | None = None, *, data: bytes | None = None
+) -> LoadedCohort:
     """Read, type and derive a cohort file, keeping the cells that did not parse.
 
     Parameters
@@ -700,6 +860,8 @@ def read_cohort(path: str | Path, dictionary: Dictionary | None = None) -> Loade
         Cohort file (see :func:`read_table`).
     dictionary : Dictionary, optional
         Defaults to the project's dictionary.
+    data : bytes, optional
+        The file's bytes, already read (see :func:`read_table`).
 
     Returns
     -------
@@ -712,7 +874,7 @@ def read_cohort(path: str | Path, dictionary: Dictionary | None = None) -> Loade
         The file cannot be read at all.
     """
     dictionary = dictionary or load_dictionary()
-    raw, decimal_comma = read_table(path)
+    raw, decimal_comma = read_table(path, data)
     if raw.empty and len(raw.columns) == 0:
         raise CohortReadError(f"{path}: the file has no columns")
     typed, problems = type_cohort(raw, dictionary, decimal_comma=decimal_comma)
@@ -720,7 +882,9 @@ def read_cohort(path: str | Path, dictionary: Dictionary | None = None) -> Loade
     return LoadedCohort(Path(path), raw, data, problems, decimal_comma)
 
 
-def load_cohort(path: str | Path, dictionary: Dictionary | None = None) -> pd.DataFrame:
+def load_cohort(
+    path: str | Path, dictionary: Dictionary | None = None, *, data: bytes | None = None
+) -> pd.DataFrame:
     """Load a cohort file for analysis.
 
     Parameters
@@ -730,6 +894,9 @@ def load_cohort(path: str | Path, dictionary: Dictionary | None = None) -> pd.Da
         Parquet file, one row per patient, columns as in the data dictionary.
     dictionary : Dictionary, optional
         Defaults to the project's ``data/dictionary.yaml``.
+    data : bytes, optional
+        The file's bytes, already read and hashed by the caller: parsed instead of reading
+        ``path`` again (see :func:`read_table`).
 
     Returns
     -------
@@ -752,7 +919,7 @@ def load_cohort(path: str | Path, dictionary: Dictionary | None = None) -> pd.Da
     validation gate's job (:mod:`itp_stats.gate`), which runs before any analysis.
     """
     dictionary = dictionary or load_dictionary()
-    cohort = read_cohort(path, dictionary)
+    cohort = read_cohort(path, dictionary, data=data)
     if not cohort.problems.empty:
         raise CohortParseError(f"{path}: {describe_problems(cohort.problems)}")
     data = cohort.data

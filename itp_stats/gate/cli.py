@@ -15,6 +15,9 @@
   failures, both marked ``(cached result of <timestamp>)``. ``--force`` re-runs.
   ``itp-stats gate --write-suite [--study STUDY]`` regenerates the study's suite in
   ``validation/`` from its data dictionary.
+- Both take a database URL instead of a file (``postgresql://…#table``, see
+  :mod:`itp_stats.cohort.sql`): the rules then run in the database; a stored result of a
+  table is reused only while the table's in-database digest is unchanged.
 
 The study is ``--study`` (relative to the current folder), else ``$ITP_STATS_STUDY``, else the
 shipped ``data/study.yaml``. The rules come from the dictionary it names; when ``validation/``
@@ -136,6 +139,10 @@ def run_gate(args: argparse.Namespace) -> int:
     try:
         dictionary = _data_model(args)
         cached = None if args.force else current_result(data, out, dictionary)
+        from itp_stats.cohort.sql import is_source_file, source_unchanged
+
+        if cached is not None and is_source_file(data) and not source_unchanged(data):
+            cached = None  # a table: its rows changed since the stored result (digest)
         if cached is not None:
             _note_unstored(dictionary)
             return _report(cached, f" (cached result of {cached.timestamp})")
@@ -183,7 +190,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "2 the file cannot be read, the study configuration is invalid or the stored suite is "
         "out of date.",
     )
-    validate.add_argument("file", help="cohort file (.csv, .xlsx or .parquet)")
+    validate.add_argument(
+        "file", help="cohort file (.csv, .xlsx or .parquet) or postgresql://…#TABLE"
+    )
     validate.add_argument("--study", metavar="STUDY.yaml", help=_STUDY_HELP)
     validate.add_argument("--json", metavar="OUT", help="write the full result as JSON")
     validate.add_argument("--docs", metavar="DIR", help="build GX Data Docs HTML into DIR")
@@ -198,7 +207,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Validate $ITP_STATS_DATA (or --data, or data/cohort.csv) and write the "
         "result to .itp-stats/gate.json for the report documents. Exit status as validate.",
     )
-    gate.add_argument("--data", metavar="PATH", help="cohort file (default $ITP_STATS_DATA)")
+    gate.add_argument(
+        "--data",
+        metavar="PATH",
+        help="cohort file or postgresql://…#TABLE (default $ITP_STATS_DATA)",
+    )
     gate.add_argument("--study", metavar="STUDY.yaml", help=_STUDY_HELP)
     gate.add_argument("--json", metavar="OUT", help="write the result here instead")
     gate.add_argument(

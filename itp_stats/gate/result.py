@@ -30,8 +30,18 @@ JSON layout (``schema`` ``itp-stats/gate-result/1``)::
          "pct_failed": 0.0, "failing_ids": [], "passed": true, "evaluated": true,
          "detail": ""},
         …
-      ]
+      ],
+      "content_sha256": "…"                 # of all the above (see below)
     }
+
+The file proves itself: :func:`write_gate_result` adds ``content_sha256``, the SHA-256 of the
+canonical JSON of every other field (keys sorted, no spaces), and the reader checks it, then
+the layout (every field of its type, every step complete) and its internal consistency
+(``passed`` agrees with the steps, the counts with the lists). A file that does not verify — a
+flipped bit, a renamed key, a hand edit, a truncated write — is not a result: the documents
+run the gate again instead of trusting it or failing with a traceback. The documents also
+check ``n_rows`` against the rows of the data they load (see
+:func:`itp_stats.study.prepare.prepare_study`).
 """
 
 from __future__ import annotations
@@ -59,12 +69,14 @@ __all__ = [
     "GateFailedError",
     "GateResult",
     "code_sha256",
+    "content_sha256",
     "current_result",
     "dictionary_sha256",
     "MAX_STORED_IDS",
     "gate_warnings",
     "ids_text",
     "installed_gx_version",
+    "load_gate_result",
     "read_gate_result",
     "resolve_data_path",
     "sha256_file",
@@ -187,17 +199,25 @@ class GateResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GateResult:
-        """Rebuild a result from its JSON dictionary.
+        """Rebuild a result from its JSON dictionary, checking its layout.
+
+        Every field must be present and of its type, every step complete, and the result
+        consistent with itself: ``passed`` true only with no critical step failed and no
+        error, false only with one of them; ``n_rules``, ``critical_failures`` and the
+        failure counts, when given, agree with the steps.
 
         Raises
         ------
         ValueError
-            When ``data`` is not a gate result of this layout.
+            When ``data`` is not a gate result of this layout (the message says why).
         """
         if not isinstance(data, dict) or data.get("schema") != SCHEMA:
             raise ValueError("not an itp-stats gate result")
+        _check_layout(data)
         names = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in data.items() if k in names})
+        result = cls(**{k: v for k, v in data.items() if k in names})
+        _check_consistency(result, data)
+        return result
 
     def summary(self) -> str:
         """One line: passed or failed, rules, rows, warnings."""
@@ -207,6 +227,101 @@ class GateResult:
             f"validation gate {status}: {Path(self.data_path).name}, {self.n_rows} rows, "
             f"{len(self.steps)} rules, {len(self.warnings)} warning(s)"
         )
+
+
+_HEX64 = frozenset("0123456789abcdef")
+_TEXT_FIELDS = ("data_path", "timestamp", "gx_version", "itp_stats_version", "suite")
+_DIGEST_FIELDS = ("data_sha256", "dictionary_sha256", "code_sha256", "suite_sha256")
+_STEP_FIELDS: dict[str, tuple[type, ...]] = {
+    "rule_id": (str,),
+    "rule": (str,),
+    "columns": (list,),
+    "severity": (str,),
+    "n_tested": (int,),
+    "n_failed": (int,),
+    "pct_failed": (int, float),
+    "failing_ids": (list,),
+    "passed": (bool,),
+}
+_SEVERITIES = ("critical", "warning")
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _digest_or_none(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and len(value) == 64 and set(value) <= _HEX64)
+
+
+def _check_layout(data: dict[str, Any]) -> None:
+    """Raise ValueError unless every field of ``data`` has its type (see :func:`from_dict`)."""
+    if not isinstance(data.get("passed"), bool):
+        raise ValueError("'passed' is not true or false")
+    for name in _TEXT_FIELDS:
+        if not isinstance(data.get(name), str):
+            raise ValueError(f"{name!r} is missing or not text")
+    for name in _DIGEST_FIELDS:
+        if not _digest_or_none(data.get(name)):
+            raise ValueError(f"{name!r} is not a SHA-256")
+    for name in ("n_rows", "n_columns"):
+        if not _count(data.get(name)):
+            raise ValueError(f"{name!r} is not a count")
+    if not (data.get("error") is None or isinstance(data.get("error"), str)):
+        raise ValueError("'error' is not text")
+    warnings = data.get("warnings")
+    if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
+        raise ValueError("'warnings' is not a list of texts")
+    steps = data.get("steps")
+    if not isinstance(steps, list):
+        raise ValueError("'steps' is not a list")
+    for i, step in enumerate(steps, 1):
+        if not isinstance(step, dict):
+            raise ValueError(f"step {i} is not a mapping")
+        for name, types in _STEP_FIELDS.items():
+            value = step.get(name)
+            if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+                raise ValueError(f"step {i}: {name!r} is missing or of the wrong type")
+        if step["severity"] not in _SEVERITIES:
+            raise ValueError(f"step {i}: unknown severity {step['severity']!r}")
+        if not (_count(step["n_tested"]) and _count(step["n_failed"])):
+            raise ValueError(f"step {i}: a count is negative")
+        if not all(isinstance(c, str) for c in [*step["columns"], *step["failing_ids"]]):
+            raise ValueError(f"step {i}: columns or failing ids are not texts")
+        if not isinstance(step.get("detail", ""), str):
+            raise ValueError(f"step {i}: 'detail' is not text")
+        if not isinstance(step.get("evaluated", True), bool):
+            raise ValueError(f"step {i}: 'evaluated' is not true or false")
+
+
+def _check_consistency(result: GateResult, data: dict[str, Any]) -> None:
+    """Raise ValueError when ``result`` contradicts itself (see :func:`from_dict`)."""
+    critical = [s["rule_id"] for s in result.critical_failures]
+    if result.passed and (critical or result.error is not None):
+        raise ValueError("'passed' is true but a critical rule failed or the file was unreadable")
+    if not result.passed and not critical and result.error is None:
+        raise ValueError("'passed' is false but no critical rule failed")
+    failed = [s for s in result.steps if not s["passed"]]
+    derived = {
+        "n_rules": len(result.steps),
+        "n_failed_critical": sum(s["severity"] == "critical" for s in failed),
+        "n_failed_warning": sum(s["severity"] == "warning" for s in failed),
+        "critical_failures": critical,
+    }
+    for name, value in derived.items():
+        if name in data and data[name] != value:
+            raise ValueError(f"{name!r} disagrees with the steps")
+
+
+def content_sha256(data: dict[str, Any]) -> str:
+    """SHA-256 of a gate result's JSON fields (``content_sha256`` itself left out).
+
+    The fields are serialised as canonical JSON (keys sorted, no spaces, non-ASCII kept), so
+    the digest is the same before writing and after reading the file back.
+    """
+    body = {k: v for k, v in data.items() if k != "content_sha256"}
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def sha256_file(path: str | Path) -> str:
@@ -361,7 +476,9 @@ def resolve_data_path(data: str | Path | None = None) -> Path:
     ----------
     data : str or Path, optional
         Explicit path; else ``$ITP_STATS_DATA``; else the project's ``data/cohort.csv``.
-        Relative paths are resolved against the project root.
+        Relative paths are resolved against the project root. A database URL
+        (``postgresql://…#table``) gives its source file in the state folder
+        (:func:`itp_stats.cohort.sql.resolve_source`).
 
     Returns
     -------
@@ -369,6 +486,10 @@ def resolve_data_path(data: str | Path | None = None) -> Path:
         Absolute path (not checked for existence).
     """
     chosen = data if data not in (None, "") else os.environ.get("ITP_STATS_DATA") or None
+    from itp_stats.cohort.sql import is_database_url, resolve_source
+
+    if is_database_url(chosen):  # a table in a database: its source file (cohort.sql)
+        return resolve_source(str(chosen))
     root = project_root()
     if chosen is None:
         default = root / "data" / "cohort.csv"
@@ -393,11 +514,16 @@ def write_gate_result(result: GateResult, path: str | Path | None = None) -> Pat
     """
     path = Path(path) if path is not None else gate_result_path()
     path.parent.mkdir(parents=True, exist_ok=True)
+    # through JSON once, so the digest is of the values as they will be read back
+    body = json.loads(json.dumps(result.to_dict(), ensure_ascii=False, default=str))
+    body["content_sha256"] = content_sha256(body)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(result.to_dict(), fh, indent=2, ensure_ascii=False, default=str)
+            json.dump(body, fh, indent=2, ensure_ascii=False)
             fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -405,11 +531,25 @@ def write_gate_result(result: GateResult, path: str | Path | None = None) -> Pat
     return path
 
 
-def _load(path: Path) -> GateResult | None:
+def load_gate_result(path: str | Path) -> GateResult | None:
+    """The result stored at ``path`` when it verifies, else None (never raises).
+
+    The file must be UTF-8 JSON of this layout whose ``content_sha256`` matches its content,
+    and the result consistent with itself (see :meth:`GateResult.from_dict`). Anything else
+    — missing, unreadable, truncated, a flipped bit or key, a hand edit — gives None, and the
+    callers run the gate again.
+    """
     try:
-        return GateResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError):
+        data = json.loads(Path(path).read_bytes().decode("utf-8"))
+        if not isinstance(data, dict) or data.get("content_sha256") != content_sha256(data):
+            return None
+        return GateResult.from_dict(data)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
         return None
+
+
+def _load(path: Path) -> GateResult | None:
+    return load_gate_result(path)
 
 
 def _failure_message(result: GateResult, limit: int = 5) -> str:
@@ -435,6 +575,8 @@ def read_gate_result(
     rerun: bool = True,
     require_pass: bool = True,
     study: str | os.PathLike | None = None,
+    data_sha256: str | None = None,
+    force: bool = False,
 ) -> GateResult:
     """The gate's result for a cohort file, for the report documents.
 
@@ -453,16 +595,24 @@ def read_gate_result(
         Raise :class:`GateFailedError` when a critical rule failed.
     study : str or path-like, optional
         The study configuration; defaults to ``$ITP_STATS_STUDY``, else the shipped one.
+    data_sha256 : str, optional
+        SHA-256 of the bytes the caller read (and will analyse); default: hash the file now.
+        The result must be for these bytes; when the gate has to run and the file has
+        changed since they were read, :class:`CohortReadError` is raised.
+    force : bool
+        Run the gate even when the stored result holds (the caller found it contradicts the
+        data, e.g. another number of rows).
 
     Returns
     -------
     GateResult
-        A result whose ``data_sha256`` is that of the file now.
+        A result whose ``data_sha256`` is that of the bytes read (``data_sha256``, else the
+        file now).
 
     Raises
     ------
     CohortReadError
-        The data file does not exist or cannot be read.
+        The data file does not exist or cannot be read, or changed while it was read.
     GateFailedError
         A critical rule failed (names the rules, columns and patient ids), or there is no
         current result and ``rerun`` is False.
@@ -478,13 +628,14 @@ def read_gate_result(
     if not path.is_file():
         raise CohortReadError(f"{path}: no such file")
     try:
-        sha = sha256_file(path)
+        sha = data_sha256 or sha256_file(path)
     except OSError as exc:
         raise CohortReadError(f"{path}: cannot read ({exc.strerror})") from None
     json_path = Path(result_path) if result_path is not None else gate_result_path()
-    result = _load(json_path)
+    result = None if force else _load(json_path)
     current = (
         result is not None
+        and result.error is None
         and result.data_sha256 == sha
         and result.dictionary_sha256 == dictionary_sha256(dictionary)
         and result.suite_sha256 == stored_suite_sha256(dictionary)
@@ -497,6 +648,11 @@ def read_gate_result(
         from itp_stats.gate.run import validate_path
 
         result = validate_path(path, dictionary)
+        if result.data_sha256 != sha:
+            raise CohortReadError(
+                f"{path}: the file changed while it was being read (its bytes differ from "
+                "those validated); render again once nothing is writing to it"
+            )
         try:
             write_gate_result(result, json_path)
         except OSError:

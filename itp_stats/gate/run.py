@@ -9,12 +9,21 @@ because GX's pandas engine copies its whole batch for most expectations.
 GX returns results in its own order; they are put back in suite order by ``meta.rule_id``,
 and each becomes one step (rule, columns, severity, rows tested, failures, % failed, failing
 patient ids), like an R pointblank agent report.
+
+Data Docs pages show cell values, column names and the rules' descriptions as GX's templates
+write them, unescaped: a patient id ``<script>…`` would run in the page. The Data Docs run
+therefore sees a copy of the frame and of the suite whose texts are HTML-escaped (values,
+categories, column names, value sets, descriptions; :func:`html.escape` is one-to-one, so
+every rule decides as on the real texts) and the page shows them as the literal texts. The
+gate's own result always comes from the unescaped frame and suite.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
+import html
 import io
 import json
 import logging
@@ -57,6 +66,8 @@ from itp_stats.gate.suite import (
 
 __all__ = [
     "GateRuntime",
+    "docs_frame",
+    "docs_suite",
     "gate_runtime",
     "gx_version",
     "validate_batch",
@@ -116,6 +127,9 @@ class GateRuntime:
     stored_suite : Path or None
         The stored suite file in ``validation/`` the rules were checked against (equal to
         them); None when none is stored.
+    expectations : list
+        The suite's expectations as generated, validated by :meth:`run`; empty when they are
+        the checkpoint's own (no Data Docs: the checkpoint's suite is then not escaped).
     """
 
     context: Any
@@ -126,6 +140,7 @@ class GateRuntime:
     reads: list[frozenset[str]] = field(default_factory=list)
     suite_name: str = ""
     stored_suite: Path | None = None
+    expectations: list[Any] = field(default_factory=list)
 
     def _validate(
         self, frame: pd.DataFrame, indexes: list[int], result_format: str
@@ -135,7 +150,7 @@ class GateRuntime:
         from great_expectations.validator.v1_validator import Validator
 
         validation = self.checkpoint.validation_definitions[0]
-        expectations = validation.suite.expectations
+        expectations = self.expectations or validation.suite.expectations
         wanted = set(indexes)
         present = set(frame.columns)
         results: dict[str, Any] = {}
@@ -185,12 +200,61 @@ class GateRuntime:
             if again:
                 results |= self._validate(frame, again, "COMPLETE")
             if self.docs_dir is not None:
-                self.checkpoint.run(batch_parameters={"dataframe": frame})
+                self.checkpoint.run(batch_parameters={"dataframe": docs_frame(frame)})
                 self.context.build_data_docs()
         return results
 
 
 _RUNTIMES: dict[str, GateRuntime] = {}
+
+_ESCAPED_KWARGS = ("value_set", "column", "column_A", "column_B", "column_list", "column_set")
+
+
+def _escape(value: Any) -> Any:
+    if isinstance(value, str):
+        return html.escape(value)
+    if isinstance(value, list | tuple):
+        return [_escape(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _escape(v) for k, v in value.items()}
+    return value
+
+
+def docs_suite(suite: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a suite for Data Docs: its texts HTML-escaped (see the module docstring).
+
+    Value sets, column names and descriptions are escaped, as :func:`docs_frame` escapes the
+    frame, so the escaped rules decide on the escaped frame as the rules on the frame.
+    """
+    out = copy.deepcopy(suite)
+    for expectation in out.get("expectations", []):
+        kwargs = expectation.get("kwargs", {})
+        for name in _ESCAPED_KWARGS:
+            if name in kwargs:
+                kwargs[name] = _escape(kwargs[name])
+        for name in ("description", "notes", "meta"):
+            if name in expectation:
+                expectation[name] = _escape(expectation[name])
+    for name in ("meta", "notes"):
+        if name in out:
+            out[name] = _escape(out[name])
+    return out
+
+
+def docs_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of a batch frame for Data Docs: texts, categories and column names escaped."""
+    columns: dict[str, pd.Series] = {}
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            categories = list(column.cat.categories)
+            escaped = [html.escape(c) if isinstance(c, str) else c for c in categories]
+            if escaped != categories:
+                column = column.cat.rename_categories(escaped)
+        elif column.dtype == object:
+            column = column.map(lambda v: html.escape(v) if isinstance(v, str) else v)
+        columns[html.escape(str(name))] = column
+    return pd.DataFrame(columns, index=frame.index)
 
 
 def gate_runtime(
@@ -258,7 +322,11 @@ def gate_runtime(
         context = gx.get_context(mode="ephemeral", project_config=config)
         asset = context.data_sources.add_pandas(DATASOURCE_NAME).add_dataframe_asset(ASSET_NAME)
         batch_definition = asset.add_batch_definition_whole_dataframe(BATCH_DEFINITION_NAME)
-        gx_suite = context.suites.add(gx.ExpectationSuite(**suite))
+        # with Data Docs, the checkpoint's suite (what the pages show) is escaped, and the
+        # gate validates the generated expectations (kept apart)
+        shown = docs_suite(suite) if docs_dir is not None else suite
+        gx_suite = context.suites.add(gx.ExpectationSuite(**shown))
+        generated = gx.ExpectationSuite(**suite).expectations if docs_dir is not None else []
         validation = context.validation_definitions.add(
             gx.ValidationDefinition(name=name, data=batch_definition, suite=gx_suite)
         )
@@ -269,10 +337,12 @@ def gate_runtime(
                 result_format=dict(RESULT_FORMAT),
             )
         )
-    configs = [e.configuration.to_json_dict() for e in gx_suite.expectations]
+    configs = [e.configuration.to_json_dict() for e in (generated or gx_suite.expectations)]
     plan = plan_batches(configs, [*d.columns, *check_columns(d)])
     reads = [expectation_columns(c["kwargs"]) for c in configs]
-    runtime = GateRuntime(context, checkpoint, build_rules(d), docs_dir, plan, reads, name, stored)
+    runtime = GateRuntime(
+        context, checkpoint, build_rules(d), docs_dir, plan, reads, name, stored, generated
+    )
     if docs_dir is None:
         _RUNTIMES[key] = runtime
     return runtime
@@ -564,7 +634,8 @@ def validate_path(
     Parameters
     ----------
     path : str or Path
-        CSV, XLSX or Parquet cohort file.
+        CSV, XLSX or Parquet cohort file; or a database URL (``postgresql://…#table``) or its
+        source file, validated in the database (:func:`itp_stats.gate.sql.validate_source`).
     dictionary : Dictionary, optional
         Defaults to the dictionary of the study in use.
     docs_dir : str or Path, optional
@@ -577,9 +648,16 @@ def validate_path(
     Raises
     ------
     CohortReadError
-        The file is missing, empty or unreadable (exit status 2).
+        The file is missing, empty or unreadable, or the database cannot be read (exit
+        status 2).
     itp_stats.gate.suite.SuiteOutOfDateError
         The suite stored in ``validation/`` for this dictionary is out of date (exit status 2).
     """
     d = dictionary or load_dictionary()
+    from itp_stats.cohort.sql import is_database_url, is_source_file
+
+    if is_database_url(path) or is_source_file(path):  # a table: validated where it lives
+        from itp_stats.gate.sql import validate_source
+
+        return validate_source(path, d, docs_dir=docs_dir)
     return validate_batch(read_batch(path, d), d, docs_dir=docs_dir)

@@ -4,7 +4,9 @@ The built-in engine renders the same documents from PyPI parts: markdown-it-py a
 split them (``qmd``), nbclient runs the cells in a Jupyter kernel (``kernel``,
 ``execute``), the outputs become one Pandoc-markdown document per format (``assemble``),
 pandoc writes HTML, Typst and DOCX with a Lua filter for cross-references and callouts
-(``pandoc``, ``report.lua``), and Typst makes the PDF (``pdf``). ``project`` reads
+(``pandoc``, ``report.lua``) and one for table typography (``tables.lua``, shared with
+Quarto like ``typography.typ`` and ``reference.docx``: ``formats``, ``reference_docx``,
+``docx``), and Typst makes the PDF (``pdf``). ``project`` reads
 ``_quarto.yml``, ``prerender`` runs the validation gate, ``outputs`` installs files
 atomically, ``builtin`` ties the steps together and ``cli`` is ``itp-stats render``.
 """

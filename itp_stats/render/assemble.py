@@ -4,8 +4,10 @@ Each cell becomes a ``::: {.cell}`` div holding the echoed code (when ``echo``) 
 outputs. A cell whose label starts with a cross-reference key (``fig-``, ``tbl-`` or a
 ``crossref.custom`` key) and that has a caption becomes a float in Quarto's div syntax
 (``::: {#fig-x}`` … caption as last paragraph) for the Lua filter to number. Images are
-written to the build folder, in the flavour that suits the format: PNG for HTML and
-DOCX, SVG (vector) for Typst/PDF.
+written to the build folder, in the flavour that suits the format: PNG for HTML, the
+print-resolution PNG (600 dpi, when the kernel made one) for DOCX, SVG (vector) for
+Typst/PDF. An image's alt text is the cell's ``fig-alt`` option when set (report.lua
+otherwise takes the figure's caption).
 """
 
 from __future__ import annotations
@@ -17,17 +19,23 @@ from pathlib import Path
 from typing import Any
 
 from itp_stats.render.execute import ExecutedCell, ExecutedDocument, ExecutedMarkdown
+from itp_stats.render.kernel import PRINT_PNG_MIME
 
 __all__ = ["IMAGE_PREFERENCE", "assemble_markdown", "float_keys"]
 
 IMAGE_PREFERENCE: dict[str, tuple[str, ...]] = {
     "html": ("image/png", "image/svg+xml", "image/jpeg"),
     "typst": ("image/svg+xml", "image/png", "image/jpeg"),
-    "docx": ("image/png", "image/jpeg", "image/svg+xml"),
+    "docx": (PRINT_PNG_MIME, "image/png", "image/jpeg", "image/svg+xml"),
 }
 """Image types each format takes, best first."""
 
-_EXTENSIONS = {"image/png": "png", "image/svg+xml": "svg", "image/jpeg": "jpg"}
+_EXTENSIONS = {
+    "image/png": "png",
+    "image/svg+xml": "svg",
+    "image/jpeg": "jpg",
+    PRINT_PNG_MIME: "print.png",
+}
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -56,6 +64,12 @@ def _fence(text: str, info: str, char: str = "`") -> str:
     longest = max((len(run) for run in re.findall(f"{re.escape(char)}+", text)), default=0)
     fence = char * max(3, longest + 1)
     return f"{fence}{info}\n{text.rstrip(chr(10))}\n{fence}"
+
+
+def _attribute(value: str) -> str:
+    """A Pandoc attribute value: quoted, with quotes and backslashes escaped."""
+    text = " ".join(value.split()).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
 
 
 def _text(value: Any) -> str:
@@ -132,6 +146,9 @@ class _Assembler:
         label = item.cell.label or f"cell-{item.cell.index + 1}"
         path = self.image(data, f"{label}-{n + 1}")
         if path is not None:
+            alt = item.cell.options.get("fig-alt")
+            if alt:
+                return f"![]({path}){{fig-alt={_attribute(str(alt))}}}"
             return f"![]({path})"
         if "text/markdown" in data:
             return _text(data["text/markdown"]).strip("\n")

@@ -1,17 +1,23 @@
 """The built-in engine: render a project's ``.qmd`` documents without the Quarto CLI.
 
-Steps: pre-render commands (once, before anything executes) → for each document: parse,
-execute in its own kernel, assemble per format, pandoc (HTML, Typst, DOCX), Typst → PDF.
-Everything is built in a temporary folder; outputs are moved into place (atomically, file
-by file) only when every document has rendered, so a failure leaves previous outputs as
-they were. Documents execute in parallel, one kernel each, up to the number of CPUs.
+Steps, under the project's render lock (a second render at once is refused): clean what
+killed renders left → pre-render commands (once, before anything executes) → for each
+document: parse, execute in its own kernel, assemble per format, pandoc (HTML, Typst, DOCX),
+Typst → PDF → copy the documents into a staged output folder → post-render commands, which
+write into the staged folder (``QUARTO_PROJECT_OUTPUT_DIR`` names it: the result tables land
+beside the documents they belong to) → publish the staged folder as the output folder in one
+step (:func:`itp_stats.render.outputs.publish`).
+
+Documents are built in ``.itp-stats/builds/``; a failure at any step, a kill, a full disk or
+a folder that cannot be written leaves the previous outputs whole, and nothing of the failed
+render is published. Documents execute in parallel, one kernel each, up to the number of
+CPUs.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,9 +26,20 @@ from pathlib import Path
 from typing import Any
 
 from itp_stats.render.assemble import assemble_markdown
-from itp_stats.render.errors import ProjectError
+from itp_stats.render.errors import PreRenderError, ProjectError
 from itp_stats.render.execute import execute_document
-from itp_stats.render.outputs import install_files
+from itp_stats.render.kernel import PRINT_DPI
+from itp_stats.render.outputs import (
+    OutputError,
+    build_folder,
+    clean_leftovers,
+    install_files,
+    kill_point,
+    publish,
+    render_lock,
+    stage,
+    stage_files,
+)
 from itp_stats.render.pandoc import run_pandoc
 from itp_stats.render.pdf import compile_pdf
 from itp_stats.render.prerender import pre_render_environment, run_pre_render
@@ -134,6 +151,7 @@ def render_document(
         env=job.env,
         log=build_dir / f"{document.stem}.kernel.log",
         on_kernel_ready=ready,
+        print_dpi=PRINT_DPI if "docx" in formats else None,
     )
     n_cells = len(parsed.cells)
     progress.record(
@@ -150,7 +168,14 @@ def render_document(
         markdown = assemble_markdown(executed, fmt, build_dir, meta.get("crossref") or crossref)
         with progress.step(name, f"pandoc {fmt}"):
             built, warnings = run_pandoc(
-                meta, fmt, markdown, build_dir, document.stem, [document.parent], document.stem
+                meta,
+                fmt,
+                markdown,
+                build_dir,
+                document.stem,
+                [document.parent],
+                document.stem,
+                params=job.params,
             )
         for line in warnings.splitlines():
             progress.message(f"{name}: pandoc: {line}")
@@ -174,7 +199,7 @@ def render_document(
 
 
 def render_project(job: RenderJob, progress: Progress | None = None) -> list[Path]:
-    """Render ``job.documents`` with the built-in engine and install the outputs.
+    """Render ``job.documents`` with the built-in engine and publish the outputs.
 
     Parameters
     ----------
@@ -186,57 +211,119 @@ def render_project(job: RenderJob, progress: Progress | None = None) -> list[Pat
     Returns
     -------
     list of Path
-        The output files written.
+        The output files written (the documents; the post-render commands report theirs).
 
     Raises
     ------
     RenderError
-        From the pre-render step, a cell, pandoc or Typst; nothing is installed then. A
-        failed pre-render command raises :class:`~itp_stats.render.errors.PreRenderError`,
+        From the pre-render step, a cell, pandoc, Typst, a post-render command or the
+        publish step; nothing is published then and the previous outputs are whole. A failed
+        pre- or post-render command raises :class:`~itp_stats.render.errors.PreRenderError`,
         whose ``exit_status`` keeps the command's 1 or 2 (the gate: a critical rule failed,
         the data file cannot be read).
+    RenderLockedError
+        Another render of the project is running (nothing is done).
     """
     progress = progress or Progress()
     project = job.project
     if not job.documents:
         raise ProjectError(f"nothing to render in {project.root}")
     output_dir = job.output_dir or project.output_dir
+    if output_dir is not None and output_dir.is_symlink():
+        output_dir = output_dir.resolve()  # publish where it points, keep the link
+    with render_lock(project.root, output_dir):
+        cleaned = clean_leftovers(project.root, output_dir)
+        if cleaned:
+            progress.message(f"removed {len(cleaned)} leftover(s) of an interrupted render")
+        return _render_locked(job, output_dir, progress)
+
+
+def _render_locked(job: RenderJob, output_dir: Path | None, progress: Progress) -> list[Path]:
+    project = job.project
     all_inputs = {p.resolve() for p in project.inputs()}
+    whole = {p.resolve() for p in job.documents} == all_inputs
     env = pre_render_environment(
-        project.root,
-        job.documents,
-        output_dir,
-        render_all={p.resolve() for p in job.documents} == all_inputs,
-        extra=job.env,
+        project.root, job.documents, output_dir, render_all=whole, extra=job.env
     )
     if project.pre_render:
         run_pre_render(project.pre_render, project.root, env, progress)
 
-    build_root = Path(tempfile.mkdtemp(prefix="itp-stats-render-"))
     try:
-        workers = max(1, min(len(job.documents), job.parallel or os.cpu_count() or 1))
-        if workers == 1:
-            built = [render_document(job, doc, build_root, progress) for doc in job.documents]
-        else:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                futures = [
-                    pool.submit(render_document, job, doc, build_root, progress)
-                    for doc in job.documents
-                ]
-                errors = [f.exception() for f in futures]
-                first = next((e for e in errors if e is not None), None)
-                if first is not None:
-                    raise first
-                built = [f.result() for f in futures]
+        build_root = build_folder(project.root)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot create the render's working folder in {project.root / '.itp-stats'} "
+            f"({exc.strerror}); nothing was rendered"
+        ) from None
+    try:
+        try:
+            built = _build(job, build_root, progress)
+        except OSError as exc:
+            raise OutputError(
+                f"cannot write the render's working files in {build_root} "
+                f"({exc.strerror or exc}); nothing was published and the previous outputs "
+                "are unchanged"
+            ) from None
         pairs = [pair for doc in built for pair in doc.outputs.values()]
-        written = install_files(pairs)
-        for path in written:
-            progress.message(f"wrote {_display(path)}")
-        if project.post_render:
-            run_pre_render(project.post_render, project.root, env, progress, "post-render")
+        if output_dir is None:  # outputs beside their sources: one file at a time
+            try:
+                written = install_files(pairs)
+            except OSError as exc:
+                raise OutputError(f"cannot write the outputs ({exc.strerror})") from None
+            _wrote(written, progress)
+            if project.post_render:
+                run_pre_render(project.post_render, project.root, env, progress, "post-render")
+            return written
+        staged = stage(output_dir, carry_over=not whole)
+        try:
+            written = stage_files(pairs, staged, output_dir)
+            kill_point("staged")
+            if project.post_render:
+                post_env = env | {"QUARTO_PROJECT_OUTPUT_DIR": str(staged)}
+                _post_render(project.post_render, project.root, post_env, progress)
+            kill_point("post-rendered")
+            publish(staged, output_dir)
+        except BaseException:
+            shutil.rmtree(staged, ignore_errors=True)
+            raise
+        _wrote(written, progress)
         return written
     finally:
         shutil.rmtree(build_root, ignore_errors=True)
+
+
+def _build(job: RenderJob, build_root: Path, progress: Progress) -> list[BuiltDocument]:
+    workers = max(1, min(len(job.documents), job.parallel or os.cpu_count() or 1))
+    if workers == 1:
+        return [render_document(job, doc, build_root, progress) for doc in job.documents]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [
+            pool.submit(render_document, job, doc, build_root, progress) for doc in job.documents
+        ]
+        errors = [f.exception() for f in futures]
+        first = next((e for e in errors if e is not None), None)
+        if first is not None:
+            raise first
+        return [f.result() for f in futures]
+
+
+def _post_render(commands: list[str], root: Path, env: dict[str, str], progress: Progress) -> None:
+    """Run the post-render commands into the staged folder; on failure nothing is published."""
+    try:
+        run_pre_render(commands, root, env, progress, "post-render")
+    except PreRenderError as exc:
+        status = f" (exit status {exc.returncode})" if exc.returncode is not None else ""
+        raise PreRenderError(
+            f"post-render command `{exc.command}` failed{status}; nothing was published and "
+            "the previous outputs are unchanged",
+            exc.command,
+            exc.returncode,
+        ) from None
+
+
+def _wrote(written: list[Path], progress: Progress) -> None:
+    for path in written:
+        progress.message(f"wrote {_display(path)}")
 
 
 def _display(path: Path) -> str:

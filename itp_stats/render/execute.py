@@ -189,6 +189,7 @@ def execute_document(
     env: Mapping[str, str] | None = None,
     log: Path | None = None,
     on_kernel_ready: Callable[[], None] | None = None,
+    print_dpi: int | None = None,
 ) -> ExecutedDocument:
     """Run a document's cells and inline expressions in a fresh kernel.
 
@@ -208,6 +209,9 @@ def execute_document(
         File for the kernel process's own output.
     on_kernel_ready : callable, optional
         Called once the kernel has started (for progress reporting and timing).
+    print_dpi : int, optional
+        Also output every figure as a PNG at this resolution (for DOCX; see
+        :class:`~itp_stats.render.kernel.KernelSession`).
 
     Returns
     -------
@@ -233,7 +237,7 @@ def execute_document(
     has_parameters_cell = any("parameters" in cell.tags for cell in document.cells)
     injected = not params
     result: list[ExecutedCell | ExecutedMarkdown] = []
-    with KernelSession(document.path.parent, env=env, log=log) as kernel:
+    with KernelSession(document.path.parent, env=env, log=log, print_dpi=print_dpi) as kernel:
         if on_kernel_ready:
             on_kernel_ready()
         _check(kernel.run(_SETUP_CODE), name, 1, "(renderer set-up)")

@@ -4,7 +4,10 @@ The kernel is always the interpreter running ``itp-stats`` (``sys.executable``),
 kernelspecs are installed, so documents see the same packages as the command. It starts in
 the document's folder (as Quarto's does) with a given environment; matplotlib is switched
 to the inline backend there (an inherited ``MPLBACKEND=Agg`` would make figures vanish) and
-asked for PNG and SVG of every figure, so each output format can pick the one it suits.
+asked for PNG and SVG of every figure, so each output format can pick the one it suits. When
+a print format (DOCX) is rendered, the session also asks for a PNG at :data:`PRINT_DPI`
+(:data:`PRINT_PNG_MIME`): matplotlib figures are printed by the kernel, and any other object
+may offer one with a ``_repr_print_png_()`` method returning PNG bytes at that resolution.
 """
 
 from __future__ import annotations
@@ -25,7 +28,15 @@ from nbclient import NotebookClient
 
 from itp_stats.render.errors import RenderError
 
-__all__ = ["INLINE_BACKEND", "KERNEL_NAME", "KernelSession", "kernel_environment"]
+__all__ = [
+    "INLINE_BACKEND",
+    "KERNEL_NAME",
+    "PRINT_DPI",
+    "PRINT_PNG_MIME",
+    "KernelSession",
+    "kernel_environment",
+    "print_figure_code",
+]
 
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 """The matplotlib backend set in the kernel's environment."""
@@ -41,6 +52,45 @@ _KERNEL_ARGUMENTS = [
     "--InlineBackend.figure_formats=svg",
     "--InlineBackend.rc={'figure.dpi': 110, 'savefig.dpi': 110, 'svg.fonttype': 'none'}",
 ]
+
+
+PRINT_DPI = 600
+"""Resolution of the figures of print formats (DOCX), as journals ask of line art."""
+
+PRINT_PNG_MIME = "image/x-itp-stats-print-png"
+"""Output type of a figure's print-resolution PNG (base64, like ``image/png``)."""
+
+# Registers the print PNG in the kernel. Matplotlib figures go through the mimebundle
+# formatter: the inline backend resets the per-type printers of the ordinary formatters
+# when it activates, not that one. Other objects answer through ``_repr_print_png_``.
+_PRINT_CODE = """
+def _itp_stats_print_png(dpi, mime):
+    from IPython import get_ipython
+    from IPython.core.formatters import BaseFormatter
+    from IPython.core.pylabtools import print_figure
+    from traitlets import ObjectName, Unicode
+
+    class PrintPNGFormatter(BaseFormatter):
+        format_type = Unicode(mime)
+        print_method = ObjectName("_repr_print_png_")
+        _return_type = (bytes, str)
+
+    def bundle(figure, include=None, exclude=None):
+        data = print_figure(figure, "png", dpi=dpi, base64=True)
+        return {mime: data} if data else {}
+
+    display = get_ipython().display_formatter
+    display.formatters[mime] = PrintPNGFormatter(parent=display)
+    display.mimebundle_formatter.for_type_by_name("matplotlib.figure", "Figure", bundle)
+
+_itp_stats_print_png({dpi!r}, {mime!r})
+del _itp_stats_print_png
+""".strip()
+
+
+def print_figure_code(dpi: int = PRINT_DPI) -> str:
+    """Return the kernel code that adds a ``dpi``-resolution PNG to every figure's outputs."""
+    return _PRINT_CODE.replace("{dpi!r}", repr(int(dpi))).replace("{mime!r}", repr(PRINT_PNG_MIME))
 
 
 class _ThisInterpreterSpecs(KernelSpecManager):
@@ -89,6 +139,8 @@ class KernelSession:
     log : Path, optional
         File receiving the kernel process's own stdout and stderr (start-up notices, crash
         reports); discarded when not given. Cell outputs never go there.
+    print_dpi : int, optional
+        Also output every figure as a PNG at this resolution (:data:`PRINT_PNG_MIME`).
     """
 
     def __init__(
@@ -97,9 +149,11 @@ class KernelSession:
         env: Mapping[str, str] | None = None,
         timeout: float | None = None,
         log: Path | None = None,
+        print_dpi: int | None = None,
     ) -> None:
         self.cwd = Path(cwd)
         self.log = log
+        self.print_dpi = print_dpi
         self.env = kernel_environment(env)
         self._notebook = nbformat.v4.new_notebook()
         self._notebook.metadata["kernelspec"] = {
@@ -143,6 +197,14 @@ class KernelSession:
         except BaseException:
             self._close_log()
             raise
+        if self.print_dpi:
+            for output in self.run(print_figure_code(self.print_dpi)):
+                if output.get("output_type") == "error":
+                    self.__exit__(None, None, None)
+                    raise RenderError(
+                        f"the Python kernel could not set up print figures "
+                        f"({output.get('ename')}: {output.get('evalue')})"
+                    )
         return self
 
     def _close_log(self) -> None:

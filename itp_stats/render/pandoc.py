@@ -1,9 +1,14 @@
 """Run Pandoc (from pypandoc-binary) on an assembled document, for HTML, Typst or DOCX.
 
-Every run uses the package's Lua filter (``report.lua``) before ``--citeproc``. HTML is
-standalone with every resource embedded (``--embed-resources``) and MathML for maths, so
-the page works offline; Typst gets ``report.typ`` in its header; DOCX is plain Pandoc
-(optionally with a ``reference-doc``).
+Every run uses the package's Lua filters (``report.lua``: numbers, cross-references,
+callouts; ``tables.lua``: table typography), then the document's own ``filters``, before
+``--citeproc``. HTML is standalone with every resource embedded (``--embed-resources``) and
+MathML for maths, so the page works offline; Typst gets ``report.typ`` and
+``typography.typ`` in its header (then the document's ``include-in-header``); DOCX gets the
+package's ``reference.docx`` (A4, page numbers, en-GB, table styles) unless the document
+names a ``reference-doc``, and its manuscript variant for ``-P manuscript=true``
+(:mod:`itp_stats.render.formats`); tables too wide for a portrait page get a landscape one
+(:mod:`itp_stats.render.docx`). A ``date-format`` formats the date as Quarto does.
 """
 
 from __future__ import annotations
@@ -18,14 +23,26 @@ from typing import Any
 
 import yaml
 
+from itp_stats.render.docx import finish_docx
 from itp_stats.render.errors import ToolError
+from itp_stats.render.formats import (
+    TABLE_FILTER,
+    TYPST_TYPOGRAPHY,
+    format_date,
+    format_options,
+    header_includes,
+    lua_filters,
+)
 from itp_stats.render.project import yaml_safe
 
 __all__ = [
+    "READER",
     "RESOURCE_DIR",
     "LUA_FILTER",
+    "TABLE_FILTER",
     "HTML_CSS",
     "TYPST_HEADER",
+    "TYPST_TYPOGRAPHY",
     "pandoc_path",
     "pandoc_metadata",
     "pandoc_arguments",
@@ -38,8 +55,29 @@ HTML_CSS = RESOURCE_DIR / "report.css"
 TYPST_HEADER = RESOURCE_DIR / "report.typ"
 
 _PANDOC_TO = {"html": "html5", "typst": "typst", "docx": "docx"}
+READER = "markdown-raw_html-raw_tex-native_divs-native_spans"
+"""Pandoc's reader: Markdown without raw HTML (``<div>`` and ``<span>`` tags included, whose
+attributes would otherwise reach the page) or raw TeX, so that text from the data (a label
+``<script>…``, ``<b>``, ``<div onclick=…>``, ``\\newpage``) prints as the literal text it is in
+every format (Typst text is always escaped by the writer). ``raw_attribute`` stays: the
+kernel's own HTML outputs are fenced as ``{=html}`` blocks, and data text reaches the
+document escaped by :func:`itp_stats.report.format.escape_markdown` (which escapes the braces
+of ``{=…}`` and the brackets of links)."""
 # Quarto options handled here as Pandoc flags or by the renderer, not passed as metadata
-_NOT_METADATA = ("execute", "jupyter", "engine", "format", "project", "toc", "number-sections")
+_NOT_METADATA = (
+    "execute",
+    "jupyter",
+    "engine",
+    "format",
+    "project",
+    "toc",
+    "number-sections",
+    "citeproc",
+    "filters",
+    "include-in-header",
+    "reference-doc",
+    "date-format",
+)
 
 
 @functools.cache
@@ -89,12 +127,14 @@ def pandoc_metadata(meta: Mapping[str, Any], fmt: str, fallback_title: str) -> d
     Returns
     -------
     dict
-        Metadata with dates as ISO strings, ``date: today`` resolved, Quarto-only keys
-        removed and, outside Typst, authors given as names.
+        Metadata with dates as ISO strings (or as ``date-format`` asks), ``date: today``
+        resolved, Quarto-only keys removed and, outside Typst, authors given as names.
     """
     data = {k: v for k, v in meta.items() if k not in _NOT_METADATA}
     if data.get("date") in ("today", "now", "last-modified"):
         data["date"] = dt.date.today()
+    if data.get("date") is not None and meta.get("date-format"):
+        data["date"] = format_date(data["date"], meta["date-format"], meta.get("lang"))
     if fmt != "typst" and "author" in data:
         data["author"] = _author_names(data["author"])
     if fmt == "html" and not data.get("title") and not data.get("pagetitle"):
@@ -122,7 +162,8 @@ def pandoc_arguments(
     ----------
     meta : mapping
         The merged options of the format (``toc``, ``toc-depth``, ``number-sections``,
-        ``css``, ``reference-doc``, ``bibliography``, ``citeproc`` are read here).
+        ``css``, ``reference-doc``, ``bibliography``, ``citeproc``, ``filters``,
+        ``include-in-header`` are read here).
     fmt : str
         ``html``, ``typst`` or ``docx``.
     source, metadata_file, output : Path
@@ -138,12 +179,12 @@ def pandoc_arguments(
     args = [
         pandoc_path(),
         str(source),
-        "--from=markdown",
+        f"--from={READER}",
         f"--to={_PANDOC_TO[fmt]}",
         "--standalone",
         f"--metadata-file={metadata_file}",
         f"--resource-path={os.pathsep.join(str(p) for p in resource_path)}",
-        f"--lua-filter={LUA_FILTER}",
+        *lua_filters(meta, [LUA_FILTER, TABLE_FILTER]),
     ]
     citeproc = meta.get("citeproc")
     has_references = bool(meta.get("bibliography") or meta.get("references"))
@@ -158,11 +199,13 @@ def pandoc_arguments(
     if fmt == "html":
         args += ["--embed-resources", "--mathml", f"--css={HTML_CSS}"]
         args += [f"--css={css}" for css in _as_list(meta.get("css"))]
+        args += header_includes(meta, [])
     elif fmt == "typst":
+        args += header_includes(meta, [TYPST_HEADER, TYPST_TYPOGRAPHY])
         # images copied beside the .typ (relative paths): Typst reads nothing outside its root
-        args += [f"--include-in-header={TYPST_HEADER}", f"--extract-media={output.stem}_media"]
-    elif fmt == "docx" and meta.get("reference-doc"):
-        args.append(f"--reference-doc={meta['reference-doc']}")
+        args.append(f"--extract-media={output.stem}_media")
+    elif fmt == "docx":
+        args.append(f"--reference-doc={format_options(meta, fmt)['reference-doc']}")
     args.append(f"--output={output}")
     return args
 
@@ -175,6 +218,7 @@ def run_pandoc(
     stem: str,
     resource_path: list[Path],
     fallback_title: str,
+    params: Mapping[str, Any] | None = None,
 ) -> tuple[Path, str]:
     """Write ``markdown`` and its metadata to ``build_dir`` and convert it with pandoc.
 
@@ -194,6 +238,9 @@ def run_pandoc(
         Folders where images are looked up (after ``build_dir``).
     fallback_title : str
         Page title when the document has none.
+    params : mapping, optional
+        Report parameters of the render; ``manuscript`` picks the manuscript reference
+        document for DOCX (:func:`~itp_stats.render.formats.format_options`).
 
     Returns
     -------
@@ -204,7 +251,10 @@ def run_pandoc(
     ------
     ToolError
         When pandoc fails.
+    ProjectError
+        A manuscript is asked for and the reference document has no manuscript variant.
     """
+    meta = format_options(meta, fmt, params)
     source = build_dir / f"{stem}.{fmt}.md"
     metadata_file = build_dir / f"{stem}.{fmt}.meta.yaml"
     output = build_dir / f"{stem}.{'typ' if fmt == 'typst' else fmt}"
@@ -220,4 +270,6 @@ def run_pandoc(
             f"pandoc failed writing {fmt} for {stem} (exit status {proc.returncode}):\n"
             + proc.stderr.strip()
         )
+    if fmt == "docx":
+        finish_docx(output)
     return output, proc.stderr.strip()

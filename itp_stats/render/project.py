@@ -42,7 +42,9 @@ FORMAT_EXTENSIONS = {"html": "html", "typst": "pdf", "docx": "docx"}
 _FORMAT_ALIASES = {"pdf": "typst"}
 
 # options holding paths, resolved against the folder of the file that sets them
-_PATH_KEYS = ("bibliography", "csl", "css", "reference-doc")
+_PATH_KEYS = ("bibliography", "csl", "css", "reference-doc", "filters", "include-in-header")
+# entries of those options that are names, not paths (Quarto's own filters, citeproc)
+_NOT_PATHS = ("quarto", "citeproc")
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -106,14 +108,26 @@ def normalise_formats(value: Any, where: str) -> dict[str, dict[str, Any]]:
     return formats
 
 
+def _resolve_path(value: Any, folder: Path) -> Any:
+    """A path option's entry resolved: a string, or the ``path``/``file`` of a mapping."""
+    if isinstance(value, str):
+        return value if value in _NOT_PATHS else str((folder / value).resolve())
+    if isinstance(value, dict):
+        return {
+            k: str((folder / v).resolve()) if k in ("path", "file") and isinstance(v, str) else v
+            for k, v in value.items()
+        }
+    return value
+
+
 def _resolve_paths(meta: dict[str, Any], folder: Path) -> dict[str, Any]:
     meta = dict(meta)
     for key in _PATH_KEYS:
         value = meta.get(key)
-        if isinstance(value, str):
-            meta[key] = str((folder / value).resolve())
-        elif isinstance(value, list):
-            meta[key] = [str((folder / v).resolve()) if isinstance(v, str) else v for v in value]
+        if isinstance(value, list):
+            meta[key] = [_resolve_path(v, folder) for v in value]
+        elif value is not None:
+            meta[key] = _resolve_path(value, folder)
     return meta
 
 

@@ -11,7 +11,9 @@ report.lua: the Quarto subset the itp-stats built-in renderer supports, as a Pan
   * resolves @fig-x / @tbl-x (and custom keys) to "Figure 1" links; [-@fig-x] gives the
     number alone; @Fig-x capitalises; unknown ids render as ?@id with a warning;
   * draws callouts (.callout-note/-warning/-important/-tip/-caution, optional title) in
-    HTML, Typst and DOCX.
+    HTML, Typst and DOCX;
+  * gives every image an alt text: the cell's fig-alt (a fig-alt attribute written by the
+    renderer), else its figure's caption (without the "Figure 1:" number), else "Figure".
 
 It must run before --citeproc, so that @fig-x is not taken for a citation.
 Typst numbering is switched off (report.typ): numbers come from here, so uncaptioned tables,
@@ -138,6 +140,19 @@ local function unwrap(blocks)
   return blocks
 end
 
+-- Images of a figure without an alt text take `caption` (inlines) as theirs.
+local function alt_from_caption(blocks, caption)
+  if caption == nil or #caption == 0 then return blocks end
+  return pandoc.Blocks(blocks):walk({
+    Image = function(img)
+      if #img.caption == 0 and img.attributes["fig-alt"] == nil then
+        img.caption = caption:clone()
+        return img
+      end
+    end,
+  })
+end
+
 local function float_div(div, key)
   local blocks = div.content
   local caption = pandoc.Inlines({})
@@ -167,6 +182,7 @@ local function float_div(div, key)
       end,
     })
   end
+  content = alt_from_caption(content, caption)
   local full = pandoc.Inlines(prefix)
   full:extend(caption)
   return pandoc.Figure(content, { long = pandoc.Blocks({ pandoc.Plain(full) }) },
@@ -183,10 +199,15 @@ local number_filter = {
   end,
   Figure = function(fig)
     local key = key_of(fig.identifier)
+    local first = fig.caption.long[1]
+    if first and first.content then
+      fig.content = alt_from_caption(fig.content, pandoc.Inlines(first.content))
+    end
     if key and not numbered[fig.identifier] then
       fig.caption.long = prefix_caption(fig.caption.long, number_float(fig.identifier, key))
       return fig, false
     end
+    return fig
   end,
   Table = function(tbl)
     local key = key_of(tbl.identifier)
@@ -308,6 +329,22 @@ local function callout(div)
   end
 end
 
+-- Alt texts: fig-alt wins; an image still without one is named as a figure.
+local alt_filter = {
+  Image = function(img)
+    local alt = img.attributes["fig-alt"]
+    if alt ~= nil then
+      img.attributes["fig-alt"] = nil
+      img.caption = pandoc.Inlines(alt)
+    elseif #img.caption == 0 then
+      img.caption = pandoc.Inlines("Figure")
+    else
+      return nil
+    end
+    return img
+  end,
+}
+
 return {
   {
     Pandoc = function(doc)
@@ -315,6 +352,7 @@ return {
       doc.blocks = doc.blocks:walk(number_filter)
       doc.blocks = doc.blocks:walk(reference_filter)
       doc.blocks = doc.blocks:walk({ Div = callout })
+      doc.blocks = doc.blocks:walk(alt_filter)
       return doc
     end,
   },

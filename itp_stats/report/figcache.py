@@ -145,6 +145,18 @@ class CachedFigure:
 
         return self._bytes(f"{_rc_key()}.png", lambda f: print_figure(f, "png", base64=False))
 
+    def _repr_print_png_(self) -> str:
+        """The print-resolution PNG the kernel asks for when Word is rendered (base64, as the
+        kernel's ``image/png`` outputs are): the 600-dpi submission file."""
+        import base64
+
+        self._repr_png_()  # ensures the submission files when the figure is cached
+        data = self._read(self._path("submission.png"))
+        if data is None:
+            self.submission_files()
+            data = self._path("submission.png").read_bytes()
+        return base64.b64encode(data).decode("ascii")
+
     def _repr_svg_(self) -> str:
         from IPython.core.pylabtools import print_figure
 

@@ -55,6 +55,7 @@ __all__ = [
     "prediction_claim",
     "conf_label",
     "quantity",
+    "md_literal",
     "join_words",
     "summary_methods",
     "summary_results",
@@ -178,6 +179,16 @@ def _lower_first(text: str) -> str:
     return text[0].lower() + text[1:] if text[1:2].islower() else text
 
 
+def md_literal(text: str) -> str:
+    """A label from the user's dictionary or study, safe inside a Markdown sentence: the
+    characters that would start a link, an autolink, raw HTML or a code span are escaped
+    (``[x](javascript:…)``, ``<script>`` show as text)."""
+    out = str(text)
+    for ch in ("\\", "`", "<", ">", "[", "]"):
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -195,7 +206,8 @@ def _alpha(study) -> float:
 
 
 def _group_phrase(study, level: str) -> str:
-    name = _cfg(study).group_name(level)
+    name = md_literal(_cfg(study).group_name(level))
+    level = md_literal(level)
     return f"{name} ({level})" if name != level else level
 
 
@@ -210,8 +222,9 @@ def quantity(study, marker: str) -> str:
     if marker.startswith("pct_"):
         m = d.markers[marker[4:]]
         parent = d.markers[m.parent].label if m.parent else ""
-        return f"percentage of {_lower_first(m.label)} in {_lower_first(parent)}"
-    label = _lower_first(d.markers[marker].label)
+        part, whole = md_literal(_lower_first(m.label)), md_literal(_lower_first(parent))
+        return f"percentage of {part} in {whole}"
+    label = md_literal(_lower_first(d.markers[marker].label))
     unit = _unit(study, marker)
     return f"count of {label}" if "cells" in unit else f"level of {label}"
 
@@ -283,9 +296,9 @@ def cohort_methods(study) -> str:
     base = _lower_first(cfg.timepoint_label(cfg.baseline))
     follow = _lower_first(cfg.timepoint_label(cfg.followup))
     text = (
-        f"{_cap(cfg.population)}, one row per patient as described by the data dictionary "
-        f"(Table S8 of the supplement), with measurements at {base} (baseline) and at {follow} "
-        f"(follow-up)."
+        f"{md_literal(_cap(cfg.population))}, one row per patient as described by the data "
+        f"dictionary (Table S8 of the supplement), with measurements at {base} (baseline) and "
+        f"at {follow} (follow-up)."
     )
     if cfg.design.followup_column:
         months = format_number(cfg.design.followup_months, 1).removesuffix(".0")
@@ -332,7 +345,7 @@ def markers_methods(study) -> str:
         for m in counts
         if d.markers[m].column(cfg.baseline) in d.columns
     }
-    labels = join_words([d.markers[m].label for m in counts])
+    labels = join_words([md_literal(d.markers[m].label) for m in counts])
     text = (
         f"The analysis covers {len(counts)} {'marker' if len(counts) == 1 else 'markers'}, "
         f"measured at baseline and at follow-up: {labels} ({join_words(sorted(units))})."
@@ -344,7 +357,8 @@ def markers_methods(study) -> str:
             by_parent.setdefault(parent, []).append(d.markers[m[4:]].label)
     if by_parent:
         parts = [
-            f"{join_words(names)} as a percentage of {_lower_first(d.markers[parent].label)}"
+            f"{join_words([md_literal(n) for n in names])} as a percentage of "
+            f"{md_literal(_lower_first(d.markers[parent].label))}"
             for parent, names in by_parent.items()
         ]
         text += f" Percentages are derived from the counts: {join_words(parts, 'and')}."
@@ -666,7 +680,7 @@ def summary_methods(study) -> str:
     groups = join_words([_group_phrase(study, lv) for lv, n in flow["groups"].items() if n > 0])
     n_markers = len([m for m in cfg.markers if not m.startswith("pct_")])
     return (
-        f"The cohort held {flow['assessed']} {cfg.population}{period}, grouped at "
+        f"The cohort held {flow['assessed']} {md_literal(cfg.population)}{period}, grouped at "
         f"{_lower_first(cfg.timepoint_label(cfg.followup))} into {groups}; "
         f"{flow['analysed']} could be grouped and were analysed. The {n_markers} "
         f"{'marker' if n_markers == 1 else 'markers'} at baseline and follow-up were compared "

@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import hmac
 import importlib.metadata
 import json
 import os
 import pickle
 import platform
+import secrets
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +27,7 @@ import pandas as pd
 from itp_stats.cohort.dictionary import Dictionary
 from itp_stats.cohort.load import load_cohort
 from itp_stats.config import DEFAULT_COHORT, state_dir
+from itp_stats.errors import CohortReadError, ItpStatsError
 from itp_stats.gate.result import code_sha256, read_gate_result, sha256_file
 from itp_stats.study.config import StudyConfig, load_study
 
@@ -316,17 +319,28 @@ def prepare_study(
 
     Notes
     -----
+    The data file is read once into memory; those bytes are hashed, compared with the
+    bytes the gate validated (the gate runs again in-process when its stored result is not
+    for them) and parsed: what is analysed is what was validated, even when the file changes
+    meanwhile. The gate's row count must be the number of rows loaded, else its result is not
+    trusted and the gate runs again.
+
     The study is cached in the state folder (``.itp-stats/study-<key>.pkl``) under a key made
-    of the data file's SHA-256, the dictionary's and the study configuration's, the
+    of the SHA-256 of the bytes read, the dictionary's and the study configuration's, the
     parameters and the package source, and computed under a lock: the report and the
     supplement, rendered in parallel, compute it once, and a re-render of unchanged data and
-    code reuses it. The gate result is always read first, so bad data are refused whatever is
-    cached.
+    code reuses it. Each cache file carries its key and an HMAC-SHA256 of its content, keyed
+    by a random secret of the state folder (``.itp-stats/cache.key``, readable by its owner
+    only); a file that does not verify (a flipped bit, another key, a truncated write) is
+    never unpickled: the study is computed again. The gate result is always read first, so
+    bad data are refused whatever is cached.
 
     Raises
     ------
     GateFailedError
         The cohort fails a critical validation rule: no analysis is run on it.
+    CohortReadError
+        The data file cannot be read, or changed while it was read.
     StudyConfigError
         The study configuration is missing or inconsistent (before any work).
     """
@@ -342,7 +356,9 @@ def prepare_study(
         study = None  # likewise for the study ($ITP_STATS_STUDY, else the shipped one)
     config = load_study(study)
     path = resolve_data_path(None if data is None else str(data))
-    gate = read_gate_result(path, result_path=gate_result, study=config.path)
+    blob = _read_bytes(path)
+    sha = hashlib.sha256(blob).hexdigest()
+    gate = read_gate_result(path, result_path=gate_result, study=config.path, data_sha256=sha)
     params = {
         "data": str(path),
         "study": str(config.path),
@@ -352,34 +368,76 @@ def prepare_study(
         "seed": int(seed),
         "synthetic": bool(synthetic),
     }
-    key = _cache_key(gate, params, config)
+    key = _cache_key(sha, gate, params, config)
     with _locked(state_dir() / "study.lock"):
         cached = _load_cached(key)
-        if cached is not None:
-            cached.gate = gate
-            return cached
-        result = _compute(path, gate, params, config)
+        if cached is not None and cached.sha256 == sha and cached.params == params:
+            if len(cached.cohort) == gate.n_rows:
+                cached.gate = gate
+                return cached
+        from itp_stats.cohort.sql import is_source_file, load_source
+
+        if is_source_file(path):  # a table: the rows the gate validated, or refused
+            cohort = load_source(path, config.dictionary, gate_sha256=sha)
+        else:
+            cohort = load_cohort(path, config.dictionary, data=blob)
+        if len(cohort) != gate.n_rows:
+            # the stored result is not of these data: validate them again, never trust it
+            gate = read_gate_result(
+                path, result_path=gate_result, study=config.path, data_sha256=sha, force=True
+            )
+            if len(cohort) != gate.n_rows:  # pragma: no cover - the gate and loader disagree
+                raise ItpStatsError(
+                    f"{path}: the validation gate counted {gate.n_rows} rows, the analysis "
+                    f"{len(cohort)}; nothing is reported"
+                )
+        result = _compute(path, gate, params, config, cohort, sha)
         _store_cached(key, result)
     return result
 
 
-def _synthetic_source(path: Path, declared: bool) -> str:
+def _read_bytes(path: Path) -> bytes:
+    """The data file's bytes, read once (hashed, checked against the gate's, then parsed)."""
+    if not path.is_file():
+        raise CohortReadError(
+            f"{path}: {'is a folder, expected a cohort file' if path.is_dir() else 'no such file'}"
+        )
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise CohortReadError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _synthetic_source(path: Path, declared: bool, sha: str | None = None) -> str:
     from itp_stats.cohort.synth import synthetic_mark
 
     mark = synthetic_mark(path)
     if mark:
         return mark
-    if is_shipped_cohort(path):
+    shipped = (
+        DEFAULT_COHORT.is_file() and sha == sha256_file(DEFAULT_COHORT)
+        if sha is not None
+        else is_shipped_cohort(path)
+    )
+    if shipped:
         return "the shipped synthetic cohort (data/cohort.csv)"
     if declared:
         return "declared synthetic (parameter synthetic=true)"
     return ""
 
 
-def _compute(path: Path, gate: Any, params: dict[str, Any], config: StudyConfig) -> Study:
+def _compute(
+    path: Path,
+    gate: Any,
+    params: dict[str, Any],
+    config: StudyConfig,
+    cohort: pd.DataFrame | None = None,
+    sha: str | None = None,
+) -> Study:
     from itp_stats.study.plan import run_analysis
 
-    cohort = load_cohort(path, config.dictionary)
+    if cohort is None:
+        cohort = load_cohort(path, config.dictionary)
     group = config.group
     cohort[group] = pd.Categorical(
         cohort[group].astype(object).where(cohort[group].astype(object).isin(config.levels)),
@@ -407,10 +465,10 @@ def _compute(path: Path, gate: Any, params: dict[str, Any], config: StudyConfig)
     )
     flow = participant_flow(cohort, config)
     results["flow"] = flow_table(flow)
-    source = _synthetic_source(path, params["synthetic"])
+    source = _synthetic_source(path, params["synthetic"], sha)
     return Study(
         data_path=path,
-        sha256=gate.data_sha256 or sha256_file(path),
+        sha256=sha or gate.data_sha256 or sha256_file(path),
         synthetic=bool(source),
         params=params,
         config=config,
@@ -428,9 +486,9 @@ _KEEP_CACHED = 4
 """Most cached studies kept in the state folder."""
 
 
-def _cache_key(gate: Any, params: dict[str, Any], config: StudyConfig) -> str:
+def _cache_key(sha: str, gate: Any, params: dict[str, Any], config: StudyConfig) -> str:
     parts = {
-        "data_sha256": gate.data_sha256,
+        "data_sha256": sha,
         "dictionary_sha256": gate.dictionary_sha256,
         "study_sha256": config.sha256,
         "dictionary_file_sha256": sha256_file(config.dictionary.path),
@@ -452,27 +510,107 @@ def _locked(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+_CACHE_MAGIC = b"itp-stats/study-cache/2\n"
+"""First line of a cache file; then one JSON header line (``key``, ``bytes``, ``hmac``), then
+the pickled :class:`Study`."""
+_SECRET_FILE = "cache.key"
+_SECRET_BYTES = 32
+
+
+def _cache_secret(create: bool) -> bytes | None:
+    """The state folder's random HMAC key (created with ``create``); None when unavailable.
+
+    Called under the study lock. The key is readable by its owner only, so a cache file
+    cannot be forged by anyone who cannot read it; one of the wrong length is replaced (the
+    caches made with it then fail to verify and are computed again).
+    """
+    path = state_dir() / _SECRET_FILE
+    try:
+        secret = path.read_bytes()
+        if len(secret) == _SECRET_BYTES:
+            return secret
+    except OSError:
+        pass
+    if not create:
+        return None
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_bytes(_SECRET_BYTES)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{_SECRET_FILE}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:  # mkstemp: mode 0600
+                handle.write(secret)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return None
+    return secret
+
+
+def _cache_mac(secret: bytes, key: str, payload: bytes) -> str:
+    return hmac.new(secret, key.encode("ascii") + b"\0" + payload, hashlib.sha256).hexdigest()
+
+
 def _load_cached(key: str) -> Study | None:
+    """The cached study of ``key`` when its file verifies, else None (never raises).
+
+    The file must start with the cache's magic line, name ``key``, hold as many bytes as it
+    says and carry the HMAC of ``key`` and those bytes: only then is it unpickled.
+    """
+    secret = _cache_secret(create=False)
+    if secret is None:
+        return None
     path = state_dir() / f"study-{key}.pkl"
     try:
-        with open(path, "rb") as handle:
-            study = pickle.load(handle)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        blob = path.read_bytes()
+        if not blob.startswith(_CACHE_MAGIC):
+            return None
+        end = blob.index(b"\n", len(_CACHE_MAGIC))
+        header = json.loads(blob[len(_CACHE_MAGIC) : end].decode("ascii"))
+        payload = blob[end + 1 :]
+        if not isinstance(header, dict) or header.get("key") != key:
+            return None
+        if header.get("bytes") != len(payload):
+            return None
+        mac = header.get("hmac")
+        if not isinstance(mac, str) or not hmac.compare_digest(
+            mac, _cache_mac(secret, key, payload)
+        ):
+            return None
+        study = pickle.loads(payload)
+    except Exception:  # unreadable, malformed or not verifying: computed again
         return None
     return study if isinstance(study, Study) else None
 
 
 def _store_cached(key: str, study: Study) -> None:
+    """Cache ``study`` under ``key`` (atomically); a cache that cannot be written is skipped."""
     folder = state_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".study-", suffix=".pkl")
+    secret = _cache_secret(create=True)
+    if secret is None:
+        return
+    try:
+        payload = pickle.dumps(study, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return
+    header = {"key": key, "bytes": len(payload), "hmac": _cache_mac(secret, key, payload)}
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".study-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            pickle.dump(study, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.write(_CACHE_MAGIC + json.dumps(header).encode("ascii") + b"\n")
+            handle.write(payload)
         os.replace(tmp, folder / f"study-{key}.pkl")
     except OSError:
         Path(tmp).unlink(missing_ok=True)
         return
+    for leftover in folder.glob(".study-*"):  # temporary files of killed renders
+        if leftover.name != Path(tmp).name:
+            leftover.unlink(missing_ok=True)
     old = sorted(folder.glob("study-*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
     for stale in old[_KEEP_CACHED:]:
         stale.unlink(missing_ok=True)

@@ -1,0 +1,359 @@
+--[[
+tables.lua: table typography for HTML, Typst and DOCX, the same under both engines (the
+built-in renderer always runs it after report.lua; Quarto runs it from `filters:` in
+_quarto.yml).
+
+  * DOCX and Typst: column widths from the cells' content, replacing the relative widths
+    Pandoc reads from a pipe table's dashes. Each column gets at least its longest word
+    (bold in the header row), or its whole text when the cell is a number, an interval or
+    "n = k" (so numbers never wrap), and shares what is left of the text width in
+    proportion to how much more its longest cell wants: Word and LibreOffice lay out
+    such fixed-width tables as they are, and no column collapses to a letter per line.
+    A table whose cells all fit keeps its natural width.
+  * Typst: a table taller than about 70 % of a page may break across pages (its header row
+    repeats); shorter ones stay whole.
+  * HTML: widths are left to the browser; first-column cells become row headers
+    (<th scope="row">), header cells get scope="col", and each table sits in a
+    horizontally scrolling box (div.table-wrap, keyboard-focusable, labelled).
+  * table notes (::: {.table-note}, printed after a table): DOCX paragraph style
+    "Table Note" (reference.docx), Typst #itp-table-note[...] (typography.typ), both at
+    the table's font size; HTML keeps the div (report.css).
+
+The width model uses Arial's advance widths (DOCX tables are Arial 9 pt, see
+reference_docx.py), near enough for Typst's Libertinus Serif at 7.5 pt (scale).
+]]
+
+local stringify = pandoc.utils.stringify
+
+local function is_format(name) return FORMAT:match(name) ~= nil end
+
+-- Layout of each format: text width and cell padding in em of the table font; the
+-- glyph-width scale of its font relative to Arial; the page's text height in em.
+local LAYOUT = {
+  -- A4, 2.5 cm margins: 16 cm = 453.5 pt of 9 pt text; cell margins 2 x 0.1 cm
+  docx = { width = 50.4, pad = 0.75, scale = 1.0 },
+  -- the same on a landscape page: 24.7 cm
+  docx_landscape = { width = 77.8, pad = 0.75, scale = 1.0 },
+  -- A4, 2 cm margins: 17 cm = 481.9 pt of 7.5 pt text; inset 2 x 4 pt
+  typst = { width = 64.2, pad = 1.15, scale = 0.97, height = 97.0, breakable = 0.7 },
+}
+
+-- Arial advance widths, 1/1000 em
+local ADVANCE = {
+  [" "] = 278, ["!"] = 278, ['"'] = 355, ["#"] = 556, ["$"] = 556, ["%"] = 889,
+  ["&"] = 667, ["'"] = 191, ["("] = 333, [")"] = 333, ["*"] = 389, ["+"] = 584,
+  [","] = 278, ["-"] = 333, ["."] = 278, ["/"] = 278, [":"] = 278, [";"] = 278,
+  ["<"] = 584, ["="] = 584, [">"] = 584, ["?"] = 556, ["@"] = 1015, ["["] = 278,
+  ["\\"] = 278, ["]"] = 278, ["^"] = 469, ["_"] = 556, ["`"] = 333, ["{"] = 334,
+  ["|"] = 260, ["}"] = 334, ["~"] = 584,
+  a = 556, b = 556, c = 500, d = 556, e = 556, f = 278, g = 556, h = 556, i = 222,
+  j = 222, k = 500, l = 222, m = 833, n = 556, o = 556, p = 556, q = 556, r = 333,
+  s = 500, t = 278, u = 556, v = 500, w = 722, x = 500, y = 500, z = 500,
+  A = 667, B = 667, C = 722, D = 722, E = 667, F = 611, G = 778, H = 722, I = 278,
+  J = 500, K = 667, L = 556, M = 833, N = 722, O = 778, P = 667, Q = 778, R = 722,
+  S = 667, T = 611, U = 722, V = 667, W = 944, X = 667, Y = 667, Z = 611,
+}
+local ADVANCE_CODE = {
+  [0x00A0] = 278, [0x202F] = 200, [0x2009] = 200, [0x2013] = 556, [0x2014] = 1000,
+  [0x2212] = 584, [0x00D7] = 584, [0x2264] = 549, [0x2265] = 549, [0x00B5] = 556,
+  [0x03BC] = 576, [0x2030] = 1000, [0x00B1] = 584, [0x2026] = 1000, [0x2019] = 222,
+}
+local DIGIT = 556
+local OTHER = 620
+local BOLD = 1.08
+local NUMBER_WIDTH = 14  -- em: longer numeric cells may wrap at their spaces
+local SLACK = 1.12  -- widths of a table that fits, over their estimate
+-- a line may break after these when a letter follows: pattern, text
+local BREAK_AFTER = { { "%-", "-" }, { "\u{2013}", "\u{2013}" }, { "\u{2014}", "\u{2014}" }, { "/", "/" } }
+
+local function advance(code)
+  if code < 128 then
+    local char = utf8.char(code)
+    if char:match("%d") then return DIGIT end
+    return ADVANCE[char] or OTHER
+  end
+  return ADVANCE_CODE[code] or OTHER
+end
+
+-- Width of `text` in em (Arial).
+local function text_width(text)
+  local total = 0
+  for _, code in utf8.codes(text) do total = total + advance(code) end
+  return total / 1000
+end
+
+-- A number, interval, p-value or "n = k": kept on one line.
+local function is_numeric(text)
+  if not text:match("%d") then return false end
+  local rest = (" " .. text .. " "):gsub("%f[%a]to%f[%A]", " "):gsub("%f[%a]%a%f[%A]", " ")
+  return not rest:match("%a")
+end
+
+-- Widths of a cell's text, in em of Arial: its longest word (a cell wraps at spaces only:
+-- U+202F inside numbers and U+00A0 do not break), the width it should keep on one line
+-- (a short number, interval or "n = k"; else the longest word) and its natural width.
+local function measure(text, bold)
+  local factor = bold and BOLD or 1
+  local natural = 0
+  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
+    natural = math.max(natural, text_width(line))
+  end
+  local word = 0
+  for piece in text:gmatch("[^ \n]+") do
+    -- Word, LibreOffice and Typst also break after a dash or hyphen before a letter
+    for _, dash in ipairs(BREAK_AFTER) do
+      piece = piece:gsub(dash[1] .. "(%a)", dash[2] .. " %1")
+    end
+    for part in piece:gmatch("[^ ]+") do
+      word = math.max(word, text_width(part))
+    end
+  end
+  local whole = word
+  if not bold and natural <= NUMBER_WIDTH and is_numeric(text) then whole = natural end
+  return word * factor, whole * factor, natural * factor
+end
+
+local function rows_of(tbl)
+  local rows = {}
+  for _, row in ipairs(tbl.head.rows) do rows[#rows + 1] = { row = row, head = true } end
+  for _, body in ipairs(tbl.bodies) do
+    for _, row in ipairs(body.head) do rows[#rows + 1] = { row = row, head = true } end
+    for _, row in ipairs(body.body) do rows[#rows + 1] = { row = row, head = false } end
+  end
+  for _, row in ipairs(tbl.foot.rows) do rows[#rows + 1] = { row = row, head = false } end
+  return rows
+end
+
+-- Each row's cells as {column, text, bold} (cells spanning columns are left out).
+local function cells_of(entry)
+  local cells, column = {}, 1
+  for _, cell in ipairs(entry.row.cells) do
+    if cell.col_span == 1 then
+      cells[#cells + 1] = { column = column, text = stringify(cell.contents), bold = entry.head }
+    end
+    column = column + cell.col_span
+  end
+  return cells
+end
+
+-- Spread `avail` over columns from their `low` to their `high` widths, in proportion to
+-- how much more each wants (CSS's automatic table layout does the same).
+local function spread(low, high, avail)
+  local low_total, high_total = 0, 0
+  for j = 1, #low do
+    low_total, high_total = low_total + low[j], high_total + high[j]
+  end
+  local widths = {}
+  for j = 1, #low do
+    if high_total <= low_total then
+      widths[j] = low[j]
+    else
+      local share = math.max(0, math.min(1, (avail - low_total) / (high_total - low_total)))
+      widths[j] = low[j] + (high[j] - low[j]) * share
+    end
+  end
+  return widths, low_total, high_total
+end
+
+-- Column widths (em, padding included) for `layout`; also the table's estimated height and
+-- whether its numbers and words fit whole.
+-- Levels, each taken when the one above does not fit: every cell on one line; numbers on
+-- one line and text wrapped; every word whole; words broken (columns in proportion).
+local function column_widths(tbl, layout)
+  local n = #tbl.colspecs
+  local word, whole, natural = {}, {}, {}
+  for j = 1, n do word[j], whole[j], natural[j] = 0, 0, 0 end
+  local rows = rows_of(tbl)
+  for _, entry in ipairs(rows) do
+    for _, cell in ipairs(cells_of(entry)) do
+      local j = cell.column
+      if j <= n then
+        local w, h, t = measure(cell.text, cell.bold)
+        word[j] = math.max(word[j], w * layout.scale)
+        whole[j] = math.max(whole[j], h * layout.scale)
+        natural[j] = math.max(natural[j], t * layout.scale)
+      end
+    end
+  end
+  for j = 1, n do
+    -- a single word longer than a third of the line may break rather than crowd out
+    word[j] = math.min(word[j], layout.width / 3) + layout.pad
+    whole[j] = math.max(whole[j] + layout.pad, word[j])
+    natural[j] = math.max(natural[j] + layout.pad, whole[j])
+  end
+  local widths, whole_total, natural_total = spread(whole, natural, layout.width)
+  local fits = whole_total <= layout.width
+  if natural_total <= layout.width then
+    -- room to spare: a margin for the estimate, so that no cell wraps
+    local slack = math.min(SLACK, layout.width / natural_total)
+    for j = 1, n do widths[j] = natural[j] * slack end
+  end
+  if not fits then
+    local word_total
+    widths, word_total = spread(word, whole, layout.width)
+    if word_total > layout.width then
+      for j = 1, n do widths[j] = word[j] * layout.width / word_total end
+    end
+  end
+  local height = 0
+  for _, entry in ipairs(rows) do
+    local lines = 1
+    for _, cell in ipairs(cells_of(entry)) do
+      if cell.column <= n then
+        local _, _, high = measure(cell.text, cell.bold)
+        local room = math.max(widths[cell.column] - layout.pad, 0.5)
+        lines = math.max(lines, math.ceil(high * layout.scale / room))
+      end
+    end
+    height = height + lines * 1.2 + 0.8
+  end
+  return widths, height, fits
+end
+
+-- No line break after the dash of a numeric range ("746–1 968", "−0.42–−0.10"): a word
+-- joiner (U+2060) after it. Word, LibreOffice, Typst and browsers break after an en dash.
+local WORD_JOINER = "\u{2060}"
+
+local function join_ranges(tbl)
+  return tbl:walk({
+    Str = function(str)
+      local text = str.text
+      text = text:gsub("(%d)\u{2013}(%d)", "%1\u{2013}" .. WORD_JOINER .. "%2")
+      text = text:gsub("(%d)\u{2013}\u{2212}", "%1\u{2013}" .. WORD_JOINER .. "\u{2212}")
+      if text ~= str.text then return pandoc.Str(text) end
+    end,
+  })
+end
+
+local function set_widths(tbl, widths, total)
+  for j, spec in ipairs(tbl.colspecs) do
+    tbl.colspecs[j] = { spec[1], widths[j] / total }
+  end
+end
+
+local function caption_text(tbl)
+  local text = stringify(tbl.caption.long or {})
+  if text == "" then return "Table" end
+  return text
+end
+
+local function html_table(tbl)
+  for j, spec in ipairs(tbl.colspecs) do
+    tbl.colspecs[j] = { spec[1], pandoc.ColWidthDefault }
+  end
+  for _, row in ipairs(tbl.head.rows) do
+    for _, cell in ipairs(row.cells) do cell.attributes.scope = "col" end
+  end
+  -- numbers stay on one line (report.css); the table scrolls instead
+  for _, body in ipairs(tbl.bodies) do
+    for _, row in ipairs(body.body) do
+      for _, cell in ipairs(row.cells) do
+        local text = stringify(cell.contents)
+        if text_width(text) <= NUMBER_WIDTH and is_numeric(text) then
+          cell.classes:insert("number")
+        end
+      end
+    end
+  end
+  if #tbl.colspecs > 1 then
+    for _, body in ipairs(tbl.bodies) do
+      body.row_head_columns = 1
+      for _, row in ipairs(body.body) do
+        if #row.cells > 0 then row.cells[1].attributes.scope = "row" end
+      end
+    end
+  end
+  local attributes = { role = "region", tabindex = "0", ["aria-label"] = caption_text(tbl) }
+  return pandoc.Div({ tbl }, pandoc.Attr("", { "table-wrap" }, attributes))
+end
+
+-- The built-in renderer turns the markers into section breaks copied from the document's
+-- own page set-up (itp_stats/render/docx.py); Quarto has no such step: its wide tables stay
+-- on portrait pages.
+local LANDSCAPE = quarto == nil
+local PORTRAIT_END = '<w:p><w:pPr><w:sectPr><!--itp-stats:portrait--></w:sectPr></w:pPr></w:p>'
+local LANDSCAPE_END = '<w:p><w:pPr><w:sectPr><!--itp-stats:landscape--></w:sectPr></w:pPr></w:p>'
+
+local function Table(tbl)
+  if #tbl.colspecs == 0 then return nil end
+  if is_format("html") then return html_table(tbl) end
+  local layout = is_format("typst") and LAYOUT.typst or is_format("docx") and LAYOUT.docx
+  if not layout then return nil end
+  tbl = join_ranges(tbl)
+  local widths, height, fits = column_widths(tbl, layout)
+  if not fits and layout == LAYOUT.docx and LANDSCAPE then
+    -- too wide for a portrait page: on a landscape page of its own
+    layout = LAYOUT.docx_landscape
+    widths = column_widths(tbl, layout)
+    tbl.attributes["itp-landscape"] = "true"
+  end
+  set_widths(tbl, widths, layout.width)
+  if layout.height and height > layout.height * layout.breakable then
+    return {
+      pandoc.RawBlock("typst", "#itp-long-table["),
+      tbl,
+      pandoc.RawBlock("typst", "]"),
+    }
+  end
+  return tbl
+end
+
+local function Div(div)
+  if not div.classes:includes("table-note") then return nil end
+  if is_format("docx") then
+    div.attributes["custom-style"] = "Table Note"
+    return div
+  elseif is_format("typst") then
+    local blocks = pandoc.Blocks({ pandoc.RawBlock("typst", "#itp-table-note[") })
+    blocks:extend(div.content)
+    blocks:insert(pandoc.RawBlock("typst", "]"))
+    return blocks
+  end
+  return nil
+end
+
+local function is_landscape(block)
+  return block and block.t == "Table" and block.attributes["itp-landscape"] ~= nil
+end
+
+local function is_note(block)
+  return block and block.t == "Div" and block.classes:includes("table-note")
+end
+
+-- Landscape tables between two section breaks: each with the note after it, consecutive
+-- ones (a heading between them allowed) on the same landscape pages, a heading right
+-- before the first one with them.
+local function landscape_blocks(blocks)
+  local out = pandoc.Blocks({})
+  local i = 1
+  while i <= #blocks do
+    local block = blocks[i]
+    if is_landscape(block) or (block.t == "Header" and is_landscape(blocks[i + 1])) then
+      out:insert(pandoc.RawBlock("openxml", PORTRAIT_END))
+      while blocks[i] and (is_landscape(blocks[i])
+          or (blocks[i].t == "Header" and is_landscape(blocks[i + 1]))) do
+        if blocks[i].t == "Header" then
+          out:insert(blocks[i])
+          i = i + 1
+        end
+        blocks[i].attributes["itp-landscape"] = nil
+        out:insert(blocks[i])
+        i = i + 1
+        if is_note(blocks[i]) then
+          out:insert(blocks[i])
+          i = i + 1
+        end
+      end
+      out:insert(pandoc.RawBlock("openxml", LANDSCAPE_END))
+    else
+      out:insert(block)
+      i = i + 1
+    end
+  end
+  return out
+end
+
+return {
+  { Table = Table, Div = Div },
+  { Blocks = landscape_blocks },
+}
