@@ -99,9 +99,10 @@ def _html_text(path: Path) -> str:
 
 def _pdf_text(path: Path) -> str:
     reader = pypdf.PdfReader(path)
-    return re.sub(r"\s+", " ", " ".join(p.extract_text() for p in reader.pages)).replace(
-        "\u2019", "'"
-    )
+    # a page's number (a line of its own in the footer) is dropped: text runs on across pages
+    pages = [re.sub(r"\n\d+ ?$", "\n", p.extract_text().rstrip()) for p in reader.pages]
+    pages = [re.sub(r"(?m)^\d+ (?=[A-Z])", "", p) for p in pages]
+    return re.sub(r"\s+", " ", " ".join(pages)).replace("\u2019", "'")
 
 
 def _docx_text(path: Path) -> str:

@@ -115,7 +115,7 @@ def test_result_tables_for_export(study):
 
 
 def test_summary_numbers_come_from_the_results(study):
-    text = S.summary_results(study)
+    text = S.summary_results(study).replace("\u00a0", " ")  # intervals kept on one line
     pred = study.results["prediction"].set_index("effect_type")
     auc = pred.loc["auc"]
     assert format_ci(auc["effect"], auc["ci_low"], auc["ci_high"]) in text

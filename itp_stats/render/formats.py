@@ -86,7 +86,7 @@ def format_options(
     options = dict(meta)
     if fmt != "docx":
         return options
-    reference = Path(str(options.get("reference-doc") or REFERENCE_DOCX))
+    reference = _package_asset(Path(str(options.get("reference-doc") or REFERENCE_DOCX)))
     if is_manuscript(params):
         variant = reference.with_name(f"{reference.stem}-manuscript{reference.suffix}")
         if reference.resolve() == REFERENCE_DOCX:
@@ -99,6 +99,19 @@ def format_options(
         reference = variant
     options["reference-doc"] = str(reference)
     return options
+
+
+def _package_asset(path: Path) -> Path:
+    """``path``, or the package's own file of that name when the project does not hold it.
+
+    ``_quarto.yml`` names the package's styles by their place in the repository
+    (``itp_stats/render/…``, where Quarto finds them); a project copied without the package
+    source, or rendered against an installed package, still gets them.
+    """
+    if path.is_file():
+        return path
+    own = Path(__file__).resolve().parent / path.name
+    return own if own.is_file() and path.parent.name == "render" else path
 
 
 def _entries(value: Any) -> list[Any]:
@@ -126,7 +139,7 @@ def lua_filters(meta: Mapping[str, Any], first: list[Path]) -> list[str]:
         text = str(entry)
         if text in ("quarto", "citeproc"):
             continue
-        path = Path(text)
+        path = _package_asset(Path(text))
         if _once(path, seen):
             flag = "--lua-filter" if path.suffix == ".lua" else "--filter"
             args.append(f"{flag}={path}")
@@ -161,7 +174,7 @@ def header_includes(meta: Mapping[str, Any], first: list[Path]) -> list[str]:
                     "(a path or {file: path}), not inline text"
                 )
             entry = entry["file"]
-        path = Path(str(entry))
+        path = _package_asset(Path(str(entry)))
         if _once(path, seen):
             args.append(f"--include-in-header={path}")
     return args

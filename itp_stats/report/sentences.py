@@ -271,6 +271,16 @@ def _not_computed(row: pd.Series | None) -> str | None:
     return None
 
 
+def _nb(text: str) -> str:
+    """An estimate with its interval kept on one line (``−66 (−98 to −34)``): no-break
+    spaces inside it, so a sentence never breaks an interval across lines."""
+    return text.replace(" ", "\u00a0")
+
+
+def _nb_ci(*args: Any) -> str:
+    return _nb(format_ci(*args))
+
+
 def test_name(row: pd.Series) -> str:
     """Display name of the test of a result row (``Kruskal–Wallis``, ``Mann–Whitney``)."""
     test = str(row.get("test", ""))
@@ -467,8 +477,8 @@ def _contrast_sentence(study, marker: str) -> str:
     )
     from itp_stats.report.tables import hl_cell
 
-    shift = _with_unit(hl_cell(study, mw, digits), unit)
-    r = format_ci(mw["effect"], mw["ci_low"], mw["ci_high"], 2)
+    shift = _with_unit(_nb(hl_cell(study, mw, digits)), unit)
+    r = _nb(format_ci(mw["effect"], mw["ci_low"], mw["ci_high"], 2))
     q = ", " + p_phrase(mw["p_fdr"], alpha).replace("p", "q", 1) if _ok(mw.get("p_fdr")) else ""
     stats = (
         f"{medians}; Hodges–Lehmann shift {shift}; rank-biserial r {r}; "
@@ -518,7 +528,7 @@ def prediction_text(study, *, short: bool = False) -> str:
             out.append(f"The prediction of {positive} by the {label} was not computed ({reason}).")
             continue
         claim = prediction_claim(auc["effect"], auc["ci_low"], auc["ci_high"])
-        auc_text = format_ci(auc["effect"], auc["ci_low"], auc["ci_high"], 2)
+        auc_text = _nb(format_ci(auc["effect"], auc["ci_low"], auc["ci_high"], 2))
         chosen = str(auc.get("direction", ""))
         stated = {"lower": "lower", "higher": "higher"}.get(predictor.direction)
         values = stated or {">": "lower", "<": "higher"}.get(chosen, "")
@@ -567,7 +577,7 @@ def prediction_text(study, *, short: bool = False) -> str:
                 )
             sentence += (
                 f" The {kind} of {positive} was "
-                f"{format_ci(odds['effect'], odds['ci_low'], odds['ci_high'], 2)} per "
+                f"{_nb(format_ci(odds['effect'], odds['ci_low'], odds['ci_high'], 2))} per "
                 f"{_with_unit(per, predictor.unit)} ({p_phrase(odds['p_unc'], _alpha(study))})."
             )
         out.append(sentence)
@@ -593,13 +603,13 @@ def _change_sentence(study, marker: str, group: str) -> str:
     if word == "did not change clearly":
         from itp_stats.report.tables import hl_cell
 
-        est = hl_cell(study, row, digits)
+        est = _nb(hl_cell(study, row, digits))
         return (
             f"{where}, the {_lower_first(label)} did not change clearly by {follow} (change "
             f"{_with_unit(est, unit_text)}; {p}; {pairs})."
         )
     sign = 1 if word == "rose" else -1
-    est = format_ci(sign * row["hl_estimate"],
+    est = _nb_ci(sign * row["hl_estimate"],
                     min(sign * row["hl_ci_low"], sign * row["hl_ci_high"]),
                     max(sign * row["hl_ci_low"], sign * row["hl_ci_high"]), digits)  # fmt: skip
     amount = _with_unit(est, unit_text)
