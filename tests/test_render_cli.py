@@ -232,6 +232,7 @@ def test_document_parameters_are_read_from_the_parameters_cells():
         "n_boot": 2000,
         "seed": 20230601,
         "synthetic": False,
+        "manuscript": False,
     }
 
 
@@ -241,7 +242,7 @@ def test_document_parameters_are_read_from_the_parameters_cells():
         (
             "alpah=0.01",
             "-P alpah=0.01: unknown parameter (did you mean alpha?); the documents' "
-            "parameters are data, study, alpha, adjust, n_boot, seed, synthetic",
+            "parameters are data, study, alpha, adjust, n_boot, seed, synthetic, manuscript",
         ),
         (
             "adjust=bonferoni",

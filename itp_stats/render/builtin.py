@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from itp_stats.config import state_dir
 from itp_stats.render.assemble import assemble_markdown
+from itp_stats.render.convcache import conversion_key, converted
 from itp_stats.render.errors import PreRenderError, ProjectError
 from itp_stats.render.execute import execute_document
 from itp_stats.render.kernel import PRINT_DPI
@@ -101,6 +103,10 @@ def _check_formats(formats: Sequence[str], name: str) -> None:
         )
 
 
+_BUILT_SUFFIX = {"html": ".html", "typst": ".pdf", "docx": ".docx"}
+"""Suffix of the file each format's conversion builds (Typst gives the PDF)."""
+
+
 def render_document(
     job: RenderJob, document: Path, build_root: Path, progress: Progress
 ) -> BuiltDocument:
@@ -163,28 +169,39 @@ def render_document(
 
     crossref = common.get("crossref") if isinstance(common.get("crossref"), dict) else None
 
+    cache = state_dir(project.root) / "converted"
+
     def convert(fmt: str) -> tuple[str, Path]:
         meta = formats[fmt]
         markdown = assemble_markdown(executed, fmt, build_dir, meta.get("crossref") or crossref)
-        with progress.step(name, f"pandoc {fmt}"):
-            built, warnings = run_pandoc(
-                meta,
-                fmt,
-                markdown,
-                build_dir,
-                document.stem,
-                [document.parent],
-                document.stem,
-                params=job.params,
-            )
-        for line in warnings.splitlines():
-            progress.message(f"{name}: pandoc: {line}")
-        if fmt == "typst":
-            pdf = build_dir / f"{document.stem}.pdf"
-            with progress.step(name, "typst pdf"):
-                for warning in compile_pdf(built, pdf, build_dir):
-                    progress.message(f"{name}: typst: {warning}")
-            built = pdf
+
+        def build() -> Path:
+            with progress.step(name, f"pandoc {fmt}"):
+                built, warnings = run_pandoc(
+                    meta,
+                    fmt,
+                    markdown,
+                    build_dir,
+                    document.stem,
+                    [document.parent],
+                    document.stem,
+                    params=job.params,
+                )
+            for line in warnings.splitlines():
+                progress.message(f"{name}: pandoc: {line}")
+            if fmt == "typst":
+                pdf = build_dir / f"{document.stem}.pdf"
+                with progress.step(name, "typst pdf"):
+                    for warning in compile_pdf(built, pdf, build_dir):
+                        progress.message(f"{name}: typst: {warning}")
+                built = pdf
+            return built
+
+        key = conversion_key(markdown, fmt, meta, job.params, build_dir, [document.parent])
+        target = build_dir / f"{document.stem}{_BUILT_SUFFIX.get(fmt, '.' + fmt)}"
+        built, reused = converted(cache, key, target, build)
+        if reused:
+            progress.record(name, f"{fmt} reused (same document)", 0.0)
         return fmt, built
 
     if len(formats) > 1 and job.parallel_formats:
