@@ -42,6 +42,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_render.py
 	$(BIN)/python benchmarks/bench_render.py --report
 	$(BIN)/python benchmarks/bench_memory.py
+	$(BIN)/python -m pip install --quiet -e '.[db]' && $(BIN)/python benchmarks/bench_gate_sql.py
 
 clean:
 	rm -rf _output .itp-stats .pytest_cache

@@ -186,3 +186,19 @@ def test_missing_table_is_a_read_error(state, pg_server):  # noqa: F811
     with pytest.raises(DatabaseSourceError, match="no_such_table") as info:
         current_snapshot(pg_server.url("no_such_table"))
     assert info.value.exit_status == 2
+
+
+@pytest.mark.parametrize("command", ["validate", "gate", "render"])
+def test_commands_refuse_a_password_in_the_url(state, capsys, command):
+    from itp_stats.cli import main
+
+    url = "postgresql://itp:s3cret@127.0.0.1:1/registry#cohort"
+    argv = {
+        "validate": ["validate", url],
+        "gate": ["gate", "--data", url],
+        "render": ["render", str(COHORT.parents[1]), "--engine", "builtin", "-P", f"data={url}"],
+    }[command]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "holds a password" in err and "PGPASSWORD" in err and "s3cret" not in err
+    assert not list(state.glob(".itp-stats/sources/*"))

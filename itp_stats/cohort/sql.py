@@ -12,8 +12,8 @@ password is never part of the URL: libpq takes it from ``PGPASSWORD``, the passw
 gate's JSON, the report, the source file below) can hold it. A URL with a password is refused.
 
 The gate and the documents name a cohort by a path. A database source therefore resolves to a
-small *source file* in the state folder (``.itp-stats/sources/<database>.<table>-<hash>
-.source.json``, :func:`resolve_source`): the URL without password, and once the gate has taken
+small *source file* in the state folder (``.itp-stats/sources/<database>_<table>-<hash>``
+``.source.json``, :func:`resolve_source`): the URL without password, and once the gate has taken
 its snapshot, the provenance of the rows it validated (server, database, user, table or query,
 row count, columns and their types, a content digest computed in the database and the
 database's time of the snapshot, :class:`Snapshot`). The gate result's ``data_sha256`` is the

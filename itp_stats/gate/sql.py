@@ -2,8 +2,8 @@
 
 A cohort kept in PostgreSQL (see :mod:`itp_stats.cohort.sql`) is validated where it lives,
 with the same suite as a file (:func:`itp_stats.gate.suite.build_suite`), through a GX
-PostgreSQL datasource (``context.data_sources.add_postgres``, SQLAlchemy + psycopg) and a query
-asset, and gives the same :class:`~itp_stats.gate.result.GateResult`: the same step table,
+PostgreSQL datasource (``context.data_sources.add_postgres``, SQLAlchemy + psycopg) and table
+assets, and gives the same :class:`~itp_stats.gate.result.GateResult`: the same step table,
 the same failing patient ids, the same details.
 
 How a run goes (:func:`validate_source`), on one connection:
@@ -22,10 +22,12 @@ How a run goes (:func:`validate_source`), on one connection:
    temporary table: what is validated is exactly what is digested, whatever writes the
    registry receives meanwhile. The source file records it
    (:class:`~itp_stats.cohort.sql.Snapshot`).
-2. **Expectations.** GX validates the temporary table through a query asset: every rule with
-   ``BASIC`` counts, then the failing ones with ``COMPLETE`` and ``gate__row`` as the index
-   column, so each failing row is known by its position. The column-set rule sees a second
-   asset without ``gate__row`` (the batch has exactly the file's and the gate's columns).
+2. **Expectations.** GX validates the snapshot through temporary views (table assets, whose
+   columns GX reads with ``LIMIT 1``; it would run a query asset's query in full): every rule
+   with ``BASIC`` counts (no partial list of values), then the failing ones with ``COMPLETE``
+   and ``gate__row`` as the index column, so each failing row is known by its position. The
+   column-set rule sees a view without ``gate__row`` (exactly the file's and the gate's
+   columns).
 3. **Step table.** Only the rows the table shows are read back (ids of the failing rows,
    values of the first ten per rule, the cells that did not parse), and the steps are built by
    the same code as for a file (:mod:`itp_stats.gate.run`). The temporary tables are dropped.
@@ -159,11 +161,8 @@ def _present_text(expr: str, pgtype: str) -> str:
     return text
 
 
-def _number_from_text(text: str, kind: str) -> str:
-    """A number-shaped text as ``double precision`` (NULL when not a number of ``kind``)."""
-    number = (
-        f"(CASE WHEN length({text}) <= 1000 AND {text} ~ {_NUMBER_RE} THEN {text}::numeric END)"
-    )
+def _number_from_text(number: str, kind: str) -> str:
+    """A parsed ``numeric`` as ``double precision`` (NULL when not a number of ``kind``)."""
     value = (
         f"(CASE WHEN abs({number}) >= {_FLOAT_MAX} THEN NULL "
         f"WHEN abs({number}) < {_FLOAT_TINY} THEN 0::float8 ELSE {number}::float8 END)"
@@ -175,34 +174,60 @@ def _whole(value: str) -> str:
     return f"(CASE WHEN {value} = trunc({value}) AND abs({value}) < {_INT_LIMIT} THEN {value} END)"
 
 
-def _typed(expr: str, pgtype: str, kind: str) -> tuple[str, str | None]:
-    """SQL of a dictionary column's typed value and of "the cell has a value" (present).
+@dataclass(frozen=True)
+class _Stages:
+    """How one dictionary column is typed, in the stages of :func:`snapshot_sql`.
+
+    ``first`` (over the source ``src``: its value, or its text stripped and its text as
+    exported), ``second`` (over the first stage ``a``: a number-shaped text parsed), then, over
+    the second stage ``b``, the typed ``value``, ``present`` (the cell has a value; None when
+    every cell reads) and ``text`` (the cell as exported, for a cell that does not parse).
+    Each stage is computed once per row, so no text is stripped or parsed twice.
+    """
+
+    first: tuple[str, ...]
+    second: tuple[str, ...]
+    value: str
+    present: str | None
+    text: str
+
+
+def _stages(i: int, name: str, pgtype: str, kind: str) -> _Stages:
+    """The typing of source column ``i`` (``name`` of database type ``pgtype``) as ``kind``.
 
     A present cell whose typed value is NULL did not parse (``ND`` in a count column). Native
     columns whose text the loader reads to the same value are used as they are (integers and
     ``double precision`` for numbers, ``boolean`` for yes/no); every other column is read from
-    its text, as the CSV export of the row gives it. ``present`` is None for a column whose
-    every cell reads (integers as numbers, booleans as yes/no, any cell as a text).
+    its text, as the CSV export of the row gives it.
     """
+    raw = f"src.{quote_ident(name)}"
     numeric = kind in {"integer", "float"}
-    if numeric and pgtype in _INT_TYPES:
-        return f"{expr}::float8", None
+    native = f"b.s{i}"
+    if (numeric and pgtype in _INT_TYPES) or (kind == "boolean" and pgtype == "boolean"):
+        value = f"{native}::float8" if numeric else native
+        return _Stages((f"{raw} AS s{i}",), (), value, None, "")
     if numeric and pgtype == "double precision":
-        finite = f"(CASE WHEN {expr} NOT IN ('Infinity', '-Infinity') THEN {expr} END)"
+        finite = f"(CASE WHEN {native} NOT IN ('Infinity', '-Infinity') THEN {native} END)"
         value = _whole(finite) if kind == "integer" else finite
-        return value, f"({expr} IS NOT NULL AND {expr} <> 'NaN')"
-    if kind == "boolean" and pgtype == "boolean":
-        return expr, None
-    text = _present_text(expr, pgtype)
-    if numeric:
-        return _number_from_text(text, kind), f"{text} IS NOT NULL"
+        present = f"({native} IS NOT NULL AND {native} <> 'NaN')"
+        return _Stages((f"{raw} AS s{i}",), (), value, present, f"{native}::text")
+    first = (f"{_present_text(raw, pgtype)} AS p{i}",)
+    text, present = f"b.p{i}", f"b.p{i} IS NOT NULL"
+    if kind not in {"integer", "float", "boolean"}:
+        return _Stages(first, (), text, None, "")  # a text: every cell reads
+    first += (f"{cell_text(raw, pgtype)} AS t{i}",)
     if kind == "boolean":
         value = (
             f"(CASE WHEN lower({text}) IN ({_TRUE}) THEN true "
             f"WHEN lower({text}) IN ({_FALSE}) THEN false END)"
         )
-        return value, f"{text} IS NOT NULL"
-    return text, None  # a text: every cell reads
+        return _Stages(first, (), value, present, f"b.t{i}")
+    shaped = f"a.p{i}"
+    second = (
+        f"(CASE WHEN length({shaped}) <= 1000 AND {shaped} ~ {_NUMBER_RE} THEN "
+        f"{shaped}::numeric END) AS n{i}",
+    )
+    return _Stages(first, second, _number_from_text(f"b.n{i}", kind), present, f"b.t{i}")
 
 
 def _as_boolean(expr: str, kind: str) -> str:
@@ -229,6 +254,9 @@ class SnapshotQuery:
     ----------
     create : str
         ``CREATE TEMPORARY TABLE … AS SELECT …`` over the source.
+    select : str
+        The same rows as a plain ``SELECT`` (the batch without :data:`ROW_CHECK` and the
+        digest parts), e.g. to run rules written in SQL over it.
     columns : tuple of str
         Columns of the batch GX validates: the file's (a file column named like a gate column
         renamed ``"<name> (from file)"``), then the gate's (:func:`check_columns`), then
@@ -243,6 +271,7 @@ class SnapshotQuery:
     """
 
     create: str
+    select: str
     columns: tuple[str, ...]
     cells: dict[str, str]
     file_columns: tuple[str, ...]
@@ -279,7 +308,9 @@ def snapshot_sql(
     """
     d = dictionary
     dict_cols = d.columns
-    inner: list[str] = []  # over the source, alias src
+    first: list[str] = []  # over the source, alias src
+    second: list[str] = []  # over the first stage, alias a
+    typing: list[str] = []  # over the second stage, alias b: the typed rows
     outer: list[str] = []  # over the typed rows, alias t
     visible: list[str] = []
     cells: dict[str, str] = {}
@@ -296,19 +327,21 @@ def snapshot_sql(
             continue
         if column.type in {"string", "category"}:
             texts.add(shown)
-        expr = f"src.{quote_ident(name)}"
-        value, present = _typed(expr, pgtype, column.type)
-        inner.append(f"{value} AS c{i}")
+        stages = _stages(i, name, pgtype, column.type)
+        first += stages.first
+        second += stages.second
+        typing.append(f"{stages.value} AS c{i}")
         outer.append(f"t.c{i} AS {quote_ident(shown)}")
         typed[name] = f"t.c{i}"
-        if present is None:  # every cell reads
+        if stages.present is None:  # every cell reads
             continue
-        failed = f"({present} AND ({value}) IS NULL)"
-        inner.append(f"(CASE WHEN {failed} THEN {cell_text(expr, pgtype)} END) AS r{i}")
+        failed = f"({stages.present} AND ({stages.value}) IS NULL)"
+        typing.append(f"(CASE WHEN {failed} THEN {stages.text} END) AS r{i}")
         bad.append(f"(t.r{i} IS NOT NULL)::int")
         cells[name] = f"_itp_cell_{i}"
         outer.append(f"t.r{i} AS {cells[name]}")
-    inner.append(row_keys(columns, d.id_column))
+    first.append(row_keys(columns, d.id_column))
+    typing += ["b._row_hash", "b._row_key"]
 
     gate: dict[str, str] = {
         UNPARSED_CHECK: f"({' + '.join(bad) or '0'})::float8",
@@ -357,15 +390,19 @@ def snapshot_sql(
         gate[recorded_check(tp)] = f"({count})::float8"
     for name in names:
         outer.append(f"{gate[name]} AS {quote_ident(name)}")
+    # each stage is fenced (OFFSET 0) so that the next one reads its columns instead of
+    # repeating its expressions (a stripped text would be stripped again at every use)
+    stage_a = f"(SELECT {', '.join(first)} FROM {source.from_sql} AS src OFFSET 0) AS a"
+    stage_b = f"(SELECT {', '.join(['a.*', *second])} FROM {stage_a} OFFSET 0) AS b"
+    rows = f"(SELECT {', '.join(typing)} FROM {stage_b} OFFSET 0) AS t"
+    select = f"SELECT {', '.join(outer)} FROM {rows}"
     outer.append(f"(row_number() OVER (ORDER BY {ROW_ORDER}) - 1)::bigint AS {ROW_CHECK}")
     for part, hidden in zip(hash_parts("t._row_hash"), _HASH_PARTS, strict=True):
         outer.append(f"{part} AS {hidden}")
-    create = (
-        f"CREATE TEMPORARY TABLE {quote_ident(table)} AS SELECT {', '.join(outer)} FROM "
-        f"(SELECT {', '.join(inner)} FROM {source.from_sql} AS src) AS t"
-    )
+    create = f"CREATE TEMPORARY TABLE {quote_ident(table)} AS SELECT {', '.join(outer)} FROM {rows}"
     return SnapshotQuery(
         create=create,
+        select=select,
         columns=(*visible, *names, ROW_CHECK),
         cells=cells,
         file_columns=tuple(n for n, _ in columns),
@@ -423,19 +460,30 @@ class _Rows:
         return _Column(self.values[column], lambda: self._distinct(column))
 
 
-def _datasource(runtime: GateRuntime, source: DatabaseSource, columns: tuple[str, ...]) -> Any:
-    """The GX PostgreSQL datasource of ``source`` in the runtime's context, with its assets."""
+def _datasource(runtime: GateRuntime, source: DatabaseSource) -> Any:
+    """The GX PostgreSQL datasource of ``source``'s database in the runtime's context.
+
+    Its engine holds one connection (``StaticPool``): the temporary snapshot and views live in
+    that session, where every GX query of the run goes. The datasource's own engine, with which
+    GX checks a table asset when it is added, is made that same engine.
+    """
     from sqlalchemy.pool import StaticPool
 
     context = runtime.context
-    key = hashlib.sha256((source.connection_url + "\0".join(columns)).encode()).hexdigest()[:16]
-    name = f"{_DATASOURCE_PREFIX}{key}"
+    name = f"{_DATASOURCE_PREFIX}{hashlib.sha256(source.connection_url.encode()).hexdigest()[:16]}"
     if name in context.data_sources.all():
-        return context.data_sources.get(name)
-    # one connection for the whole run: the temporary tables live in its session
-    return context.data_sources.add_postgres(
-        name, connection_string=source.connection_url, kwargs={"poolclass": StaticPool}
-    )
+        datasource = context.data_sources.get(name)
+    else:
+        # GX's PostgreSQL datasource wants a host in the URL; a socket or a service file entry
+        # (no host) goes through its generic SQL datasource, the same SQLAlchemy engine
+        add = context.data_sources.add_postgres if source.host else context.data_sources.add_sql
+        datasource = add(
+            name, connection_string=source.connection_url, kwargs={"poolclass": StaticPool}
+        )
+    engine = datasource.get_execution_engine().engine
+    datasource._engine = engine
+    datasource._cached_connection_string = datasource.connection_string
+    return datasource
 
 
 def _html_escaped(expr: str) -> str:
@@ -671,15 +719,10 @@ def validate_source(
     source = open_source(data)
     path = resolve_source(source.url) if is_database_url(str(data)) else Path(data)
     runtime = gate_runtime(d, docs_dir=docs_dir)
-    probe = _probe_columns(source)
-    query = snapshot_sql(source, probe, d)
+    _probe_columns(source)  # a readable message when the server or the table is not there
     with _quiet():
-        datasource = _datasource(runtime, source, query.columns)
+        datasource = _datasource(runtime, source)
         engine = datasource.get_execution_engine().engine
-        # the datasource's own engine (GX checks a new table asset with it) is the same one
-        # connection: the temporary views are visible to the check
-        datasource._engine = engine
-        datasource._cached_connection_string = datasource.connection_string
     try:
         with engine.connect() as conn:
             raw = conn.connection.driver_connection  # psycopg: the session GX queries run in
@@ -690,8 +733,7 @@ def validate_source(
                 cur.execute(f"SET LOCAL work_mem = '{_SORT_MEMORY}'")  # the rows' order
                 cur.execute(f"DROP TABLE IF EXISTS pg_temp.{quote_ident(SNAPSHOT_TABLE)} CASCADE")
                 columns = source_columns(raw, source)
-                if columns != probe:  # the table was altered since: describe it again
-                    query = snapshot_sql(source, columns, d)
+                query = snapshot_sql(source, columns, d)
                 cur.execute(query.create)
                 for view in _views_sql(query):
                     cur.execute(view)
@@ -703,8 +745,6 @@ def validate_source(
             raw.commit()
         path = write_source_file(source, snapshot)
         with _quiet():
-            if columns != probe:
-                datasource = _datasource(runtime, source, query.columns)
             batches = _assets(datasource)
             results = _run_expectations(
                 runtime, batches["rows"], batches["header"], set(query.columns)
