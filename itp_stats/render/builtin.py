@@ -296,7 +296,11 @@ def _render_locked(job: RenderJob, output_dir: Path | None, progress: Progress) 
             written = stage_files(pairs, staged, output_dir)
             kill_point("staged")
             if project.post_render:
-                post_env = env | {"QUARTO_PROJECT_OUTPUT_DIR": str(staged)}
+                post_env = env | {
+                    "QUARTO_PROJECT_OUTPUT_DIR": str(staged),
+                    # where the staged files will be once published (for the commands' messages)
+                    "ITP_STATS_PUBLISHED_OUTPUT_DIR": str(output_dir),
+                }
                 _post_render(project.post_render, project.root, post_env, progress)
             kill_point("post-rendered")
             publish(staged, output_dir)

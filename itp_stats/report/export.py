@@ -890,7 +890,9 @@ def _run(args: argparse.Namespace) -> int:
         state_dir() / "tables", out / "tables", data_sha256=gate.get("data_sha256")
     )
     names = ", ".join(p.name for p in copied)
-    print(f"itp-stats tables: wrote {len(copied)} files to {out / 'tables'}: {names}")
+    # a render stages its outputs and publishes them together: name where they will be
+    shown = Path(os.environ.get("ITP_STATS_PUBLISHED_OUTPUT_DIR") or out)
+    print(f"itp-stats tables: wrote {len(copied)} files to {shown / 'tables'}: {names}")
     key = (read_manifest(state_dir() / "tables").get("source") or {}).get("study_key")
     if key:
         from itp_stats.report.figcache import publish_figures
@@ -899,7 +901,7 @@ def _run(args: argparse.Namespace) -> int:
         if figures:
             print(
                 f"itp-stats tables: wrote {len(figures)} figure files (vector PDF, "
-                f"600-dpi PNG) to {out / 'figures'}"
+                f"600-dpi PNG) to {shown / 'figures'}"
             )
     return 0
 
