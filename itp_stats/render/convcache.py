@@ -17,17 +17,17 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+
+from itp_stats.render.pandoc import RESOURCE_DIR
+from itp_stats.verified import read_verified, write_verified
 
 __all__ = ["conversion_key", "converted"]
 
 _KEEP = 24
 """Converted files kept in the cache."""
-
-_RENDER_DIR = Path(__file__).resolve().parent
 
 
 def _file_digest(path: Path) -> str:
@@ -104,7 +104,7 @@ def conversion_key(
         candidates = [Path(name)] + [folder / name for folder in search]
         found = next((c for c in candidates if c.is_file()), Path(name))
         named.append((name, _file_digest(found)))
-    package = [(p.name, _file_digest(p)) for p in sorted(_RENDER_DIR.iterdir()) if p.is_file()]
+    package = [(p.name, _file_digest(p)) for p in sorted(RESOURCE_DIR.iterdir()) if p.is_file()]
     head = {
         "fmt": fmt,
         "meta": meta,
@@ -118,29 +118,7 @@ def conversion_key(
     return digest.hexdigest()
 
 
-def _verified(path: Path) -> bytes | None:
-    try:
-        data = path.read_bytes()
-        expected = path.with_name(path.name + ".sha256").read_text(encoding="ascii").strip()
-    except OSError:
-        return None
-    return data if hashlib.sha256(data).hexdigest() == expected else None
-
-
-def _store(folder: Path, name: str, data: bytes) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for target, content in (
-        (folder / name, data),
-        (folder / f"{name}.sha256", hashlib.sha256(data).hexdigest().encode()),
-    ):
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(content)
-            os.replace(tmp, target)
-        except OSError:
-            Path(tmp).unlink(missing_ok=True)
-            return
+def _prune(folder: Path) -> None:
     entries = sorted(
         (p for p in folder.iterdir() if p.is_file() and not p.name.endswith((".sha256", ".tmp"))),
         key=lambda p: p.stat().st_mtime,
@@ -174,7 +152,7 @@ def converted(
     """
     name = f"{key}{target.suffix}"
     if cache is not None:
-        data = _verified(cache / name)
+        data = read_verified(cache / name)
         if data is not None:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
@@ -183,7 +161,8 @@ def converted(
     built = build()
     if cache is not None:
         try:
-            _store(cache, name, built.read_bytes())
+            if write_verified(cache / name, built.read_bytes()):
+                _prune(cache)
         except OSError:
             pass
     if built != target:

@@ -110,7 +110,7 @@ def _package_asset(path: Path) -> Path:
     """
     if path.is_file():
         return path
-    own = Path(__file__).resolve().parent / path.name
+    own = _HERE / path.name
     return own if own.is_file() and path.parent.name == "render" else path
 
 

@@ -483,11 +483,11 @@ def markers_figure(study: Study, timepoint: str, kind: str = "counts") -> Figure
 
 
 FIGURES = {
-    "fig-flow": lambda s: flow_figure(s),
-    "fig-baseline": lambda s: baseline_figure(s),
-    "fig-forest": lambda s: forest_figure(s),
-    "fig-paired": lambda s: paired_figure(s),
-    "fig-roc": lambda s: roc_figure(s),
+    "fig-flow": flow_figure,
+    "fig-baseline": baseline_figure,
+    "fig-forest": forest_figure,
+    "fig-paired": paired_figure,
+    "fig-roc": roc_figure,
     "suppfig-counts-baseline": lambda s: markers_figure(s, "baseline", "counts"),
     "suppfig-pct-baseline": lambda s: markers_figure(s, "baseline", "pct"),
     "suppfig-counts-followup": lambda s: markers_figure(s, "followup", "counts"),

@@ -25,6 +25,8 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from itp_stats.verified import read_verified, write_verified
+
 __all__ = ["CachedFigure", "SUBMISSION_DPI", "figure_folder", "publish_figures", "study_key"]
 
 SUBMISSION_DPI = 600
@@ -105,31 +107,9 @@ class CachedFigure:
     def _path(self, suffix: str) -> Path:
         return self.folder / f"{self.label}.{suffix}"
 
-    def _read(self, path: Path) -> bytes | None:
-        digest = path.with_name(path.name + ".sha256")
-        try:
-            data = path.read_bytes()
-            expected = digest.read_text(encoding="ascii").strip()
-        except OSError:
-            return None
-        return data if hashlib.sha256(data).hexdigest() == expected else None
-
-    def _write(self, path: Path, data: bytes) -> None:
-        for target, content in ((path, data), (
-            path.with_name(path.name + ".sha256"), hashlib.sha256(data).hexdigest().encode()
-        )):  # fmt: skip
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{target.name}.", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(content)
-                os.replace(tmp, target)
-            except OSError:
-                Path(tmp).unlink(missing_ok=True)
-                return
-
     def _bytes(self, suffix: str, render: Callable[[Figure], bytes]) -> bytes:
         path = self._path(suffix)
-        cached = self._read(path)
+        cached = read_verified(path)
         if cached is not None:
             if self.submission and not suffix.startswith("submission."):
                 missing = [f for f in ("pdf", "png") if not self._path(f"submission.{f}").is_file()]
@@ -137,7 +117,7 @@ class CachedFigure:
                     self.submission_files()
             return cached
         data = render(self.figure)
-        self._write(path, data)
+        write_verified(path, data)
         return data
 
     def _repr_png_(self) -> bytes:
@@ -151,7 +131,7 @@ class CachedFigure:
         import base64
 
         self._repr_png_()  # ensures the submission files when the figure is cached
-        data = self._read(self._path("submission.png"))
+        data = read_verified(self._path("submission.png"))
         if data is None:
             self.submission_files()
             data = self._path("submission.png").read_bytes()
@@ -229,11 +209,10 @@ def publish_figures(state: Path, key: str, documents: list[Path], destination: P
         folder is then left as it was).
     """
     folder = state / "figures" / key
-    probe = CachedFigure(folder, "", lambda: Figure())
     staged: list[tuple[Path, bytes]] = []
     for label, number in _float_order(documents):
         for fmt in ("pdf", "png"):
-            data = probe._read(folder / f"{label}.submission.{fmt}")
+            data = read_verified(folder / f"{label}.submission.{fmt}")
             if data is None:
                 return []
             staged.append((Path(f"{number}.{fmt}"), data))
