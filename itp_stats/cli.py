@@ -24,12 +24,34 @@ _COMMANDS = {
     "validate": "itp_stats.gate.cli",
     "gate": "itp_stats.gate.cli",
     "render": "itp_stats.render.cli",
-    "tables": "itp_stats.report.export",
+    "tables": "itp_stats.report.publish",
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the top-level parser with every available sub-command registered."""
+def _chosen(argv: Sequence[str]) -> str | None:
+    """The sub-command ``argv`` names (its first word that is not an option), if known.
+
+    ``None`` when the top-level help is asked for before any command (it lists them all).
+    """
+    for word in argv:
+        if word in {"-h", "--help"}:
+            return None
+        if not word.startswith("-"):
+            return word if word in _COMMANDS else None
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """Return the top-level parser with the sub-commands registered.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments about to be parsed. When they name a known sub-command, only the module
+        owning it is imported (a command does not pay for the imports of the others: the
+        render's ``gate`` and ``tables`` steps start in a fraction of a second); otherwise
+        every sub-command is registered, for the help and the usage errors.
+    """
     parser = argparse.ArgumentParser(
         prog="itp-stats",
         description="Validate an ITP rituximab cohort, compute the analysis plan and render "
@@ -37,8 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"itp-stats {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    registered: set[str] = set()
-    for module_name in dict.fromkeys(_COMMANDS.values()):
+    chosen = _chosen(argv) if argv is not None else None
+    modules = [_COMMANDS[chosen]] if chosen else list(dict.fromkeys(_COMMANDS.values()))
+    for module_name in modules:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:  # a concern not built yet
@@ -46,7 +69,6 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(sub)
-        registered.add(module_name)
     return parser
 
 
@@ -105,7 +127,8 @@ def _check_study(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)

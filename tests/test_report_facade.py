@@ -13,6 +13,8 @@ import hashlib
 import io
 import re
 import shutil
+import subprocess
+import sys
 from html import unescape
 from pathlib import Path
 
@@ -250,3 +252,20 @@ def test_failing_gate_stops_render_and_keeps_previous_outputs(tmp_path, project)
     assert sorted((project["out"] / "report").iterdir()) == outputs
     assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in outputs} == hashes
     assert hashlib.sha256(bad.read_bytes()).hexdigest() == before_bad
+
+
+def test_the_facade_imports_no_plotting_or_workbook_library():
+    # a document whose figures come from the run state and whose export is current never
+    # draws or writes a workbook: matplotlib and openpyxl are imported on first use only
+    code = (
+        "import sys\n"
+        "from itp_stats import report as R\n"
+        "R.facade\n"
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    imported = set(proc.stdout.split())
+    assert "pandas" in imported  # the study's results are data frames
+    assert not {"matplotlib", "openpyxl", "great_expectations"} & imported

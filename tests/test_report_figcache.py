@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 
 from matplotlib.figure import Figure
 from PIL import Image
 
 from itp_stats.report.figcache import (
+    SCREEN_DPI,
     SUBMISSION_DPI,
     CachedFigure,
     figure_folder,
@@ -91,3 +94,30 @@ def test_print_png_for_word_is_the_600_dpi_file(tmp_path):
     fig = CachedFigure(figure_folder(tmp_path, "k"), "fig-x", _drawer([]), submission=True)
     image = Image.open(io.BytesIO(base64.b64decode(fig._repr_print_png_())))
     assert round(image.info["dpi"][0]) == SUBMISSION_DPI
+
+
+def test_screen_png_is_drawn_at_the_screen_dpi(tmp_path):
+    png = CachedFigure(figure_folder(tmp_path, "k"), "fig-x", _drawer([]))._repr_png_()
+    image = Image.open(io.BytesIO(png))
+    assert round(image.info["dpi"][0]) == SCREEN_DPI  # not whatever matplotlib's rc says
+
+
+def test_a_cached_figure_is_served_without_importing_matplotlib(tmp_path):
+    folder = figure_folder(tmp_path, "k")
+    drawn = CachedFigure(folder, "fig-x", _drawer([]), submission=True)
+    png, _ = drawn._repr_png_(), drawn._repr_svg_()
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from itp_stats.report.figcache import CachedFigure\n"
+        "def draw(): raise AssertionError('drawn again')\n"
+        f"fig = CachedFigure(Path({str(folder)!r}), 'fig-x', draw, submission=True)\n"
+        "sys.stdout.buffer.write(fig._repr_png_())\n"
+        "fig._repr_svg_(); fig._repr_print_png_()\n"
+        "assert 'matplotlib' not in sys.modules, 'matplotlib imported'\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout == png

@@ -55,12 +55,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from itp_stats.config import DEFAULT_COHORT, gate_result_path, project_root
 from itp_stats.errors import CohortReadError, ItpStatsError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from itp_stats.cohort.dictionary import Dictionary
 
 __all__ = [
@@ -720,6 +720,8 @@ def step_table(result: GateResult, max_ids: int = 10) -> pd.DataFrame:
         }
         for s in result.steps
     ]
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=list(STEP_COLUMNS))
 
 

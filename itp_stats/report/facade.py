@@ -9,14 +9,13 @@ inline `` `{python} …` `` expression shows them as text in both engines).
 
 from __future__ import annotations
 
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from IPython.display import Markdown
-from matplotlib.figure import Figure
 
 from itp_stats.config import state_dir
-from itp_stats.report import figures
 from itp_stats.report import sentences as T
 from itp_stats.report import tables as report_tables
 from itp_stats.report.export import write_tables
@@ -24,6 +23,9 @@ from itp_stats.report.figcache import CachedFigure, figure_folder, study_key
 from itp_stats.report.format import escape_markdown
 from itp_stats.report.format import to_pipe_table as _pipe
 from itp_stats.study.prepare import Study, package_versions, prepare_study
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "setup",
@@ -78,7 +80,7 @@ def setup(
     synthetic: bool = False,
     export: bool = True,
 ) -> Study:
-    """Prepare the study for a document: gate result, data, analysis, figure style.
+    """Prepare the study for a document: gate result, data, analysis, result tables.
 
     Parameters
     ----------
@@ -92,7 +94,6 @@ def setup(
     -------
     Study
     """
-    figures.use_style()
     result = prepare_study(
         data,
         study=study,
@@ -101,14 +102,6 @@ def setup(
         n_boot=n_boot,
         seed=seed,
         synthetic=synthetic,
-    )
-    cfg = result.config
-    figures.set_context(
-        dictionary=cfg.dictionary,
-        group_names={lv: cfg.group_name(lv) for lv in cfg.levels},
-        group_label=cfg.dictionary.label(cfg.design.group_column),
-        levels=list(cfg.levels),
-        group=cfg.group,
     )
     if export:
         source = {
@@ -402,9 +395,29 @@ def quality_warnings(study: Study) -> str:
     return f'\n::: {{.callout-warning title="Data-quality warnings"}}\n{items}\n:::\n'
 
 
+def _figures(study: Study) -> ModuleType:
+    """The figure module, set up for ``study``: project style, labels and level order.
+
+    Imported on the first figure drawn (matplotlib costs about half a second to import): a
+    render whose figures all come from the run state (:func:`figure`) never imports it.
+    """
+    from itp_stats.report import figures
+
+    cfg = study.config
+    figures.use_style()
+    figures.set_context(
+        dictionary=cfg.dictionary,
+        group_names={lv: cfg.group_name(lv) for lv in cfg.levels},
+        group_label=cfg.dictionary.label(cfg.design.group_column),
+        levels=list(cfg.levels),
+        group=cfg.group,
+    )
+    return figures
+
+
 def flow_figure(study: Study) -> Figure:
     """Participant flow diagram (STROBE 13)."""
-    return figures.participant_flow(study.flow)
+    return _figures(study).participant_flow(study.flow)
 
 
 def baseline_figure(study: Study) -> Figure:
@@ -414,7 +427,7 @@ def baseline_figure(study: Study) -> Figure:
     column = f"{marker}_{cfg.baseline}"
     kw = study.results["baseline_kruskal"].set_index("dv")
     row = kw.loc[column] if column in kw.index else None
-    return figures.marker_by_group(
+    return _figures(study).marker_by_group(
         study.analysed,
         column,
         study.group,
@@ -427,7 +440,7 @@ def baseline_figure(study: Study) -> Figure:
 def paired_figure(study: Study) -> Figure:
     """Paired baseline → follow-up values of the highlighted change markers, by group."""
     cfg = study.config
-    return figures.paired_changes(
+    return _figures(study).paired_changes(
         study.analysed,
         [(f"{m}_{cfg.baseline}", f"{m}_{cfg.followup}") for m in cfg.highlight_change],
         study.group,
@@ -444,7 +457,7 @@ def roc_figure(study: Study) -> Figure:
     if "predictor" in pred:
         pred = pred[pred["predictor"] == predictor.column]
         curve = curve[curve["predictor"] == predictor.column]
-    return figures.roc_curve(
+    return _figures(study).roc_curve(
         curve,
         auc=pred[pred["effect_type"] == "auc"],
         cutoff=pred[pred["test"] == "youden"],
@@ -459,7 +472,7 @@ def forest_figure(study: Study) -> Figure:
     mw = study.results["baseline_positive"].copy()
     mw["label"] = [report_tables.marker_label(study, m) for m in mw["marker"]]
     ci = report_tables.conf_header(study)
-    return figures.forest(
+    return _figures(study).forest(
         mw,
         xlabel=f"Rank-biserial r, {cfg.positive} vs {cfg.other} ({ci})",
         null=0.0,
@@ -477,7 +490,7 @@ def markers_figure(study: Study, timepoint: str, kind: str = "counts") -> Figure
     if code == cfg.baseline:
         kw = study.results["baseline_kruskal"].set_index("dv")
         p_values = {c: kw.loc[c, "p_unc"] for c in columns if c in kw.index}
-    return figures.markers_grid(
+    return _figures(study).markers_grid(
         study.analysed, columns, study.group, p_values=p_values, p_label="between groups"
     )
 

@@ -21,13 +21,21 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any
 
 from itp_stats.verified import read_verified, write_verified
 
-__all__ = ["CachedFigure", "SUBMISSION_DPI", "figure_folder", "publish_figures", "study_key"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "CachedFigure",
+    "SCREEN_DPI",
+    "SUBMISSION_DPI",
+    "figure_folder",
+    "publish_figures",
+    "study_key",
+]
 
 SUBMISSION_DPI = 600
 """Resolution of the PNG files for submission."""
@@ -58,11 +66,12 @@ def figure_folder(state: Path, key: str) -> Path:
     return folder
 
 
-def _rc_key() -> str:
-    import matplotlib
+SCREEN_DPI = 110
+"""Resolution of the PNG shown in HTML (the SVG, for Typst, is vector). Set here rather
+than read from matplotlib's settings, so a cached figure is found without importing
+matplotlib, and both engines show the same image whatever ``fig-dpi`` says."""
 
-    rc = {k: str(matplotlib.rcParams[k]) for k in ("savefig.dpi", "figure.dpi", "svg.fonttype")}
-    return hashlib.sha256(json.dumps(rc, sort_keys=True).encode()).hexdigest()[:12]
+_SCREEN = f"{SCREEN_DPI}dpi"
 
 
 class CachedFigure:
@@ -123,7 +132,9 @@ class CachedFigure:
     def _repr_png_(self) -> bytes:
         from IPython.core.pylabtools import print_figure
 
-        return self._bytes(f"{_rc_key()}.png", lambda f: print_figure(f, "png", base64=False))
+        return self._bytes(
+            f"{_SCREEN}.png", lambda f: print_figure(f, "png", dpi=SCREEN_DPI, base64=False)
+        )
 
     def _repr_print_png_(self) -> str:
         """The print-resolution PNG the kernel asks for when Word is rendered (base64, as the
@@ -144,7 +155,7 @@ class CachedFigure:
             text = print_figure(f, "svg")
             return text.encode("utf-8") if isinstance(text, str) else bytes(text)
 
-        return self._bytes(f"{_rc_key()}.svg", render).decode("utf-8")
+        return self._bytes(f"{_SCREEN}.svg", render).decode("utf-8")
 
     def submission_files(self) -> dict[str, Path]:
         """The figure as vector PDF and as PNG at :data:`SUBMISSION_DPI`, in the cache folder.
