@@ -39,6 +39,7 @@ import pandas as pd
 from itp_stats import __version__
 from itp_stats.cohort.dictionary import Dictionary, load_dictionary
 from itp_stats.gate.batch import GateBatch, read_batch, row_labels
+from itp_stats.gate.memo import configurations_memoised
 from itp_stats.gate.plan import NarrowBatch, expectation_columns, plan_batches
 from itp_stats.gate.result import (
     MAX_STORED_IDS,
@@ -188,7 +189,7 @@ class GateRuntime:
         index (a clean cohort pays for the first pass only). With Data Docs asked for, the
         checkpoint also runs on the whole frame, so the docs show the suite's one result.
         """
-        with _quiet():
+        with _quiet(), configurations_memoised():
             everything = list(range(len(self.rules)))
             results = self._validate(frame, everything, RESULT_FORMAT["result_format"])
             again = [
