@@ -489,3 +489,40 @@ def test_an_ambiguous_thousands_separator_is_refused_never_read_as_a_decimal(tmp
     assert (
         pd.isna(data["itp_duration_months"].iloc[0]) and data["itp_duration_months"].iloc[1] == 3.5
     )
+
+
+def test_type_cohort_in_place_types_the_same_and_keeps_no_copy(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "patient_id,sex,nk_m0,bleeding_m0\nP1,F,ND,yes\nP2,M,12,no\nP3,,7,maybe\nP4,F,,\n"
+    )
+    copied, problems = type_cohort(read_table(path)[0])
+    raw = read_table(path)[0]
+    typed, in_place_problems = type_cohort(raw, consume=True)
+    assert typed is raw  # typed column by column, no second frame
+    pd.testing.assert_frame_equal(typed, copied)
+    pd.testing.assert_frame_equal(in_place_problems, problems)
+    assert sorted(problems["value"]) == ["ND", "maybe"]
+
+
+def test_arrow_text_keeps_texts_as_arrow_strings(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("patient_id,sex,nk_m0\nP1,F,10\nP2,,12\n")
+    objects, _ = type_cohort(read_table(path)[0])
+    arrow, _ = type_cohort(read_table(path)[0], arrow_text=True)
+    assert objects["sex"].dtype == object and arrow["sex"].dtype == "string"
+    assert arrow["sex"].tolist()[0] == "F" and arrow["sex"].isna().tolist() == [False, True]
+    assert objects["sex"].tolist() == ["F", None]
+    pd.testing.assert_series_equal(arrow["nk_m0"], objects["nk_m0"])
+
+
+def test_arrow_memory_pool_returns_memory_unless_the_user_chose_one(monkeypatch):
+    import pyarrow as pa
+
+    from itp_stats.cohort.load import use_returning_memory_pool
+
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "system")
+    assert use_returning_memory_pool() is False
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL")
+    assert use_returning_memory_pool() is True
+    assert pa.default_memory_pool().backend_name == "jemalloc"

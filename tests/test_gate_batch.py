@@ -144,3 +144,36 @@ def test_recorded_group_study_has_no_group_check(tmp_path, own_study):
     assert GROUP_CHECK not in frame
     assert GROUP_CHECK not in check_columns()
     assert "gate__recorded_m6" in frame
+
+
+def test_read_batch_equals_the_frame_built_from_a_copy(tmp_path):
+    # read_batch types and converts in place (Arrow texts, one form of a column at a time);
+    # the frame must be the one the copying path gives
+    from itp_stats.cohort.load import read_table, type_cohort
+
+    raw = cells()
+    raw.loc[3, "nk_m0"] = "ND"  # an unparsed cell
+    raw.loc[5, "sex"] = ""  # a missing text
+    path = write(raw, tmp_path / "c.csv")
+    batch = read_batch(path)
+    d = load_data_model(None)
+    typed, problems = type_cohort(read_table(path)[0], d)
+    expected = gate_frame(typed, problems, d)
+    assert list(batch.frame.columns) == list(expected.columns)
+    for name in expected.columns:
+        got, want = batch.frame[name], expected[name]
+        if isinstance(want.dtype, pd.CategoricalDtype):
+            assert list(got.cat.categories) == list(want.cat.categories), name
+            assert got.astype(object).tolist() == want.astype(object).tolist(), name
+        else:
+            pd.testing.assert_series_equal(got, want, check_names=False)
+    pd.testing.assert_frame_equal(batch.problems, problems)
+
+
+def test_row_labels_are_made_for_the_rows_asked_for():
+    labels = row_labels(pd.DataFrame({"patient_id": pd.array(["P1", None, "P3"])}), "patient_id")
+    assert len(labels) == 3 and labels[-1] == "P3" and labels[1] == "row 3"
+    assert labels[0:2] == ["P1", "row 3"] and list(labels) == ["P1", "row 3", "P3"]
+    assert labels != ["P1", "row 3"]
+    with pytest.raises(IndexError):
+        labels[3]

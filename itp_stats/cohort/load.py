@@ -14,6 +14,12 @@ Reading is done in three steps, each usable on its own:
 
 :func:`load_cohort` chains them for the analysis and refuses a file with unparseable cells.
 The validation gate uses :func:`read_cohort` and reports the problems as a rule.
+
+Arrow memory (the cells of a CSV as read) comes from pyarrow's jemalloc pool, which gives
+freed memory back to the system at once (:func:`use_returning_memory_pool`, applied when
+this module is imported unless ``ARROW_DEFAULT_MEMORY_POOL`` chooses a pool): with the
+default mimalloc pool a process keeps the pages of the file's text after it is typed, and
+validating a 100 MB file peaks about 150 MB higher.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import importlib
 import io
 import math
 import numbers
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,7 +57,30 @@ __all__ = [
     "read_cohort",
     "read_table",
     "type_cohort",
+    "use_returning_memory_pool",
 ]
+
+def use_returning_memory_pool() -> bool:
+    """Make pyarrow's jemalloc pool, returning freed memory at once, the default pool.
+
+    Returns
+    -------
+    bool
+        Whether it was set: not when ``ARROW_DEFAULT_MEMORY_POOL`` names a pool (the user's
+        choice is kept) or this pyarrow has no jemalloc (then the default stays).
+    """
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return False
+    try:
+        pool = pa.jemalloc_memory_pool()
+        pa.jemalloc_set_decay_ms(0)
+    except (NotImplementedError, AttributeError, pa.ArrowException):  # pragma: no cover
+        return False
+    pa.set_memory_pool(pool)
+    return True
+
+
+use_returning_memory_pool()
 
 MISSING_TOKENS = frozenset({"", "NA", "N/A", "NaN", "nan", "null", "NULL"})
 """Cell texts read as missing values (anything else must parse in the column's type)."""
@@ -560,12 +590,14 @@ _BOOLEAN_TEXT = {**dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False)}
 
 
 def _parse_text_column(
-    values: pd.Series, kind: str, decimal_comma: bool
+    values: pd.Series, kind: str, decimal_comma: bool, arrow_text: bool = False
 ) -> tuple[pd.Series, pd.Series]:
     """:func:`_parse_column` for a column of texts only (CSV), vectorised with Arrow."""
     present = values.notna()
     no_problem = pd.Series(False, index=values.index)
     if kind in {"string", "category"}:
+        if arrow_text:
+            return values.astype("string[pyarrow]"), no_problem
         return values.astype(object).where(present, None), no_problem
     text = values.astype("string[pyarrow]")
     if kind == "boolean":
@@ -599,12 +631,14 @@ def _finish_numeric(
     return parsed.astype("Int64" if kind == "integer" else "Float64"), bad
 
 
-def _parse_column(values: pd.Series, kind: str, decimal_comma: bool) -> tuple[pd.Series, pd.Series]:
+def _parse_column(
+    values: pd.Series, kind: str, decimal_comma: bool, arrow_text: bool = False
+) -> tuple[pd.Series, pd.Series]:
     """Parse one column; return ``(parsed, bad)`` where ``bad`` flags cells that failed."""
     if isinstance(values.dtype, pd.StringDtype) or pd.api.types.infer_dtype(
         values, skipna=True
     ) in ("string", "empty"):
-        return _parse_text_column(values, kind, decimal_comma)
+        return _parse_text_column(values, kind, decimal_comma, arrow_text)
     present = values.notna()
     if kind in {"string", "category"}:
 
@@ -689,7 +723,12 @@ def _expected(value: Any, kind: str, decimal_comma: bool) -> str:
 
 
 def type_cohort(
-    raw: pd.DataFrame, dictionary: Dictionary | None = None, *, decimal_comma: bool = False
+    raw: pd.DataFrame,
+    dictionary: Dictionary | None = None,
+    *,
+    decimal_comma: bool = False,
+    consume: bool = False,
+    arrow_text: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Type the dictionary columns of a frame read by :func:`read_table`.
 
@@ -701,6 +740,14 @@ def type_cohort(
         Defaults to the project's dictionary.
     decimal_comma : bool
         Read numbers written with a decimal comma (``12,5``).
+    consume : bool
+        Type ``raw`` itself, column by column, instead of a copy: each column of text is
+        released as soon as its typed column replaces it, so a large file is never held
+        twice. ``raw`` is then the typed frame returned (the caller keeps no text cells).
+    arrow_text : bool
+        Keep the string and category columns of a CSV as Arrow strings (``<NA>`` missing)
+        instead of ``str`` objects: a million cells then cost their bytes, not a million
+        Python strings (the gate's reading, :func:`itp_stats.gate.batch.read_batch`).
 
     Returns
     -------
@@ -715,13 +762,14 @@ def type_cohort(
     dictionary = dictionary or load_dictionary()
     id_col = dictionary.id_column
     ids = raw[id_col] if id_col in raw else pd.Series([None] * len(raw), index=raw.index)
-    data = raw.copy()
+    data = raw if consume else raw.copy()
     problems: list[pd.DataFrame] = []
     for name, column in dictionary.columns.items():
         if name not in raw:
             continue
-        parsed, bad = _parse_column(raw[name], column.type, decimal_comma)
-        data[name] = parsed
+        cells = raw[name]
+        parsed, bad = _parse_column(cells, column.type, decimal_comma, arrow_text)
+        data[name] = parsed  # with ``consume``, the column of text is released with ``cells``
         if bad.any():
             rows = np.flatnonzero(bad.to_numpy())
             problems.append(
@@ -732,9 +780,9 @@ def type_cohort(
                         "patient_id": [
                             None if pd.isna(ids.iloc[r]) else str(ids.iloc[r]) for r in rows
                         ],
-                        "value": [str(raw[name].iloc[r]) for r in rows],
+                        "value": [str(cells.iloc[r]) for r in rows],
                         "expected": [
-                            _expected(raw[name].iloc[r], column.type, decimal_comma) for r in rows
+                            _expected(cells.iloc[r], column.type, decimal_comma) for r in rows
                         ],
                     }
                 )

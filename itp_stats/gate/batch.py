@@ -20,8 +20,10 @@ This module does not import Great Expectations.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -39,7 +41,7 @@ from itp_stats.gate.suite import (
     timepoint_columns,
 )
 
-__all__ = ["GateBatch", "gate_frame", "read_batch", "row_labels"]
+__all__ = ["GateBatch", "RowLabels", "gate_frame", "read_batch", "row_labels"]
 
 
 @dataclass(frozen=True)
@@ -76,16 +78,55 @@ class GateBatch:
         return len(self.frame)
 
 
-def row_labels(frame: pd.DataFrame, id_column: str) -> list[str]:
+class RowLabels(Sequence[str]):
+    """Per row, the patient id as text, or ``row N`` (line N of a file with a header).
+
+    Made for the rows asked for (a failing row's id), not for every row at once: a million
+    rows keep their ids in the column's own compact array, not as a million Python strings.
+    Equal to the list of the same labels.
+    """
+
+    def __init__(self, ids: pd.Series | None, n: int) -> None:
+        self._ids = None if ids is None else ids.reset_index(drop=True)
+        self._n = n
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _label(self, i: int) -> str:
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError(i)
+        v = None if self._ids is None else self._ids.iloc[i]
+        if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+            return f"row {i + 2}"
+        return str(v)
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [self._label(k) for k in range(*i.indices(self._n))]
+        return self._label(int(i))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(other) == self._n and all(a == b for a, b in zip(self, other, strict=False))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(repr(v) for v in self[:3])
+        return f"RowLabels([{shown}{', …' if self._n > 3 else ''}], n={self._n})"
+
+
+def row_labels(frame: pd.DataFrame, id_column: str) -> RowLabels:
     """Per row, the patient id as text, or ``row N`` (line N of a file with a header)."""
-    n = len(frame)
-    if id_column not in frame:
-        return [f"row {i + 2}" for i in range(n)]
-    ids = frame[id_column].astype(object).to_numpy()
-    return [
-        f"row {i + 2}" if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v)
-        for i, v in enumerate(ids)
-    ]
+    return RowLabels(frame[id_column] if id_column in frame else None, len(frame))
 
 
 def _unparsed(problems: pd.DataFrame | None, n: int) -> pd.Series:
@@ -119,6 +160,8 @@ def gate_frame(
     typed: pd.DataFrame,
     problems: pd.DataFrame | None = None,
     dictionary: Dictionary | None = None,
+    *,
+    consume: bool = False,
 ) -> pd.DataFrame:
     """Add the gate's columns to a typed cohort.
 
@@ -132,6 +175,9 @@ def gate_frame(
         Cells that did not parse (``column``, ``row``, ``value``).
     dictionary : Dictionary, optional
         Defaults to the dictionary of the study in use (with its design).
+    consume : bool
+        Convert the columns of ``typed`` itself, releasing each typed column once its plain
+        copy exists (``typed`` is left empty), so a large cohort is not held twice.
 
     Returns
     -------
@@ -142,7 +188,11 @@ def gate_frame(
         ``category`` (missing = NaN).
     """
     d = dictionary or load_dictionary()
-    frame = typed.reset_index(drop=True)
+    if consume:
+        frame = typed
+        frame.index = pd.RangeIndex(len(frame))
+    else:
+        frame = typed.reset_index(drop=True)
     clashes = {c: f"{c} (from file)" for c in frame.columns if str(c).startswith(CHECK_PREFIX)}
     if clashes:
         frame = frame.rename(columns=clashes)
@@ -151,8 +201,7 @@ def gate_frame(
     # every gate column is present, empty when its inputs are missing from the file (the rules
     # reading it are then reported as not evaluated)
     if GROUP_CHECK in names:
-        known = [c for c in d.columns if c in frame]
-        group = derive_group(frame[known], d)
+        group = derive_group(frame, d)
         if group is not None:
             values = group.astype(object)
             new[GROUP_CHECK] = values.where(values.notna(), None)
@@ -170,7 +219,9 @@ def gate_frame(
         if name.startswith(f"{CHECK_PREFIX}recorded_"):
             tp = name.removeprefix(f"{CHECK_PREFIX}recorded_")
             new[name] = _recorded(frame, timepoint_columns(d, tp))
-    columns: dict[str, pd.Series] = {c: _plain(frame[c], d) for c in frame.columns}
+    columns: dict[str, pd.Series] = {
+        c: _plain(frame.pop(c) if consume else frame[c], d) for c in list(frame.columns)
+    }
     for name, series in new.items():
         columns[name] = _plain(pd.Series(series.to_numpy(), name=name), d)
     # the recorded and the derived group are compared: they share one category set
@@ -196,6 +247,11 @@ def _plain(series: pd.Series, dictionary: Dictionary) -> pd.Series:
     if kind in {"integer", "float", "boolean"} or pd.api.types.is_float_dtype(series.dtype):
         values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         return pd.Series(values, dtype=float)
+    if isinstance(series.dtype, pd.StringDtype):  # texts as read: no Python string per cell
+        codes, uniques = pd.factorize(series, sort=True, use_na_sentinel=True)
+        categories = pd.Index(list(uniques), dtype=object)
+        width = np.min_scalar_type(-max(len(categories), 1))  # as pandas sizes its own codes
+        return pd.Series(pd.Categorical.from_codes(codes.astype(width), categories=categories))
     values = series.astype(object)
     present = values.notna()
     if column is None:  # a column the dictionary does not know: any cells, shown as text
@@ -231,13 +287,18 @@ def read_batch(path: str | Path, dictionary: Dictionary | None = None) -> GateBa
     raw, decimal_comma = read_table(path)
     if len(raw.columns) == 0:
         raise CohortReadError(f"{path}: the file has no columns")
-    typed, problems = type_cohort(raw, d, decimal_comma=decimal_comma)
     file_columns, labels = tuple(raw.columns), row_labels(raw, d.id_column)
-    del raw  # the file's text cells are not needed any more (peak memory of a large file)
+    # typed in place, then made plain in place: each column is held in one form at a time
+    typed, problems = type_cohort(
+        raw, d, decimal_comma=decimal_comma, consume=True, arrow_text=True
+    )
+    del raw
+    frame = gate_frame(typed, problems, d, consume=True)
+    del typed
     return GateBatch(
         path=path,
         sha256=sha,
-        frame=gate_frame(typed, problems, d),
+        frame=frame,
         file_columns=file_columns,
         labels=labels,
         problems=problems,
