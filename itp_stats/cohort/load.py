@@ -60,6 +60,7 @@ __all__ = [
     "use_returning_memory_pool",
 ]
 
+
 def use_returning_memory_pool() -> bool:
     """Make pyarrow's jemalloc pool, returning freed memory at once, the default pool.
 
