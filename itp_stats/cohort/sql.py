@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from itp_stats.errors import CohortReadError, ItpStatsError
+from itp_stats.files import normal_mode
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -397,6 +398,7 @@ def write_source_file(source: DatabaseSource, snapshot: Snapshot | None = None) 
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(_source_json(source, snapshot))
+        normal_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -720,6 +722,7 @@ def export_csv(
         try:
             with os.fdopen(fd, "wb") as handle:
                 _copy_out(conn, _copy_sql(source, columns, wanted, d.id_column), handle)
+            normal_mode(tmp)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -31,6 +31,7 @@ import pandas as pd
 
 from itp_stats.cohort.dictionary import load_dictionary
 from itp_stats.cohort.iwg import iwg_response
+from itp_stats.files import normal_mode
 
 __all__ = [
     "DEFAULT_SEED",
@@ -291,6 +292,7 @@ def write_cohort(frame: pd.DataFrame, path: str | Path, *, seed: int | None = No
                 with open(tmp, "w", encoding="utf-8", newline="") as handle:
                     handle.write(f"# {mark}\n")
                     out.to_csv(handle, index=False, lineterminator="\n", float_format="%.1f")
+        normal_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -45,6 +45,7 @@ import yaml
 from itp_stats.cohort.design import DERIVATION_RULES
 from itp_stats.cohort.dictionary import Composition, Dictionary, load_dictionary
 from itp_stats.errors import ItpStatsError
+from itp_stats.files import normal_mode
 
 if TYPE_CHECKING:
     import great_expectations as gx
@@ -876,6 +877,7 @@ def write_project(
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(text)
+            normal_mode(tmp)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -1,0 +1,44 @@
+"""Files written for users get the mode of a plain file write (itp_stats.files)."""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+
+import pytest
+
+from itp_stats.files import new_file_mode, normal_mode
+
+
+@pytest.fixture
+def umask_027():
+    old = os.umask(0o027)
+    yield
+    os.umask(old)
+
+
+def test_mode_follows_the_umask(umask_027, tmp_path):
+    assert new_file_mode() == 0o640
+    fd, tmp = tempfile.mkstemp(dir=tmp_path)
+    os.close(fd)
+    assert stat.S_IMODE(os.stat(tmp).st_mode) == 0o600  # what mkstemp gives
+    normal_mode(tmp)
+    plain = tmp_path / "plain"
+    plain.write_text("x")  # what open() gives under the same umask
+    assert stat.S_IMODE(os.stat(tmp).st_mode) == stat.S_IMODE(plain.stat().st_mode) == 0o640
+
+
+def test_a_synthetic_cohort_and_the_stored_suite_are_readable_by_others(tmp_path):
+    from itp_stats.cohort.design import load_data_model
+    from itp_stats.cohort.synth import synthesize, write_cohort
+    from itp_stats.gate.suite import write_project
+
+    old = os.umask(0o022)
+    try:
+        cohort = write_cohort(synthesize(20, 1), tmp_path / "c.csv", seed=1)
+        written = write_project(tmp_path / "validation", load_data_model(None))
+    finally:
+        os.umask(old)
+    for path in [cohort, *written]:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
