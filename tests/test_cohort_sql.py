@@ -202,3 +202,20 @@ def test_commands_refuse_a_password_in_the_url(state, capsys, command):
     err = capsys.readouterr().err
     assert "holds a password" in err and "PGPASSWORD" in err and "s3cret" not in err
     assert not list(state.glob(".itp-stats/sources/*"))
+
+
+def test_a_table_commented_as_synthetic_is_reported_synthetic(state, pg_server):  # noqa: F811
+    from itp_stats.cohort.synth import SYNTHETIC_MARK, synthetic_mark
+
+    mark = f"{SYNTHETIC_MARK} (n = 72, seed 1): no row is a real patient"
+    with pg_server.connect() as conn:
+        load_typed(conn, "synthetic_rows", cells())
+        load_typed(conn, "registry_rows", cells())
+        conn.execute(f"COMMENT ON TABLE synthetic_rows IS '{mark}'")
+        conn.execute("COMMENT ON TABLE registry_rows IS 'registry extract, 2024'")
+    marked = resolve_source(pg_server.url("synthetic_rows"))  # the gate's snapshot
+    assert read_source_file(marked)[1].comment == mark
+    assert synthetic_mark(marked) == mark
+    assert synthetic_mark(resolve_source(pg_server.url("registry_rows"))) == ""
+    query = pg_server.url("synthetic_rows").split("#")[0] + "?query=SELECT+*+FROM+synthetic_rows"
+    assert synthetic_mark(resolve_source(query)) == ""  # a query has no comment of its own

@@ -240,6 +240,24 @@ def test_report_from_the_database_equals_the_report_from_its_export(state, pg_se
     assert from_db.gate.n_rows == from_file.gate.n_rows == 72
     source, snapshot = read_source_file(from_db.data_path)
     assert source.table == ("report",) and snapshot.rows == 72
+    # the export carries no mark, and the table no comment: neither is said to be synthetic
+    assert not from_db.synthetic and not from_file.synthetic
+
+
+def test_a_synthetic_table_gives_a_report_that_says_so(state, pg_server):  # noqa: F811
+    from itp_stats.cohort.synth import SYNTHETIC_MARK
+    from itp_stats.report.facade import synthetic_notice
+    from itp_stats.study.prepare import prepare_study
+
+    mark = f"{SYNTHETIC_MARK} (n = 72, seed 20230601): no row is a real patient"
+    with pg_server.connect() as conn:
+        load_typed(conn, "synthetic_report", cells())
+        conn.execute(f"COMMENT ON TABLE synthetic_report IS '{mark}'")
+    study = prepare_study(
+        pg_server.url("synthetic_report"), n_boot=200, gate_result=state / "db.json"
+    )
+    assert study.synthetic and study.synthetic_source == mark
+    assert mark in synthetic_notice(study)
 
 
 def test_table_changed_after_the_gate_is_refused(state, pg_server, capsys):  # noqa: F811

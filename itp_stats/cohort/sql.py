@@ -308,6 +308,9 @@ class Snapshot:
         ``host:port`` (or socket folder) the connection reached.
     database, user : str
         As connected.
+    comment : str
+        The table's comment (``COMMENT ON TABLE``), ``""`` for none or a query: a table of
+        synthetic rows says so there (see :func:`itp_stats.cohort.synth.synthetic_mark`).
     """
 
     rows: int
@@ -317,6 +320,7 @@ class Snapshot:
     server: str
     database: str
     user: str
+    comment: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (the ``snapshot`` of the source file)."""
@@ -328,6 +332,7 @@ class Snapshot:
             "server": self.server,
             "database": self.database,
             "user": self.user,
+            "comment": self.comment,
         }
 
     @classmethod
@@ -341,6 +346,7 @@ class Snapshot:
             server=str(data["server"]),
             database=str(data["database"]),
             user=str(data["user"]),
+            comment=str(data.get("comment") or ""),
         )
 
 
@@ -602,6 +608,10 @@ def take_snapshot(
             rows, digest = md5
         cur.execute("SELECT now()")
         (now,) = cur.fetchone()
+        comment = ""
+        if source.table:
+            cur.execute("SELECT obj_description(to_regclass(%s), 'pg_class')", (source.relation,))
+            comment = (cur.fetchone() or ("",))[0] or ""
     info = conn.info
     return Snapshot(
         rows=int(rows),
@@ -611,6 +621,7 @@ def take_snapshot(
         server=f"{info.host}:{info.port}",
         database=str(info.dbname),
         user=str(info.user),
+        comment=str(comment),
     )
 
 

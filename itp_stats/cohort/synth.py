@@ -211,7 +211,10 @@ def synthetic_mark(path: str | Path) -> str:
     Parameters
     ----------
     path : str or Path
-        Cohort file (CSV, XLSX or Parquet).
+        Cohort file (CSV, XLSX or Parquet), or the source file of a database table
+        (:mod:`itp_stats.cohort.sql`): a table is marked by its comment, as recorded when the
+        gate validated it (``COMMENT ON TABLE cohort IS 'synthetic cohort made by …'``, the
+        mark of the file it was loaded from).
 
     Returns
     -------
@@ -222,7 +225,12 @@ def synthetic_mark(path: str | Path) -> str:
     path = Path(path)
     suffix = path.suffix.lower()
     try:
-        if suffix == ".xlsx":
+        from itp_stats.cohort.sql import is_source_file, read_source_file
+
+        if is_source_file(path):
+            _, snapshot = read_source_file(path)
+            text = snapshot.comment.strip() if snapshot is not None else ""
+        elif suffix == ".xlsx":
             from openpyxl import load_workbook
 
             book = load_workbook(path, read_only=True)
