@@ -326,6 +326,15 @@ def test_docx_table_too_wide_for_portrait_gets_a_landscape_page(tmp_path):
     assert orientations == [WD_ORIENT.PORTRAIT, WD_ORIENT.LANDSCAPE, WD_ORIENT.PORTRAIT]
     landscape = word.sections[1]
     assert landscape.page_width > landscape.page_height
+    # narrower margins on the landscape page (more room for the table and its note); the
+    # footer with the page number stays inside the bottom margin
+    portrait = word.sections[0]
+    assert portrait.left_margin.cm == pytest.approx(2.5, abs=0.01)
+    for margin in ("top_margin", "right_margin", "bottom_margin", "left_margin"):
+        assert getattr(landscape, margin).cm == pytest.approx(1.5, abs=0.01), margin
+    assert landscape.footer_distance < landscape.bottom_margin
+    text_width = landscape.page_width - landscape.left_margin - landscape.right_margin
+    assert text_width / 360000 == pytest.approx(26.7, abs=0.01)  # cm, as tables.lua sizes
     for section in word.sections:
         assert 'w:instr=" PAGE "' in section.footer._element.xml
     texts = [p.text for p in word.paragraphs]
@@ -504,3 +513,18 @@ def test_committed_reference_documents_match_their_builder(tmp_path):
                     f"{committed.name}: {part} is stale; run python -m "
                     "itp_stats.render.reference_docx"
                 )
+
+
+def test_docx_table_note_keeps_the_last_rows_with_it(tmp_path):
+    body = (
+        "Before.\n\n" + _validation_table(8) + "\n::: {.table-note}\n*Methods:* the rules.\n:::\n"
+        "\n" + _validation_table(2) + "\nAfter.\n"  # a table without a note
+    )
+    word, _ = _docx(tmp_path, body)
+    noted, plain = word.tables
+
+    def kept(row) -> bool:
+        return all(p.paragraph_format.keep_with_next for c in row.cells for p in c.paragraphs)
+
+    assert [kept(r) for r in noted.rows] == [False] * 6 + [True] * 3  # header + 8 rows
+    assert not any(kept(r) for r in plain.rows)  # no note: nothing to keep with

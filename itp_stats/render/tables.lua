@@ -32,8 +32,8 @@ local function is_format(name) return FORMAT:match(name) ~= nil end
 local LAYOUT = {
   -- A4, 2.5 cm margins: 16 cm = 453.5 pt of 9 pt text; cell margins 2 x 0.1 cm
   docx = { width = 50.4, pad = 0.75, scale = 1.0 },
-  -- the same on a landscape page: 24.7 cm
-  docx_landscape = { width = 77.8, pad = 0.75, scale = 1.0 },
+  -- a landscape page, 1.5 cm margins (docx.py): 26.7 cm
+  docx_landscape = { width = 84.1, pad = 0.75, scale = 1.0 },
   -- A4, 2 cm margins: 17 cm = 481.9 pt of 7.5 pt text; inset 2 x 4 pt
   typst = { width = 64.2, pad = 1.15, scale = 0.97, height = 97.0, breakable = 0.7 },
 }
