@@ -42,3 +42,18 @@ def test_a_synthetic_cohort_and_the_stored_suite_are_readable_by_others(tmp_path
         os.umask(old)
     for path in [cohort, *written]:
         assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
+
+
+def test_a_failed_write_leaves_the_file_and_no_temporary(tmp_path):
+    from itp_stats.files import replaced_atomically
+
+    target = tmp_path / "c.csv"
+    target.write_text("before")
+    with pytest.raises(RuntimeError), replaced_atomically(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("killed")
+    assert target.read_text() == "before" and sorted(tmp_path.iterdir()) == [target]
+    with replaced_atomically(target, suffix=".tmp.csv") as tmp:
+        assert tmp.name.startswith(".c.csv.") and tmp.name.endswith(".tmp.csv")
+        tmp.write_text("after")
+    assert target.read_text() == "after" and sorted(tmp_path.iterdir()) == [target]

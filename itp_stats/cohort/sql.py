@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from itp_stats.errors import CohortReadError, ItpStatsError
-from itp_stats.files import normal_mode
+from itp_stats.files import replaced_atomically
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -399,16 +399,8 @@ def write_source_file(source: DatabaseSource, snapshot: Snapshot | None = None) 
             held = None
         if held is not None and replace(held, time=snapshot.time) == snapshot:
             return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(_source_json(source, snapshot))
-        normal_mode(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replaced_atomically(path) as tmp:
+        tmp.write_text(_source_json(source, snapshot), encoding="utf-8", newline="\n")
     return path
 
 
@@ -729,15 +721,8 @@ def export_csv(
         columns = source_columns(conn, source)
         snapshot = take_snapshot(conn, source, columns)
         wanted = [n for n, _ in columns if all_columns or n in d.columns]
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                _copy_out(conn, _copy_sql(source, columns, wanted, d.id_column), handle)
-            normal_mode(tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with replaced_atomically(path) as tmp, open(tmp, "wb") as handle:
+            _copy_out(conn, _copy_sql(source, columns, wanted, d.id_column), handle)
     return snapshot
 
 

@@ -22,8 +22,6 @@ Assumptions (chosen, not estimated; see ``data/README.md``):
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +29,7 @@ import pandas as pd
 
 from itp_stats.cohort.dictionary import load_dictionary
 from itp_stats.cohort.iwg import iwg_response
-from itp_stats.files import normal_mode
+from itp_stats.files import replaced_atomically
 
 __all__ = [
     "DEFAULT_SEED",
@@ -272,11 +270,7 @@ def write_cohort(frame: pd.DataFrame, path: str | Path, *, seed: int | None = No
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     out = frame.copy()
-    fd, tmp = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}"
-    )
-    os.close(fd)
-    try:
+    with replaced_atomically(path, suffix=f".tmp{path.suffix}") as tmp:
         suffix = path.suffix.lower()
         mark = _mark_text(len(out), seed)
         if suffix == ".parquet":
@@ -300,11 +294,6 @@ def write_cohort(frame: pd.DataFrame, path: str | Path, *, seed: int | None = No
                 with open(tmp, "w", encoding="utf-8", newline="") as handle:
                     handle.write(f"# {mark}\n")
                     out.to_csv(handle, index=False, lineterminator="\n", float_format="%.1f")
-        normal_mode(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

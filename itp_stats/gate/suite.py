@@ -31,9 +31,7 @@ the dictionary in use gives; a test checks the stored files equal what the shipp
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -45,7 +43,7 @@ import yaml
 from itp_stats.cohort.design import DERIVATION_RULES
 from itp_stats.cohort.dictionary import Composition, Dictionary, load_dictionary
 from itp_stats.errors import ItpStatsError
-from itp_stats.files import normal_mode
+from itp_stats.files import replaced_atomically
 
 if TYPE_CHECKING:
     import great_expectations as gx
@@ -872,15 +870,7 @@ def write_project(
     written = []
     for rel, text in project_files(dictionary).items():
         path = directory / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-            normal_mode(tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with replaced_atomically(path) as tmp:
+            tmp.write_text(text, encoding="utf-8", newline="\n")
         written.append(path)
     return written
