@@ -47,6 +47,7 @@ from itp_stats.cohort.dictionary import Binned, Dictionary, load_dictionary
 from itp_stats.errors import CohortReadError, ItpStatsError
 
 __all__ = [
+    "EXPECTED",
     "MISSING_TOKENS",
     "CohortParseError",
     "LoadedCohort",
@@ -695,18 +696,19 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, numbers.Number)
 
 
-_EXPECTED = {
+EXPECTED = {
     "integer": "a whole number",
     "float": "a number",
     "boolean": "yes or no",
     "string": "text",
     "category": "text",
 }
+"""What a cell of each column type should have been (the ``expected`` of a parse problem)."""
 
 
 def _expected(value: Any, kind: str, decimal_comma: bool) -> str:
     """What a cell that did not parse should have been, with the reason when it is known."""
-    expected = _EXPECTED[kind]
+    expected = EXPECTED[kind]
     if kind not in {"integer", "float"}:
         return expected
     if isinstance(value, dt.date | dt.time | np.datetime64):

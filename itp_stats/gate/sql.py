@@ -51,7 +51,7 @@ import pandas as pd
 
 from itp_stats import __version__
 from itp_stats.cohort.iwg import CR_THRESHOLD, RESPONSE_THRESHOLD
-from itp_stats.cohort.load import MISSING_TOKENS
+from itp_stats.cohort.load import EXPECTED, MISSING_TOKENS
 from itp_stats.cohort.sql import (
     ROW_ORDER,
     DatabaseSource,
@@ -121,14 +121,6 @@ _NUMBER_RE = r"'^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,5})?$'"
 _FLOAT_MAX = "1.7976931348623158079e308"  # at or above: +-inf as a float (not finite)
 _FLOAT_TINY = "1e-320"  # below: 0 (PostgreSQL refuses to underflow to 0)
 _INT_LIMIT = "9223372036854775808"  # 2**63: a whole number storable as a 64-bit integer
-_EXPECTED = {
-    "integer": "a whole number",
-    "float": "a number",
-    "boolean": "yes or no",
-    "string": "text",
-    "category": "text",
-}
-"""What a cell of each type should have been (as :func:`itp_stats.cohort.load.type_cohort`)."""
 
 
 def _iwg_sql(p0: str, p6: str, bleeding: str, rescue: str) -> str:
@@ -649,7 +641,7 @@ def _problems(cur: Any, query: SnapshotQuery, dictionary: Dictionary, limit: int
         for name, value in zip(names, row[1:], strict=True):
             if value is not None:
                 kind = dictionary.columns[name].type
-                out.append((name, int(row[0]), None, str(value), _EXPECTED[kind]))
+                out.append((name, int(row[0]), None, str(value), EXPECTED[kind]))
     return pd.DataFrame(out, columns=columns)
 
 
