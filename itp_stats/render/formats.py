@@ -22,6 +22,7 @@ from itp_stats.render.errors import ProjectError
 __all__ = [
     "MANUSCRIPT_PARAMETER",
     "TABLE_FILTER",
+    "RESOURCE_DIR",
     "TYPST_TYPOGRAPHY",
     "REFERENCE_DOCX",
     "MANUSCRIPT_REFERENCE_DOCX",
@@ -32,15 +33,16 @@ __all__ = [
     "format_date",
 ]
 
-_HERE = Path(__file__).resolve().parent
-TABLE_FILTER = _HERE / "tables.lua"
+RESOURCE_DIR = Path(__file__).resolve().parent
+"""The folder of the render's resources (filters, styles, reference documents)."""
+TABLE_FILTER = RESOURCE_DIR / "tables.lua"
 """Table typography (widths, row headers, notes), run after ``report.lua``."""
-TYPST_TYPOGRAPHY = _HERE / "typography.typ"
+TYPST_TYPOGRAPHY = RESOURCE_DIR / "typography.typ"
 """Typst typography shared with Quarto (tables, notes, "Table S1" numbers)."""
-REFERENCE_DOCX = _HERE / "reference.docx"
+REFERENCE_DOCX = RESOURCE_DIR / "reference.docx"
 """The reference document of DOCX outputs (A4, page numbers, en-GB, table styles), built by
 :mod:`itp_stats.render.reference_docx`."""
-MANUSCRIPT_REFERENCE_DOCX = _HERE / "reference-manuscript.docx"
+MANUSCRIPT_REFERENCE_DOCX = RESOURCE_DIR / "reference-manuscript.docx"
 """The same with line numbers and double spacing (the ``manuscript`` parameter)."""
 
 MANUSCRIPT_PARAMETER = "manuscript"
@@ -110,7 +112,7 @@ def _package_asset(path: Path) -> Path:
     """
     if path.is_file():
         return path
-    own = _HERE / path.name
+    own = RESOURCE_DIR / path.name
     return own if own.is_file() and path.parent.name == "render" else path
 
 

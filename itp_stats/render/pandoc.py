@@ -26,6 +26,7 @@ import yaml
 from itp_stats.render.docx import finish_docx
 from itp_stats.render.errors import ToolError
 from itp_stats.render.formats import (
+    RESOURCE_DIR,
     TABLE_FILTER,
     TYPST_TYPOGRAPHY,
     format_date,
@@ -49,7 +50,6 @@ __all__ = [
     "run_pandoc",
 ]
 
-RESOURCE_DIR = Path(__file__).resolve().parent
 LUA_FILTER = RESOURCE_DIR / "report.lua"
 HTML_CSS = RESOURCE_DIR / "report.css"
 TYPST_HEADER = RESOURCE_DIR / "report.typ"
