@@ -44,6 +44,7 @@ from itp_stats.cohort.design import DERIVATION_RULES
 from itp_stats.cohort.dictionary import Composition, Dictionary, load_dictionary
 from itp_stats.errors import ItpStatsError
 from itp_stats.files import replaced_atomically
+from itp_stats.text import lower_first
 
 if TYPE_CHECKING:
     import great_expectations as gx
@@ -230,11 +231,6 @@ def _months(timepoint: str) -> int | None:
     return int(digits) if timepoint.startswith("m") and digits.isdigit() else None
 
 
-def _lower_first(text: str) -> str:
-    """Lower-case the first letter unless it starts an acronym (``CD3+`` stays)."""
-    return text[0].lower() + text[1:] if text[1:2].islower() else text
-
-
 def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
@@ -366,7 +362,7 @@ def build_rules(dictionary: Dictionary | None = None) -> list[Rule]:
                 Rule(
                     f"{name}.within_parent",
                     "critical",
-                    f"{col.label} ≤ {_lower_first(parent.label)}",
+                    f"{col.label} ≤ {lower_first(parent.label)}",
                     (name, col.parent),
                     "ExpectColumnPairValuesAToBeGreaterThanB",
                     {
@@ -390,7 +386,7 @@ def build_rules(dictionary: Dictionary | None = None) -> list[Rule]:
                 Rule(
                     f"composition.{'_'.join(comp.parts)}.{tp}",
                     "critical",
-                    f"{part_labels} ≤ {_lower_first(d.markers[comp.whole].label)} × "
+                    f"{part_labels} ≤ {lower_first(d.markers[comp.whole].label)} × "
                     f"{_number(1 + tol)} at {tp_label.lower()} (the subsets fit in the parent "
                     f"count, {_number(round(100 * tol, 6))} % tolerance)",
                     (*parts, whole),

@@ -43,6 +43,7 @@ from itp_stats.report.format import (
     format_number,
     format_p,
 )
+from itp_stats.text import join_words, lower_first
 
 __all__ = [
     "test_name",
@@ -167,18 +168,6 @@ def conf_label(alpha: float) -> str:
     return f"{format_number(100 * (1 - alpha), 1).removesuffix('.0')}%"
 
 
-def join_words(items: list[str], conj: str = "and") -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    items = [i for i in items if i]
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + f" {conj} " + items[-1]
-
-
-def _lower_first(text: str) -> str:
-    return text[0].lower() + text[1:] if text[1:2].islower() else text
-
-
 def md_literal(text: str) -> str:
     """A label from the user's dictionary or study, safe inside a Markdown sentence: the
     characters that would start a link, an autolink, raw HTML or a code span are escaped
@@ -222,9 +211,9 @@ def quantity(study, marker: str) -> str:
     if marker.startswith("pct_"):
         m = d.markers[marker[4:]]
         parent = d.markers[m.parent].label if m.parent else ""
-        part, whole = md_literal(_lower_first(m.label)), md_literal(_lower_first(parent))
+        part, whole = md_literal(lower_first(m.label)), md_literal(lower_first(parent))
         return f"percentage of {part} in {whole}"
-    label = md_literal(_lower_first(d.markers[marker].label))
+    label = md_literal(lower_first(d.markers[marker].label))
     unit = _unit(study, marker)
     return f"count of {label}" if "cells" in unit else f"level of {label}"
 
@@ -236,9 +225,9 @@ def _column_quantity(study, column: str) -> str:
     for tp, tp_label in d.timepoints.items():
         stem = column.removesuffix(f"_{tp}")
         if stem != column and (stem in d.markers or stem.removeprefix("pct_") in d.markers):
-            when = "baseline" if tp == cfg.baseline else _lower_first(tp_label)
+            when = "baseline" if tp == cfg.baseline else lower_first(tp_label)
             return f"{when} {quantity(study, stem)}"
-    return _lower_first(d.label(column))
+    return lower_first(d.label(column))
 
 
 def _unit(study, marker: str) -> str:
@@ -303,8 +292,8 @@ def _with_unit(text: str, unit: str) -> str:
 def cohort_methods(study) -> str:
     """Who was studied, when, and who was excluded (from the configuration and the flow)."""
     cfg, flow = _cfg(study), study.flow
-    base = _lower_first(cfg.timepoint_label(cfg.baseline))
-    follow = _lower_first(cfg.timepoint_label(cfg.followup))
+    base = lower_first(cfg.timepoint_label(cfg.baseline))
+    follow = lower_first(cfg.timepoint_label(cfg.followup))
     text = (
         f"{md_literal(_cap(cfg.population))}, one row per patient as described by the data "
         f"dictionary (Table S8 of the supplement), with measurements at {base} (baseline) and "
@@ -335,14 +324,14 @@ def group_methods(study) -> str:
         from itp_stats.cohort.iwg import describe_rule
 
         derivation = cfg.design.derivation
-        labels = {k: _lower_first(d.label(v)) for k, v in derivation.inputs.items()}
+        labels = {k: lower_first(d.label(v)) for k, v in derivation.inputs.items()}
         text = describe_rule(derivation.rule, labels, cfg.group_names)
         return (
             f"The groups — {groups} — were derived from the data: {text} The recorded "
-            f"{_lower_first(recorded.label)} must agree with this derivation (a rule of the "
+            f"{lower_first(recorded.label)} must agree with this derivation (a rule of the "
             "validation gate)."
         )
-    return f"The groups are the recorded {_lower_first(recorded.label)}: {groups}."
+    return f"The groups are the recorded {lower_first(recorded.label)}: {groups}."
 
 
 def markers_methods(study) -> str:
@@ -368,7 +357,7 @@ def markers_methods(study) -> str:
     if by_parent:
         parts = [
             f"{join_words([md_literal(n) for n in names])} as a percentage of "
-            f"{md_literal(_lower_first(d.markers[parent].label))}"
+            f"{md_literal(lower_first(d.markers[parent].label))}"
             for parent, names in by_parent.items()
         ]
         text += f" Percentages are derived from the counts: {join_words(parts, 'and')}."
@@ -417,7 +406,7 @@ def participants_text(study) -> str:
     if flow["excluded"]:
         parts = [f"{n} {reason}" for reason, n in flow["excluded"]]
         text += f" and {flow['assessed'] - flow['analysed']} excluded ({join_words(parts)})"
-    text += f". At {_lower_first(cfg.timepoint_label(cfg.followup))}: {_counts_phrase(study)}."
+    text += f". At {lower_first(cfg.timepoint_label(cfg.followup))}: {_counts_phrase(study)}."
     empty = [lv for lv, k in flow["groups"].items() if k == 0]
     if empty:
         names = join_words([_group_phrase(study, lv) for lv in empty])
@@ -589,11 +578,11 @@ def _change_sentence(study, marker: str, group: str) -> str:
     within = study.results["change_within"]
     row = _row(within, marker=marker, group=group)
     label = quantity(study, marker)
-    follow = _lower_first(cfg.timepoint_label(cfg.followup))
+    follow = lower_first(cfg.timepoint_label(cfg.followup))
     where = f"In the {_group_phrase(study, group)} group"
     reason = _not_computed(row)
     if reason:
-        return f"{where}, the change of the {_lower_first(label)} was not tested ({reason})."
+        return f"{where}, the change of the {lower_first(label)} was not tested ({reason})."
     alpha = _alpha(study)
     word = change_word(row["hl_estimate"], row["hl_ci_low"], row["hl_ci_high"], row["p_unc"], alpha)
     digits, unit = _digits(marker), _unit(study, marker)
@@ -605,7 +594,7 @@ def _change_sentence(study, marker: str, group: str) -> str:
 
         est = _nb(hl_cell(study, row, digits))
         return (
-            f"{where}, the {_lower_first(label)} did not change clearly by {follow} (change "
+            f"{where}, the {lower_first(label)} did not change clearly by {follow} (change "
             f"{_with_unit(est, unit_text)}; {p}; {pairs})."
         )
     sign = 1 if word == "rose" else -1
@@ -613,7 +602,7 @@ def _change_sentence(study, marker: str, group: str) -> str:
                     min(sign * row["hl_ci_low"], sign * row["hl_ci_high"]),
                     max(sign * row["hl_ci_low"], sign * row["hl_ci_high"]), digits)  # fmt: skip
     amount = _with_unit(est, unit_text)
-    return f"{where}, the {_lower_first(label)} {word} by {amount} by {follow} ({p}; {pairs})."
+    return f"{where}, the {lower_first(label)} {word} by {amount} by {follow} ({p}; {pairs})."
 
 
 def _between_change_sentence(study, marker: str) -> str:
@@ -634,7 +623,7 @@ def _summary_change(study, marker: str) -> str:
     cfg = _cfg(study)
     row = _row(study.results["change_between"], marker=marker)
     what = quantity(study, marker)
-    follow = _lower_first(cfg.timepoint_label(cfg.followup))
+    follow = lower_first(cfg.timepoint_label(cfg.followup))
     within = _change_sentence(study, marker, cfg.positive)
     reason = _not_computed(row)
     if reason:
@@ -691,7 +680,7 @@ def summary_methods(study) -> str:
     n_markers = len([m for m in cfg.markers if not m.startswith("pct_")])
     return (
         f"The cohort held {flow['assessed']} {md_literal(cfg.population)}{period}, grouped at "
-        f"{_lower_first(cfg.timepoint_label(cfg.followup))} into {groups}; "
+        f"{lower_first(cfg.timepoint_label(cfg.followup))} into {groups}; "
         f"{flow['analysed']} could be grouped and were analysed. The {n_markers} "
         f"{'marker' if n_markers == 1 else 'markers'} at baseline and follow-up were compared "
         f"between the {k} groups with rank-based tests, and effect sizes are given with "
@@ -703,7 +692,7 @@ def summary_results(study) -> str:
     """The summary's Results paragraph: counts, baseline, prediction, change."""
     cfg = _cfg(study)
     parts = [
-        f"At {_lower_first(cfg.timepoint_label(cfg.followup))}: {_counts_phrase(study)}.",
+        f"At {lower_first(cfg.timepoint_label(cfg.followup))}: {_counts_phrase(study)}.",
         baseline_text(study),
         prediction_text(study, short=True),
         " ".join(_summary_change(study, m) for m in cfg.highlight_change),

@@ -30,6 +30,7 @@ from itp_stats.config import DEFAULT_COHORT, state_dir
 from itp_stats.errors import CohortReadError, ItpStatsError
 from itp_stats.gate.result import code_sha256, read_gate_result, sha256_file
 from itp_stats.study.config import StudyConfig, load_study
+from itp_stats.text import join_words, lower_first
 
 __all__ = [
     "DEFAULT_PARAMS",
@@ -67,17 +68,8 @@ _VERSIONED = (
 )
 
 
-def _lower_first(text: str) -> str:
-    return text[0].lower() + text[1:] if text[1:2].islower() else text
-
-
 def _months(value: float) -> str:
     return f"{value:g}"
-
-
-def join_words(items: list[str], conj: str = "and") -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {conj} " + items[-1]
 
 
 def is_shipped_cohort(path: str | os.PathLike) -> bool:
@@ -105,12 +97,12 @@ def exclusions(cohort: pd.DataFrame, config: StudyConfig) -> pd.DataFrame:
     """
     d, design = config.dictionary, config.design
     group = cohort[config.group]
-    follow = _lower_first(config.timepoint_label(config.followup))
+    follow = lower_first(config.timepoint_label(config.followup))
     if design.derivation is not None:
-        inputs = join_words([_lower_first(d.label(c)) for c in design.derivation.columns], "or")
+        inputs = join_words([lower_first(d.label(c)) for c in design.derivation.columns], "or")
         missing_reason = f"group at {follow} not determinable (missing {inputs})"
     else:
-        missing_reason = f"no {_lower_first(d.label(design.group_column))} recorded"
+        missing_reason = f"no {lower_first(d.label(design.group_column))} recorded"
     reason = pd.Series(missing_reason, index=cohort.index, dtype=object)
     outside = group.notna() & ~group.astype(object).isin(list(config.levels))
     if outside.any():

@@ -29,6 +29,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from itp_stats.cohort.dictionary import Dictionary
 from itp_stats.report.format import format_p
+from itp_stats.text import lower_first
 
 __all__ = [
     "GROUP_COLORS",
@@ -519,7 +520,7 @@ def panel_title(column: str, with_timepoint: bool = False) -> str:
         text = d.markers[stem].label
     else:
         return d.label(column)
-    return f"{text}, {_lower_first(d.timepoints[tp])}" if with_timepoint else text
+    return f"{text}, {lower_first(d.timepoints[tp])}" if with_timepoint else text
 
 
 def timepoint_label(column: str) -> str:
@@ -560,11 +561,6 @@ def display_name(level: Hashable, names: Mapping[str, str] | None = None) -> str
 def upper_first(text: str) -> str:
     """Capitalise a sentence's first word unless it is an abbreviation (``CD4``, ``pH``)."""
     return text[0].upper() + text[1:] if text[:2].islower() else text
-
-
-def _lower_first(text: str) -> str:
-    """Lower-case the first letter unless the first word is an abbreviation (``CD4``)."""
-    return text[0].lower() + text[1:] if text[1:2].islower() else text
 
 
 def wrap(text: str, width: int) -> str:
