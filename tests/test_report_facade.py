@@ -148,6 +148,8 @@ def test_report_figures_tables_and_references(index_html, study):
     assert "Figure 6" not in text
     # captions are computed from the study: group label and follow-up time point
     assert "Figure 2: CD3−CD16+CD56+ NK cells at baseline by response at 6 months" in text
+    # an abbreviation keeps its capitals inside the caption's sentence
+    assert "Figure 5: ROC curve of the NK cells (CD3−CD16+CD56+)" in text and "nK" not in text
     for k in range(1, 4):
         assert f"Table {k}" in text
     assert "Table 4" not in text

@@ -23,6 +23,7 @@ from itp_stats.report.figcache import CachedFigure, figure_folder, study_key
 from itp_stats.report.format import escape_markdown
 from itp_stats.report.format import to_pipe_table as _pipe
 from itp_stats.study.prepare import Study, package_versions, prepare_study
+from itp_stats.text import lower_first
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -331,7 +332,7 @@ def _captions(study: Study) -> dict[str, str]:
     )
     if pred is not None:
         out["fig-roc"] = (
-            f"ROC curve of the {pred.label[:1].lower() + pred.label[1:]} for "
+            f"ROC curve of the {lower_first(pred.label)} for "
             f"{cfg.group_name(cfg.positive)} ({cfg.positive}), with the AUC and its {ci}."
         )
     return out
