@@ -9,16 +9,19 @@ STUDY  ?= data/study.yaml
 
 .PHONY: report test lint format bench clean
 
+# uv installs the project in seconds (pip takes most of a minute); tools/install_venv.py gives
+# it pip's configured indexes and falls back to pip when uv is missing or fails.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet 'uv>=0.13,<0.14' 2>/dev/null \
+		|| echo "[install] uv could not be installed: pip installs the project instead"
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python tools/install_venv.py -e .
 	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python tools/install_venv.py -e '.[dev]'
 	@touch $@ $(VENV)/.installed
 
 report: $(VENV)/.installed
@@ -42,7 +45,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_render.py
 	$(BIN)/python benchmarks/bench_render.py --report
 	$(BIN)/python benchmarks/bench_memory.py
-	$(BIN)/python -m pip install --quiet -e '.[db]' && $(BIN)/python benchmarks/bench_gate_sql.py
+	$(BIN)/python tools/install_venv.py -e '.[db]' && $(BIN)/python benchmarks/bench_gate_sql.py
 
 clean:
 	rm -rf _output .itp-stats .pytest_cache
