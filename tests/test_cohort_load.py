@@ -526,3 +526,23 @@ def test_arrow_memory_pool_returns_memory_unless_the_user_chose_one(monkeypatch)
     monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL")
     assert use_returning_memory_pool() is True
     assert pa.default_memory_pool().backend_name == "jemalloc"
+
+
+@pytest.mark.parametrize("rows", [1, 7, 1000])
+def test_read_table_chunks_concatenate_to_read_table(tmp_path, monkeypatch, cohort_path, rows):
+    import itp_stats.cohort.load as load
+
+    monkeypatch.setattr(load, "_BLOCK_BYTES", 700)  # blocks of two or three rows
+    semicolon = tmp_path / "semi.csv"
+    text = _shipped_cells(cohort_path).to_csv(sep=";", index=False).replace(".", ",")
+    semicolon.write_text("\n\nsep=;\n" + text, encoding="utf-8")
+    for path in (cohort_path, semicolon):
+        data = path.read_bytes()
+        whole, decimal_comma = load.read_table(path, data)
+        chunks, chunked_comma = load.read_table_chunks(path, data, rows=rows)
+        parts = list(chunks)
+        assert chunked_comma == decimal_comma
+        # really in pieces (a chunk ends at a block's end: up to twice the rows asked for)
+        assert len(parts) >= max(72 // (2 * max(rows, 3)), 1)
+        assert all(len(p) >= rows for p in parts[:-1])
+        pd.testing.assert_frame_equal(pd.concat(parts, ignore_index=True), whole)

@@ -33,7 +33,7 @@ import math
 import numbers
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,9 @@ __all__ = [
     "describe_problems",
     "load_cohort",
     "read_cohort",
+    "CHUNK_ROWS",
     "read_table",
+    "read_table_chunks",
     "type_cohort",
     "use_returning_memory_pool",
 ]
@@ -305,19 +307,7 @@ def _read_arrow(
     width = len(names)
     try:
         table = pa_csv.read_csv(
-            pa.BufferReader(pa.py_buffer(blob).slice(start)),
-            read_options=pa_csv.ReadOptions(
-                autogenerate_column_names=True,
-                encoding="utf8" if codec == "utf-8" else codec,
-            ),
-            parse_options=pa_csv.ParseOptions(
-                delimiter=sep, quote_char='"', double_quote=True, newlines_in_values=True
-            ),
-            convert_options=pa_csv.ConvertOptions(
-                column_types={f"f{i}": pa.large_string() for i in range(width)},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
+            pa.BufferReader(pa.py_buffer(blob).slice(start)), **_arrow_options(codec, sep, width)
         )
     except (pa.ArrowException, UnicodeError):  # the pandas parser reads it, or says why
         return None
@@ -328,11 +318,7 @@ def _read_arrow(
         return None
     columns = table.slice(1).columns
     del table
-    frame: dict[str, pd.Series] = {}
-    for i, name in enumerate(header):
-        chunked, columns[i] = columns[i], None
-        frame[name or f"Unnamed: {i}"] = pd.Series(pd.arrays.ArrowStringArray(chunked))
-    return pd.DataFrame(frame)
+    return _frame_of(columns, header)
 
 
 def _long_rows(text: str, sep: str, width: int, first_line: int) -> list[tuple[int, list[str]]]:
@@ -379,14 +365,26 @@ def _too_long_message(
     )
 
 
-def _read_csv(path: Path, blob: bytes) -> tuple[pd.DataFrame, bool]:
-    """Read a CSV file's cells as text; return the frame and whether ``;`` separates them.
+@dataclass(frozen=True)
+class _CsvLayout:
+    """Where a CSV file's table starts and how it is split (see :func:`_csv_layout`)."""
 
-    ``blob`` holds the file's bytes. The encoding is recognised (:func:`_encoding`); blank
-    lines and Excel's ``sep=X`` line before the header are skipped; the separator is the one
-    ``sep=`` names, else the one sniffed from the first non-blank rows (:func:`_sniff`). A
-    row with more fields than the header is refused, naming its line (pandas would otherwise
-    take the first column as the index and shift every value by one column).
+    codec: str
+    start: int
+    sep: str
+    names: list[str]
+    header: list[str]
+
+
+def _csv_layout(path: Path, blob: bytes) -> _CsvLayout | None:
+    """The encoding, header offset, separator and header cells of a CSV file's bytes.
+
+    Returns None when the first rows hold no header (the pandas parser then says why).
+
+    Raises
+    ------
+    CohortReadError
+        The file is empty, in an unread encoding, or its header repeats a column name.
     """
     codec, start = _encoding(blob, path)
     start, named = _skip_preamble(blob, start)
@@ -401,16 +399,44 @@ def _read_csv(path: Path, blob: bytes) -> tuple[pd.DataFrame, bool]:
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise CohortReadError(f"{path}: duplicated column names: {', '.join(duplicated)}")
-    frame = _read_arrow(blob, start, codec, sep, rows[0]) if rows else None
-    if frame is not None:
-        pa.default_memory_pool().release_unused()
-        return frame, sep == ";"
-    first_line = blob[:start].count(b"\n") + 1
-    text = blob[start:].decode(codec)
+    if not rows:
+        return None
+    return _CsvLayout(codec, start, sep, names, rows[0])
+
+
+def _read_csv(path: Path, blob: bytes) -> tuple[pd.DataFrame, bool]:
+    """Read a CSV file's cells as text; return the frame and whether ``;`` separates them.
+
+    ``blob`` holds the file's bytes. The encoding is recognised (:func:`_encoding`); blank
+    lines and Excel's ``sep=X`` line before the header are skipped; the separator is the one
+    ``sep=`` names, else the one sniffed from the first non-blank rows (:func:`_sniff`). A
+    row with more fields than the header is refused, naming its line (pandas would otherwise
+    take the first column as the index and shift every value by one column).
+    """
+    layout = _csv_layout(path, blob)
+    if layout is not None:
+        frame = _read_arrow(blob, layout.start, layout.codec, layout.sep, layout.header)
+        if frame is not None:
+            pa.default_memory_pool().release_unused()
+            return frame, layout.sep == ";"
+    return _read_csv_pandas(path, blob, layout)
+
+
+def _read_csv_pandas(
+    path: Path, blob: bytes, layout: _CsvLayout | None
+) -> tuple[pd.DataFrame, bool]:
+    """:func:`_read_csv` by the pandas parser, which reads or names what pyarrow refuses."""
+    if layout is None:
+        codec, start = _encoding(blob, path)
+        start, named = _skip_preamble(blob, start)
+        layout = _CsvLayout(codec, start, named or ",", [], [])
+    sep = layout.sep
+    first_line = blob[: layout.start].count(b"\n") + 1
+    text = blob[layout.start :].decode(layout.codec)
     del blob
-    long = _long_rows(text, sep, len(rows[0]), first_line) if rows else []
+    long = _long_rows(text, sep, len(layout.header), first_line) if layout.header else []
     if long:
-        raise CohortReadError(_too_long_message(path, long, names, sep))
+        raise CohortReadError(_too_long_message(path, long, layout.names, sep))
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -428,6 +454,32 @@ def _read_csv(path: Path, blob: bytes) -> tuple[pd.DataFrame, bool]:
         reason = str(exc).strip().splitlines()[-1]
         raise CohortReadError(f"{path}: not a well-formed CSV file ({reason})") from None
     return frame, sep == ";"
+
+
+def _arrow_options(codec: str, sep: str, width: int, block_size: int | None = None) -> dict:
+    read = {"autogenerate_column_names": True, "encoding": "utf8" if codec == "utf-8" else codec}
+    if block_size is not None:
+        read["block_size"] = block_size
+    return {
+        "read_options": pa_csv.ReadOptions(**read),
+        "parse_options": pa_csv.ParseOptions(
+            delimiter=sep, quote_char='"', double_quote=True, newlines_in_values=True
+        ),
+        "convert_options": pa_csv.ConvertOptions(
+            column_types={f"f{i}": pa.large_string() for i in range(width)},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    }
+
+
+def _frame_of(columns: list[Any], header: list[str]) -> pd.DataFrame:
+    """A frame of Arrow string columns, each released from ``columns`` once it is wrapped."""
+    frame: dict[str, pd.Series] = {}
+    for i, name in enumerate(header):
+        chunked, columns[i] = columns[i], None
+        frame[name or f"Unnamed: {i}"] = pd.Series(pd.arrays.ArrowStringArray(chunked))
+    return pd.DataFrame(frame)
 
 
 def read_table(path: str | Path, data: bytes | None = None) -> tuple[pd.DataFrame, bool]:
@@ -499,6 +551,11 @@ def read_table(path: str | Path, data: bytes | None = None) -> tuple[pd.DataFram
     except Exception as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CohortReadError(f"{path}: cannot read as {suffix or 'CSV'} ({message})") from None
+    return _cleaned(frame, path), decimal_comma
+
+
+def _cleaned(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Names stripped (a repeated one refused), cells cleaned (:func:`_clean_column`)."""
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.columns.duplicated().any():
         dup = sorted(set(frame.columns[frame.columns.duplicated()]))
@@ -507,7 +564,119 @@ def read_table(path: str | Path, data: bytes | None = None) -> tuple[pd.DataFram
     # one column at a time: the column as read is released once its cleaned copy exists
     cleaned = {name: _clean_column(frame.pop(name)) for name in list(frame.columns)}
     del frame
-    return pd.DataFrame(cleaned, index=index).reset_index(drop=True), decimal_comma
+    return pd.DataFrame(cleaned, index=index).reset_index(drop=True)
+
+
+CHUNK_ROWS = 100_000
+"""Rows per chunk of :func:`read_table_chunks` (the gate's unit of work on a large file)."""
+
+_BLOCK_BYTES = 4 << 20  # pyarrow's streaming reader parses the CSV text in blocks this large
+
+
+def read_table_chunks(
+    path: str | Path, data: bytes, *, rows: int = CHUNK_ROWS
+) -> tuple[Iterator[pd.DataFrame], bool]:
+    """Read the cells of a cohort file, untyped, a slice of rows at a time.
+
+    The chunks, concatenated, equal :func:`read_table`'s frame: a CSV file is parsed by
+    pyarrow's streaming reader, so that only one chunk's cells are held as columns at a
+    time (the file's bytes are held whole, as ``data``); where pyarrow stops on a row it
+    cannot read, the rest is read as :func:`read_table` reads such a file (the pandas
+    parser, or its message). Excel and Parquet files are read whole and sliced.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file (its suffix gives the format; it is not read again).
+    data : bytes
+        The file's bytes.
+    rows : int
+        Rows per chunk (at least); the last chunk may be shorter.
+
+    Returns
+    -------
+    chunks : iterator of pandas.DataFrame
+        Cleaned cells as :func:`read_table` returns them, each chunk indexed from 0; at
+        least one chunk, which holds the columns even when the file has no rows.
+    decimal_comma : bool
+        As for :func:`read_table`.
+
+    Raises
+    ------
+    CohortReadError
+        As :func:`read_table`; a row that cannot be read may be named only when the
+        iteration reaches it.
+    """
+    path = Path(path)
+    layout = None
+    if path.suffix.lower() in {".csv", ".txt", ".tsv", ""}:
+        try:
+            layout = _csv_layout(path, data)
+        except CohortReadError:
+            raise
+        except Exception:  # read_table says what it is
+            layout = None
+        sep = layout.sep if layout is not None else ","
+        if layout is not None and not re.compile(re.escape(sep.encode("latin-1")) + rb' +"').search(
+            data, layout.start
+        ):
+            return _stream_csv(path, data, layout, rows), sep == ";"
+    frame, decimal_comma = read_table(path, data)
+    return _slices(frame, rows, 0), decimal_comma
+
+
+def _slices(frame: pd.DataFrame, rows: int, done: int) -> Iterator[pd.DataFrame]:
+    """``frame`` from row ``done`` on, in slices of ``rows`` (one, maybe empty, at least)."""
+    n = len(frame)
+    starts = range(done, n, max(rows, 1)) if n > done else [done]
+    for start in starts:
+        yield frame.iloc[start : start + rows].reset_index(drop=True)
+
+
+def _stream_csv(path: Path, data: bytes, layout: _CsvLayout, rows: int) -> Iterator[pd.DataFrame]:
+    """The chunks of a CSV file, from pyarrow's streaming reader (see :func:`read_table_chunks`)."""
+    width = len(layout.header)
+    done = 0  # data rows yielded
+    header: list[str] | None = None
+    pending: list[Any] = []
+
+    def flush(schema: Any) -> pd.DataFrame:
+        table = pa.Table.from_batches(pending, schema=schema)
+        pending.clear()
+        columns = table.columns
+        del table
+        return _cleaned(_frame_of(columns, header or []), path)
+
+    try:
+        reader = pa_csv.open_csv(
+            pa.BufferReader(pa.py_buffer(data).slice(layout.start)),
+            **_arrow_options(layout.codec, layout.sep, width, _BLOCK_BYTES),
+        )
+        for batch in reader:
+            if batch.num_columns != width:
+                break  # as read_table: the pandas parser reads it
+            if header is None:
+                if batch.num_rows == 0:
+                    continue
+                header = [batch.column(i)[0].as_py() for i in range(width)]
+                if [h.strip() for h in header] != [n.strip() for n in layout.names]:
+                    break
+                batch = batch.slice(1)
+            pending.append(batch)
+            if sum(b.num_rows for b in pending) >= rows:
+                chunk = flush(reader.schema)
+                done += len(chunk)
+                yield chunk
+                pa.default_memory_pool().release_unused()
+        else:
+            if header is not None:
+                if sum(b.num_rows for b in pending) or not done:
+                    yield flush(reader.schema)
+                return
+    except (pa.ArrowException, UnicodeError):
+        pass  # the pandas parser reads the rest, or says why
+    frame, _ = _read_csv_pandas(path, data, layout)
+    yield from _slices(_cleaned(frame, path), rows, done)
 
 
 def _check_formula_results(path: Path, blob: bytes) -> None:

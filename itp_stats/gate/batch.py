@@ -20,8 +20,9 @@ This module does not import Great Expectations.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import overload
 
@@ -29,7 +30,13 @@ import numpy as np
 import pandas as pd
 
 from itp_stats.cohort.dictionary import Dictionary, load_dictionary
-from itp_stats.cohort.load import derive_group, read_table, type_cohort
+from itp_stats.cohort.load import (
+    CHUNK_ROWS,
+    derive_group,
+    read_table,
+    read_table_chunks,
+    type_cohort,
+)
 from itp_stats.errors import CohortReadError
 from itp_stats.gate.result import sha256_file
 from itp_stats.gate.suite import (
@@ -41,7 +48,16 @@ from itp_stats.gate.suite import (
     timepoint_columns,
 )
 
-__all__ = ["GateBatch", "RowLabels", "gate_frame", "read_batch", "row_labels"]
+__all__ = [
+    "BatchChunk",
+    "BatchStream",
+    "GateBatch",
+    "RowLabels",
+    "gate_frame",
+    "read_batch",
+    "row_labels",
+    "stream_batch",
+]
 
 
 @dataclass(frozen=True)
@@ -303,3 +319,138 @@ def read_batch(path: str | Path, dictionary: Dictionary | None = None) -> GateBa
         labels=labels,
         problems=problems,
     )
+
+
+@dataclass(frozen=True)
+class BatchChunk:
+    """A slice of a cohort file's rows, prepared for the gate.
+
+    Attributes
+    ----------
+    start : int
+        Position, in the file's rows, of the chunk's first row.
+    frame : pandas.DataFrame
+        As :attr:`GateBatch.frame`, for these rows, indexed 0..k-1.
+    """
+
+    start: int
+    frame: pd.DataFrame
+
+
+@dataclass
+class BatchStream:
+    """A cohort file read and prepared a chunk of rows at a time (:func:`stream_batch`).
+
+    Iterating yields the :class:`BatchChunk` s in file order, once; while it runs, the
+    stream gathers what the whole file's step table needs beyond the chunks: the row
+    labels, the parse problems (rows numbered in the file) and the file's columns.
+
+    Attributes
+    ----------
+    path : Path
+        The file (absolute).
+    sha256 : str
+        SHA-256 of the bytes that are parsed.
+    file_columns : tuple of str
+        Columns of the file, in file order (known once the first chunk is read).
+    n_rows : int
+        Rows read so far (all of them once the iteration ends).
+    """
+
+    path: Path
+    sha256: str
+    dictionary: Dictionary
+    rows: int = CHUNK_ROWS
+    file_columns: tuple[str, ...] = ()
+    n_rows: int = 0
+    _data: bytes | None = field(default=None, repr=False)
+    _ids: list[pd.Series] = field(default_factory=list, repr=False)
+    _problems: list[pd.DataFrame] = field(default_factory=list, repr=False)
+    _read: bool = False
+
+    def __iter__(self) -> Iterator[BatchChunk]:
+        if self._read or self._data is None:
+            raise RuntimeError("a BatchStream is read once")
+        self._read = True
+        d = self.dictionary
+        chunks, decimal_comma = read_table_chunks(self.path, self._data, rows=self.rows)
+        for raw in chunks:
+            if not self.file_columns:
+                if len(raw.columns) == 0:
+                    raise CohortReadError(f"{self.path}: the file has no columns")
+                self.file_columns = tuple(raw.columns)
+            start = self.n_rows
+            if d.id_column in raw:
+                self._ids.append(raw[d.id_column])
+            typed, problems = type_cohort(
+                raw, d, decimal_comma=decimal_comma, consume=True, arrow_text=True
+            )
+            del raw
+            frame = gate_frame(typed, problems, d, consume=True)
+            del typed
+            if not problems.empty:
+                problems["row"] += start
+                self._problems.append(problems)
+            self.n_rows += len(frame)
+            yield BatchChunk(start, frame)
+        self._data = None  # the bytes are released once every row is read
+
+    @property
+    def labels(self) -> RowLabels:
+        """Per row of the file, the patient id or ``row N`` (see :class:`RowLabels`)."""
+        if not self._ids:
+            return RowLabels(None, self.n_rows)
+        ids = self._ids[0] if len(self._ids) == 1 else pd.concat(self._ids, ignore_index=True)
+        return RowLabels(ids, self.n_rows)
+
+    @property
+    def problems(self) -> pd.DataFrame:
+        """Cells that did not parse, rows numbered in the file (as :attr:`GateBatch.problems`)."""
+        columns = ["column", "row", "patient_id", "value", "expected"]
+        if not self._problems:
+            return pd.DataFrame(columns=columns)
+        return pd.concat(self._problems, ignore_index=True)
+
+
+def stream_batch(
+    path: str | Path, dictionary: Dictionary | None = None, *, rows: int = CHUNK_ROWS
+) -> BatchStream:
+    """Read a cohort file's bytes (read-only), to be prepared for the gate chunk by chunk.
+
+    The prepared chunks together equal :func:`read_batch`'s frame (row by row), while only
+    one chunk's cells and columns are held at a time, besides the file's bytes, the ids and
+    the parse problems: the gate's memory grows with the file by little more than its size.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV, XLSX or Parquet cohort file.
+    dictionary : Dictionary, optional
+        Defaults to the project's dictionary.
+    rows : int
+        Rows per chunk (:data:`itp_stats.cohort.load.CHUNK_ROWS`).
+
+    Returns
+    -------
+    BatchStream
+
+    Raises
+    ------
+    CohortReadError
+        The file is missing or cannot be read (exit status 2); what is wrong with its
+        content is raised while the stream is iterated.
+    """
+    d = dictionary or load_dictionary()
+    path = Path(path).resolve()
+    if not path.exists():
+        raise CohortReadError(f"{path}: no such file")
+    if path.is_dir():
+        raise CohortReadError(f"{path}: is a folder, expected a cohort file")
+    try:
+        data = path.read_bytes()
+    except PermissionError:
+        raise CohortReadError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise CohortReadError(f"{path}: cannot read ({exc.strerror})") from None
+    sha = hashlib.sha256(data).hexdigest()
+    return BatchStream(path=path, sha256=sha, dictionary=d, rows=rows, _data=data)

@@ -29,18 +29,27 @@ import json
 import logging
 import os
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from itp_stats import __version__
 from itp_stats.cohort.dictionary import Dictionary, load_dictionary
-from itp_stats.gate.batch import GateBatch, read_batch, row_labels
+from itp_stats.gate.batch import (
+    BatchChunk,
+    BatchStream,
+    GateBatch,
+    read_batch,
+    row_labels,
+    stream_batch,
+)
 from itp_stats.gate.memo import configurations_memoised
-from itp_stats.gate.plan import NarrowBatch, expectation_columns, plan_batches
+from itp_stats.gate.plan import HEADER_ONLY, NarrowBatch, expectation_columns, plan_batches
 from itp_stats.gate.result import (
     MAX_STORED_IDS,
     GateResult,
@@ -48,6 +57,7 @@ from itp_stats.gate.result import (
     dictionary_sha256,
     sha256_file,
 )
+from itp_stats.gate.rows import KeptRows
 from itp_stats.gate.suite import (
     ASSET_NAME,
     BATCH_DEFINITION_NAME,
@@ -74,9 +84,21 @@ __all__ = [
     "validate_batch",
     "validate_frame",
     "validate_path",
+    "validate_stream",
 ]
 
 _MAX_DETAIL = 10
+
+TABLE_LEVEL = frozenset(
+    {
+        "expect_column_values_to_be_unique",
+        "expect_column_unique_value_count_to_be_between",
+        "expect_table_row_count_to_be_between",
+    }
+)
+"""Expectation types that are decided over every row at once: when a cohort is validated
+chunk by chunk, they run once, on the whole cohort's columns they read (the other
+expectations decide each row alone, and their counts add up over the chunks)."""
 
 
 def _import_gx() -> Any:
@@ -142,6 +164,7 @@ class GateRuntime:
     suite_name: str = ""
     stored_suite: Path | None = None
     expectations: list[Any] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
 
     def _validate(
         self, frame: pd.DataFrame, indexes: list[int], result_format: str
@@ -180,30 +203,172 @@ class GateRuntime:
                 results[res.expectation_config.meta["rule_id"]] = res
         return results
 
-    def run(self, frame: pd.DataFrame) -> dict[str, Any]:
-        """Validate ``frame``; return the GX results by rule id.
+    def build_docs(self, frame: pd.DataFrame) -> None:
+        """Run the checkpoint on the whole frame (escaped) and build the Data Docs from it."""
+        if self.docs_dir is None:
+            return
+        with _quiet():
+            self.checkpoint.run(batch_parameters={"dataframe": docs_frame(frame)})
+            self.context.build_data_docs()
 
-        Each expectation of the suite runs against a frame holding only the columns it reads
-        (:mod:`itp_stats.gate.plan`), with the ``BASIC`` result format (counts). Rules with
-        failing rows are then validated again with ``COMPLETE``, which lists every failing row
-        index (a clean cohort pays for the first pass only). With Data Docs asked for, the
-        checkpoint also runs on the whole frame, so the docs show the suite's one result.
+    def run_chunks(self, chunks: Iterable[BatchChunk]) -> ChunkedRun:
+        """Validate a cohort given as chunks of rows; return the merged results.
+
+        Each expectation that decides rows one by one runs on every chunk (``BASIC``, then
+        ``COMPLETE`` where rows failed), and its counts and failing rows (numbered in the
+        cohort) are added up; the column-set rule runs on the first chunk's header; the
+        :data:`TABLE_LEVEL` expectations run once, after the last chunk, on the cohort's
+        columns they read, gathered from every chunk. Of each rule's first failing rows, the
+        cells are kept for the step table. A single chunk gives the results of :meth:`run`.
         """
+        n_rules = len(self.rules)
+        header = [i for i in range(n_rules) if self.types[i] in HEADER_ONLY and not self.reads[i]]
+        table = [i for i in range(n_rules) if self.types[i] in TABLE_LEVEL]
+        rows = [i for i in range(n_rules) if i not in set(header) | set(table)]
+        gathered = sorted(set().union(*(self.reads[i] for i in table))) if table else []
+        merged: dict[str, _Merged] = {}
+        kept: KeptRows | None = None
+        parts: dict[str, list[Any]] = {c: [] for c in gathered}
+        n = 0
         with _quiet(), configurations_memoised():
-            everything = list(range(len(self.rules)))
-            results = self._validate(frame, everything, RESULT_FORMAT["result_format"])
-            again = [
-                i
-                for i, rule in enumerate(self.rules)
-                if (res := results.get(rule.rule_id)) is not None
-                and (res.result or {}).get("unexpected_count")
-            ]
-            if again:
-                results |= self._validate(frame, again, "COMPLETE")
-            if self.docs_dir is not None:
-                self.checkpoint.run(batch_parameters={"dataframe": docs_frame(frame)})
-                self.context.build_data_docs()
-        return results
+            for chunk in chunks:
+                frame = chunk.frame
+                if kept is None:
+                    kept = KeptRows(frame.columns, lambda c: [])
+                    _merge(merged, self._validate(frame, header, RESULT_FORMAT["result_format"]))
+                self._validate_rows(frame, rows, chunk.start, merged, kept)
+                for c in gathered:
+                    if c in frame:
+                        parts[c].append(_compact(frame[c]))
+                n = chunk.start + len(frame)
+            whole = pd.DataFrame(
+                {c: _concat(p) for c, p in parts.items() if p}, index=pd.RangeIndex(n)
+            )
+            if kept is None:
+                kept = KeptRows(whole.columns, lambda c: [])
+            self._validate_rows(whole, table, 0, merged, kept)
+        kept._distinct = lambda c: list(whole[c].dropna().unique()) if c in whole else []
+        return ChunkedRun(merged, kept, whole, n)
+
+    def _validate_rows(
+        self,
+        frame: pd.DataFrame,
+        indexes: list[int],
+        start: int,
+        merged: dict[str, _Merged],
+        kept: KeptRows,
+    ) -> None:
+        """Validate ``indexes`` on ``frame`` (rows ``start``… of the cohort), merge, keep rows."""
+        if not indexes:
+            return
+        first = self._validate(frame, indexes, RESULT_FORMAT["result_format"])
+        _merge(merged, first)
+        again = [
+            i
+            for i in indexes
+            if (res := first.get(self.rules[i].rule_id)) is not None
+            and (res.result or {}).get("unexpected_count")
+        ]
+        if not again:
+            return
+        wanted: set[int] = set()
+        for rule_id, res in self._validate(frame, again, "COMPLETE").items():
+            local = [int(r) for r in (res.result or {}).get("unexpected_index_list") or []]
+            rows = merged[rule_id].result.setdefault("unexpected_index_list", [])
+            room = max(_MAX_DETAIL - len(rows), 0)
+            wanted.update(local[:room])
+            rows.extend(start + r for r in local)
+        for c in frame.columns:
+            if c not in kept.values:
+                kept.values[c] = {}
+            column = frame[c]
+            for r in wanted:
+                kept.values[c][start + r] = column.iloc[r]
+
+
+@dataclass
+class _Merged:
+    """A rule's result over every chunk, read by the step builder as a GX result."""
+
+    success: bool = True
+    result: dict[str, Any] = field(default_factory=dict)
+    exception_info: dict[str, Any] | None = None
+
+
+def _merge(merged: dict[str, _Merged], results: dict[str, Any]) -> None:
+    """Add one chunk's ``BASIC`` results to the merged ones (counts add, a failure stays)."""
+    for rule_id, res in results.items():
+        into = merged.setdefault(rule_id, _Merged())
+        info = res.exception_info or {}
+        if info.get("raised_exception") and into.exception_info is None:
+            into.exception_info = dict(info)
+        into.success = into.success and bool(res.success)
+        result = res.result or {}
+        for key in ("element_count", "missing_count", "unexpected_count"):
+            if key in result:
+                into.result[key] = into.result.get(key, 0) + int(result[key] or 0)
+        for key in ("observed_value", "details"):
+            if key in result:
+                into.result[key] = result[key]
+
+
+def _compact(column: pd.Series) -> Any:
+    """A chunk's column, kept until the last chunk: the categories of texts as Arrow strings.
+
+    A column of ids is a category per row: its categories as Python strings would cost
+    about 60 bytes a row for every chunk kept; as Arrow strings they cost their bytes.
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = column.cat.categories
+        if categories.dtype == object and all(isinstance(c, str) for c in categories):
+            import pyarrow as pa
+
+            return (column.cat.codes.to_numpy(), pa.array(list(categories), pa.large_string()))
+    return column
+
+
+def _expand(part: Any) -> pd.Series:
+    if isinstance(part, tuple):
+        codes, categories = part
+        index = pd.Index(categories.to_pylist(), dtype=object)
+        return pd.Series(pd.Categorical.from_codes(codes, categories=index))
+    return part
+
+
+def _concat(parts: list[Any]) -> pd.Series:
+    """One column from its chunks, in the form :func:`~itp_stats.gate.batch.gate_frame` gives."""
+    if len(parts) == 1:
+        return _expand(parts[0]).reset_index(drop=True)
+    series = [_expand(p) for p in parts]
+    if all(isinstance(p.dtype, pd.CategoricalDtype) for p in series):
+        try:
+            return pd.Series(union_categoricals(series, sort_categories=True))
+        except TypeError:  # categories of different kinds: as one column of objects
+            values = pd.concat([p.astype(object) for p in series], ignore_index=True)
+            return pd.Series(pd.Categorical(values.where(values.notna(), None).to_numpy()))
+    return pd.concat(series, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class ChunkedRun:
+    """What :meth:`GateRuntime.run_chunks` returns.
+
+    Attributes
+    ----------
+    results : dict of str to object
+        Per rule id, the merged result (``success``, ``result``, ``exception_info``).
+    rows : KeptRows
+        The cells of each rule's first failing rows, by their position in the cohort.
+    whole : pandas.DataFrame
+        The columns the table-level rules read, over every row.
+    n_rows : int
+        Rows validated.
+    """
+
+    results: dict[str, Any]
+    rows: KeptRows
+    whole: pd.DataFrame
+    n_rows: int
 
 
 _RUNTIMES: dict[str, GateRuntime] = {}
@@ -341,8 +506,9 @@ def gate_runtime(
     configs = [e.configuration.to_json_dict() for e in (generated or gx_suite.expectations)]
     plan = plan_batches(configs, [*d.columns, *check_columns(d)])
     reads = [expectation_columns(c["kwargs"]) for c in configs]
+    types = [c["type"] for c in configs]
     runtime = GateRuntime(
-        context, checkpoint, build_rules(d), docs_dir, plan, reads, name, stored, generated
+        context, checkpoint, build_rules(d), docs_dir, plan, reads, name, stored, generated, types
     )
     if docs_dir is None:
         _RUNTIMES[key] = runtime
@@ -519,6 +685,36 @@ def _warning_line(step: dict[str, Any]) -> str:
     )
 
 
+def _steps(
+    runtime: GateRuntime,
+    outcome: ChunkedRun,
+    dictionary: Dictionary,
+    labels: Any,
+    file_columns: tuple[str, ...],
+    problems: pd.DataFrame | None,
+) -> list[dict[str, Any]]:
+    """The step table of a run, in suite order."""
+    cols = set(file_columns)
+    kinds = {name: c.type for name, c in dictionary.columns.items()}
+    # the derived group is shown under the name the study gives it (``derivation.into``)
+    derivation = getattr(dictionary.design, "derivation", None)
+    shown = {GROUP_CHECK: derivation.into} if derivation is not None else {}
+    return [
+        _step(
+            i,
+            rule,
+            outcome.results.get(rule.rule_id),
+            outcome.rows,
+            labels,
+            cols,
+            kinds,
+            problems,
+            shown,
+        )
+        for i, rule in enumerate(runtime.rules, 1)
+    ]
+
+
 def validate_frame(
     frame: pd.DataFrame,
     dictionary: Dictionary | None = None,
@@ -559,16 +755,39 @@ def validate_frame(
         labels = row_labels(frame, d.id_column)
     if file_columns is None:
         file_columns = tuple(c for c in frame.columns if not str(c).startswith(CHECK_PREFIX))
-    results = runtime.run(frame)
-    cols = set(file_columns)
-    kinds = {name: c.type for name, c in d.columns.items()}
-    # the derived group is shown under the name the study gives it (``derivation.into``)
-    derivation = getattr(d.design, "derivation", None)
-    shown = {GROUP_CHECK: derivation.into} if derivation is not None else {}
-    return [
-        _step(i, rule, results.get(rule.rule_id), frame, labels, cols, kinds, problems, shown)
-        for i, rule in enumerate(runtime.rules, 1)
-    ]
+    outcome = runtime.run_chunks([BatchChunk(0, frame)])
+    runtime.build_docs(frame)
+    return _steps(runtime, outcome, d, labels, file_columns, problems)
+
+
+def _gate_result(
+    runtime: GateRuntime,
+    dictionary: Dictionary,
+    steps: list[dict[str, Any]],
+    *,
+    path: Path,
+    sha256: str,
+    n_rows: int,
+    n_columns: int,
+) -> GateResult:
+    passed = not any(s["severity"] == "critical" and not s["passed"] for s in steps)
+    warnings_ = [_warning_line(s) for s in steps if s["severity"] != "critical" and not s["passed"]]
+    return GateResult(
+        passed=passed,
+        data_path=str(path),
+        data_sha256=sha256,
+        dictionary_sha256=dictionary_sha256(dictionary),
+        n_rows=n_rows,
+        n_columns=n_columns,
+        timestamp=datetime.now(UTC).isoformat(timespec="seconds"),
+        gx_version=gx_version(),
+        itp_stats_version=__version__,
+        suite=runtime.suite_name,
+        steps=steps,
+        warnings=warnings_,
+        code_sha256=code_sha256(),
+        suite_sha256=sha256_file(runtime.stored_suite) if runtime.stored_suite else None,
+    )
 
 
 def validate_batch(
@@ -607,23 +826,54 @@ def validate_batch(
         problems=batch.problems,
         runtime=runtime,
     )
-    passed = not any(s["severity"] == "critical" and not s["passed"] for s in steps)
-    warnings_ = [_warning_line(s) for s in steps if s["severity"] != "critical" and not s["passed"]]
-    return GateResult(
-        passed=passed,
-        data_path=str(batch.path),
-        data_sha256=batch.sha256,
-        dictionary_sha256=dictionary_sha256(d),
+    return _gate_result(
+        runtime,
+        d,
+        steps,
+        path=batch.path,
+        sha256=batch.sha256,
         n_rows=batch.n_rows,
         n_columns=len(batch.file_columns),
-        timestamp=datetime.now(UTC).isoformat(timespec="seconds"),
-        gx_version=gx_version(),
-        itp_stats_version=__version__,
-        suite=runtime.suite_name,
-        steps=steps,
-        warnings=warnings_,
-        code_sha256=code_sha256(),
-        suite_sha256=sha256_file(runtime.stored_suite) if runtime.stored_suite else None,
+    )
+
+
+def validate_stream(stream: BatchStream, dictionary: Dictionary | None = None) -> GateResult:
+    """Validate a cohort file chunk by chunk (:func:`itp_stats.gate.batch.stream_batch`).
+
+    The result equals :func:`validate_batch`'s on the whole file (the tests check it on
+    every bad-input case with chunks of a few rows), while the memory held is that of one
+    chunk plus the file's bytes, ids and the table-level rules' columns.
+
+    Parameters
+    ----------
+    stream : BatchStream
+        The file, not yet iterated.
+    dictionary : Dictionary, optional
+        Defaults to the stream's dictionary.
+
+    Returns
+    -------
+    GateResult
+
+    Raises
+    ------
+    CohortReadError
+        The file's content cannot be read (exit status 2), found while it is read.
+    itp_stats.gate.suite.SuiteOutOfDateError
+        The suite stored in ``validation/`` for this dictionary is out of date (exit status 2).
+    """
+    d = dictionary or stream.dictionary
+    runtime = gate_runtime(d)
+    outcome = runtime.run_chunks(stream)
+    steps = _steps(runtime, outcome, d, stream.labels, stream.file_columns, stream.problems)
+    return _gate_result(
+        runtime,
+        d,
+        steps,
+        path=stream.path,
+        sha256=stream.sha256,
+        n_rows=stream.n_rows,
+        n_columns=len(stream.file_columns),
     )
 
 
@@ -631,6 +881,9 @@ def validate_path(
     path: str | Path, dictionary: Dictionary | None = None, *, docs_dir: str | Path | None = None
 ) -> GateResult:
     """Read a cohort file (read-only) and validate it.
+
+    A file is validated chunk by chunk (:func:`validate_stream`); with Data Docs asked for,
+    whole (:func:`validate_batch`), as the docs show one run of the suite on the whole table.
 
     Parameters
     ----------
@@ -661,4 +914,6 @@ def validate_path(
         from itp_stats.gate.sql import validate_source
 
         return validate_source(path, d, docs_dir=docs_dir)
-    return validate_batch(read_batch(path, d), d, docs_dir=docs_dir)
+    if docs_dir is not None:
+        return validate_batch(read_batch(path, d), d, docs_dir=docs_dir)
+    return validate_stream(stream_batch(path, d), d)

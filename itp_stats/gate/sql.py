@@ -76,6 +76,7 @@ from itp_stats.gate.result import (
     dictionary_sha256,
     sha256_file,
 )
+from itp_stats.gate.rows import KeptRows
 from itp_stats.gate.suite import (
     CHECK_PREFIX,
     GROUP_CHECK,
@@ -417,41 +418,6 @@ class _Labels:
         return f"row {int(row) + 2}" if label is None else label
 
 
-class _Column:
-    """One column of the rows read back: ``.iloc[row]``, ``.dropna().unique()``."""
-
-    def __init__(self, values: dict[int, Any], distinct: Callable[[], list[Any]]) -> None:
-        self._values, self._distinct = values, distinct
-
-    @property
-    def iloc(self) -> _Column:
-        return self
-
-    def __getitem__(self, row: int) -> Any:
-        return self._values.get(int(row))
-
-    def dropna(self) -> _Column:
-        return self
-
-    def unique(self) -> list[Any]:
-        return self._distinct()
-
-
-class _Rows:
-    """The rows of the snapshot the step table shows, as the step builder reads a frame."""
-
-    def __init__(self, columns: tuple[str, ...], distinct: Callable[[str], list[Any]]) -> None:
-        self.columns = columns
-        self.values: dict[str, dict[int, Any]] = {c: {} for c in columns}
-        self._distinct = distinct
-
-    def __contains__(self, column: object) -> bool:
-        return column in self.values
-
-    def __getitem__(self, column: str) -> _Column:
-        return _Column(self.values[column], lambda: self._distinct(column))
-
-
 def _datasource(runtime: GateRuntime, source: DatabaseSource) -> Any:
     """The GX PostgreSQL datasource of ``source``'s database in the runtime's context.
 
@@ -645,7 +611,7 @@ def _problems(cur: Any, query: SnapshotQuery, dictionary: Dictionary, limit: int
     return pd.DataFrame(out, columns=columns)
 
 
-def _fetch_rows(cur: Any, rows_frame: _Rows, results: dict[str, Any], limit: int) -> None:
+def _fetch_rows(cur: Any, rows_frame: KeptRows, results: dict[str, Any], limit: int) -> None:
     """Read the values of the first ``limit`` failing rows of every rule."""
     wanted: set[int] = set()
     for res in results.values():
@@ -749,7 +715,7 @@ def validate_source(
                 id_column = d.id_column if d.id_column in query.file_columns else None
                 labels = _Labels()
                 _fetch_labels(cur, labels, results, id_column)
-                frame = _Rows(query.columns, lambda c: _distinct(raw, c))
+                frame = KeptRows(query.columns, lambda c: _distinct(raw, c))
                 _fetch_rows(cur, frame, results, _MAX_DETAIL)
                 problems = _problems(cur, query, d, _MAX_DETAIL)
                 kinds = {name: c.type for name, c in d.columns.items()}
