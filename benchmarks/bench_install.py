@@ -29,7 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _timed(command: list[str], environ: dict[str, str]) -> float:
     t0 = time.perf_counter()
-    subprocess.run(command, check=True, env=environ, cwd=ROOT, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        command, check=True, env=environ, cwd=ROOT, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
     return time.perf_counter() - t0
 
 

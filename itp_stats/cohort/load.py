@@ -567,7 +567,7 @@ def _cleaned(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     return pd.DataFrame(cleaned, index=index).reset_index(drop=True)
 
 
-CHUNK_ROWS = 100_000
+CHUNK_ROWS = 50_000
 """Rows per chunk of :func:`read_table_chunks` (the gate's unit of work on a large file)."""
 
 _BLOCK_BYTES = 4 << 20  # pyarrow's streaming reader parses the CSV text in blocks this large

@@ -330,7 +330,9 @@ def _compact(column: pd.Series) -> Any:
 def _expand(part: Any) -> pd.Series:
     if isinstance(part, tuple):
         codes, categories = part
-        index = pd.Index(categories.to_pylist(), dtype=object)
+        # the categories stay Arrow strings: the table-level rules compare codes (duplicated
+        # ids) or count the values present (groups), never a category's Python string
+        index = pd.Index(pd.arrays.ArrowStringArray(categories))
         return pd.Series(pd.Categorical.from_codes(codes, categories=index))
     return part
 
