@@ -180,6 +180,7 @@ def test_chunks_together_are_the_whole_frame(tmp_path, small_blocks, cohort_path
     stream = stream_batch(cohort_path, rows=_ROWS)
     chunks = list(stream)
     assert len(chunks) > 3 and [c.start for c in chunks] == sorted(c.start for c in chunks)
+    assert [c.last for c in chunks] == [False] * (len(chunks) - 1) + [True]
     got = pd.concat([c.frame for c in chunks], ignore_index=True)
     for name in batch.frame.columns:
         left, right = got[name], batch.frame[name]

@@ -331,10 +331,13 @@ class BatchChunk:
         Position, in the file's rows, of the chunk's first row.
     frame : pandas.DataFrame
         As :attr:`GateBatch.frame`, for these rows, indexed 0..k-1.
+    last : bool
+        Whether no row of the file comes after the chunk.
     """
 
     start: int
     frame: pd.DataFrame
+    last: bool = True
 
 
 @dataclass
@@ -374,7 +377,10 @@ class BatchStream:
         self._read = True
         d = self.dictionary
         chunks, decimal_comma = read_table_chunks(self.path, self._data, rows=self.rows)
-        for raw in chunks:
+        upcoming = next(chunks, None)
+        while upcoming is not None:
+            # the next chunk's cells are read first, so that a chunk knows whether it is last
+            raw, upcoming = upcoming, next(chunks, None)
             if not self.file_columns:
                 if len(raw.columns) == 0:
                     raise CohortReadError(f"{self.path}: the file has no columns")
@@ -392,7 +398,7 @@ class BatchStream:
                 problems["row"] += start
                 self._problems.append(problems)
             self.n_rows += len(frame)
-            yield BatchChunk(start, frame)
+            yield BatchChunk(start, frame, last=upcoming is None)
         self._data = None  # the bytes are released once every row is read
 
     @property

@@ -219,7 +219,8 @@ class GateRuntime:
         cohort) are added up; the column-set rule runs on the first chunk's header; the
         :data:`TABLE_LEVEL` expectations run once, after the last chunk, on the cohort's
         columns they read, gathered from every chunk. Of each rule's first failing rows, the
-        cells are kept for the step table. A single chunk gives the results of :meth:`run`.
+        cells are kept for the step table. A cohort in one chunk (``last`` on the first) is
+        validated in one pass of every rule, as a whole frame is.
         """
         n_rules = len(self.rules)
         header = [i for i in range(n_rules) if self.types[i] in HEADER_ONLY and not self.reads[i]]
@@ -229,25 +230,35 @@ class GateRuntime:
         merged: dict[str, _Merged] = {}
         kept: KeptRows | None = None
         parts: dict[str, list[Any]] = {c: [] for c in gathered}
+        whole: pd.DataFrame | None = None
         n = 0
         with _quiet(), configurations_memoised():
             for chunk in chunks:
                 frame = chunk.frame
                 if kept is None:
                     kept = KeptRows(frame.columns, lambda c: [])
+                    if chunk.last:  # the whole cohort: every rule at once
+                        self._validate_rows(frame, list(range(n_rules)), 0, merged, kept)
+                        whole = frame[[c for c in gathered if c in frame]]
+                        n = len(frame)
+                        continue
                     _merge(merged, self._validate(frame, header, RESULT_FORMAT["result_format"]))
                 self._validate_rows(frame, rows, chunk.start, merged, kept)
                 for c in gathered:
                     if c in frame:
                         parts[c].append(_compact(frame[c]))
                 n = chunk.start + len(frame)
-            whole = pd.DataFrame(
-                {c: _concat(p) for c, p in parts.items() if p}, index=pd.RangeIndex(n)
-            )
-            if kept is None:
-                kept = KeptRows(whole.columns, lambda c: [])
-            self._validate_rows(whole, table, 0, merged, kept)
-        kept._distinct = lambda c: list(whole[c].dropna().unique()) if c in whole else []
+            if whole is None:
+                whole = pd.DataFrame(
+                    {c: _concat(p) for c, p in parts.items() if p}, index=pd.RangeIndex(n)
+                )
+                if kept is None:
+                    kept = KeptRows(whole.columns, lambda c: [])
+                self._validate_rows(whole, table, 0, merged, kept)
+        table_columns = whole
+        kept._distinct = lambda c: (
+            list(table_columns[c].dropna().unique()) if c in table_columns else []
+        )
         return ChunkedRun(merged, kept, whole, n)
 
     def _validate_rows(
