@@ -219,3 +219,30 @@ def test_a_table_commented_as_synthetic_is_reported_synthetic(state, pg_server):
     assert synthetic_mark(resolve_source(pg_server.url("registry_rows"))) == ""
     query = pg_server.url("synthetic_rows").split("#")[0] + "?query=SELECT+*+FROM+synthetic_rows"
     assert synthetic_mark(resolve_source(query)) == ""  # a query has no comment of its own
+
+
+def test_source_provenance_reads_the_source_file_bytes(state):
+    from itp_stats.cohort.sql import Snapshot, parse_source, source_provenance, write_source_file
+
+    source = parse_source("postgresql://analyst@db.example:5433/itp#cohorts.rituximab")
+    snapshot = Snapshot(
+        rows=72,
+        columns=(("patient_id", "text"),),
+        digest="ab" * 32,
+        time="2026-12-02T01:02:03+00:00",
+        server="db.example:5433",
+        database="itp",
+        user="analyst",
+    )
+    rows = dict(source_provenance(write_source_file(source, snapshot).read_bytes()))
+    assert rows == {
+        "database source": "postgresql://analyst@db.example:5433/itp#cohorts.rituximab",
+        "table": "cohorts.rituximab",
+        "snapshot": "72 rows at 2026-12-02T01:02:03+00:00, server db.example:5433, "
+        "database itp, user analyst",
+        "snapshot digest": "ab" * 32,
+    }
+    unvalidated = dict(source_provenance(write_source_file(source).read_bytes()))
+    assert set(unvalidated) == {"database source", "table"}  # no snapshot taken yet
+    assert source_provenance(b"patient_id,age\nP1,40\n") == []
+    assert source_provenance(json.dumps({"schema": "other"}).encode()) == []

@@ -154,6 +154,14 @@ def test_report_from_the_database_equals_the_report_from_its_export(state, pg_se
     assert source.table == ("report",) and snapshot.rows == 72
     # the export carries no mark, and the table no comment: neither is said to be synthetic
     assert not from_db.synthetic and not from_file.synthetic
+    # the Reproducibility table names the server's table and the snapshot validated
+    from itp_stats.report.facade import reproducibility
+
+    shown = reproducibility(from_db)
+    assert f"`{source.url}`" in shown and "| table | `report` |" in shown
+    assert f"`72 rows at {snapshot.time}, server {snapshot.server}, database " in shown
+    assert f"| snapshot digest | `{snapshot.digest}` |" in shown
+    assert "database source" not in reproducibility(from_file)
 
 
 def test_a_synthetic_table_gives_a_report_that_says_so(state, pg_server):  # noqa: F811

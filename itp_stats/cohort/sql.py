@@ -83,6 +83,7 @@ __all__ = [
     "row_keys",
     "source_columns",
     "source_path",
+    "source_provenance",
     "source_unchanged",
     "take_snapshot",
     "write_source_file",
@@ -420,6 +421,47 @@ def read_source_file(path: str | os.PathLike) -> tuple[DatabaseSource, Snapshot 
         raise DatabaseSourceError(f"{path}: not an itp-stats source file")
     snap = data.get("snapshot")
     return parse_source(data["source"]), Snapshot.from_dict(snap) if snap else None
+
+
+def source_provenance(data: bytes) -> list[tuple[str, str]]:
+    """What a report says of a database source: its URL, table or query, and snapshot.
+
+    Parameters
+    ----------
+    data : bytes
+        The source file's bytes, as the report read and hashed them.
+
+    Returns
+    -------
+    list of (str, str)
+        Item and value: ``database source`` (the URL, without password), ``table`` or
+        ``query``, and, once the gate has taken one, ``snapshot`` (rows, the database's time,
+        server, database and user) and ``snapshot digest``. Empty when ``data`` is not a
+        source file.
+    """
+    try:
+        body = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return []
+    if not isinstance(body, dict) or body.get("schema") != SOURCE_SCHEMA:
+        return []
+    rows = [("database source", str(body.get("source", "")))]
+    if body.get("table"):
+        rows.append(("table", str(body["table"])))
+    if body.get("query"):
+        rows.append(("query", str(body["query"])))
+    snap = body.get("snapshot")
+    if isinstance(snap, dict):
+        snapshot = Snapshot.from_dict(snap)
+        rows.append(
+            (
+                "snapshot",
+                f"{snapshot.rows} rows at {snapshot.time}, server {snapshot.server}, "
+                f"database {snapshot.database}, user {snapshot.user}",
+            )
+        )
+        rows.append(("snapshot digest", snapshot.digest))
+    return rows
 
 
 def resolve_source(text: str) -> Path:

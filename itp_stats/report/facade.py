@@ -536,10 +536,12 @@ def figure(study: Study, label: str) -> CachedFigure:
 
 
 def reproducibility(study: Study) -> str:
-    """Input file, its SHA-256, the study, the parameters and the package versions."""
+    """Input file, its SHA-256 (a database source: its URL, table and snapshot), the study,
+    the parameters and the package versions."""
     rows = [
         ("input file", f"`{study.data_path.name}`"),
         ("SHA-256", f"`{study.sha256}`"),
+        *((item, f"`{value}`") for item, value in study.provenance),
         ("study configuration", f"`{study.config.path.name}` (`{study.config.sha256[:12]}…`)"),
         ("data dictionary", f"`{study.dictionary.path.name}`"),
         ("synthetic data", f"yes ({study.synthetic_source})" if study.synthetic else "no"),

@@ -215,6 +215,9 @@ class Study:
         Result tables of the analysis plan, plus ``flow`` (:func:`flow_table`).
     synthetic_source : str
         Why the data are considered synthetic (empty when they are not).
+    provenance : tuple of (str, str)
+        For a cohort in a database, what its source file says of it (URL, table or query,
+        snapshot: :func:`itp_stats.cohort.sql.source_provenance`); empty for a file.
     """
 
     data_path: Path
@@ -229,6 +232,7 @@ class Study:
     gate: Any = None
     results: dict[str, pd.DataFrame] = field(default_factory=dict)
     synthetic_source: str = ""
+    provenance: tuple[tuple[str, str], ...] = ()
 
     @property
     def dictionary(self) -> Dictionary:
@@ -383,7 +387,7 @@ def prepare_study(
                     f"{path}: the validation gate counted {gate.n_rows} rows, the analysis "
                     f"{len(cohort)}; nothing is reported"
                 )
-        result = _compute(path, gate, params, config, cohort, sha)
+        result = _compute(path, gate, params, config, cohort, sha, _provenance(path, blob))
         _store_cached(key, result)
     return result
 
@@ -398,6 +402,13 @@ def _read_bytes(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise CohortReadError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _provenance(path: Path, blob: bytes) -> tuple[tuple[str, str], ...]:
+    """The database source's provenance, from the source file's bytes read (empty for a file)."""
+    from itp_stats.cohort.sql import is_source_file, source_provenance
+
+    return tuple(source_provenance(blob)) if is_source_file(path) else ()
 
 
 def _synthetic_source(path: Path, declared: bool, sha: str | None = None) -> str:
@@ -425,6 +436,7 @@ def _compute(
     config: StudyConfig,
     cohort: pd.DataFrame | None = None,
     sha: str | None = None,
+    provenance: tuple[tuple[str, str], ...] = (),
 ) -> Study:
     from itp_stats.study.plan import run_analysis
 
@@ -471,6 +483,7 @@ def _compute(
         gate=gate,
         results=results,
         synthetic_source=source,
+        provenance=provenance,
     )
 
 
