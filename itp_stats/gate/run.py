@@ -777,21 +777,18 @@ def _gate_result(
     runtime: GateRuntime,
     dictionary: Dictionary,
     steps: list[dict[str, Any]],
-    *,
-    path: Path,
-    sha256: str,
-    n_rows: int,
-    n_columns: int,
+    source: GateBatch | BatchStream,
 ) -> GateResult:
+    """The result of a run on ``source`` (its path, bytes' SHA-256, rows and columns)."""
     passed = not any(s["severity"] == "critical" and not s["passed"] for s in steps)
     warnings_ = [_warning_line(s) for s in steps if s["severity"] != "critical" and not s["passed"]]
     return GateResult(
         passed=passed,
-        data_path=str(path),
-        data_sha256=sha256,
+        data_path=str(source.path),
+        data_sha256=source.sha256,
         dictionary_sha256=dictionary_sha256(dictionary),
-        n_rows=n_rows,
-        n_columns=n_columns,
+        n_rows=source.n_rows,
+        n_columns=len(source.file_columns),
         timestamp=datetime.now(UTC).isoformat(timespec="seconds"),
         gx_version=gx_version(),
         itp_stats_version=__version__,
@@ -839,15 +836,7 @@ def validate_batch(
         problems=batch.problems,
         runtime=runtime,
     )
-    return _gate_result(
-        runtime,
-        d,
-        steps,
-        path=batch.path,
-        sha256=batch.sha256,
-        n_rows=batch.n_rows,
-        n_columns=len(batch.file_columns),
-    )
+    return _gate_result(runtime, d, steps, batch)
 
 
 def validate_stream(stream: BatchStream, dictionary: Dictionary | None = None) -> GateResult:
@@ -879,15 +868,7 @@ def validate_stream(stream: BatchStream, dictionary: Dictionary | None = None) -
     runtime = gate_runtime(d)
     outcome = runtime.run_chunks(stream)
     steps = _steps(runtime, outcome, d, stream.labels, stream.file_columns, stream.problems)
-    return _gate_result(
-        runtime,
-        d,
-        steps,
-        path=stream.path,
-        sha256=stream.sha256,
-        n_rows=stream.n_rows,
-        n_columns=len(stream.file_columns),
-    )
+    return _gate_result(runtime, d, steps, stream)
 
 
 def validate_path(
