@@ -10,6 +10,7 @@ second).
 
 from __future__ import annotations
 
+import hashlib
 import random
 
 import pandas as pd
@@ -156,10 +157,10 @@ def test_validate_path_streams_a_file(tmp_path, monkeypatch, cohort_path):
     assert validate_path(cohort_path).passed
 
 
-def test_a_stream_is_read_once_and_releases_the_bytes(cohort_path):
+def test_a_stream_is_read_once(cohort_path):
     stream = stream_batch(cohort_path)
     assert sum(len(c.frame) for c in stream) == 72
-    assert stream._data is None
+    assert stream._scan is None
     with pytest.raises(RuntimeError, match="read once"):
         list(stream)
 
@@ -189,3 +190,59 @@ def test_chunks_together_are_the_whole_frame(tmp_path, small_blocks, cohort_path
         ), name
     assert list(stream.labels) == list(batch.labels)
     assert stream.file_columns == batch.file_columns
+
+
+def test_a_file_changed_after_its_scan_is_refused(tmp_path, small_blocks):
+    path = write(cells(), tmp_path / "cohort.csv")
+    stream = stream_batch(path, rows=_ROWS)
+    write(set_cell(cells(), "P070", "cd4_m0", "99999"), path)  # written after the scan
+    with pytest.raises(CohortReadError, match="changed while it was read"):
+        validate_stream(stream)
+
+
+@pytest.mark.parametrize("piece", [7, 64, 1 << 20])
+def test_scan_decides_the_encoding_and_layout_as_the_whole_read(tmp_path, monkeypatch, piece):
+    # pieces of a few bytes: a multi-byte character, a separator and its spaces, and the
+    # byte-order mark fall across the pieces' edges
+    monkeypatch.setattr(load, "_CHUNK", piece)
+    frame = cells().iloc[:12].copy()
+    frame.loc[3, "sex"] = "F"
+    text = frame.to_csv(index=False, lineterminator="\n")
+    cases = {
+        "utf8_bom.csv": b"\xef\xbb\xbf" + text.replace("P004", "P\u00e9004").encode(),
+        "cp1252.csv": text.replace("P004", "P\u20ac004").encode("cp1252"),
+        "latin1.csv": text.encode("latin-1").replace(b"P004", b"P\x81004"),
+        "space_quote.csv": text.replace(",F,", ',  "F",').encode(),
+        "semicolon.csv": ("sep=;\n" + text.replace(",", ";")).encode(),
+    }
+    for name, data in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        scan = load.scan_file(path)
+        assert scan.sha256 == hashlib.sha256(data).hexdigest() and scan.size == len(data)
+        if name == "space_quote.csv":
+            assert scan.layout is None  # pyarrow and pandas read ', "F"' differently
+        else:
+            assert scan.layout is not None
+            assert scan.layout.codec == load._encoding(data, path)[0], name
+        whole, comma = load.read_table(path)
+        chunks, chunked_comma = load.read_table_chunks(path, rows=5, scan=scan)
+        assert chunked_comma == comma
+        pd.testing.assert_frame_equal(pd.concat(list(chunks), ignore_index=True), whole)
+
+
+def test_scan_refuses_what_read_table_refuses(tmp_path):
+    for name, data in {
+        "utf16.csv": "patient_id,age\nP1,40\n".encode("utf-16"),
+        "binary.csv": b"\x00\x01\x02" * 100,
+        "bad_bom.csv": b"\xef\xbb\xbfpatient_id\n\xff\xfe\n",
+        "empty.csv": b"\n\n",
+        "dup.csv": b"a,a\n1,2\n",
+    }.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        with pytest.raises(CohortReadError) as whole:
+            load.read_table(path)
+        with pytest.raises(CohortReadError) as scanned:
+            load.scan_file(path)
+        assert str(scanned.value) == str(whole.value), name

@@ -25,8 +25,10 @@ validating a 100 MB file peaks about 150 MB higher.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
+import hashlib
 import importlib
 import io
 import math
@@ -50,6 +52,7 @@ __all__ = [
     "EXPECTED",
     "MISSING_TOKENS",
     "CohortParseError",
+    "FileScan",
     "LoadedCohort",
     "derive",
     "derive_group",
@@ -59,6 +62,7 @@ __all__ = [
     "CHUNK_ROWS",
     "read_table",
     "read_table_chunks",
+    "scan_file",
     "type_cohort",
     "use_returning_memory_pool",
 ]
@@ -205,24 +209,38 @@ def _encoding(blob: bytes, path: Path) -> tuple[str, int]:
         UTF-16 or UTF-32 text (named, with how to save it as UTF-8), binary content, or a
         UTF-8 byte-order mark followed by other bytes.
     """
-    wide = _wide_encoding(blob)
+    if blob.startswith(_UTF8_BOM):
+        return _codec(blob, path, _decodes(blob, "utf-8", len(_UTF8_BOM)), True)
+    ascii_ = blob.isascii()
+    utf8 = ascii_ or _decodes(blob, "utf-8")
+    return _codec(blob, path, utf8, utf8 or _decodes(blob, "cp1252"))
+
+
+def _check_head(head: bytes, path: Path) -> None:
+    """Refuse UTF-16/UTF-32 and binary content, recognised from the file's first bytes."""
+    wide = _wide_encoding(head)
     if wide is not None:
         raise CohortReadError(
             f"{path}: the file is {wide} text, which is not read; save it as UTF-8 "
             "(in Excel: Save As, file type 'CSV UTF-8 (Comma delimited)') and try again"
         )
-    if b"\x00" in blob[:4096]:
+    if b"\x00" in head[:4096]:
         raise CohortReadError(f"{path}: not a text file (binary content); expected CSV")
-    if blob.startswith(_UTF8_BOM):
-        if not _decodes(blob, "utf-8", len(_UTF8_BOM)):
+
+
+def _codec(head: bytes, path: Path, utf8: bool, cp1252: bool) -> tuple[str, int]:
+    """:func:`_encoding`'s answer, from the file's first bytes and whether all of it decodes."""
+    _check_head(head, path)
+    if head.startswith(_UTF8_BOM):
+        if not utf8:
             raise CohortReadError(
                 f"{path}: starts with a UTF-8 byte-order mark but is not valid UTF-8; "
                 "save it as 'CSV UTF-8' again"
             )
         return "utf-8", len(_UTF8_BOM)
-    if blob.isascii() or _decodes(blob, "utf-8"):
+    if utf8:
         return "utf-8", 0
-    if _decodes(blob, "cp1252"):
+    if cp1252:
         return "cp1252", 0
     return "latin-1", 0
 
@@ -376,20 +394,25 @@ class _CsvLayout:
     header: list[str]
 
 
-def _csv_layout(path: Path, blob: bytes) -> _CsvLayout | None:
+def _csv_layout(
+    path: Path, blob: bytes, size: int | None = None, encoding: tuple[str, int] | None = None
+) -> _CsvLayout | None:
     """The encoding, header offset, separator and header cells of a CSV file's bytes.
 
-    Returns None when the first rows hold no header (the pandas parser then says why).
+    ``blob`` is the file's bytes, or its first bytes when ``size`` (the file's length) and
+    ``encoding`` (:func:`_encoding` of the whole file) are given. Returns None when the first
+    rows hold no header (the pandas parser then says why).
 
     Raises
     ------
     CohortReadError
         The file is empty, in an unread encoding, or its header repeats a column name.
     """
-    codec, start = _encoding(blob, path)
+    codec, start = encoding or _encoding(blob, path)
+    size = len(blob) if size is None else size
     start, named = _skip_preamble(blob, start)
     head_bytes = blob[start : start + _SNIFF_BYTES]
-    truncated = len(blob) - start > _SNIFF_BYTES
+    truncated = size - start > _SNIFF_BYTES
     if not head_bytes.strip() or (not truncated and not head_bytes.strip(b" \t\r\n,;")):
         raise CohortReadError(f"{path}: the file is empty")
     head = head_bytes.decode(codec, errors="replace")
@@ -573,25 +596,179 @@ CHUNK_ROWS = 50_000
 _BLOCK_BYTES = 4 << 20  # pyarrow's streaming reader parses the CSV text in blocks this large
 
 
+_HEAD_BYTES = 1 << 20  # the first bytes a scan keeps: encoding marks, preamble, header, sniff
+_SPACE_QUOTE = re.compile(rb'[;,\t] +"')  # where pandas' skipinitialspace and pyarrow differ
+
+
+@dataclass(frozen=True)
+class FileScan:
+    """A cohort file read once, end to end, without being kept (:func:`scan_file`).
+
+    Attributes
+    ----------
+    path : Path
+        The file.
+    sha256 : str
+        SHA-256 of its bytes.
+    size : int
+        Its length in bytes.
+    layout : _CsvLayout or None
+        Encoding, header offset, separator and header of a CSV file that pyarrow's streaming
+        reader parses as :func:`read_table` does; None when the file is read whole instead
+        (Excel, Parquet, a CSV with a space before a quote, or no header in its first bytes).
+    """
+
+    path: Path
+    sha256: str
+    size: int
+    layout: _CsvLayout | None
+
+
+def scan_file(path: str | Path) -> FileScan:
+    """Hash a cohort file and, for a CSV, find how to stream it, reading it by pieces.
+
+    The encoding is decided as :func:`read_table` decides it (every byte is decoded, one
+    piece at a time), and the places where pyarrow's parse could differ from the pandas
+    parser's are looked for, so that :func:`read_table_chunks` can parse the file from the
+    disk in chunks without holding it.
+
+    Raises
+    ------
+    CohortReadError
+        The file is missing, a folder, unreadable, empty, in an unread encoding, or its
+        header repeats a column name.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise CohortReadError(f"{path}: no such file")
+    if path.is_dir():
+        raise CohortReadError(f"{path}: is a folder, expected a cohort file")
+    csv_file = path.suffix.lower() in {".csv", ".txt", ".tsv", ""}
+    digest = hashlib.sha256()
+    head = b""
+    size = 0
+    all_ascii = True
+    decoders = {name: codecs.getincrementaldecoder(name)() for name in ("utf-8", "cp1252")}
+    decodes = dict.fromkeys(decoders, True)
+    spaced: list[tuple[int, int]] = []  # (offset, separator byte) of a separator, spaces, quote
+    carry = b""
+    try:
+        with path.open("rb") as handle:
+            while piece := handle.read(_CHUNK):
+                digest.update(piece)
+                if csv_file:
+                    if len(head) < _HEAD_BYTES:
+                        head += piece[: _HEAD_BYTES - len(head)]
+                    text = piece
+                    if size == 0 and piece.startswith(_UTF8_BOM):
+                        text = piece[len(_UTF8_BOM) :]
+                    all_ascii = all_ascii and text.isascii()
+                    for name, decoder in decoders.items():
+                        if not all_ascii and decodes[name]:
+                            try:
+                                decoder.decode(text)
+                            except UnicodeDecodeError:
+                                decodes[name] = False
+                    window = carry + piece
+                    base = size - len(carry)
+                    spaced += [
+                        (base + m.start(), window[m.start()]) for m in _SPACE_QUOTE.finditer(window)
+                    ]
+                    carry = window[max(len(window.rstrip(b" ")) - 1, 0) :]  # a separator, spaces
+                size += len(piece)
+    except PermissionError:
+        raise CohortReadError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise CohortReadError(f"{path}: cannot read ({exc.strerror})") from None
+    for name, decoder in decoders.items():
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            decodes[name] = False
+    layout = None
+    if csv_file and size:
+        utf8 = all_ascii or decodes["utf-8"]
+        layout = _csv_layout(path, head, size, _codec(head, path, utf8, utf8 or decodes["cp1252"]))
+        if layout is not None:
+            sep = layout.sep.encode("latin-1")[0]
+            if any(at >= layout.start and byte == sep for at, byte in spaced) or (
+                len(head) < size and layout.start + _SNIFF_BYTES > len(head)
+            ):
+                layout = None  # read whole, as read_table reads it
+    return FileScan(path, digest.hexdigest(), size, layout)
+
+
+class _HashingReader(io.RawIOBase):
+    """A file read from its start, hashing every byte read (to check against a scan)."""
+
+    def __init__(self, handle: Any) -> None:
+        self._handle = handle
+        self.digest = hashlib.sha256()
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._handle.readinto(buffer)
+        if n:
+            self.digest.update(memoryview(buffer)[:n])
+            self._position += n
+        return n or 0
+
+    def tell(self) -> int:
+        return self._position
+
+    def finish(self) -> str:
+        """Read what is left and return the SHA-256 of every byte."""
+        while piece := self._handle.read(_CHUNK):
+            self.digest.update(piece)
+        return self.digest.hexdigest()
+
+
+def _changed(path: Path) -> CohortReadError:
+    return CohortReadError(
+        f"{path}: the file changed while it was read; nothing was validated, try again once "
+        "it is written"
+    )
+
+
+def _verified_bytes(scan: FileScan) -> bytes:
+    """The file's bytes, read whole, refused unless they are the bytes the scan hashed."""
+    data = scan.path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != scan.sha256:
+        raise _changed(scan.path)
+    return data
+
+
 def read_table_chunks(
-    path: str | Path, data: bytes, *, rows: int = CHUNK_ROWS
+    path: str | Path,
+    data: bytes | None = None,
+    *,
+    rows: int = CHUNK_ROWS,
+    scan: FileScan | None = None,
 ) -> tuple[Iterator[pd.DataFrame], bool]:
     """Read the cells of a cohort file, untyped, a slice of rows at a time.
 
-    The chunks, concatenated, equal :func:`read_table`'s frame: a CSV file is parsed by
+    The chunks, concatenated, equal :func:`read_table`'s frame. A CSV file is parsed by
     pyarrow's streaming reader, so that only one chunk's cells are held as columns at a
-    time (the file's bytes are held whole, as ``data``); where pyarrow stops on a row it
-    cannot read, the rest is read as :func:`read_table` reads such a file (the pandas
-    parser, or its message). Excel and Parquet files are read whole and sliced.
+    time: from ``data`` when given, else from the disk, its bytes hashed as they are read and
+    checked against the file's :func:`scan_file` before the last chunk (nothing of the file
+    is held whole). Where pyarrow stops on a row it cannot read, the rest is read as
+    :func:`read_table` reads such a file (the pandas parser, or its message). Excel and
+    Parquet files, and CSV files that pyarrow would parse otherwise, are read whole (their
+    bytes checked against the scan) and sliced.
 
     Parameters
     ----------
     path : str or Path
-        The file (its suffix gives the format; it is not read again).
-    data : bytes
-        The file's bytes.
+        The file (its suffix gives the format).
+    data : bytes, optional
+        The file's bytes, already read.
     rows : int
         Rows per chunk (at least); the last chunk may be shorter.
+    scan : FileScan, optional
+        The file's :func:`scan_file`, when ``data`` is not given (made when missing).
 
     Returns
     -------
@@ -604,10 +781,15 @@ def read_table_chunks(
     Raises
     ------
     CohortReadError
-        As :func:`read_table`; a row that cannot be read may be named only when the
-        iteration reaches it.
+        As :func:`read_table`, or the file changed after its scan; a row that cannot be read
+        may be named only when the iteration reaches it.
     """
     path = Path(path)
+    if data is None:
+        scan = scan or scan_file(path)
+        if scan.layout is not None:
+            return _stream_csv(path, None, scan.layout, rows, scan), scan.layout.sep == ";"
+        data = _verified_bytes(scan)
     layout = None
     if path.suffix.lower() in {".csv", ".txt", ".tsv", ""}:
         try:
@@ -633,8 +815,14 @@ def _slices(frame: pd.DataFrame, rows: int, done: int) -> Iterator[pd.DataFrame]
         yield frame.iloc[start : start + rows].reset_index(drop=True)
 
 
-def _stream_csv(path: Path, data: bytes, layout: _CsvLayout, rows: int) -> Iterator[pd.DataFrame]:
-    """The chunks of a CSV file, from pyarrow's streaming reader (see :func:`read_table_chunks`)."""
+def _stream_csv(
+    path: Path, data: bytes | None, layout: _CsvLayout, rows: int, scan: FileScan | None = None
+) -> Iterator[pd.DataFrame]:
+    """The chunks of a CSV file, from pyarrow's streaming reader (see :func:`read_table_chunks`).
+
+    From ``data``, or, when it is None, from the file itself, every byte read hashed and
+    checked against ``scan`` before the last chunk is given.
+    """
     width = len(layout.header)
     done = 0  # data rows yielded
     header: list[str] | None = None
@@ -647,34 +835,47 @@ def _stream_csv(path: Path, data: bytes, layout: _CsvLayout, rows: int) -> Itera
         del table
         return _cleaned(_frame_of(columns, header or []), path)
 
-    try:
-        reader = pa_csv.open_csv(
-            pa.BufferReader(pa.py_buffer(data).slice(layout.start)),
-            **_arrow_options(layout.codec, layout.sep, width, _BLOCK_BYTES),
-        )
-        for batch in reader:
-            if batch.num_columns != width:
-                break  # as read_table: the pandas parser reads it
-            if header is None:
-                if batch.num_rows == 0:
-                    continue
-                header = [batch.column(i)[0].as_py() for i in range(width)]
-                if [h.strip() for h in header] != [n.strip() for n in layout.names]:
-                    break
-                batch = batch.slice(1)
-            pending.append(batch)
-            if sum(b.num_rows for b in pending) >= rows:
-                chunk = flush(reader.schema)
-                done += len(chunk)
-                yield chunk
-                pa.default_memory_pool().release_unused()
+    with contextlib.ExitStack() as stack:
+        hashing = None
+        if data is None:
+            if scan is None:
+                raise ValueError("a scan is needed to stream from the file")
+            hashing = _HashingReader(stack.enter_context(path.open("rb")))
+            hashing.read(layout.start)  # the byte-order mark and the preamble: hashed too
+            source: Any = hashing
         else:
-            if header is not None:
-                if sum(b.num_rows for b in pending) or not done:
-                    yield flush(reader.schema)
-                return
-    except (pa.ArrowException, UnicodeError):
-        pass  # the pandas parser reads the rest, or says why
+            source = pa.BufferReader(pa.py_buffer(data).slice(layout.start))
+        try:
+            reader = pa_csv.open_csv(
+                source, **_arrow_options(layout.codec, layout.sep, width, _BLOCK_BYTES)
+            )
+            for batch in reader:
+                if batch.num_columns != width:
+                    break  # as read_table: the pandas parser reads it
+                if header is None:
+                    if batch.num_rows == 0:
+                        continue
+                    header = [batch.column(i)[0].as_py() for i in range(width)]
+                    if [h.strip() for h in header] != [n.strip() for n in layout.names]:
+                        break
+                    batch = batch.slice(1)
+                pending.append(batch)
+                if sum(b.num_rows for b in pending) >= rows:
+                    chunk = flush(reader.schema)
+                    done += len(chunk)
+                    yield chunk
+                    pa.default_memory_pool().release_unused()
+            else:
+                if header is not None:
+                    if hashing is not None and hashing.finish() != scan.sha256:
+                        raise _changed(path)
+                    if sum(b.num_rows for b in pending) or not done:
+                        yield flush(reader.schema)
+                    return
+        except (pa.ArrowException, UnicodeError):
+            pass  # the pandas parser reads the rest, or says why
+    if data is None:
+        data = _verified_bytes(scan)
     frame, _ = _read_csv_pandas(path, data, layout)
     yield from _slices(_cleaned(frame, path), rows, done)
 

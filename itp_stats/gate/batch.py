@@ -20,7 +20,6 @@ This module does not import Great Expectations.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,9 +31,11 @@ import pandas as pd
 from itp_stats.cohort.dictionary import Dictionary, load_dictionary
 from itp_stats.cohort.load import (
     CHUNK_ROWS,
+    FileScan,
     derive_group,
     read_table,
     read_table_chunks,
+    scan_file,
     type_cohort,
 )
 from itp_stats.errors import CohortReadError
@@ -366,17 +367,17 @@ class BatchStream:
     rows: int = CHUNK_ROWS
     file_columns: tuple[str, ...] = ()
     n_rows: int = 0
-    _data: bytes | None = field(default=None, repr=False)
+    _scan: FileScan | None = field(default=None, repr=False)
     _ids: list[pd.Series] = field(default_factory=list, repr=False)
     _problems: list[pd.DataFrame] = field(default_factory=list, repr=False)
     _read: bool = False
 
     def __iter__(self) -> Iterator[BatchChunk]:
-        if self._read or self._data is None:
+        if self._read or self._scan is None:
             raise RuntimeError("a BatchStream is read once")
         self._read = True
         d = self.dictionary
-        chunks, decimal_comma = read_table_chunks(self.path, self._data, rows=self.rows)
+        chunks, decimal_comma = read_table_chunks(self.path, rows=self.rows, scan=self._scan)
         upcoming = next(chunks, None)
         while upcoming is not None:
             # the next chunk's cells are read first, so that a chunk knows whether it is last
@@ -399,7 +400,7 @@ class BatchStream:
                 self._problems.append(problems)
             self.n_rows += len(frame)
             yield BatchChunk(start, frame, last=upcoming is None)
-        self._data = None  # the bytes are released once every row is read
+        self._scan = None
 
     @property
     def labels(self) -> RowLabels:
@@ -421,11 +422,14 @@ class BatchStream:
 def stream_batch(
     path: str | Path, dictionary: Dictionary | None = None, *, rows: int = CHUNK_ROWS
 ) -> BatchStream:
-    """Read a cohort file's bytes (read-only), to be prepared for the gate chunk by chunk.
+    """Scan a cohort file (read-only), to be prepared for the gate chunk by chunk.
 
-    The prepared chunks together equal :func:`read_batch`'s frame (row by row), while only
-    one chunk's cells and columns are held at a time, besides the file's bytes, the ids and
-    the parse problems: the gate's memory grows with the file by little more than its size.
+    The file is hashed and its encoding and layout found by one pass over it
+    (:func:`itp_stats.cohort.load.scan_file`); iterating the stream parses it again from
+    the disk, checking that the bytes are the ones hashed. The prepared chunks together equal
+    :func:`read_batch`'s frame (row by row), while only one chunk's cells and columns are
+    held at a time, besides the ids and the parse problems (an Excel or Parquet file is held
+    whole while it is read).
 
     Parameters
     ----------
@@ -443,20 +447,11 @@ def stream_batch(
     Raises
     ------
     CohortReadError
-        The file is missing or cannot be read (exit status 2); what is wrong with its
-        content is raised while the stream is iterated.
+        The file is missing, cannot be read, is empty or in an unread encoding (exit status
+        2); what is wrong further in its content, or a change since the scan, is raised while
+        the stream is iterated.
     """
     d = dictionary or load_dictionary()
     path = Path(path).resolve()
-    if not path.exists():
-        raise CohortReadError(f"{path}: no such file")
-    if path.is_dir():
-        raise CohortReadError(f"{path}: is a folder, expected a cohort file")
-    try:
-        data = path.read_bytes()
-    except PermissionError:
-        raise CohortReadError(f"{path}: permission denied") from None
-    except OSError as exc:
-        raise CohortReadError(f"{path}: cannot read ({exc.strerror})") from None
-    sha = hashlib.sha256(data).hexdigest()
-    return BatchStream(path=path, sha256=sha, dictionary=d, rows=rows, _data=data)
+    scan = scan_file(path)
+    return BatchStream(path=path, sha256=scan.sha256, dictionary=d, rows=rows, _scan=scan)

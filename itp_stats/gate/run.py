@@ -230,6 +230,12 @@ class GateRuntime:
         merged: dict[str, _Merged] = {}
         kept: KeptRows | None = None
         parts: dict[str, list[Any]] = {c: [] for c in gathered}
+        # columns read by the uniqueness rule alone: only which values are equal matters
+        equality = {
+            c
+            for c in gathered
+            if all(self.types[i] == _UNIQUE for i in table if c in self.reads[i])
+        }
         whole: pd.DataFrame | None = None
         n = 0
         with _quiet(), configurations_memoised():
@@ -246,11 +252,12 @@ class GateRuntime:
                 self._validate_rows(frame, rows, chunk.start, merged, kept)
                 for c in gathered:
                     if c in frame:
-                        parts[c].append(_compact(frame[c]))
+                        parts[c].append(_compact(frame[c], c in equality))
                 n = chunk.start + len(frame)
             if whole is None:
                 whole = pd.DataFrame(
-                    {c: _concat(p) for c, p in parts.items() if p}, index=pd.RangeIndex(n)
+                    {c: _concat(p, c in equality) for c, p in parts.items() if p},
+                    index=pd.RangeIndex(n),
                 )
                 if kept is None:
                     kept = KeptRows(whole.columns, lambda c: [])
@@ -323,24 +330,33 @@ def _merge(merged: dict[str, _Merged], results: dict[str, Any]) -> None:
                 into.result[key] = result[key]
 
 
-def _compact(column: pd.Series) -> Any:
-    """A chunk's column, kept until the last chunk: the categories of texts as Arrow strings.
+_UNIQUE = "expect_column_values_to_be_unique"
+
+
+def _compact(column: pd.Series, equality: bool = False) -> Any:
+    """A chunk's column, kept until the last chunk: texts as Arrow strings.
 
     A column of ids is a category per row: its categories as Python strings would cost
-    about 60 bytes a row for every chunk kept; as Arrow strings they cost their bytes.
+    about 60 bytes a row for every chunk kept; as Arrow strings they cost their bytes. With
+    ``equality`` (a column only the uniqueness rule reads), the values themselves are kept,
+    as Arrow strings with nulls, to be numbered over the whole cohort (:func:`_concat`).
     """
     if isinstance(column.dtype, pd.CategoricalDtype):
         categories = column.cat.categories
         if categories.dtype == object and all(isinstance(c, str) for c in categories):
             import pyarrow as pa
 
-            return (column.cat.codes.to_numpy(), pa.array(list(categories), pa.large_string()))
+            texts = pa.array(list(categories), pa.large_string())
+            codes = column.cat.codes.to_numpy()
+            if equality:
+                return ("values", texts.take(pa.array(codes, mask=codes < 0)))
+            return ("codes", codes, texts)
     return column
 
 
 def _expand(part: Any) -> pd.Series:
-    if isinstance(part, tuple):
-        codes, categories = part
+    if isinstance(part, tuple) and part[0] == "codes":
+        _, codes, categories = part
         # the categories stay Arrow strings: the table-level rules compare codes (duplicated
         # ids) or count the values present (groups), never a category's Python string
         index = pd.Index(pd.arrays.ArrowStringArray(categories))
@@ -348,11 +364,23 @@ def _expand(part: Any) -> pd.Series:
     return part
 
 
-def _concat(parts: list[Any]) -> pd.Series:
-    """One column from its chunks, in the form :func:`~itp_stats.gate.batch.gate_frame` gives."""
-    if len(parts) == 1:
-        return _expand(parts[0]).reset_index(drop=True)
-    series = [_expand(p) for p in parts]
+def _concat(parts: list[Any], equality: bool = False) -> pd.Series:
+    """One column from its chunks, in the form :func:`~itp_stats.gate.batch.gate_frame` gives.
+
+    With ``equality`` and texts kept as values, the column is each row's number among the
+    distinct values of the whole cohort (missing stays missing): the uniqueness rule finds
+    the same duplicated rows, and no Python string is made for a million ids.
+    """
+    if equality and all(isinstance(p, tuple) and p[0] == "values" for p in parts):
+        import pyarrow as pa
+
+        values = pa.chunked_array([p[1] for p in parts], pa.large_string()).combine_chunks()
+        numbers = values.dictionary_encode().indices.to_numpy(zero_copy_only=False)
+        return pd.Series(numbers.astype(float))
+    series = [_expand(p) if not (isinstance(p, tuple) and p[0] == "values") else
+              pd.Series(pd.Categorical(p[1].to_pylist())) for p in parts]  # fmt: skip
+    if len(series) == 1:
+        return series[0].reset_index(drop=True)
     if all(isinstance(p.dtype, pd.CategoricalDtype) for p in series):
         try:
             return pd.Series(union_categoricals(series, sort_categories=True))
