@@ -79,6 +79,7 @@ __all__ = [
     "GateRuntime",
     "docs_frame",
     "docs_suite",
+    "gate_result",
     "gate_runtime",
     "gx_version",
     "validate_batch",
@@ -801,13 +802,31 @@ def validate_frame(
     return _steps(runtime, outcome, d, labels, file_columns, problems)
 
 
-def _gate_result(
+def gate_result(
     runtime: GateRuntime,
     dictionary: Dictionary,
     steps: list[dict[str, Any]],
-    source: GateBatch | BatchStream,
+    source: Any,
 ) -> GateResult:
-    """The result of a run on ``source`` (its path, bytes' SHA-256, rows and columns)."""
+    """The gate's result of a run: verdict, warnings and provenance around the steps.
+
+    Parameters
+    ----------
+    runtime : GateRuntime
+        The context that ran (its suite's name and stored file).
+    dictionary : Dictionary
+        The data model validated against.
+    steps : list of dict
+        The step table, in suite order.
+    source : GateBatch, BatchStream or object
+        What was validated: its ``path``, ``sha256`` (of the bytes read), ``n_rows`` and
+        ``file_columns``.
+
+    Returns
+    -------
+    GateResult
+        Passed unless a critical step failed; the other failed steps are its warnings.
+    """
     passed = not any(s["severity"] == "critical" and not s["passed"] for s in steps)
     warnings_ = [_warning_line(s) for s in steps if s["severity"] != "critical" and not s["passed"]]
     return GateResult(
@@ -864,7 +883,7 @@ def validate_batch(
         problems=batch.problems,
         runtime=runtime,
     )
-    return _gate_result(runtime, d, steps, batch)
+    return gate_result(runtime, d, steps, batch)
 
 
 def validate_stream(stream: BatchStream, dictionary: Dictionary | None = None) -> GateResult:
@@ -896,7 +915,7 @@ def validate_stream(stream: BatchStream, dictionary: Dictionary | None = None) -
     runtime = gate_runtime(d)
     outcome = runtime.run_chunks(stream)
     steps = _steps(runtime, outcome, d, stream.labels, stream.file_columns, stream.problems)
-    return _gate_result(runtime, d, steps, stream)
+    return gate_result(runtime, d, steps, stream)
 
 
 def validate_path(

@@ -43,13 +43,12 @@ import html
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from itp_stats import __version__
 from itp_stats.cohort.iwg import CR_THRESHOLD, RESPONSE_THRESHOLD
 from itp_stats.cohort.load import EXPECTED, MISSING_TOKENS
 from itp_stats.cohort.sql import (
@@ -72,8 +71,6 @@ from itp_stats.gate.plan import HEADER_ONLY
 from itp_stats.gate.result import (
     MAX_STORED_IDS,
     GateResult,
-    code_sha256,
-    dictionary_sha256,
     sha256_file,
 )
 from itp_stats.gate.rows import KeptRows
@@ -668,9 +665,8 @@ def validate_source(
         _MAX_DETAIL,
         _quiet,
         _step,
-        _warning_line,
+        gate_result,
         gate_runtime,
-        gx_version,
     )
 
     d = dictionary or load_dictionary()
@@ -739,25 +735,10 @@ def validate_source(
             raw.commit()
     finally:
         engine.dispose()
-    passed = not any(s["severity"] == "critical" and not s["passed"] for s in steps)
-    return GateResult(
-        passed=passed,
-        data_path=str(path),
-        data_sha256=sha256_file(path),
-        dictionary_sha256=dictionary_sha256(d),
-        n_rows=snapshot.rows,
-        n_columns=len(query.file_columns),
-        timestamp=datetime.now(UTC).isoformat(timespec="seconds"),
-        gx_version=gx_version(),
-        itp_stats_version=__version__,
-        suite=runtime.suite_name,
-        steps=steps,
-        warnings=[
-            _warning_line(s) for s in steps if s["severity"] != "critical" and not s["passed"]
-        ],
-        code_sha256=code_sha256(),
-        suite_sha256=sha256_file(runtime.stored_suite) if runtime.stored_suite else None,
+    validated = SimpleNamespace(
+        path=path, sha256=sha256_file(path), n_rows=snapshot.rows, file_columns=query.file_columns
     )
+    return gate_result(runtime, d, steps, validated)
 
 
 def _probe_columns(source: DatabaseSource) -> list[tuple[str, str]]:
