@@ -152,8 +152,11 @@ def test_report_from_the_database_equals_the_report_from_its_export(state, pg_se
     assert from_db.gate.n_rows == from_file.gate.n_rows == 72
     source, snapshot = read_source_file(from_db.data_path)
     assert source.table == ("report",) and snapshot.rows == 72
-    # the export carries no mark, and the table no comment: neither is said to be synthetic
-    assert not from_db.synthetic and not from_file.synthetic
+    # the export carries no mark, and the table no comment: both hold the shipped synthetic
+    # rows, and both say so
+    shipped_rows = "the rows of the shipped synthetic cohort (data/cohort.csv)"
+    assert from_db.synthetic and from_db.synthetic_source == shipped_rows
+    assert from_file.synthetic and from_file.synthetic_source == shipped_rows
     # the Reproducibility table names the server's table and the snapshot validated
     from itp_stats.report.facade import reproducibility
 
@@ -162,6 +165,7 @@ def test_report_from_the_database_equals_the_report_from_its_export(state, pg_se
     assert f"`72 rows at {snapshot.time}, server {snapshot.server}, database " in shown
     assert f"| snapshot digest | `{snapshot.digest}` |" in shown
     assert "database source" not in reproducibility(from_file)
+    assert f"| synthetic data | yes ({shipped_rows}) |" in shown
 
 
 def test_a_synthetic_table_gives_a_report_that_says_so(state, pg_server):  # noqa: F811

@@ -276,3 +276,17 @@ def test_a_gate_result_with_another_row_count_is_not_trusted(tmp_path, monkeypat
     study = prepare_study(str(cohort_path), n_boot=50)
     assert study.gate.n_rows == 72 == len(study.cohort)
     assert json.loads(gate_json.read_text())["n_rows"] == 72  # the gate ran again
+
+
+def test_the_shipped_rows_without_their_mark_are_still_synthetic(tmp_path, monkeypatch):
+    from gate_cases import cells, set_cell, write
+
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    shuffled = cells().sample(frac=1.0, random_state=3)  # re-saved, in another order
+    same = prepare_study(str(write(shuffled, tmp_path / "export.csv")), n_boot=50)
+    assert same.synthetic
+    assert same.synthetic_source == "the rows of the shipped synthetic cohort (data/cohort.csv)"
+    age = cells()["age_years"].iloc[9]
+    changed = set_cell(cells(), "P010", "age_years", "61" if age != "61" else "62")
+    other = prepare_study(str(write(changed, tmp_path / "changed.csv")), n_boot=50)
+    assert not other.synthetic and other.synthetic_source == ""

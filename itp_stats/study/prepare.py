@@ -411,7 +411,37 @@ def _provenance(path: Path, blob: bytes) -> tuple[tuple[str, str], ...]:
     return tuple(source_provenance(blob)) if is_source_file(path) else ()
 
 
-def _synthetic_source(path: Path, declared: bool, sha: str | None = None) -> str:
+def _shipped_rows(cohort: pd.DataFrame, config: StudyConfig) -> bool:
+    """Whether ``cohort`` holds exactly the rows of the shipped synthetic cohort.
+
+    In any order, from any file or table: the shipped rows re-saved without their mark (a
+    CSV export, a table loaded from the file with no comment) are still synthetic.
+    """
+    if not DEFAULT_COHORT.is_file() or len(cohort) > 10_000:
+        return False
+    try:
+        shipped = load_cohort(DEFAULT_COHORT, config.dictionary)
+    except ItpStatsError:  # another study's dictionary does not read the shipped file
+        return False
+    id_column = config.dictionary.id_column
+    if len(shipped) != len(cohort) or list(shipped.columns) != list(cohort.columns):
+        return False
+    if id_column not in cohort:
+        return False
+
+    def ordered(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.sort_values(id_column, kind="stable").reset_index(drop=True)
+
+    return ordered(shipped).equals(ordered(cohort))
+
+
+def _synthetic_source(
+    path: Path,
+    declared: bool,
+    sha: str | None = None,
+    cohort: pd.DataFrame | None = None,
+    config: StudyConfig | None = None,
+) -> str:
     from itp_stats.cohort.synth import synthetic_mark
 
     mark = synthetic_mark(path)
@@ -424,6 +454,8 @@ def _synthetic_source(path: Path, declared: bool, sha: str | None = None) -> str
     )
     if shipped:
         return "the shipped synthetic cohort (data/cohort.csv)"
+    if cohort is not None and config is not None and _shipped_rows(cohort, config):
+        return "the rows of the shipped synthetic cohort (data/cohort.csv)"
     if declared:
         return "declared synthetic (parameter synthetic=true)"
     return ""
@@ -442,6 +474,7 @@ def _compute(
 
     if cohort is None:
         cohort = load_cohort(path, config.dictionary)
+    source = _synthetic_source(path, params["synthetic"], sha, cohort, config)
     group = config.group
     cohort[group] = pd.Categorical(
         cohort[group].astype(object).where(cohort[group].astype(object).isin(config.levels)),
@@ -469,7 +502,6 @@ def _compute(
     )
     flow = participant_flow(cohort, config)
     results["flow"] = flow_table(flow)
-    source = _synthetic_source(path, params["synthetic"], sha)
     return Study(
         data_path=path,
         sha256=sha or gate.data_sha256 or sha256_file(path),
