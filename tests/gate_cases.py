@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -134,3 +136,15 @@ BAD_INPUT = {
 NASTY = ["", "ND", "<5", "12,5", "-1", "1e9", "inf", "NaN", "yes", "maybe", "CR", "P 1"]
 NASTY += ["1.5", "99999", "\u00e9\u00e8", "'; DROP TABLE x;--", '"', "a,b", "9" * 30, " 7 "]
 """Cell values the random-corruption tests put into the shipped cohort."""
+
+
+def corruptions(seed: int, count: int, cells_per_frame: int) -> Iterator[pd.DataFrame]:
+    """Copies of the shipped cells, each with random cells set to one of :data:`NASTY`."""
+    rng = random.Random(seed)
+    base = cells()
+    for _ in range(count):
+        frame = base.copy()
+        for _ in range(cells_per_frame):
+            i, col = rng.randrange(len(frame)), rng.choice(list(frame.columns))
+            frame.loc[i, col] = rng.choice(NASTY)
+        yield frame

@@ -9,7 +9,6 @@ rows: same rules, same counts, same failing ids, same details.
 from __future__ import annotations
 
 import json
-import random
 
 import pandas as pd
 import pytest
@@ -23,8 +22,7 @@ from conftest import (
 )
 from conftest_pg import load_cells, load_typed, pg_server  # noqa: F401  (the fixture)
 from gate_cases import BAD_INPUT as CASES
-from gate_cases import NASTY as _NASTY
-from gate_cases import cells, row_of, write
+from gate_cases import cells, corruptions, row_of, write
 from gate_cases import set_cell as _set
 
 from itp_stats.cli import main
@@ -107,13 +105,7 @@ def test_bad_input_gives_the_file_gate_result(state, pg_server, case):  # noqa: 
 
 
 def test_random_corruption_gives_the_file_gate_result(state, pg_server):  # noqa: F811
-    rng = random.Random(20240601)
-    base = cells()
-    for k in range(4):
-        frame = base.copy()
-        for _ in range(3):
-            i, col = rng.randrange(len(frame)), rng.choice(list(frame.columns))
-            frame.loc[i, col] = rng.choice(_NASTY)
+    for k, frame in enumerate(corruptions(20240601, 4, 3)):
         _check(pg_server, state, frame, f"random_{k}")
 
 

@@ -11,11 +11,10 @@ second).
 from __future__ import annotations
 
 import hashlib
-import random
 
 import pandas as pd
 import pytest
-from gate_cases import BAD_INPUT, NASTY, cells, set_cell, write
+from gate_cases import BAD_INPUT, cells, corruptions, set_cell, write
 
 import itp_stats.cohort.load as load
 from itp_stats.errors import CohortReadError
@@ -71,13 +70,7 @@ def test_failures_in_many_chunks_are_counted_and_listed_in_file_order(tmp_path, 
 
 
 def test_random_corruption_gives_the_whole_file_result(tmp_path, small_blocks):
-    rng = random.Random(20261202)
-    base = cells()
-    for k in range(3):
-        frame = base.copy()
-        for _ in range(6):
-            i, col = rng.randrange(len(frame)), rng.choice(list(frame.columns))
-            frame.loc[i, col] = rng.choice(NASTY)
+    for k, frame in enumerate(corruptions(20261202, 3, 6)):
         path = write(frame, tmp_path / f"random_{k}.csv")
         try:
             whole = validate_batch(read_batch(path))
