@@ -18,6 +18,7 @@ import pickle
 import platform
 import secrets
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -420,8 +421,10 @@ def _shipped_rows(cohort: pd.DataFrame, config: StudyConfig) -> bool:
     if not DEFAULT_COHORT.is_file() or len(cohort) > 10_000:
         return False
     try:
-        shipped = load_cohort(DEFAULT_COHORT, config.dictionary)
-    except ItpStatsError:  # another study's dictionary does not read the shipped file
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # e.g. a category its dictionary does not list
+            shipped = load_cohort(DEFAULT_COHORT, config.dictionary)
+    except Exception:  # another study's dictionary does not read the shipped file as it is
         return False
     id_column = config.dictionary.id_column
     if len(shipped) != len(cohort) or list(shipped.columns) != list(cohort.columns):
