@@ -537,9 +537,8 @@ def test_read_table_chunks_concatenate_to_read_table(tmp_path, monkeypatch, coho
     text = _shipped_cells(cohort_path).to_csv(sep=";", index=False).replace(".", ",")
     semicolon.write_text("\n\nsep=;\n" + text, encoding="utf-8")
     for path in (cohort_path, semicolon):
-        data = path.read_bytes()
-        whole, decimal_comma = load.read_table(path, data)
-        chunks, chunked_comma = load.read_table_chunks(path, data, rows=rows)
+        whole, decimal_comma = load.read_table(path)
+        chunks, chunked_comma = load.read_table_chunks(path, rows=rows)
         parts = list(chunks)
         assert chunked_comma == decimal_comma
         # really in pieces (a chunk ends at a block's end: up to twice the rows asked for)

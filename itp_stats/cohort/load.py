@@ -25,7 +25,6 @@ validating a 100 MB file peaks about 150 MB higher.
 from __future__ import annotations
 
 import codecs
-import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -51,6 +50,7 @@ from itp_stats.errors import CohortReadError, ItpStatsError
 __all__ = [
     "EXPECTED",
     "MISSING_TOKENS",
+    "PROBLEM_COLUMNS",
     "CohortParseError",
     "FileScan",
     "LoadedCohort",
@@ -742,33 +742,27 @@ def _verified_bytes(scan: FileScan) -> bytes:
 
 
 def read_table_chunks(
-    path: str | Path,
-    data: bytes | None = None,
-    *,
-    rows: int = CHUNK_ROWS,
-    scan: FileScan | None = None,
+    path: str | Path, *, rows: int = CHUNK_ROWS, scan: FileScan | None = None
 ) -> tuple[Iterator[pd.DataFrame], bool]:
     """Read the cells of a cohort file, untyped, a slice of rows at a time.
 
-    The chunks, concatenated, equal :func:`read_table`'s frame. A CSV file is parsed by
-    pyarrow's streaming reader, so that only one chunk's cells are held as columns at a
-    time: from ``data`` when given, else from the disk, its bytes hashed as they are read and
-    checked against the file's :func:`scan_file` before the last chunk (nothing of the file
-    is held whole). Where pyarrow stops on a row it cannot read, the rest is read as
-    :func:`read_table` reads such a file (the pandas parser, or its message). Excel and
-    Parquet files, and CSV files that pyarrow would parse otherwise, are read whole (their
-    bytes checked against the scan) and sliced.
+    The chunks, concatenated, equal :func:`read_table`'s frame. A CSV file is parsed from
+    the disk by pyarrow's streaming reader, so that only one chunk's cells are held as
+    columns at a time and nothing of the file is held whole; its bytes are hashed as they are
+    read and checked against the file's :func:`scan_file` before the last chunk. Where
+    pyarrow stops on a row it cannot read, the rest is read as :func:`read_table` reads such
+    a file (the pandas parser, or its message). Excel and Parquet files, and CSV files that
+    pyarrow would parse otherwise, are read whole (their bytes checked against the scan) and
+    sliced.
 
     Parameters
     ----------
     path : str or Path
         The file (its suffix gives the format).
-    data : bytes, optional
-        The file's bytes, already read.
     rows : int
         Rows per chunk (at least); the last chunk may be shorter.
     scan : FileScan, optional
-        The file's :func:`scan_file`, when ``data`` is not given (made when missing).
+        The file's :func:`scan_file` (made when missing).
 
     Returns
     -------
@@ -785,25 +779,10 @@ def read_table_chunks(
         may be named only when the iteration reaches it.
     """
     path = Path(path)
-    if data is None:
-        scan = scan or scan_file(path)
-        if scan.layout is not None:
-            return _stream_csv(path, None, scan.layout, rows, scan), scan.layout.sep == ";"
-        data = _verified_bytes(scan)
-    layout = None
-    if path.suffix.lower() in {".csv", ".txt", ".tsv", ""}:
-        try:
-            layout = _csv_layout(path, data)
-        except CohortReadError:
-            raise
-        except Exception:  # read_table says what it is
-            layout = None
-        sep = layout.sep if layout is not None else ","
-        if layout is not None and not re.compile(re.escape(sep.encode("latin-1")) + rb' +"').search(
-            data, layout.start
-        ):
-            return _stream_csv(path, data, layout, rows), sep == ";"
-    frame, decimal_comma = read_table(path, data)
+    scan = scan or scan_file(path)
+    if scan.layout is not None:
+        return _stream_csv(scan, rows), scan.layout.sep == ";"
+    frame, decimal_comma = read_table(path, _verified_bytes(scan))
     return _slices(frame, rows, 0), decimal_comma
 
 
@@ -815,14 +794,14 @@ def _slices(frame: pd.DataFrame, rows: int, done: int) -> Iterator[pd.DataFrame]
         yield frame.iloc[start : start + rows].reset_index(drop=True)
 
 
-def _stream_csv(
-    path: Path, data: bytes | None, layout: _CsvLayout, rows: int, scan: FileScan | None = None
-) -> Iterator[pd.DataFrame]:
+def _stream_csv(scan: FileScan, rows: int) -> Iterator[pd.DataFrame]:
     """The chunks of a CSV file, from pyarrow's streaming reader (see :func:`read_table_chunks`).
 
-    From ``data``, or, when it is None, from the file itself, every byte read hashed and
-    checked against ``scan`` before the last chunk is given.
+    Read from the disk, every byte hashed and checked against ``scan`` before the last chunk
+    is given.
     """
+    path, layout = scan.path, scan.layout
+    assert layout is not None  # a scan that found how to stream the file
     width = len(layout.header)
     done = 0  # data rows yielded
     header: list[str] | None = None
@@ -835,19 +814,12 @@ def _stream_csv(
         del table
         return _cleaned(_frame_of(columns, header or []), path)
 
-    with contextlib.ExitStack() as stack:
-        hashing = None
-        if data is None:
-            if scan is None:
-                raise ValueError("a scan is needed to stream from the file")
-            hashing = _HashingReader(stack.enter_context(path.open("rb")))
-            hashing.read(layout.start)  # the byte-order mark and the preamble: hashed too
-            source: Any = hashing
-        else:
-            source = pa.BufferReader(pa.py_buffer(data).slice(layout.start))
+    with path.open("rb") as handle:
+        hashing = _HashingReader(handle)
+        hashing.read(layout.start)  # the byte-order mark and the preamble: hashed too
         try:
             reader = pa_csv.open_csv(
-                source, **_arrow_options(layout.codec, layout.sep, width, _BLOCK_BYTES)
+                hashing, **_arrow_options(layout.codec, layout.sep, width, _BLOCK_BYTES)
             )
             for batch in reader:
                 if batch.num_columns != width:
@@ -867,16 +839,14 @@ def _stream_csv(
                     pa.default_memory_pool().release_unused()
             else:
                 if header is not None:
-                    if hashing is not None and hashing.finish() != scan.sha256:
+                    if hashing.finish() != scan.sha256:
                         raise _changed(path)
                     if sum(b.num_rows for b in pending) or not done:
                         yield flush(reader.schema)
                     return
         except (pa.ArrowException, UnicodeError):
             pass  # the pandas parser reads the rest, or says why
-    if data is None:
-        data = _verified_bytes(scan)
-    frame, _ = _read_csv_pandas(path, data, layout)
+    frame, _ = _read_csv_pandas(path, _verified_bytes(scan), layout)
     yield from _slices(_cleaned(frame, path), rows, done)
 
 
@@ -1066,6 +1036,9 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, numbers.Number)
 
 
+PROBLEM_COLUMNS = ("column", "row", "patient_id", "value", "expected")
+"""Columns of the cells that did not parse (:func:`type_cohort`'s ``problems``)."""
+
 EXPECTED = {
     "integer": "a whole number",
     "float": "a number",
@@ -1160,9 +1133,10 @@ def type_cohort(
                     }
                 )
             )
-    columns = ["column", "row", "patient_id", "value", "expected"]
     problem_frame = (
-        pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(columns=columns)
+        pd.concat(problems, ignore_index=True)
+        if problems
+        else pd.DataFrame(columns=list(PROBLEM_COLUMNS))
     )
     return data, problem_frame
 

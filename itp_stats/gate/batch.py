@@ -31,6 +31,7 @@ import pandas as pd
 from itp_stats.cohort.dictionary import Dictionary, load_dictionary
 from itp_stats.cohort.load import (
     CHUNK_ROWS,
+    PROBLEM_COLUMNS,
     FileScan,
     derive_group,
     read_table,
@@ -370,14 +371,13 @@ class BatchStream:
     _scan: FileScan | None = field(default=None, repr=False)
     _ids: list[pd.Series] = field(default_factory=list, repr=False)
     _problems: list[pd.DataFrame] = field(default_factory=list, repr=False)
-    _read: bool = False
 
     def __iter__(self) -> Iterator[BatchChunk]:
-        if self._read or self._scan is None:
+        scan, self._scan = self._scan, None  # the scan is what the stream reads, once
+        if scan is None:
             raise RuntimeError("a BatchStream is read once")
-        self._read = True
         d = self.dictionary
-        chunks, decimal_comma = read_table_chunks(self.path, rows=self.rows, scan=self._scan)
+        chunks, decimal_comma = read_table_chunks(self.path, rows=self.rows, scan=scan)
         upcoming = next(chunks, None)
         while upcoming is not None:
             # the next chunk's cells are read first, so that a chunk knows whether it is last
@@ -400,7 +400,6 @@ class BatchStream:
                 self._problems.append(problems)
             self.n_rows += len(frame)
             yield BatchChunk(start, frame, last=upcoming is None)
-        self._scan = None
 
     @property
     def labels(self) -> RowLabels:
@@ -413,9 +412,8 @@ class BatchStream:
     @property
     def problems(self) -> pd.DataFrame:
         """Cells that did not parse, rows numbered in the file (as :attr:`GateBatch.problems`)."""
-        columns = ["column", "row", "patient_id", "value", "expected"]
         if not self._problems:
-            return pd.DataFrame(columns=columns)
+            return pd.DataFrame(columns=list(PROBLEM_COLUMNS))
         return pd.concat(self._problems, ignore_index=True)
 
 

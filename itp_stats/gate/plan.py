@@ -27,6 +27,8 @@ from typing import Any
 __all__ = [
     "HEADER_ONLY",
     "ROWS_ONLY",
+    "TABLE_LEVEL",
+    "UNIQUE",
     "NarrowBatch",
     "expectation_columns",
     "plan_batches",
@@ -36,6 +38,14 @@ HEADER_ONLY = frozenset({"expect_table_columns_to_match_set"})
 """Expectation types that read the column names only: run against the header (no rows)."""
 ROWS_ONLY = frozenset({"expect_table_row_count_to_be_between"})
 """Expectation types that read the number of rows only: run with any narrow batch."""
+
+UNIQUE = "expect_column_values_to_be_unique"
+"""The uniqueness expectation: decided by which values of a column are equal."""
+
+TABLE_LEVEL = frozenset({UNIQUE, "expect_column_unique_value_count_to_be_between", *ROWS_ONLY})
+"""Expectation types decided over every row at once: when a cohort is validated chunk by
+chunk, they run once, on the whole cohort's columns they read (the other expectations decide
+each row alone, and their counts add up over the chunks)."""
 
 _COLUMN_ARGUMENTS = ("column", "column_A", "column_B")
 

@@ -48,22 +48,27 @@ class KeptRows:
     ----------
     columns : iterable of str
         The cohort's columns.
-    distinct : callable
-        Given a column, its distinct values over the whole cohort (missing ones left out).
+    distinct : callable, optional
+        Given a column, its distinct values over the whole cohort (missing ones left out);
+        it may be set once they are known (default: none).
 
     Attributes
     ----------
     values : dict of str to dict of int to object
         Per column, the kept cells by row position.
+    distinct : callable
+        As the parameter.
     """
 
-    def __init__(self, columns: Iterable[str], distinct: Callable[[str], list[Any]]) -> None:
+    def __init__(
+        self, columns: Iterable[str], distinct: Callable[[str], list[Any]] | None = None
+    ) -> None:
         self.columns = tuple(columns)
         self.values: dict[str, dict[int, Any]] = {c: {} for c in self.columns}
-        self._distinct = distinct
+        self.distinct = distinct or (lambda column: [])
 
     def __contains__(self, column: object) -> bool:
         return column in self.values
 
     def __getitem__(self, column: str) -> KeptColumn:
-        return KeptColumn(self.values[column], lambda: self._distinct(column))
+        return KeptColumn(self.values[column], lambda: self.distinct(column))

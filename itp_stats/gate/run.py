@@ -29,7 +29,7 @@ import json
 import logging
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,7 +49,14 @@ from itp_stats.gate.batch import (
     stream_batch,
 )
 from itp_stats.gate.memo import configurations_memoised
-from itp_stats.gate.plan import HEADER_ONLY, NarrowBatch, expectation_columns, plan_batches
+from itp_stats.gate.plan import (
+    HEADER_ONLY,
+    TABLE_LEVEL,
+    UNIQUE,
+    NarrowBatch,
+    expectation_columns,
+    plan_batches,
+)
 from itp_stats.gate.result import (
     MAX_STORED_IDS,
     GateResult,
@@ -89,17 +96,6 @@ __all__ = [
 ]
 
 _MAX_DETAIL = 10
-
-TABLE_LEVEL = frozenset(
-    {
-        "expect_column_values_to_be_unique",
-        "expect_column_unique_value_count_to_be_between",
-        "expect_table_row_count_to_be_between",
-    }
-)
-"""Expectation types that are decided over every row at once: when a cohort is validated
-chunk by chunk, they run once, on the whole cohort's columns they read (the other
-expectations decide each row alone, and their counts add up over the chunks)."""
 
 
 def _import_gx() -> Any:
@@ -233,9 +229,7 @@ class GateRuntime:
         parts: dict[str, list[Any]] = {c: [] for c in gathered}
         # columns read by the uniqueness rule alone: only which values are equal matters
         equality = {
-            c
-            for c in gathered
-            if all(self.types[i] == _UNIQUE for i in table if c in self.reads[i])
+            c for c in gathered if all(self.types[i] == UNIQUE for i in table if c in self.reads[i])
         }
         whole: pd.DataFrame | None = None
         n = 0
@@ -243,7 +237,7 @@ class GateRuntime:
             for chunk in chunks:
                 frame = chunk.frame
                 if kept is None:
-                    kept = KeptRows(frame.columns, lambda c: [])
+                    kept = KeptRows(frame.columns)
                     if chunk.last:  # the whole cohort: every rule at once
                         self._validate_rows(frame, list(range(n_rules)), 0, merged, kept)
                         whole = frame[[c for c in gathered if c in frame]]
@@ -257,16 +251,12 @@ class GateRuntime:
                 n = chunk.start + len(frame)
             if whole is None:
                 whole = pd.DataFrame(
-                    {c: _concat(p, c in equality) for c, p in parts.items() if p},
-                    index=pd.RangeIndex(n),
+                    {c: _concat(p) for c, p in parts.items() if p}, index=pd.RangeIndex(n)
                 )
                 if kept is None:
-                    kept = KeptRows(whole.columns, lambda c: [])
+                    kept = KeptRows(whole.columns)
                 self._validate_rows(whole, table, 0, merged, kept)
-        table_columns = whole
-        kept._distinct = lambda c: (
-            list(table_columns[c].dropna().unique()) if c in table_columns else []
-        )
+        kept.distinct = _distinct_of(whole)
         return ChunkedRun(merged, kept, whole, n)
 
     def _validate_rows(
@@ -297,12 +287,17 @@ class GateRuntime:
             room = max(_MAX_DETAIL - len(rows), 0)
             wanted.update(local[:room])
             rows.extend(start + r for r in local)
+        if not wanted:
+            return
         for c in frame.columns:
-            if c not in kept.values:
-                kept.values[c] = {}
-            column = frame[c]
+            column, values = frame[c], kept.values.setdefault(c, {})
             for r in wanted:
-                kept.values[c][start + r] = column.iloc[r]
+                values[start + r] = column.iloc[r]
+
+
+def _distinct_of(whole: pd.DataFrame) -> Callable[[str], list[Any]]:
+    """A column's distinct values over the cohort, from the table-level rules' columns."""
+    return lambda c: list(whole[c].dropna().unique()) if c in whole else []
 
 
 @dataclass
@@ -331,55 +326,42 @@ def _merge(merged: dict[str, _Merged], results: dict[str, Any]) -> None:
                 into.result[key] = result[key]
 
 
-_UNIQUE = "expect_column_values_to_be_unique"
+def _compact(column: pd.Series, equality: bool) -> Any:
+    """A chunk's column, kept until the last chunk.
 
-
-def _compact(column: pd.Series, equality: bool = False) -> Any:
-    """A chunk's column, kept until the last chunk: texts as Arrow strings.
-
-    A column of ids is a category per row: its categories as Python strings would cost
-    about 60 bytes a row for every chunk kept; as Arrow strings they cost their bytes. With
-    ``equality`` (a column only the uniqueness rule reads), the values themselves are kept,
-    as Arrow strings with nulls, to be numbered over the whole cohort (:func:`_concat`).
+    A column only the uniqueness rule reads (``equality``), of ids as categories of texts,
+    is kept as its values in Arrow strings (nulls for missing): as categories of Python
+    strings it would cost about 60 bytes a row, and only which values are equal matters
+    (:func:`_concat`). Other columns (a group, a count) are kept as they are.
     """
-    if isinstance(column.dtype, pd.CategoricalDtype):
+    if equality and isinstance(column.dtype, pd.CategoricalDtype):
         categories = column.cat.categories
         if categories.dtype == object and all(isinstance(c, str) for c in categories):
             import pyarrow as pa
 
-            texts = pa.array(list(categories), pa.large_string())
             codes = column.cat.codes.to_numpy()
-            if equality:
-                return ("values", texts.take(pa.array(codes, mask=codes < 0)))
-            return ("codes", codes, texts)
+            texts = pa.array(list(categories), pa.large_string())
+            return texts.take(pa.array(codes, mask=codes < 0))
     return column
 
 
-def _expand(part: Any) -> pd.Series:
-    if isinstance(part, tuple) and part[0] == "codes":
-        _, codes, categories = part
-        # the categories stay Arrow strings: the table-level rules compare codes (duplicated
-        # ids) or count the values present (groups), never a category's Python string
-        index = pd.Index(pd.arrays.ArrowStringArray(categories))
-        return pd.Series(pd.Categorical.from_codes(codes, categories=index))
-    return part
+def _concat(parts: list[Any]) -> pd.Series:
+    """One column from its chunks (:func:`_compact`), over every row of the cohort.
 
-
-def _concat(parts: list[Any], equality: bool = False) -> pd.Series:
-    """One column from its chunks, in the form :func:`~itp_stats.gate.batch.gate_frame` gives.
-
-    With ``equality`` and texts kept as values, the column is each row's number among the
-    distinct values of the whole cohort (missing stays missing): the uniqueness rule finds
-    the same duplicated rows, and no Python string is made for a million ids.
+    Values kept as Arrow strings become each row's number among the distinct values of the
+    whole cohort (missing stays missing): the uniqueness rule finds the same duplicated rows,
+    and no Python string is made for a million ids. Other columns are concatenated in the
+    form :func:`~itp_stats.gate.batch.gate_frame` gives.
     """
-    if equality and all(isinstance(p, tuple) and p[0] == "values" for p in parts):
-        import pyarrow as pa
+    import pyarrow as pa
 
-        values = pa.chunked_array([p[1] for p in parts], pa.large_string()).combine_chunks()
+    if all(isinstance(p, pa.Array) for p in parts):
+        values = pa.chunked_array(parts, pa.large_string()).combine_chunks()
         numbers = values.dictionary_encode().indices.to_numpy(zero_copy_only=False)
         return pd.Series(numbers.astype(float))
-    series = [_expand(p) if not (isinstance(p, tuple) and p[0] == "values") else
-              pd.Series(pd.Categorical(p[1].to_pylist())) for p in parts]  # fmt: skip
+    series = [
+        pd.Series(pd.Categorical(p.to_pylist())) if isinstance(p, pa.Array) else p for p in parts
+    ]
     if len(series) == 1:
         return series[0].reset_index(drop=True)
     if all(isinstance(p.dtype, pd.CategoricalDtype) for p in series):

@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from itp_stats.cohort.iwg import CR_THRESHOLD, RESPONSE_THRESHOLD
-from itp_stats.cohort.load import EXPECTED, MISSING_TOKENS
+from itp_stats.cohort.load import EXPECTED, MISSING_TOKENS, PROBLEM_COLUMNS
 from itp_stats.cohort.sql import (
     ROW_ORDER,
     DatabaseSource,
@@ -577,7 +577,7 @@ def _fetch_labels(cur: Any, labels: _Labels, results: dict[str, Any], id_column:
 
 def _problems(cur: Any, query: SnapshotQuery, dictionary: Dictionary, limit: int) -> pd.DataFrame:
     """Cells that did not parse: every column with one, and all of the first ``limit`` rows."""
-    columns = ["column", "row", "patient_id", "value", "expected"]
+    columns = list(PROBLEM_COLUMNS)
     if not query.cells:
         return pd.DataFrame(columns=columns)
     table = quote_ident(SNAPSHOT_TABLE)
