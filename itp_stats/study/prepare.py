@@ -418,7 +418,7 @@ def _shipped_rows(cohort: pd.DataFrame, config: StudyConfig) -> bool:
     In any order, from any file or table: the shipped rows re-saved without their mark (a
     CSV export, a table loaded from the file with no comment) are still synthetic.
     """
-    if not DEFAULT_COHORT.is_file() or len(cohort) > 10_000:
+    if not DEFAULT_COHORT.is_file():
         return False
     try:
         with warnings.catch_warnings():
@@ -427,9 +427,8 @@ def _shipped_rows(cohort: pd.DataFrame, config: StudyConfig) -> bool:
     except Exception:  # another study's dictionary does not read the shipped file as it is
         return False
     id_column = config.dictionary.id_column
-    if len(shipped) != len(cohort) or list(shipped.columns) != list(cohort.columns):
-        return False
-    if id_column not in cohort:
+    same_shape = len(shipped) == len(cohort) and list(shipped.columns) == list(cohort.columns)
+    if not same_shape or id_column not in cohort:
         return False
 
     def ordered(frame: pd.DataFrame) -> pd.DataFrame:
