@@ -32,24 +32,24 @@ def test_a_figure_is_drawn_once_per_key_and_format(tmp_path):
     calls: list[int] = []
     folder = figure_folder(tmp_path, study_key({"data": "a"}))
     first = CachedFigure(folder, "fig-x", _drawer(calls))
-    png, svg = first._repr_png_(), first._repr_svg_()
+    png, svg = first.png(), first.svg()
     assert png.startswith(b"\x89PNG") and "<svg" in svg
     assert len(calls) == 1  # one drawing serves both formats
     again = CachedFigure(folder, "fig-x", _drawer(calls))  # the next document, or render
-    assert again._repr_png_() == png and again._repr_svg_() == svg
+    assert again.png() == png and again.svg() == svg
     assert len(calls) == 1
     other = figure_folder(tmp_path, study_key({"data": "b"}))  # another study: drawn again
-    CachedFigure(other, "fig-x", _drawer(calls))._repr_png_()
+    CachedFigure(other, "fig-x", _drawer(calls)).png()
     assert len(calls) == 2
 
 
 def test_damaged_cache_is_redrawn_not_served(tmp_path):
     calls: list[int] = []
     folder = figure_folder(tmp_path, "k")
-    png = CachedFigure(folder, "fig-x", _drawer(calls))._repr_png_()
+    png = CachedFigure(folder, "fig-x", _drawer(calls)).png()
     (cached,) = [p for p in folder.glob("fig-x.*.png")]
     cached.write_bytes(cached.read_bytes()[:-10] + b"0123456789")  # a flipped tail
-    redrawn = CachedFigure(folder, "fig-x", _drawer(calls))._repr_png_()
+    redrawn = CachedFigure(folder, "fig-x", _drawer(calls)).png()
     assert len(calls) == 2 and redrawn == png
 
 
@@ -76,7 +76,7 @@ def test_figures_for_submission_are_published_numbered(tmp_path):
     supp.write_text(":::: {#suppfig-c}\n::::\n", encoding="utf-8")
     folder = figure_folder(tmp_path, "key")
     for label in ("fig-a", "fig-b", "suppfig-c"):
-        CachedFigure(folder, label, _drawer([]), submission=True)._repr_svg_()
+        CachedFigure(folder, label, _drawer([]), submission=True).svg()
     out = publish_figures(tmp_path, "key", [doc, supp], tmp_path / "_output" / "figures")
     names = sorted(p.name for p in out)
     assert names == sorted(f"{n}.{e}" for n in ("Figure 1", "Figure 2", "Figure S1")
@@ -89,15 +89,13 @@ def test_figures_for_submission_are_published_numbered(tmp_path):
 
 
 def test_print_png_for_word_is_the_600_dpi_file(tmp_path):
-    import base64
-
     fig = CachedFigure(figure_folder(tmp_path, "k"), "fig-x", _drawer([]), submission=True)
-    image = Image.open(io.BytesIO(base64.b64decode(fig._repr_print_png_())))
+    image = Image.open(io.BytesIO(fig.print_png()))
     assert round(image.info["dpi"][0]) == SUBMISSION_DPI
 
 
 def test_screen_png_is_drawn_at_the_screen_dpi(tmp_path):
-    png = CachedFigure(figure_folder(tmp_path, "k"), "fig-x", _drawer([]))._repr_png_()
+    png = CachedFigure(figure_folder(tmp_path, "k"), "fig-x", _drawer([])).png()
     image = Image.open(io.BytesIO(png))
     assert round(image.info["dpi"][0]) == SCREEN_DPI  # not whatever matplotlib's rc says
 
@@ -105,15 +103,15 @@ def test_screen_png_is_drawn_at_the_screen_dpi(tmp_path):
 def test_a_cached_figure_is_served_without_importing_matplotlib(tmp_path):
     folder = figure_folder(tmp_path, "k")
     drawn = CachedFigure(folder, "fig-x", _drawer([]), submission=True)
-    png, _ = drawn._repr_png_(), drawn._repr_svg_()
+    png, _ = drawn.png(), drawn.svg()
     code = (
         "import sys\n"
         "from pathlib import Path\n"
         "from itp_stats.report.figcache import CachedFigure\n"
         "def draw(): raise AssertionError('drawn again')\n"
         f"fig = CachedFigure(Path({str(folder)!r}), 'fig-x', draw, submission=True)\n"
-        "sys.stdout.buffer.write(fig._repr_png_())\n"
-        "fig._repr_svg_(); fig._repr_print_png_()\n"
+        "sys.stdout.buffer.write(fig.png())\n"
+        "fig.svg(); fig.print_png(); fig._repr_mimebundle_()\n"
         "assert 'matplotlib' not in sys.modules, 'matplotlib imported'\n"
     )
     proc = subprocess.run(
@@ -121,3 +119,55 @@ def test_a_cached_figure_is_served_without_importing_matplotlib(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr.decode()
     assert proc.stdout == png
+
+
+# Quarto's Jupyter set-up cell for each format (quarto-cli
+# src/resources/jupyter/lang/python/setup.py): the figure size and dpi in matplotlib's rc,
+# then `set_matplotlib_formats(fig_format)`.
+_QUARTO_SETUP = (
+    "import matplotlib.pyplot as plt\n"
+    "plt.rcParams['figure.dpi'] = {dpi}\n"
+    "plt.rcParams['savefig.dpi'] = 'figure'\n"
+    "from matplotlib_inline.backend_inline import set_matplotlib_formats\n"
+    "set_matplotlib_formats({fig_format!r})\n"
+)
+
+
+def test_under_quarto_a_figure_gives_only_the_formats_fig_format_asks(tmp_path):
+    """Quarto picks SVG over PNG whenever both are offered (Word then gets an SVG pandoc
+    cannot convert): a cached figure offers what the kernel's fig-format asks, and Word's
+    fig-dpi gets the print file."""
+    import base64
+
+    from itp_stats.render.kernel import PRINT_PNG_MIME, KernelSession
+
+    folder = figure_folder(tmp_path, "k")
+    cached = CachedFigure(folder, "fig-x", _drawer([]), submission=True)
+    cached.svg(), cached.png()  # every form cached: the kernels draw nothing
+    show = (
+        "from pathlib import Path\nfrom itp_stats.report.figcache import CachedFigure\n"
+        "def draw(): raise AssertionError('drawn again')\n"
+        f"CachedFigure(Path({str(folder)!r}), 'fig-x', draw, submission=True)"
+    )
+    seen = {}
+    for name, fig_format, dpi in (("docx", "png", 600), ("typst", "svg", 96), ("html", "png", 96)):
+        with KernelSession(tmp_path) as kernel:
+            # a kernel as Quarto starts it: the inline backend's default rc (this session's
+            # sets a screen dpi over Quarto's), then Quarto's set-up
+            kernel.run(
+                "from matplotlib_inline.config import InlineBackend\n"
+                "InlineBackend.instance().rc = {}"
+            )
+            kernel.run(_QUARTO_SETUP.format(dpi=dpi, fig_format=fig_format))
+            seen[name] = kernel.run(show)[0]["data"]
+    assert set(seen["docx"]) - {"text/plain"} == {"image/png"}
+    assert set(seen["typst"]) - {"text/plain"} == {"image/svg+xml"}
+    assert set(seen["html"]) - {"text/plain"} == {"image/png"}
+    word = Image.open(io.BytesIO(base64.b64decode(seen["docx"]["image/png"])))
+    screen = Image.open(io.BytesIO(base64.b64decode(seen["html"]["image/png"])))
+    assert round(word.info["dpi"][0]) == SUBMISSION_DPI
+    assert round(screen.info["dpi"][0]) == SCREEN_DPI
+    # the built-in engine's kernel still gets every type, and the print PNG when it asks
+    with KernelSession(tmp_path, print_dpi=600) as kernel:
+        builtin = kernel.run(show)[0]["data"]
+    assert {"image/png", "image/svg+xml", PRINT_PNG_MIME} <= set(builtin)

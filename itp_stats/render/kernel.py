@@ -27,6 +27,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 
 from itp_stats.render.errors import RenderError
+from itp_stats.report.figcache import PRINT_PNG_MIME
 
 __all__ = [
     "INLINE_BACKEND",
@@ -57,8 +58,6 @@ _KERNEL_ARGUMENTS = [
 PRINT_DPI = 600
 """Resolution of the figures of print formats (DOCX), as journals ask of line art."""
 
-PRINT_PNG_MIME = "image/x-itp-stats-print-png"
-"""Output type of a figure's print-resolution PNG (base64, like ``image/png``)."""
 
 # Registers the print PNG in the kernel. Matplotlib figures go through the mimebundle
 # formatter: the inline backend resets the per-type printers of the ordinary formatters

@@ -1,8 +1,10 @@
 """Figures drawn once per study: their image bytes kept, verified, in the run state.
 
 A figure is a function of the study (data digest, dictionary, configuration, parameters, code).
-The documents display a :class:`CachedFigure` instead of a matplotlib figure: the kernel asks it
-for PNG and SVG (as it asks the inline backend), and it answers from
+The documents display a :class:`CachedFigure` instead of a matplotlib figure: it gives the kernel
+the image types the kernel asks of a matplotlib figure (:func:`kernel_image_types`: the inline
+backend's formats, which Quarto sets from each format's ``fig-format``, so Word gets PNG
+only and never an SVG pandoc cannot convert), and it answers from
 ``.itp-stats/figures/<study key>/`` when the bytes are there and their SHA-256 matches the one
 stored beside them, drawing the figure only otherwise. A re-render of unchanged data and code,
 the second document of a render, and the second and third execution of a document under Quarto
@@ -30,9 +32,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CachedFigure",
+    "PRINT_PNG_MIME",
+    "PRINT_RESOLUTION",
     "SCREEN_DPI",
     "SUBMISSION_DPI",
     "figure_folder",
+    "kernel_image_types",
     "publish_figures",
     "study_key",
 ]
@@ -64,6 +69,58 @@ def figure_folder(state: Path, key: str) -> Path:
     for stale in others[_KEEP - 1 :]:
         shutil.rmtree(stale, ignore_errors=True)
     return folder
+
+
+PRINT_PNG_MIME = "image/x-itp-stats-print-png"
+"""Output type of a figure's print-resolution PNG (base64, like ``image/png``), asked for by
+the built-in engine's kernel when it renders Word (:mod:`itp_stats.render.kernel`)."""
+
+PRINT_RESOLUTION = 300
+"""A kernel whose matplotlib ``figure.dpi`` is at least this (Quarto's ``fig-dpi``) gets the
+print-resolution PNG (:data:`SUBMISSION_DPI`) as its ``image/png``."""
+
+_IMAGE_TYPES = ("image/png", "image/svg+xml")
+
+
+def kernel_image_types() -> tuple[set[str], bool]:
+    """The image types the running kernel gives a matplotlib figure, and whether in print.
+
+    Returns
+    -------
+    tuple of (set of str, bool)
+        The MIME types among PNG and SVG that the IPython display formatters print for
+        ``matplotlib.figure.Figure`` (the inline backend's ``figure_formats``, which Quarto
+        sets from ``fig-format``), with :data:`PRINT_PNG_MIME` when its formatter is
+        registered; both PNG and SVG outside a kernel, or when matplotlib's inline backend
+        has not registered any. The flag is true when matplotlib's ``figure.dpi`` is at
+        least :data:`PRINT_RESOLUTION`.
+    """
+    import sys
+
+    types: set[str] = set()
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:  # pragma: no cover - IPython comes with the kernel
+        shell = None
+    if shell is not None:
+        formatters = shell.display_formatter.formatters
+        for mime in _IMAGE_TYPES:
+            formatter = formatters.get(mime)
+            if formatter is None:
+                continue
+            printers = [f"{t.__module__}.{t.__qualname__}" for t in formatter.type_printers]
+            printers += [".".join(key) for key in formatter.deferred_printers]
+            if "matplotlib.figure.Figure" in printers:
+                types.add(mime)
+        if PRINT_PNG_MIME in formatters:
+            types.add(PRINT_PNG_MIME)
+    if not types & set(_IMAGE_TYPES):
+        types |= set(_IMAGE_TYPES)
+    mpl = sys.modules.get("matplotlib")
+    dpi = mpl.rcParams.get("figure.dpi", 0) if mpl is not None else 0
+    return types, float(dpi or 0) >= PRINT_RESOLUTION
 
 
 SCREEN_DPI = 110
@@ -129,26 +186,25 @@ class CachedFigure:
         write_verified(path, data)
         return data
 
-    def _repr_png_(self) -> bytes:
+    def png(self) -> bytes:
+        """The figure as PNG at :data:`SCREEN_DPI`."""
         from IPython.core.pylabtools import print_figure
 
         return self._bytes(
             f"{_SCREEN}.png", lambda f: print_figure(f, "png", dpi=SCREEN_DPI, base64=False)
         )
 
-    def _repr_print_png_(self) -> str:
-        """The print-resolution PNG the kernel asks for when Word is rendered (base64, as the
-        kernel's ``image/png`` outputs are): the 600-dpi submission file."""
-        import base64
-
-        self._repr_png_()  # ensures the submission files when the figure is cached
+    def print_png(self) -> bytes:
+        """The print-resolution PNG: the :data:`SUBMISSION_DPI` submission file."""
+        self.png()  # ensures the submission files when the figure is cached
         data = read_verified(self._path("submission.png"))
         if data is None:
             self.submission_files()
             data = self._path("submission.png").read_bytes()
-        return base64.b64encode(data).decode("ascii")
+        return data
 
-    def _repr_svg_(self) -> str:
+    def svg(self) -> str:
+        """The figure as SVG (vector; text kept as text)."""
         from IPython.core.pylabtools import print_figure
 
         def render(f: Figure) -> bytes:
@@ -156,6 +212,23 @@ class CachedFigure:
             return text.encode("utf-8") if isinstance(text, str) else bytes(text)
 
         return self._bytes(f"{_SCREEN}.svg", render).decode("utf-8")
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """The image types the kernel asks of a matplotlib figure (:func:`kernel_image_types`):
+        PNG (base64; the print file when the kernel is at print resolution), SVG, and the
+        print PNG of the built-in engine's Word render."""
+        import base64
+
+        types, in_print = kernel_image_types()
+        bundle: dict[str, str] = {}
+        if "image/png" in types:
+            data = self.print_png() if in_print else self.png()
+            bundle["image/png"] = base64.b64encode(data).decode("ascii")
+        if "image/svg+xml" in types:
+            bundle["image/svg+xml"] = self.svg()
+        if PRINT_PNG_MIME in types:
+            bundle[PRINT_PNG_MIME] = base64.b64encode(self.print_png()).decode("ascii")
+        return bundle
 
     def submission_files(self) -> dict[str, Path]:
         """The figure as vector PDF and as PNG at :data:`SUBMISSION_DPI`, in the cache folder.
