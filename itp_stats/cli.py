@@ -23,6 +23,7 @@ _COMMANDS = {
     "synth": "itp_stats.cohort.synth",
     "validate": "itp_stats.gate.cli",
     "gate": "itp_stats.gate.cli",
+    "metadata": "itp_stats.study.metadata",
     "render": "itp_stats.render.cli",
     "tables": "itp_stats.report.publish",
 }

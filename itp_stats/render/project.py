@@ -47,6 +47,12 @@ _PATH_KEYS = ("bibliography", "csl", "css", "reference-doc", "filters", "include
 _NOT_PATHS = ("quarto", "citeproc")
 
 
+def _listed(value: Any) -> list[Any]:
+    if value is None or value is False:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """Return ``base`` updated recursively by ``override`` (mappings merge, others replace)."""
     merged = copy.deepcopy(base)
@@ -214,8 +220,28 @@ class Project:
             return str(path)
 
     def base_metadata(self) -> dict[str, Any]:
-        """Project-level document metadata (everything but ``project`` and ``format``)."""
-        meta = {k: v for k, v in self.config.items() if k not in ("project", "format")}
+        """Project-level document metadata (everything but ``project`` and ``format``).
+
+        The files of ``metadata-files`` (relative to the project) are read now, each time, as
+        Quarto reads them again after the pre-render steps (which may write them): merged in
+        order over ``_quarto.yml``'s own keys; a file that does not exist is skipped.
+        """
+        meta = {
+            k: v for k, v in self.config.items() if k not in ("project", "format", "metadata-files")
+        }
+        for entry in _listed(self.config.get("metadata-files")):
+            path = self.root / str(entry)
+            if not path.is_file():
+                continue
+            try:
+                extra = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+                raise ProjectError(
+                    f"{PROJECT_FILE}: metadata-files: cannot read {entry}: {exc}"
+                ) from None
+            if not isinstance(extra, dict):
+                raise ProjectError(f"{PROJECT_FILE}: metadata-files: {entry} is not a mapping")
+            meta = deep_merge(meta, extra)
         return _resolve_paths(meta, self.root)
 
     def document_metadata(

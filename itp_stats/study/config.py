@@ -19,7 +19,7 @@ from itp_stats.cohort.design import Design, load_data_model, read_study_file
 from itp_stats.cohort.dictionary import Dictionary
 from itp_stats.errors import StudyConfigError
 
-__all__ = ["DIRECTIONS", "Predictor", "StudyConfig", "load_study"]
+__all__ = ["DIRECTIONS", "Author", "Predictor", "StudyConfig", "load_study"]
 
 DIRECTIONS = ("lower", "higher", "auto")
 """How a predictor relates to the positive group: lower or higher values in it, or ``auto``."""
@@ -50,6 +50,51 @@ class Predictor:
     def as_plan(self) -> dict[str, Any]:
         """The mapping :func:`itp_stats.study.plan.run_analysis` takes."""
         return {"column": self.column, "direction": self.direction, "per": self.per}
+
+
+@dataclass(frozen=True)
+class Author:
+    """An author of the study's documents (the title page, the PDF and DOCX properties).
+
+    Attributes
+    ----------
+    name : str
+        As printed ("A. Author").
+    affiliations : tuple of str
+        Institutions, in order (may be empty).
+    """
+
+    name: str
+    affiliations: tuple[str, ...] = ()
+
+
+def _authors(path: Path, raw: Any) -> tuple[Author, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise _fail(path, "authors", "expected a list of names or of {name, affiliations}")
+    authors = []
+    for i, entry in enumerate(raw):
+        key = f"authors[{i}]"
+        if isinstance(entry, str) and entry.strip():
+            authors.append(Author(entry.strip()))
+            continue
+        if not isinstance(entry, dict) or not str(entry.get("name") or "").strip():
+            raise _fail(path, key, "expected a name, or a mapping with a `name`")
+        places = entry.get("affiliations", entry.get("affiliation")) or []
+        places = [places] if isinstance(places, str) else places
+        if not isinstance(places, list) or not all(isinstance(a, str) for a in places):
+            raise _fail(path, f"{key}.affiliations", "expected a list of institutions")
+        authors.append(Author(str(entry["name"]).strip(), tuple(a.strip() for a in places)))
+    return tuple(authors)
+
+
+def _words(path: Path, raw: Any, key: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, str) or not isinstance(raw, list):
+        raise _fail(path, key, "expected a list of words or phrases")
+    return tuple(str(w).strip() for w in raw if str(w).strip())
 
 
 @dataclass(frozen=True)
@@ -91,6 +136,12 @@ class StudyConfig:
     background : str
         The summary's Background paragraph: the study's own words, Markdown with
         ``[@key]`` citations (empty when not given).
+    authors : tuple of Author
+        The documents' authors (none: no by-line).
+    keywords : tuple of str
+        The documents' keywords (PDF, DOCX and HTML metadata).
+    running_title : str
+        A short title printed at the head of the PDF pages (empty: none).
     """
 
     path: Path
@@ -113,6 +164,9 @@ class StudyConfig:
     highlight_change: tuple[str, ...]
     period_column: str | None = None
     background: str = ""
+    authors: tuple[Author, ...] = ()
+    keywords: tuple[str, ...] = ()
+    running_title: str = ""
 
     @property
     def design(self) -> Design:
@@ -327,4 +381,7 @@ def load_study(study: str | os.PathLike | None = None) -> StudyConfig:
         highlight_change=hl["change"],
         period_column=None if period is None else str(period),
         background=str(raw.get("background") or "").strip(),
+        authors=_authors(path, raw.get("authors")),
+        keywords=_words(path, raw.get("keywords"), "keywords"),
+        running_title=" ".join(str(raw.get("running_title") or "").split()),
     )
