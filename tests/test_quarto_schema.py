@@ -257,20 +257,33 @@ def test_project_sets_the_options_both_engines_share():
     assert config["date-format"] == "iso"
     paths = [
         config["format"]["docx"]["reference-doc"],
-        config["format"]["typst"]["include-in-header"],
-        *config["filters"],
+        *config["format"]["typst"]["include-in-header"],
+        config["format"]["html"]["css"],
+        *(entry["path"] for entry in config["filters"]),
     ]
     assert paths == [
         "itp_stats/render/reference.docx",
+        "itp_stats/render/report.typ",
         "itp_stats/render/typography.typ",
+        "itp_stats/render/report.css",
+        "itp_stats/render/report.lua",
         "itp_stats/render/tables.lua",
     ]
+    # report.lua before Quarto parses the document, tables.lua after its renderers
+    assert [entry["at"] for entry in config["filters"]] == ["pre-ast", "post-render"]
+    # Quarto's HTML without its theme (report.css styles the page); Word figures as PNG
+    assert config["format"]["html"]["minimal"] is True
+    assert config["format"]["docx"]["fig-format"] == "png"
+    assert config["format"]["docx"]["fig-dpi"] >= 300
     assert all((ROOT / path).is_file() for path in paths)
     assert (ROOT / "itp_stats/render/reference-manuscript.docx").is_file()
     # each is a Quarto option where it is set, for the formats it is set for
     assert not check_document_options({"citeproc": True}, ("typst", "html", "docx"), "x")
     assert not check_document_options({"date-format": "iso"}, ("html", "typst", "docx"), "x")
     assert not check_document_options({"filters": ["a.lua"]}, ("typst",), "x")
+    assert not check_document_options({"filters": config["filters"]}, ("typst",), "x")
+    assert not check_document_options({"format": config["format"]}, (), "x")
+    assert not check_document_options({"toc-title": "Contents"}, ("html", "typst"), "x")
     assert not check_document_options(
         {"format": {"docx": {"reference-doc": "r.docx"}, "typst": {"include-in-header": "t.typ"}}},
         (),
@@ -279,3 +292,35 @@ def test_project_sets_the_options_both_engines_share():
     # and the checker would notice them misplaced
     assert check_document_options({"format": {"html": {"reference-doc": "r.docx"}}}, (), "x")
     assert check_document_options({"format": {"docx": {"include-in-header": "t.typ"}}}, (), "x")
+
+
+def test_filter_entry_points_are_quartos():
+    """The built-in renderer's order of filter entry points is Quarto's, and _quarto.yml uses
+    them (the schema's filter-entry-point enum)."""
+    from itp_stats.render.formats import FILTER_STAGES
+
+    entry = next(d for d in _load("definitions.yml") if d.get("id") == "filter-entry-point")
+    assert set(FILTER_STAGES) == set(entry["enum"])
+    config = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))
+    assert all(item["at"] in entry["enum"] for item in config["filters"])
+
+
+def test_gitignore_holds_the_entries_quarto_adds():
+    """Quarto appends `/.quarto/` and `**/*.quarto_ipynb` to a .gitignore that lacks them
+    (quarto-cli src/project/project-gitignore.ts, compared line by line): with them present,
+    `quarto render` leaves the tracked file as it is."""
+    lines = [line.strip() for line in (ROOT / ".gitignore").read_text().splitlines()]
+    assert "/.quarto/" in lines and "**/*.quarto_ipynb" in lines
+
+
+def test_documents_take_title_and_authors_from_the_study():
+    """The front matter names no title or author (the study's, from metadata-files, would be
+    overridden); the pre-render step that writes the metadata file runs after the gate."""
+    config = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))
+    assert config["project"]["pre-render"] == ["itp-stats gate", "itp-stats metadata"]
+    assert config["metadata-files"] == [".itp-stats/metadata.yml"]
+    assert not check_document_options({"metadata-files": ["m.yml"]}, ("html", "typst"), "x")
+    for name in ("index", "supplement"):
+        text = (ROOT / "report" / f"{name}.qmd").read_text(encoding="utf-8")
+        front = yaml.safe_load(text.split("---")[1])
+        assert "title" not in front and "author" not in front

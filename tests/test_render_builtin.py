@@ -235,8 +235,8 @@ def test_citations_and_bibliography(html_text, pdf_text, word_text):
 
 
 def test_callouts_in_every_format(html, html_text, pdf_text, word_text):
-    assert 'class="callout callout-note"' in html
-    assert 'class="callout callout-warning"' in html
+    assert 'class="itp-callout itp-callout-note"' in html
+    assert 'class="itp-callout itp-callout-warning"' in html
     for text in (html_text, pdf_text, word_text):
         assert "Synthetic data CALLOUT-NOTE-BODY" in text
         assert "Warning CALLOUT-WARNING-BODY without a title." in text

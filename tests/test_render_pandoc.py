@@ -172,7 +172,7 @@ def test_custom_float_types_number_s1_without_a_space(tmp_path):
 
 def test_callouts_in_html(tmp_path):
     html = _render(tmp_path, {})[0].read_text()
-    assert '<div class="callout callout-tip">' in html
+    assert '<div class="itp-callout itp-callout-tip">' in html
     assert "Custom title" in html and "Tip body." in html
     assert "Header title" in html and "<h2" not in html.split("callout-important")[1]
 
@@ -303,6 +303,34 @@ def test_manuscript_needs_a_variant_of_the_projects_reference_doc(tmp_path):
     assert "reference-doc" not in format_options({}, "html", {"manuscript": True})
 
 
+def test_typst_table_too_wide_for_portrait_gets_a_turned_page(tmp_path):
+    """As in Word: the wide table and its note on landscape pages (#page(flipped: true)), the
+    text around it portrait; its columns sized for the turned page's 25.7 cm."""
+    from itp_stats.render.pdf import compile_pdf
+
+    body = "Before.\n\n" + _wide_numeric_table() + "\nAfter.\n"
+    typ, _ = run_pandoc({}, "typst", body, tmp_path, "wide", [], "wide")
+    text = typ.read_text(encoding="utf-8")
+    opened = text.index("#page(flipped: true)[")
+    assert text.index("Before.") < opened < text.index("#table(") < text.index("After.")
+    assert (
+        opened
+        < text.index("a note.")
+        < text.index("]", text.index("a note."))
+        < text.index("After.")
+    )
+    narrow, _ = run_pandoc({}, "typst", _validation_table(3), tmp_path, "narrow", [], "narrow")
+    assert "#page(flipped: true)" not in narrow.read_text(encoding="utf-8")
+    pdf = tmp_path / "wide.pdf"
+    compile_pdf(typ, pdf, tmp_path)
+    import pypdf
+
+    sizes = [
+        (float(p.mediabox.width), float(p.mediabox.height)) for p in pypdf.PdfReader(pdf).pages
+    ]
+    assert sizes[0][0] < sizes[0][1] and sizes[1][0] > sizes[1][1] and sizes[-1][0] < sizes[-1][1]
+
+
 def test_docx_columns_are_sized_from_their_content(tmp_path):
     word, _ = _docx(tmp_path, _validation_table())
     table = word.tables[0]
@@ -358,9 +386,16 @@ def test_table_notes_at_table_size_in_every_format(tmp_path):
 
 
 def test_typst_long_tables_may_break_short_ones_stay_whole(tmp_path):
-    short = run_pandoc({}, "typst", _validation_table(3), tmp_path, "s", [], "s")[0].read_text()
-    long = run_pandoc({}, "typst", _validation_table(61), tmp_path, "l", [], "l")[0].read_text()
+    def typst(rows: int, name: str) -> str:
+        body = f"::: {{#tbl-{name}}}\n\n{_validation_table(rows)}\nSteps.\n\n:::\n"
+        return run_pandoc({}, "typst", body, tmp_path, name, [], name)[0].read_text()
+
+    short, long = typst(3, "s"), typst(61, "l")
     assert "#itp-long-table[" not in short and "#itp-long-table[" in long
+    assert "kind: table" in short and "Table 1: Steps." in short  # a captioned figure
+    # an uncaptioned table is no figure: it breaks across pages like text
+    plain = run_pandoc({}, "typst", _validation_table(3), tmp_path, "p", [], "p")[0].read_text()
+    assert "#itp-long-table[" not in plain and "#figure(" not in plain
     assert "#show figure.where(kind: table): set block(breakable: false)" in (
         Path(TYPST_TYPOGRAPHY).read_text()
     )
@@ -524,7 +559,12 @@ def test_docx_table_note_keeps_the_last_rows_with_it(tmp_path):
     noted, plain = word.tables
 
     def kept(row) -> bool:
-        return all(p.paragraph_format.keep_with_next for c in row.cells for p in c.paragraphs)
+        # "keep with next" through the reference document's paragraph style "Table Keep"
+        return all(
+            p.style.name == "Table Keep" and p.style.paragraph_format.keep_with_next
+            for c in row.cells
+            for p in c.paragraphs
+        )
 
     assert [kept(r) for r in noted.rows] == [False] * 6 + [True] * 3  # header + 8 rows
     assert not any(kept(r) for r in plain.rows)  # no note: nothing to keep with

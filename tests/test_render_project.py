@@ -27,8 +27,15 @@ def test_the_report_project_renders_both_documents_in_three_formats():
     project = load_project(ROOT)
     assert project.options["render"] == ["report/index.qmd", "report/supplement.qmd"]
     assert list(project.formats) == ["html", "typst", "docx"]
-    assert project.formats["html"] == {"embed-resources": True, "toc": True, "toc-depth": 3}
-    assert project.pre_render == ["itp-stats gate"]
+    assert project.formats["html"] == {
+        "embed-resources": True,
+        "minimal": True,
+        "css": "itp_stats/render/report.css",
+        "toc": True,
+        "toc-depth": 3,
+        "fig-format": "png",
+    }
+    assert project.pre_render == ["itp-stats gate", "itp-stats metadata"]
     assert project.output_dir == ROOT / "_output"
     assert project.config["execute"] == {"echo": False, "warning": False}
     meta = project.base_metadata()

@@ -62,3 +62,40 @@ def test_quarto_supplement_numbers_with_s_prefix(rendered):
     html = _html_text(project / "_output" / "docs" / "supp.html")
     for text in (pdf, html):
         assert "Table S1" in text and "Figure S1" in text and "Table S2" in text
+
+
+@pytest.fixture(scope="module")
+def report_project(tmp_path_factory):
+    """The study report itself, copied (tracked files only) and rendered by Quarto."""
+    from render_support import ROOT
+
+    target = tmp_path_factory.mktemp("report") / "project"
+    files = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    for name in files:
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target / name)
+    before = (target / ".gitignore").read_text(encoding="utf-8")
+    proc = subprocess.run(
+        ["quarto", "render"], cwd=target, capture_output=True, text=True, check=False
+    )
+    return target, proc, before
+
+
+def test_quarto_report_pages_match_the_builtin_engine(report_project):
+    """Issue 20: Word figures as PNG, no pandoc warning, the study's title in the metadata,
+    the working tree unchanged."""
+    import zipfile
+
+    target, proc, before = report_project
+    assert proc.returncode == 0, proc.stderr
+    assert "[WARNING]" not in proc.stderr and "rsvg-convert" not in proc.stderr
+    out = target / "_output" / "report"
+    with zipfile.ZipFile(out / "index.docx") as word:
+        media = [n for n in word.namelist() if n.startswith("word/media/")]
+        core = word.read("docProps/core.xml").decode()
+    assert media and all(n.endswith(".png") for n in media)
+    assert "Circulating lymphocyte subsets" in core
+    assert "Circulating lymphocyte subsets" in (pypdf.PdfReader(out / "index.pdf").metadata.title)
+    assert (target / ".gitignore").read_text(encoding="utf-8") == before

@@ -24,21 +24,34 @@ __all__ = [
     "TABLE_FILTER",
     "RESOURCE_DIR",
     "TYPST_TYPOGRAPHY",
+    "TYPST_TEMPLATE",
+    "TYPST_PARTIALS",
     "REFERENCE_DOCX",
     "MANUSCRIPT_REFERENCE_DOCX",
     "is_manuscript",
     "format_options",
+    "package_asset",
+    "FILTER_STAGES",
+    "PACKAGE_FILTERS",
     "lua_filters",
     "header_includes",
+    "unique_files",
     "format_date",
 ]
 
 RESOURCE_DIR = Path(__file__).resolve().parent
 """The folder of the render's resources (filters, styles, reference documents)."""
 TABLE_FILTER = RESOURCE_DIR / "tables.lua"
-"""Table typography (widths, row headers, notes), run after ``report.lua``."""
+"""Page shaping (floats, table typography, Word sections), run last (``post-render``)."""
 TYPST_TYPOGRAPHY = RESOURCE_DIR / "typography.typ"
 """Typst typography shared with Quarto (tables, notes, "Table S1" numbers)."""
+TYPST_TEMPLATE = RESOURCE_DIR / "typst" / "template.typ"
+"""The built-in renderer's Typst template: the outline of Quarto's, including the partials."""
+TYPST_PARTIALS = (
+    RESOURCE_DIR / "typst" / "typst-template.typ",
+    RESOURCE_DIR / "typst" / "typst-show.typ",
+)
+"""The title block and contents of the PDF: Quarto's ``template-partials`` in _quarto.yml."""
 REFERENCE_DOCX = RESOURCE_DIR / "reference.docx"
 """The reference document of DOCX outputs (A4, page numbers, en-GB, table styles), built by
 :mod:`itp_stats.render.reference_docx`."""
@@ -88,7 +101,7 @@ def format_options(
     options = dict(meta)
     if fmt != "docx":
         return options
-    reference = _package_asset(Path(str(options.get("reference-doc") or REFERENCE_DOCX)))
+    reference = package_asset(Path(str(options.get("reference-doc") or REFERENCE_DOCX)))
     if is_manuscript(params):
         variant = reference.with_name(f"{reference.stem}-manuscript{reference.suffix}")
         if reference.resolve() == REFERENCE_DOCX:
@@ -103,7 +116,7 @@ def format_options(
     return options
 
 
-def _package_asset(path: Path) -> Path:
+def package_asset(path: Path) -> Path:
     """``path``, or the package's own file of that name when the project does not hold it.
 
     ``_quarto.yml`` names the package's styles by their place in the repository
@@ -112,8 +125,12 @@ def _package_asset(path: Path) -> Path:
     """
     if path.is_file():
         return path
-    own = RESOURCE_DIR / path.name
-    return own if own.is_file() and path.parent.name == "render" else path
+    parts = path.parts
+    for i in range(len(parts) - 1):
+        if parts[i : i + 2] == ("itp_stats", "render"):
+            own = RESOURCE_DIR.joinpath(*parts[i + 2 :])
+            return own if own.is_file() else path
+    return path
 
 
 def _entries(value: Any) -> list[Any]:
@@ -122,30 +139,76 @@ def _entries(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
-def lua_filters(meta: Mapping[str, Any], first: list[Path]) -> list[str]:
-    """Pandoc filter arguments: ``first`` (the package's), then the document's ``filters``.
+FILTER_STAGES = (
+    "pre-ast",
+    "post-ast",
+    "pre-quarto",
+    "post-quarto",
+    "pre-render",
+    "post-render",
+    "pre-finalize",
+    "post-finalize",
+)
+"""Quarto's entry points for filters (``at:``), in the order they run. A filter without one
+runs at ``pre-quarto``, or at ``post-render`` when listed after ``quarto``."""
 
-    Entries are paths (``.lua`` files run as Lua filters, others as JSON filters) or
-    ``{path: …}`` mappings; ``quarto`` (Quarto's own filters) and ``citeproc`` entries are
-    skipped, the built-in renderer placing citation processing after every filter; a
-    filter listed twice (the same file, or a copy of it) runs once.
+PACKAGE_FILTERS = (
+    (RESOURCE_DIR / "report.lua", "pre-ast"),
+    (RESOURCE_DIR / "tables.lua", "post-render"),
+)
+"""The package's filters and where they run, as ``_quarto.yml`` places them for Quarto."""
+
+
+def lua_filters(meta: Mapping[str, Any], first: list[tuple[Path, str]] | None = None) -> list[str]:
+    """Pandoc filter arguments in the order Quarto runs them.
+
+    Parameters
+    ----------
+    meta : mapping
+        The document's options; its ``filters`` are paths (``.lua`` files run as Lua
+        filters, others as JSON filters) or ``{path: …, at: …}`` mappings.
+    first : list of (Path, str), optional
+        Filters with their entry point that always run (default :data:`PACKAGE_FILTERS`),
+        before the document's filters of the same entry point.
+
+    Returns
+    -------
+    list of str
+        ``--lua-filter=…``/``--filter=…`` arguments, sorted by entry point
+        (:data:`FILTER_STAGES`), in list order within one; ``quarto`` (Quarto's own filters)
+        and ``citeproc`` entries are skipped, the built-in renderer placing citation
+        processing after every filter; a filter listed twice (the same file, or a copy of
+        it) runs once, at its first place.
     """
     seen: set[Any] = set()
-    args: list[str] = []
-    candidates: list[Any] = [*first, *_entries(meta.get("filters"))]
+    entries: list[tuple[int, int, str]] = []
+    after_quarto = False
+    candidates: list[Any] = [
+        *({"path": str(path), "at": at} for path, at in (first or PACKAGE_FILTERS)),
+        *_entries(meta.get("filters")),
+    ]
     for entry in candidates:
+        at = "post-render" if after_quarto else "pre-quarto"
         if isinstance(entry, Mapping):
             if entry.get("type") == "citeproc" or "path" not in entry:
                 continue
+            at = str(entry.get("at") or at)
             entry = entry["path"]
         text = str(entry)
-        if text in ("quarto", "citeproc"):
+        if text == "quarto":
+            after_quarto = True
             continue
-        path = _package_asset(Path(text))
+        if text == "citeproc":
+            continue
+        if at not in FILTER_STAGES:
+            raise ProjectError(
+                f"filters: {text}: at: {at!r} is not one of {', '.join(FILTER_STAGES)}"
+            )
+        path = package_asset(Path(text))
         if _once(path, seen):
             flag = "--lua-filter" if path.suffix == ".lua" else "--filter"
-            args.append(f"{flag}={path}")
-    return args
+            entries.append((FILTER_STAGES.index(at), len(entries), f"{flag}={path}"))
+    return [argument for _, _, argument in sorted(entries)]
 
 
 def _once(path: Path, seen: set[Any]) -> bool:
@@ -158,6 +221,14 @@ def _once(path: Path, seen: set[Any]) -> bool:
         return False
     seen.add(key)
     return True
+
+
+def unique_files(entries: list[Any]) -> list[Path]:
+    """The files of ``entries`` (paths), in order, each once: the same file, or a copy of it,
+    named twice is kept at its first place; a package style named by its place in the
+    repository resolves to the package's own file."""
+    seen: set[Any] = set()
+    return [p for p in (package_asset(Path(str(e))) for e in entries) if _once(p, seen)]
 
 
 def header_includes(meta: Mapping[str, Any], first: list[Path]) -> list[str]:
@@ -176,7 +247,7 @@ def header_includes(meta: Mapping[str, Any], first: list[Path]) -> list[str]:
                     "(a path or {file: path}), not inline text"
                 )
             entry = entry["file"]
-        path = _package_asset(Path(str(entry)))
+        path = package_asset(Path(str(entry)))
         if _once(path, seen):
             args.append(f"--include-in-header={path}")
     return args

@@ -1,14 +1,19 @@
 """Run Pandoc (from pypandoc-binary) on an assembled document, for HTML, Typst or DOCX.
 
-Every run uses the package's Lua filters (``report.lua``: numbers, cross-references,
-callouts; ``tables.lua``: table typography), then the document's own ``filters``, before
-``--citeproc``. HTML is standalone with every resource embedded (``--embed-resources``) and
-MathML for maths, so the page works offline; Typst gets ``report.typ`` and
-``typography.typ`` in its header (then the document's ``include-in-header``); DOCX gets the
-package's ``reference.docx`` (A4, page numbers, en-GB, table styles) unless the document
-names a ``reference-doc``, and its manuscript variant for ``-P manuscript=true``
-(:mod:`itp_stats.render.formats`); tables too wide for a portrait page get a landscape one
-(:mod:`itp_stats.render.docx`). A ``date-format`` formats the date as Quarto does.
+Every run uses the package's Lua filters in the order Quarto runs them from ``_quarto.yml``
+(``report.lua`` first: numbers, cross-references, callouts; ``tables.lua`` last: floats,
+table typography, Word's landscape sections), with the document's own ``filters`` at their
+entry points (:func:`~itp_stats.render.formats.lua_filters`), before ``--citeproc``. HTML is
+standalone with every resource embedded (``--embed-resources``) and MathML for maths, so the
+page works offline, styled by ``report.css`` (Quarto: ``minimal`` and the same ``css``);
+Typst gets the package's template (the outline of Quarto's, with the ``template-partials``
+both engines share: :func:`typst_template`) and ``report.typ`` and ``typography.typ`` in its
+header (then the document's ``include-in-header``); DOCX gets the package's
+``reference.docx`` (A4, page numbers, en-GB, table styles) unless the document names a
+``reference-doc``, and its manuscript variant for ``-P manuscript=true``
+(:mod:`itp_stats.render.formats`). Nothing shapes a page after Pandoc: what Quarto does not
+do itself lives in those filters, styles and templates, which Quarto applies too. A
+``date-format`` formats the date as Quarto does.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import shutil
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,16 +29,19 @@ from typing import Any
 
 import yaml
 
-from itp_stats.render.docx import finish_docx
 from itp_stats.render.errors import ToolError
 from itp_stats.render.formats import (
     RESOURCE_DIR,
     TABLE_FILTER,
+    TYPST_PARTIALS,
+    TYPST_TEMPLATE,
     TYPST_TYPOGRAPHY,
     format_date,
     format_options,
     header_includes,
     lua_filters,
+    package_asset,
+    unique_files,
 )
 from itp_stats.render.project import yaml_safe
 
@@ -77,6 +86,9 @@ _NOT_METADATA = (
     "include-in-header",
     "reference-doc",
     "date-format",
+    "template",
+    "template-partials",
+    "metadata-files",
 )
 
 
@@ -112,6 +124,24 @@ def _author_names(value: Any) -> Any:
     return value
 
 
+def _typst_authors(value: Any) -> Any:
+    """Authors for Pandoc's Typst template: ``name`` and one ``affiliation`` text (Quarto's
+    ``affiliations`` list joined), as Quarto's template prints them."""
+    if isinstance(value, list):
+        return [_typst_authors(v) for v in value]
+    if isinstance(value, dict) and "name" in value:
+        author = dict(value)
+        author["name"] = _author_names(value)
+        places = author.pop("affiliations", None)
+        if places and not author.get("affiliation"):
+            places = places if isinstance(places, list) else [places]
+            author["affiliation"] = "; ".join(
+                str(p.get("name", "")) if isinstance(p, dict) else str(p) for p in places
+            )
+        return author
+    return value
+
+
 def pandoc_metadata(meta: Mapping[str, Any], fmt: str, fallback_title: str) -> dict[str, Any]:
     """Return the metadata Pandoc gets for one format.
 
@@ -135,8 +165,8 @@ def pandoc_metadata(meta: Mapping[str, Any], fmt: str, fallback_title: str) -> d
         data["date"] = dt.date.today()
     if data.get("date") is not None and meta.get("date-format"):
         data["date"] = format_date(data["date"], meta["date-format"], meta.get("lang"))
-    if fmt != "typst" and "author" in data:
-        data["author"] = _author_names(data["author"])
+    if "author" in data:
+        data["author"] = (_typst_authors if fmt == "typst" else _author_names)(data["author"])
     if fmt == "html" and not data.get("title") and not data.get("pagetitle"):
         data["pagetitle"] = fallback_title
     return yaml_safe(data)
@@ -146,6 +176,27 @@ def _as_list(value: Any) -> list[str]:
     if value is None or value is False:
         return []
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def typst_template(meta: Mapping[str, Any], build_dir: Path) -> Path:
+    """The Typst template of a render, with its partials beside it, as Quarto assembles it.
+
+    The package's :data:`TYPST_TEMPLATE` (the outline of Quarto's ``template.typ``) is copied
+    into ``build_dir/typst-template/`` with the files of ``template-partials`` (by name, so
+    ``typst-template.typ`` and ``typst-show.typ`` replace the package's own, as in Quarto),
+    unless the document names a ``template`` of its own.
+    """
+    if meta.get("template"):
+        return package_asset(Path(str(meta["template"])))
+    folder = build_dir / "typst-template"
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in [
+        TYPST_TEMPLATE,
+        *TYPST_PARTIALS,
+        *unique_files(_as_list(meta.get("template-partials"))),
+    ]:
+        shutil.copyfile(path, folder / path.name)
+    return folder / TYPST_TEMPLATE.name
 
 
 def pandoc_arguments(
@@ -184,7 +235,7 @@ def pandoc_arguments(
         "--standalone",
         f"--metadata-file={metadata_file}",
         f"--resource-path={os.pathsep.join(str(p) for p in resource_path)}",
-        *lua_filters(meta, [LUA_FILTER, TABLE_FILTER]),
+        *lua_filters(meta),
     ]
     citeproc = meta.get("citeproc")
     has_references = bool(meta.get("bibliography") or meta.get("references"))
@@ -197,10 +248,11 @@ def pandoc_arguments(
     if meta.get("number-sections"):
         args.append("--number-sections")
     if fmt == "html":
-        args += ["--embed-resources", "--mathml", f"--css={HTML_CSS}"]
-        args += [f"--css={css}" for css in _as_list(meta.get("css"))]
+        args += ["--embed-resources", "--mathml"]
+        args += [f"--css={css}" for css in unique_files([HTML_CSS, *_as_list(meta.get("css"))])]
         args += header_includes(meta, [])
     elif fmt == "typst":
+        args.append(f"--template={typst_template(meta, output.parent)}")
         args += header_includes(meta, [TYPST_HEADER, TYPST_TYPOGRAPHY])
         # images copied beside the .typ (relative paths): Typst reads nothing outside its root
         args.append(f"--extract-media={output.stem}_media")
@@ -270,6 +322,4 @@ def run_pandoc(
             f"pandoc failed writing {fmt} for {stem} (exit status {proc.returncode}):\n"
             + proc.stderr.strip()
         )
-    if fmt == "docx":
-        finish_docx(output)
     return output, proc.stderr.strip()

@@ -15,7 +15,8 @@ What the reference sets (Pandoc copies page set-up, footer and styles from it):
   Arial headings;
 * tables in the ``Table`` style at 9 pt, ruled above, below and under the bold header row,
   with narrow cell margins; ``Table Caption`` kept with its table; ``Table Note`` (the
-  ``::: {.table-note}`` divs) at table size;
+  ``::: {.table-note}`` divs) at table size; ``Table Keep``, the cells of a table's last rows
+  kept with its note (``tables.lua``);
 * the manuscript variant adds continuous line numbers and double line spacing of the text
   (tables, captions and notes stay single-spaced), as journals ask of a submission.
 """
@@ -149,6 +150,9 @@ def _text_styles(document, manuscript: bool) -> None:
     _spacing(styles["First Paragraph"], before=0)
     # single-spaced, compact: cells of tables, tight lists
     _spacing(styles["Compact"], before=20, after=20, line=240)
+    # the cells of a table's last rows before its note (tables.lua): kept with the note
+    keep = _paragraph_style(styles, "Table Keep", "Compact")
+    keep.paragraph_format.keep_with_next = True
     for name, size in (("Title", 20), ("Subtitle", 14)):
         styles[name].font.size = Pt(size)
         styles[name].font.bold = name == "Title"

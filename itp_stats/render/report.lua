@@ -1,19 +1,28 @@
 --[[
-report.lua: the Quarto subset the itp-stats built-in renderer supports, as a Pandoc filter.
+report.lua: the Quarto subset the documents use, as a Pandoc filter that runs first in both
+engines (Quarto: `filters: [{path: report.lua, at: pre-ast}]` in _quarto.yml, before its own
+parsing; the built-in renderer: first of its filters).
 
   * numbers figures and tables (and crossref.custom float types) in document order and
     prefixes their captions ("Figure 1: ..."), honouring Quarto's crossref options
     fig-title, tbl-title, fig-prefix, tbl-prefix, title-delim, labels, fig-labels,
     tbl-labels, ref-hyperlink and custom (kind: float, key, reference-prefix,
     caption-prefix, space-before-numbering): custom types give "Figure S1"-style numbers;
-  * turns Quarto's float div syntax (::: {#fig-x} content, caption as last paragraph :::)
-    into a Pandoc Figure, or into a captioned Table when it holds a table;
+  * reads Quarto's float syntax (::: {#fig-x} content, caption as last paragraph :::, a
+    Pandoc Figure or a captioned Table with such an id) and *parks* each float in a
+    ::: {.itp-float itp-id=fig-x itp-kind=figure|table} div, caption first in a
+    ::: {.itp-caption} div, with no identifier, image caption or class that Quarto's own
+    parser would take for a float or a callout; tables.lua (after Quarto's renderers)
+    turns it back into a Pandoc Figure or captioned Table, so that both engines hand
+    Pandoc's writers the same floats (no Word layout tables, no unbreakable Typst floats);
   * resolves @fig-x / @tbl-x (and custom keys) to "Figure 1" links; [-@fig-x] gives the
     number alone; @Fig-x capitalises; unknown ids render as ?@id with a warning;
   * draws callouts (.callout-note/-warning/-important/-tip/-caution, optional title) in
-    HTML, Typst and DOCX;
-  * gives every image an alt text: the cell's fig-alt (a fig-alt attribute written by the
-    renderer), else its figure's caption (without the "Figure 1:" number), else "Figure".
+    HTML (div.itp-callout, styled by report.css), Typst (#itp-callout, report.typ) and DOCX;
+  * keeps a figure's alt text (the cell's fig-alt, else its caption without the number) in
+    the parked div; tables.lua gives it to the images;
+  * Typst: the running title (metadata itp-running-title) as a metadata element that the
+    page header of typography.typ prints from page 2 on.
 
 It must run before --citeproc, so that @fig-x is not taken for a citation.
 Typst numbering is switched off (report.typ): numbers come from here, so uncaptioned tables,
@@ -112,19 +121,6 @@ local function number_float(id, key)
   return pandoc.Inlines(join(category.title, number, category.space) .. delim .. " ")
 end
 
-local function prefix_caption(caption_blocks, prefix)
-  if #caption_blocks == 0 then
-    return pandoc.Blocks({ pandoc.Plain(prefix) })
-  end
-  local first = caption_blocks[1]
-  if first.content then
-    local inlines = pandoc.Inlines(prefix)
-    inlines:extend(first.content)
-    first.content = inlines
-  end
-  return caption_blocks
-end
-
 local function has_table(blocks)
   local found = false
   pandoc.Blocks(blocks):walk({ Table = function() found = true end })
@@ -133,24 +129,56 @@ end
 
 -- A float's content, without the wrappers that only group it (a cell div around one
 -- image), so that writers see a simple figure (DOCX would otherwise draw a table).
+local function is_wrapper(block)
+  if block.t ~= "Div" then return false end
+  if block.identifier == "" and #block.classes == 0 then return true end
+  for _, class in ipairs(block.classes) do
+    if class ~= "cell" and not class:match("^cell%-output") then return false end
+  end
+  return #block.classes > 0
+end
+
 local function unwrap(blocks)
-  while #blocks == 1 and blocks[1].t == "Div" and blocks[1].identifier == "" do
+  while #blocks == 1 and is_wrapper(blocks[1]) do
     blocks = blocks[1].content
   end
   return blocks
 end
 
--- Images of a figure without an alt text take `caption` (inlines) as theirs.
-local function alt_from_caption(blocks, caption)
-  if caption == nil or #caption == 0 then return blocks end
-  return pandoc.Blocks(blocks):walk({
+-- A figure's images without a caption of their own: alt text from the cell's fig-alt, else
+-- from the caption. Images lose their captions and identifiers while parked (Quarto takes an
+-- image with a caption alone in a paragraph for a figure of its own).
+local function park_images(blocks)
+  local alt = nil
+  local parked = pandoc.Blocks(blocks):walk({
     Image = function(img)
-      if #img.caption == 0 and img.attributes["fig-alt"] == nil then
-        img.caption = caption:clone()
-        return img
-      end
+      local own = img.attributes["fig-alt"] or img.attributes["alt"]
+      if own == nil and #img.caption > 0 then own = stringify(img.caption) end
+      if own ~= nil and alt == nil then alt = own end
+      img.attributes["fig-alt"] = nil
+      img.attributes["alt"] = nil
+      img.caption = pandoc.Inlines({})
+      img.identifier = ""
+      return img
     end,
   })
+  return parked, alt
+end
+
+-- The parked float (see the header): caption first, then the content.
+local function park(id, kind, caption_inlines, content)
+  local attributes = { ["itp-id"] = id, ["itp-kind"] = kind }
+  local blocks = pandoc.Blocks({
+    pandoc.Div({ pandoc.Plain(caption_inlines) }, pandoc.Attr("", { "itp-caption" })),
+  })
+  if kind == "figure" then
+    local parked, alt = park_images(content)
+    attributes["itp-alt"] = alt
+    blocks:extend(parked)
+  else
+    blocks:extend(content)
+  end
+  return pandoc.Div(blocks, pandoc.Attr("", { "itp-float" }, attributes))
 end
 
 local function float_div(div, key)
@@ -165,28 +193,27 @@ local function float_div(div, key)
     content = blocks
   end
   content = unwrap(content)
-  local prefix = number_float(div.identifier, key)
-  if categories[key].kind ~= "fig" and has_table(content) then
-    local full = pandoc.Inlines(prefix)
-    full:extend(caption)
-    local done = false
-    -- the caption and the id go on the (first) table itself
-    return content:walk({
-      Table = function(t)
-        if not done then
-          done = true
-          t.caption = { long = pandoc.Blocks({ pandoc.Plain(full) }) }
-          t.identifier = div.identifier
-          return t
-        end
-      end,
-    })
-  end
-  content = alt_from_caption(content, caption)
-  local full = pandoc.Inlines(prefix)
+  local full = pandoc.Inlines(number_float(div.identifier, key))
   full:extend(caption)
-  return pandoc.Figure(content, { long = pandoc.Blocks({ pandoc.Plain(full) }) },
-    pandoc.Attr(div.identifier, div.classes, div.attributes))
+  local kind = "figure"
+  if categories[key].kind ~= "fig" and has_table(content) then kind = "table" end
+  if kind == "figure" and #content > 0 and content[1].t == "Figure" and #content == 1 then
+    content = content[1].content  -- a Pandoc figure inside the div: its image
+  end
+  local parked = park(div.identifier, kind, full, content)
+  if kind == "figure" and parked.attributes["itp-alt"] == nil and #caption > 0 then
+    parked.attributes["itp-alt"] = stringify(caption)
+  end
+  return parked
+end
+
+local function caption_inlines(blocks)
+  local inlines = pandoc.Inlines({})
+  for i, block in ipairs(blocks) do
+    if i > 1 then inlines:insert(pandoc.Space()) end
+    if block.content then inlines:extend(block.content) end
+  end
+  return inlines
 end
 
 local number_filter = {
@@ -199,21 +226,26 @@ local number_filter = {
   end,
   Figure = function(fig)
     local key = key_of(fig.identifier)
-    local first = fig.caption.long[1]
-    if first and first.content then
-      fig.content = alt_from_caption(fig.content, pandoc.Inlines(first.content))
-    end
     if key and not numbered[fig.identifier] then
-      fig.caption.long = prefix_caption(fig.caption.long, number_float(fig.identifier, key))
-      return fig, false
+      local caption = caption_inlines(fig.caption.long)
+      local full = pandoc.Inlines(number_float(fig.identifier, key))
+      full:extend(caption)
+      local parked = park(fig.identifier, "figure", full, fig.content)
+      if parked.attributes["itp-alt"] == nil and #caption > 0 then
+        parked.attributes["itp-alt"] = stringify(caption)
+      end
+      return parked, false
     end
-    return fig
   end,
   Table = function(tbl)
     local key = key_of(tbl.identifier)
     if key and not numbered[tbl.identifier] and #tbl.caption.long > 0 then
-      tbl.caption.long = prefix_caption(tbl.caption.long, number_float(tbl.identifier, key))
-      return tbl
+      local full = pandoc.Inlines(number_float(tbl.identifier, key))
+      full:extend(caption_inlines(tbl.caption.long))
+      local id = tbl.identifier
+      tbl.identifier = ""
+      tbl.caption = { long = pandoc.Blocks({}) }
+      return park(id, "table", full, pandoc.Blocks({ tbl })), false
     end
   end,
 }
@@ -321,38 +353,34 @@ local function callout(div)
       .. '<w:t xml:space="preserve">' .. xml_escape(stringify(title)) .. "</w:t></w:r></w:p>"
     return pandoc.Blocks({ pandoc.RawBlock("openxml", xml), pandoc.BlockQuote(content) })
   else
-    local classes = { "callout", "callout-" .. kind }
+    -- not Quarto's class names: its parser would take the result for a callout again
+    local classes = { "itp-callout", "itp-callout-" .. kind }
     return pandoc.Div({
-      pandoc.Div({ pandoc.Plain(title) }, pandoc.Attr("", { "callout-title" })),
-      pandoc.Div(content, pandoc.Attr("", { "callout-body" })),
+      pandoc.Div({ pandoc.Plain(title) }, pandoc.Attr("", { "itp-callout-title" })),
+      pandoc.Div(content, pandoc.Attr("", { "itp-callout-body" })),
     }, pandoc.Attr(div.identifier, classes, {}))
   end
 end
 
--- Alt texts: fig-alt wins; an image still without one is named as a figure.
-local alt_filter = {
-  Image = function(img)
-    local alt = img.attributes["fig-alt"]
-    if alt ~= nil then
-      img.attributes["fig-alt"] = nil
-      img.caption = pandoc.Inlines(alt)
-    elseif #img.caption == 0 then
-      img.caption = pandoc.Inlines("Figure")
-    else
-      return nil
-    end
-    return img
-  end,
-}
+-- The running title (metadata itp-running-title, from the study configuration): an invisible
+-- Typst metadata element that typography.typ's page header reads (a page set-up here, in the
+-- body, would start a new page).
+local function running_title(doc)
+  if not is_typst() or doc.meta["itp-running-title"] == nil then return end
+  local text = stringify(doc.meta["itp-running-title"])
+  if text == "" then return end
+  local literal = '"' .. text:gsub("\\", "\\\\"):gsub('"', '\\"') .. '"'
+  doc.blocks:insert(1, pandoc.RawBlock("typst", "#metadata(" .. literal .. ") <itp-running-title>"))
+end
 
 return {
   {
     Pandoc = function(doc)
       read_options(doc.meta)
+      running_title(doc)
       doc.blocks = doc.blocks:walk(number_filter)
       doc.blocks = doc.blocks:walk(reference_filter)
       doc.blocks = doc.blocks:walk({ Div = callout })
-      doc.blocks = doc.blocks:walk(alt_filter)
       return doc
     end,
   },

@@ -1,8 +1,12 @@
 --[[
-tables.lua: table typography for HTML, Typst and DOCX, the same under both engines (the
-built-in renderer always runs it after report.lua; Quarto runs it from `filters:` in
-_quarto.yml).
+tables.lua: page shaping for HTML, Typst and DOCX, the same under both engines. It runs last:
+Quarto runs it at `post-render` (`filters:` in _quarto.yml), after its own renderers, so
+what it returns goes to Pandoc's writers as it is; the built-in renderer runs it after
+report.lua.
 
+  * floats: the divs report.lua parked (::: {.itp-float}) become a Pandoc Figure (images
+    with their alt text) or a captioned Table with their identifier: Pandoc's own figure
+    and table of each format, in both engines;
   * DOCX and Typst: column widths from the cells' content, replacing the relative widths
     Pandoc reads from a pipe table's dashes. Each column gets at least its longest word
     (bold in the header row), or its whole text when the cell is a number, an interval or
@@ -10,14 +14,23 @@ _quarto.yml).
     proportion to how much more its longest cell wants: Word and LibreOffice lay out
     such fixed-width tables as they are, and no column collapses to a letter per line.
     A table whose cells all fit keeps its natural width.
-  * Typst: a table taller than about 70 % of a page may break across pages (its header row
-    repeats); shorter ones stay whole.
+  * Typst: a captioned table taller than about a quarter of a page may break across pages
+    (its header row repeats, typography.typ), so tables flow with the text instead of
+    leaving the rest of a page empty; shorter ones stay whole. An uncaptioned table is no
+    figure (Pandoc's `typst:no-figure`), so it breaks like text.
+  * a table that cannot keep its numbers and words whole on a portrait page gets landscape
+    pages of its own, with its note: DOCX, section breaks copied from the reference
+    document's page set-up (size, margins, footer, line numbers), turned and with 1.5 cm
+    margins; Typst, a turned page (#page(flipped: true)[...], header and numbering kept).
+  * DOCX: the last rows of a table with a note are kept with it (paragraph style
+    "Table Keep").
   * HTML: widths are left to the browser; first-column cells become row headers
     (<th scope="row">), header cells get scope="col", and each table sits in a
     horizontally scrolling box (div.table-wrap, keyboard-focusable, labelled).
   * table notes (::: {.table-note}, printed after a table): DOCX paragraph style
     "Table Note" (reference.docx), Typst #itp-table-note[...] (typography.typ), both at
     the table's font size; HTML keeps the div (report.css).
+  * alt text: an image's fig-alt wins; an image still without one is named as a figure.
 
 The width model uses Arial's advance widths (DOCX tables are Arial 9 pt, see
 reference_docx.py), near enough for Typst's Libertinus Serif at 7.5 pt (scale).
@@ -35,7 +48,9 @@ local LAYOUT = {
   -- a landscape page, 1.5 cm margins (docx.py): 26.7 cm
   docx_landscape = { width = 84.1, pad = 0.75, scale = 1.0 },
   -- A4, 2 cm margins: 17 cm = 481.9 pt of 7.5 pt text; inset 2 x 4 pt
-  typst = { width = 64.2, pad = 1.15, scale = 0.97, height = 97.0, breakable = 0.7 },
+  typst = { width = 64.2, pad = 1.15, scale = 0.97, height = 97.0, breakable = 0.25 },
+  -- the same page turned (typography.typ: #page(flipped: true)), 2 cm margins: 25.7 cm wide
+  typst_landscape = { width = 97.1, pad = 1.15, scale = 0.97, height = 64.2, breakable = 0.25 },
 }
 
 -- Arial advance widths, 1/1000 em
@@ -263,16 +278,128 @@ local function html_table(tbl)
       end
     end
   end
-  local attributes = { role = "region", tabindex = "0", ["aria-label"] = caption_text(tbl) }
+  -- a list of pairs: a Lua table has no order, and the page would differ between runs
+  local attributes = { { "role", "region" }, { "tabindex", "0" }, { "aria-label", caption_text(tbl) } }
   return pandoc.Div({ tbl }, pandoc.Attr("", { "table-wrap" }, attributes))
 end
 
--- The built-in renderer turns the markers into section breaks copied from the document's
--- own page set-up (itp_stats/render/docx.py); Quarto has no such step: its wide tables stay
--- on portrait pages.
-local LANDSCAPE = quarto == nil
-local PORTRAIT_END = '<w:p><w:pPr><w:sectPr><!--itp-stats:portrait--></w:sectPr></w:pPr></w:p>'
-local LANDSCAPE_END = '<w:p><w:pPr><w:sectPr><!--itp-stats:landscape--></w:sectPr></w:pPr></w:p>'
+-- DOCX sections ---------------------------------------------------------------------
+
+local LANDSCAPE_MARGIN = 851  -- twips: 1.5 cm
+local DEFAULT_SECTION = '<w:sectPr><w:pgSz w:w="11906" w:h="16838"/>'
+  .. '<w:pgMar w:top="1417" w:right="1417" w:bottom="1417" w:left="1417" w:header="709"'
+  .. ' w:footer="709" w:gutter="0"/></w:sectPr>'
+
+-- The section properties of the reference document (its last <w:sectPr>): Pandoc copies
+-- them, with the footer's relationship, to the end of the document it writes.
+local function reference_section()
+  local path = PANDOC_WRITER_OPTIONS and PANDOC_WRITER_OPTIONS.reference_doc
+  if path == nil or path == "" or pandoc.zip == nil then return DEFAULT_SECTION end
+  local handle = io.open(path, "rb")
+  if handle == nil then return DEFAULT_SECTION end
+  local data = handle:read("a")
+  handle:close()
+  local ok, archive = pcall(pandoc.zip.Archive, data)
+  if not ok then return DEFAULT_SECTION end
+  for _, entry in ipairs(archive.entries) do
+    if entry.path == "word/document.xml" then
+      local xml = entry:contents()
+      local section = nil
+      for found in xml:gmatch("<w:sectPr[ >].-</w:sectPr>") do section = found end
+      if section == nil then
+        for found in xml:gmatch("<w:sectPr>.-</w:sectPr>") do section = found end
+      end
+      return section or DEFAULT_SECTION
+    end
+  end
+  return DEFAULT_SECTION
+end
+
+local function attributes_of(tag)
+  local values, order = {}, {}
+  for key, value in tag:gmatch('(w:[%a]+)="([^"]*)"') do
+    values[key] = value
+    order[#order + 1] = key
+  end
+  return values, order
+end
+
+local function make_tag(name, values, order)
+  local parts = {}
+  for _, key in ipairs(order) do
+    if values[key] ~= nil then parts[#parts + 1] = key .. '="' .. values[key] .. '"' end
+  end
+  return "<" .. name .. " " .. table.concat(parts, " ") .. "/>"
+end
+
+-- Section properties turned to landscape: width and height swap, w:orient is set, the
+-- margins turn with the page (left becomes top...) and are narrowed to 1.5 cm.
+local function landscape(section)
+  section = section:gsub("<w:pgSz%f[%s/][^>]*/>", function(tag)
+    local values, order = attributes_of(tag)
+    local width, height = tonumber(values["w:w"]), tonumber(values["w:h"])
+    if width and height and width < height then
+      values["w:w"], values["w:h"] = tostring(height), tostring(width)
+    end
+    if values["w:orient"] == nil then order[#order + 1] = "w:orient" end
+    values["w:orient"] = "landscape"
+    return make_tag("w:pgSz", values, order)
+  end)
+  section = section:gsub("<w:pgMar%f[%s/][^>]*/>", function(tag)
+    local values, order = attributes_of(tag)
+    local turned = {}
+    for k, v in pairs(values) do turned[k] = v end
+    local turns = { { "w:top", "w:left" }, { "w:right", "w:top" }, { "w:bottom", "w:right" },
+      { "w:left", "w:bottom" } }
+    for _, pair in ipairs(turns) do
+      if values[pair[2]] ~= nil then turned[pair[1]] = values[pair[2]] end
+    end
+    for _, side in ipairs({ "w:top", "w:right", "w:bottom", "w:left" }) do
+      local value = tonumber(turned[side])
+      if value and math.abs(value) > LANDSCAPE_MARGIN then turned[side] = tostring(LANDSCAPE_MARGIN) end
+    end
+    for _, edge in ipairs({ "w:header", "w:footer" }) do
+      local value = tonumber(turned[edge])
+      if value and value > LANDSCAPE_MARGIN // 2 then turned[edge] = tostring(LANDSCAPE_MARGIN // 2) end
+    end
+    return make_tag("w:pgMar", turned, order)
+  end)
+  return section
+end
+
+local SECTION = nil
+local function section_break(turned)
+  SECTION = SECTION or reference_section()
+  local section = turned and landscape(SECTION) or SECTION
+  return pandoc.RawBlock("openxml", "<w:p><w:pPr>" .. section .. "</w:pPr></w:p>")
+end
+
+-- The last rows of a table with a note, kept with it in Word (the note never stands alone
+-- at the top of a page): their paragraphs take the style "Table Keep" (reference.docx:
+-- the table text with "keep with next").
+local KEPT_ROWS = 3
+local function keep_last_rows(tbl)
+  local rows = {}
+  for _, body in ipairs(tbl.bodies) do
+    for _, row in ipairs(body.body) do rows[#rows + 1] = row end
+  end
+  for i = math.max(1, #rows - KEPT_ROWS + 1), #rows do
+    for _, cell in ipairs(rows[i].cells) do
+      -- Pandoc gives a cell's Plain text the style Compact whatever the div says; a Para
+      -- inside the div takes the div's style
+      local blocks = pandoc.Blocks({})
+      for _, block in ipairs(cell.contents) do
+        blocks:insert(block.t == "Plain" and pandoc.Para(block.content) or block)
+      end
+      cell.contents = pandoc.Blocks({
+        pandoc.Div(blocks, pandoc.Attr("", {}, { ["custom-style"] = "Table Keep" })),
+      })
+    end
+  end
+  return tbl
+end
+
+local LANDSCAPE_OF = { [LAYOUT.docx] = LAYOUT.docx_landscape, [LAYOUT.typst] = LAYOUT.typst_landscape }
 
 local function Table(tbl)
   if #tbl.colspecs == 0 then return nil end
@@ -281,19 +408,18 @@ local function Table(tbl)
   if not layout then return nil end
   tbl = join_ranges(tbl)
   local widths, height, fits = column_widths(tbl, layout)
-  if not fits and layout == LAYOUT.docx and LANDSCAPE then
-    -- too wide for a portrait page: on a landscape page of its own
-    layout = LAYOUT.docx_landscape
-    widths = column_widths(tbl, layout)
+  if not fits then
+    -- too wide for a portrait page: on landscape pages of its own
+    layout = LANDSCAPE_OF[layout]
+    widths, height = column_widths(tbl, layout)
     tbl.attributes["itp-landscape"] = "true"
   end
   set_widths(tbl, widths, layout.width)
-  if layout.height and height > layout.height * layout.breakable then
-    return {
-      pandoc.RawBlock("typst", "#itp-long-table["),
-      tbl,
-      pandoc.RawBlock("typst", "]"),
-    }
+  if is_format("typst") and #tbl.caption.long == 0 then
+    -- no caption, no figure: the table breaks across pages as text does
+    if not tbl.classes:includes("typst:no-figure") then tbl.classes:insert("typst:no-figure") end
+  elseif layout.height and height > layout.height * layout.breakable then
+    tbl.attributes["itp-long"] = "true"
   end
   return tbl
 end
@@ -303,11 +429,6 @@ local function Div(div)
   if is_format("docx") then
     div.attributes["custom-style"] = "Table Note"
     return div
-  elseif is_format("typst") then
-    local blocks = pandoc.Blocks({ pandoc.RawBlock("typst", "#itp-table-note[") })
-    blocks:extend(div.content)
-    blocks:insert(pandoc.RawBlock("typst", "]"))
-    return blocks
   end
   return nil
 end
@@ -320,40 +441,144 @@ local function is_note(block)
   return block and block.t == "Div" and block.classes:includes("table-note")
 end
 
--- Landscape tables between two section breaks: each with the note after it, consecutive
--- ones (a heading between them allowed) on the same landscape pages, a heading right
--- before the first one with them.
-local function landscape_blocks(blocks)
+-- A table as its format writes it: Typst, a long table in #itp-long-table[...] (its figure
+-- may break across pages); a note, Typst #itp-table-note[...].
+local function finished(block)
+  if block.t == "Table" then
+    local long = block.attributes["itp-long"] ~= nil
+    block.attributes["itp-long"] = nil
+    block.attributes["itp-landscape"] = nil
+    if long and is_format("typst") then
+      return { pandoc.RawBlock("typst", "#itp-long-table["), block, pandoc.RawBlock("typst", "]") }
+    end
+    return { block }
+  end
+  if is_note(block) and is_format("typst") then
+    local blocks = pandoc.Blocks({ pandoc.RawBlock("typst", "#itp-table-note[") })
+    blocks:extend(block.content)
+    blocks:insert(pandoc.RawBlock("typst", "]"))
+    return blocks
+  end
+  return { block }
+end
+
+-- Landscape pages around `blocks`: DOCX section breaks (the reference document's page
+-- set-up, turned); Typst a turned page (#page(flipped: true)[...]).
+local function landscape_open()
+  if is_format("typst") then return pandoc.RawBlock("typst", "#page(flipped: true)[") end
+  return section_break(false)
+end
+
+local function landscape_close()
+  if is_format("typst") then return pandoc.RawBlock("typst", "]") end
+  return section_break(true)
+end
+
+-- Landscape tables on landscape pages: each with the note after it, consecutive ones (a
+-- heading between them allowed) on the same pages, a heading right before the first one
+-- with them.
+local function page_blocks(blocks)
+  if not (is_format("typst") or is_format("docx")) then return nil end
   local out = pandoc.Blocks({})
   local i = 1
   while i <= #blocks do
     local block = blocks[i]
     if is_landscape(block) or (block.t == "Header" and is_landscape(blocks[i + 1])) then
-      out:insert(pandoc.RawBlock("openxml", PORTRAIT_END))
+      out:insert(landscape_open())
       while blocks[i] and (is_landscape(blocks[i])
           or (blocks[i].t == "Header" and is_landscape(blocks[i + 1]))) do
         if blocks[i].t == "Header" then
           out:insert(blocks[i])
           i = i + 1
         end
-        blocks[i].attributes["itp-landscape"] = nil
-        out:insert(blocks[i])
+        out:extend(finished(blocks[i]))
         i = i + 1
         if is_note(blocks[i]) then
-          out:insert(blocks[i])
+          out:extend(finished(blocks[i]))
           i = i + 1
         end
       end
-      out:insert(pandoc.RawBlock("openxml", LANDSCAPE_END))
+      out:insert(landscape_close())
     else
-      out:insert(block)
+      out:extend(finished(block))
       i = i + 1
     end
   end
   return out
 end
 
+-- Floats --------------------------------------------------------------------------
+
+-- A parked float of report.lua: back to a captioned Table or a Pandoc Figure.
+local function unpark(div)
+  if not div.classes:includes("itp-float") then return nil end
+  local id = div.attributes["itp-id"] or ""
+  local caption = pandoc.Blocks({})
+  local content = pandoc.Blocks({})
+  for _, block in ipairs(div.content) do
+    if block.t == "Div" and block.classes:includes("itp-caption") then
+      caption = block.content
+    else
+      content:insert(block)
+    end
+  end
+  if div.attributes["itp-kind"] == "table" then
+    local done = false
+    return content:walk({
+      Table = function(tbl)
+        if done then return nil end
+        done = true
+        tbl.identifier = id
+        tbl.caption = { long = caption }
+        -- Quarto marks every table it renders as "no figure" for Typst; a captioned one is
+        tbl.classes = tbl.classes:filter(function(c) return c ~= "typst:no-figure" end)
+        return tbl
+      end,
+    })
+  end
+  local alt = div.attributes["itp-alt"]
+  if alt ~= nil then
+    content = content:walk({
+      Image = function(img)
+        if #img.caption == 0 then
+          img.caption = pandoc.Inlines(alt)
+          return img
+        end
+      end,
+    })
+  end
+  -- the figure holds its image alone (a paragraph around it would be a second block)
+  if #content == 1 and content[1].t == "Para" then content = { pandoc.Plain(content[1].content) } end
+  return pandoc.Figure(content, { long = caption }, pandoc.Attr(id))
+end
+
+-- Alt texts: fig-alt wins; an image still without one is named as a figure.
+local function Image(img)
+  local alt = img.attributes["fig-alt"]
+  if alt ~= nil then
+    img.attributes["fig-alt"] = nil
+    img.caption = pandoc.Inlines(alt)
+  elseif #img.caption == 0 then
+    img.caption = pandoc.Inlines("Figure")
+  else
+    return nil
+  end
+  return img
+end
+
+-- Tables followed by a note keep their last rows with it (DOCX).
+local function keep_notes(blocks)
+  if not is_format("docx") then return nil end
+  for i, block in ipairs(blocks) do
+    if block.t == "Table" and is_note(blocks[i + 1]) then blocks[i] = keep_last_rows(block) end
+  end
+  return blocks
+end
+
 return {
+  { Div = unpark },
+  { Image = Image },
   { Table = Table, Div = Div },
-  { Blocks = landscape_blocks },
+  { Blocks = keep_notes },
+  { Blocks = page_blocks },
 }
