@@ -4,11 +4,23 @@ The workbook opens on a ``README`` sheet (the study, the data file and its SHA-2
 the data are synthetic and why, the parameters, the date, the package version, and what every
 other sheet holds), then has one sheet per table, named as the report numbers it (``Table
 1``, ``Table S1``…; :data:`SHEET_NAMES`), and the tidy results under short names (``Results
-baseline kruskal``). Every table sheet has a bold, frozen header row with a filter, column
-widths from its content, numbers stored as numbers with a display format chosen by the
-column (``0.0000`` for p-values, ``0.0`` for percentages, ``0`` for counts, ``0.00``
-otherwise), and text as text. The CSVs are UTF-8 with a byte-order mark (so that a
-spreadsheet shows ``µ`` and ``×`` right), one per table, named as the tables.
+baseline kruskal``). Every table sheet reads as the table does in the report: its caption on
+the first row (``Table 1. Baseline characteristics by group.``), the synthetic-data notice
+under it when the data are synthetic, then the table, then its notes and the legend of its
+marks (``¹ Kruskal–Wallis…``). The table has a bold, frozen header row with a filter, column
+widths from its content, numbers stored as numbers and text as text. A number of the tidy
+results gets a display format chosen by its column (``0.0000`` for p-values, ``0.0`` for
+percentages, ``0`` for counts, ``0.00`` otherwise); a cell of a formatted table that is a
+number as the report prints it (``22``, ``0.046``, ``1 353``, ``−0.56``) is stored as that
+number with a format showing the same digits (:func:`number_text`), not flagged by a
+spreadsheet as a number stored as text; the other cells (``62 [50–68]``, ``<0.001``,
+``0.30¹``) stay text, as the report prints them.
+
+The CSVs are plain tables, UTF-8 with a byte-order mark (so that a spreadsheet shows ``µ``
+and ``×`` right), one per table, named as the tables, with no comment line. What they cannot
+hold (the synthetic-data notice, each table's caption and notes) is in one
+:data:`README_FILE` beside them, the companion of every CSV, as a data repository's README
+describes each file of a deposit.
 
 Cells are protected against spreadsheet formula injection (OWASP "CSV injection"): a text
 cell starting with one of :data:`FORMULA_PREFIXES` is prefixed with a single quote in the
@@ -16,7 +28,7 @@ CSVs, and is a text cell marked "quote prefix" in the workbook (its text unchang
 and edited as text); the workbook holds no formula cell at all. Infinities are written as
 the text ``inf``/``-inf`` and missing values as empty cells, never as errors. The formatted
 report tables carry Markdown (code spans such as `` `patient_id` ``, backslash escapes);
-it is removed from their cells (:func:`plain_text`).
+it is removed from their cells, captions and notes (:func:`plain_text`).
 
 Every file is written atomically (a temporary ``.<name>.<random>.tmp`` file in the same
 folder, created with the permissions of a normal file write, so ``0644`` under the usual
@@ -37,9 +49,10 @@ import math
 import numbers
 import os
 import re
+import textwrap
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -57,10 +70,12 @@ from itp_stats.report.publish import (
 __all__ = [
     "FORMULA_PREFIXES",
     "MANIFEST_FILE",
+    "README_FILE",
     "README_SHEET",
     "SHEET_NAMES",
     "TABLE_DESCRIPTIONS",
     "neutralize_formulas",
+    "number_text",
     "plain_text",
     "read_manifest",
     "write_tables",
@@ -74,9 +89,15 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 README_SHEET = "README"
 """Name of the workbook's first sheet: what the file holds and where it comes from."""
 
+README_FILE = "README.txt"
+"""Written beside the CSVs, the companion of every one of them: the synthetic-data notice,
+where the tables come from, and each CSV's caption and notes (which a plain CSV cannot
+hold)."""
+
 NOTICE_TABLE = "notice"
-"""A table of this name (the synthetic-data notice) heads the README sheet instead of
-having a sheet of its own; its CSV is written as for any table."""
+"""A table of this name (the synthetic-data notice) heads the README sheet, every table
+sheet and :data:`README_FILE` instead of having a sheet of its own; its CSV is written as
+for any table."""
 
 SHEET_NAMES: Mapping[str, str] = {
     "table1": "Table 1",
@@ -109,7 +130,13 @@ TABLE_DESCRIPTIONS: Mapping[str, str] = {
     "dictionary": "Data dictionary: every column of the cohort file, its type and role.",
     "validation": "Validation gate: every rule, rows tested, failures, failing patient ids.",
 }
-"""Default "what it holds" of each report table, listed on the README sheet."""
+"""Default "what it holds" of each report table, listed on the README sheet and written as
+its caption."""
+
+_MARK_SOURCES: Mapping[str, tuple[str, str]] = {"table1": ("results_table1_tests", "p")}
+"""Formatted tables whose superscript marks the tidy results explain, when no note is
+given: table name to (tidy table with one row per marked cell, in order and with its
+``method``; the column holding the marks)."""
 
 _SHEET_BAD = re.compile(r"[\[\]\*\?/\\:]")
 _SHEET_MAX = 31
@@ -123,11 +150,27 @@ _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _CELL_MAX = 32_767  # characters a spreadsheet cell holds
 _WIDTH_MAX = 60  # characters: wider columns wrap their text
 _WIDTH_MIN = 6
+_LINE_HEIGHT = 15  # points: one line of the default 11-point font
+_TEXT_MIN = 100  # characters: the least width of a caption, notice or note line
+_DEFAULT_COLUMN = 8.43  # characters: a spreadsheet's default column width
+_TEXT_WIDTH = 88  # characters per line of README.txt
 # number formats by column kind (see _formats)
 _P_COLUMN = re.compile(r"^(p|q)([_ ]|$)|[_ ]p$|p[_ ]?value", re.IGNORECASE)
 _PERCENT_COLUMN = re.compile(r"percent|pct|%", re.IGNORECASE)
 _FORMAT_P, _FORMAT_PERCENT, _FORMAT_COUNT, _FORMAT_ESTIMATE = "0.0000", "0.0", "0", "0.00"
 _DECIMALS = {_FORMAT_P: 4, _FORMAT_PERCENT: 1, _FORMAT_COUNT: 0, _FORMAT_ESTIMATE: 2}
+# a number as the report prints it: a minus (U+2212 or ASCII), digits in groups of three
+# separated by a thin, narrow no-break or no-break space (or not grouped), decimals after a
+# point; no leading zero (``007`` is a code), at most 15 digits (what a spreadsheet keeps)
+_GROUP_SEPARATORS = "\u2009\u202f\u00a0"
+_NUMBER_TEXT = re.compile(
+    rf"(?P<sign>[-\u2212]?)"
+    rf"(?P<whole>0|[1-9]\d{{0,2}}(?:[{_GROUP_SEPARATORS}]\d{{3}})+|[1-9]\d*)"
+    rf"(?:\.(?P<decimals>\d+))?"
+)
+_SIGNIFICANT_MAX = 15
+_MARKS = "¹²³⁴⁵⁶⁷⁸⁹⁰"
+_MARKED_ITEM = re.compile(rf";\s+(?=[{_MARKS}])")  # "¹ test A; ² test B": one line each
 
 
 def _safe_text(value: object) -> object:
@@ -303,11 +346,51 @@ def _formats(name: str, column: pd.Series) -> tuple[str, str]:
     return _FORMAT_COUNT, (_FORMAT_COUNT if whole else _FORMAT_ESTIMATE)
 
 
+def number_text(text: str) -> tuple[int | float, str] | None:
+    """The number a text cell prints, and a spreadsheet format that prints the same digits.
+
+    Parameters
+    ----------
+    text : str
+        A cell of a formatted table (``22``, ``0.046``, ``1 353``, ``−0.56``).
+
+    Returns
+    -------
+    tuple of (int or float, str) or None
+        The number (an int when the text has no decimals) and its number format: ``0`` with
+        as many ``0`` decimals as the text (``0.000`` for ``0.046``), ``#,##0…`` when the
+        text groups its thousands (a spreadsheet shows its own locale's separator). None
+        when the text is not a plain number: any other character (``0.30¹``, ``<0.001``,
+        ``62 [50–68]``, ``inf``), a leading ``+``, a leading zero (``007``, a code), or more
+        than 15 digits (an identifier a spreadsheet would round).
+
+    Notes
+    -----
+    A minus is U+2212 (as the report prints it) or ASCII ``-``; the thousands separator a
+    thin (U+2009), narrow no-break (U+202F) or no-break (U+00A0) space between groups of
+    exactly three digits. A negative zero (``−0.00``) is stored as 0.
+    """
+    match = _NUMBER_TEXT.fullmatch(text)
+    if match is None:
+        return None
+    whole = re.sub(f"[{_GROUP_SEPARATORS}]", "", match["whole"])
+    decimals = match["decimals"] or ""
+    if len(whole.lstrip("0")) + len(decimals) > _SIGNIFICANT_MAX:
+        return None
+    sign = "-" if match["sign"] else ""
+    number: int | float = int(sign + whole) if not decimals else float(f"{sign}{whole}.{decimals}")
+    if number == 0:
+        number = 0 if isinstance(number, int) else 0.0
+    fmt = "#,##0" if whole != match["whole"] else "0"
+    return number, fmt + ("." + "0" * len(decimals) if decimals else "")
+
+
 def _cell_value(value: object, formats: tuple[str, str]) -> tuple[object, str | None, int]:
     """What a table cell holds in the workbook: ``(value, number format, display width)``.
 
     The value is ``None`` (empty), a bool, an int, a finite float or a str; an infinity
-    becomes the text ``inf``/``-inf``, a date its ISO text.
+    becomes the text ``inf``/``-inf``, a date its ISO text, an empty text an empty cell, a
+    text that is a plain number that number (:func:`number_text`).
     """
     if isinstance(value, (list, tuple, set)):
         value = ", ".join(map(str, value))
@@ -326,7 +409,18 @@ def _cell_value(value: object, formats: tuple[str, str]) -> tuple[object, str | 
         text = value.isoformat()
         return text, None, len(text)
     text = _text(value)
+    if not text:
+        return None, None, 0
+    parsed = number_text(text)
+    if parsed is not None:
+        return parsed[0], parsed[1], len(text)
     return text, None, max((len(line) for line in text.splitlines()), default=0)
+
+
+def _text_lines(text: str, width: float) -> int:
+    """Lines a wrapped text takes in a cell ``width`` characters wide (an estimate)."""
+    per_line = max(10, int(width) - 2)
+    return sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
 
 
 class _Sheet:
@@ -378,11 +472,44 @@ class _Sheet:
             capped.append(width > cap)
         return capped
 
+    def line(self, row: int, text: str, columns: int, style: str | None = None) -> None:
+        """A line of text above or below a table (caption, notice, note): merged across the
+        table's ``columns`` (and empty columns after them, up to ``_TEXT_MIN`` characters),
+        wrapped, and as high as its lines (a spreadsheet does not fit the height of a merged
+        cell)."""
+        from openpyxl.utils import get_column_letter
 
-def _write_table_sheet(sheet: _Sheet, table: pd.DataFrame) -> None:
-    """One table: bold frozen header with a filter, typed cells, widths from content."""
+        self.put(row, 1, text, wrap=True)
+        if style is not None:
+            self.sheet.cell(row=row, column=1).font = self.styles[style]
+        dimensions = self.sheet.column_dimensions
+        width = sum(dimensions[get_column_letter(i)].width or 0 for i in range(1, columns + 1))
+        span = max(1, columns)
+        if width < _TEXT_MIN:  # a narrow table: the line runs on over empty columns
+            extra = math.ceil((_TEXT_MIN - width) / _DEFAULT_COLUMN)
+            span, width = span + extra, width + extra * _DEFAULT_COLUMN
+        if span > 1:
+            self.sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=span)
+        self.sheet.row_dimensions[row].height = _LINE_HEIGHT * _text_lines(text, width)
+
+
+class _Entry(NamedTuple):
+    """One table as the workbook and the README file present it."""
+
+    name: str  # table name, stem of its CSV
+    sheet: str  # sheet name (``Table 1``)
+    description: str  # what it holds (README sheet)
+    caption: str  # ``Table 1. Baseline characteristics by group.``
+    notes: tuple[str, ...]  # lines below the table: notes, then the legend of its marks
+    table: pd.DataFrame  # the table, its Markdown removed
+
+
+def _write_table_sheet(sheet: _Sheet, entry: _Entry, notice: str | None) -> None:
+    """One table: caption and notice above, notes below; between them a bold frozen header
+    with a filter, typed cells, widths from content."""
     from openpyxl.utils import get_column_letter
 
+    table = entry.table
     names = [_text(c) for c in table.columns]
     formats = [_formats(names[i], table.iloc[:, i]) for i in range(table.shape[1])]
     widths = [max((len(w) for w in n.split()), default=0) for n in names]
@@ -395,15 +522,21 @@ def _write_table_sheet(sheet: _Sheet, table: pd.DataFrame) -> None:
             out.append((content, fmt))
         cells.append(out)
     capped = sheet.widths(widths)
+    sheet.line(1, entry.caption, len(names), "bold")
+    if notice is not None:
+        sheet.line(2, notice, len(names), "notice")
+    header = 3 if notice is None else 4  # a blank row between the lines and the table
     for i, name in enumerate(names, start=1):
-        sheet.put(1, i, name, bold=True, wrap=True)
-    for r, row_cells in enumerate(cells, start=2):
+        sheet.put(header, i, name, bold=True, wrap=True)
+    for r, row_cells in enumerate(cells, start=header + 1):
         for i, (content, fmt) in enumerate(row_cells):
             sheet.put(r, i + 1, content, fmt, wrap=capped[i] and isinstance(content, str))
+    last = header + len(cells)
+    for r, note in enumerate(entry.notes, start=last + 2):
+        sheet.line(r, note, len(names))
     if names:
-        sheet.sheet.freeze_panes = "A2"
-        last = get_column_letter(len(names))
-        sheet.sheet.auto_filter.ref = f"A1:{last}{len(cells) + 1}"
+        sheet.sheet.freeze_panes = f"A{header + 1}"
+        sheet.sheet.auto_filter.ref = f"A{header}:{get_column_letter(len(names))}{last}"
 
 
 def _readme_rows(readme: Mapping[str, object]) -> list[tuple[str, object]]:
@@ -467,7 +600,8 @@ def _write_readme(
     widths = [len("Sheet"), len("What it holds"), len("CSV file"), len("Rows")]
     if notice is not None:
         sheet.put(row, 1, "NOTICE", bold=True)
-        sheet.put(row, 2, _text(notice), bold=True, wrap=True)
+        sheet.put(row, 2, notice, bold=True, wrap=True)
+        sheet.sheet.cell(row=row, column=2).font = sheet.styles["notice"]
         row += 1
     row += 1
     sheet.put(row, 1, "Item", bold=True)
@@ -497,55 +631,202 @@ def _write_readme(
     sheet.widths(widths, caps=(40, 90, _WIDTH_MAX, _WIDTH_MAX))
 
 
-def _workbook(
-    tables: Mapping[str, pd.DataFrame],
-    *,
+# --- what every sheet and the README file say ---------------------------------------------
+
+
+def _notice(tables: Mapping[str, pd.DataFrame]) -> str | None:
+    """The synthetic-data notice (the ``notice`` table's cells, joined), or None."""
+    table = tables.get(NOTICE_TABLE)
+    if table is None or not table.size:
+        return None
+    text = " ".join(_text(v) for v in table.to_numpy().ravel() if not _missing(v))
+    return text or None
+
+
+def _items(
     readme: Mapping[str, object] | None,
     source: Mapping[str, object] | None,
-    sheet_names: Mapping[str, str],
-    descriptions: Mapping[str, str],
-) -> bytes:
-    """The XLSX bytes: the README sheet, then one sheet per table in the report's order."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
+    notice: str | None,
+) -> dict[str, object]:
+    """The README items (given, or from ``source``), with the date and the version."""
     from itp_stats import __version__
 
-    notice_table = tables.get(NOTICE_TABLE)
-    notice = None
-    if notice_table is not None and notice_table.size:
-        notice = " ".join(_text(v) for v in notice_table.to_numpy().ravel() if not _missing(v))
     items = dict(readme) if readme is not None else _default_readme(source, notice)
     keys = {str(k).lower() for k in items}
     if "date" not in keys:
         items["date"] = _export_date()
     if "itp-stats version" not in keys:
         items["itp-stats version"] = __version__
+    return items
 
+
+def _mark_legend(table: pd.DataFrame, tests: pd.DataFrame | None, column: str) -> list[str]:
+    """The legend of the superscript marks of ``table[column]``, from ``tests``' methods.
+
+    The column holds one non-empty cell per row of ``tests``, in order (Table 1: the p of
+    each characteristic, its mark naming the test of ``results_table1_tests``). Cells that
+    do not pair with the rows, or a mark given to two methods, give no legend.
+    """
+    if tests is None or "method" not in tests.columns or column not in table.columns:
+        return []
+    marked = table[column]
+    if not isinstance(marked, pd.Series):  # two columns of that name
+        return []
+    cells = [str(v).strip() for v in marked if not _missing(v) and str(v).strip()]
+    if len(cells) != len(tests):
+        return []
+    legend: dict[str, str] = {}
+    for cell, method in zip(cells, tests["method"], strict=True):
+        mark = cell[len(cell.rstrip(_MARKS)) :]
+        if mark and legend.setdefault(mark, str(method)) != str(method):
+            return []
+    return [f"{mark} {method}" for mark, method in legend.items()]
+
+
+def _note_lines(note: str) -> list[str]:
+    """A note as lines: its own lines, a legend (``¹ A; ² B``) one line per mark.
+
+    A line that starts with a mark is split before each further mark that follows ``; ``
+    outside brackets; marks within an item (``Mann–Whitney test (¹ exact; ² normal
+    approximation)``) stay on its line.
+    """
+    lines: list[str] = []
+    for line in note.splitlines():
+        start = 0
+        if line.startswith(tuple(_MARKS)):
+            for match in _MARKED_ITEM.finditer(line):
+                item = line[start : match.start()]
+                if _balanced(item):
+                    lines.append(item)
+                    start = match.end()
+        lines.append(line[start:])
+    return [_text(line.strip()) for line in lines if line.strip()]
+
+
+def _balanced(text: str) -> bool:
+    """Whether every bracket opened in ``text`` is closed."""
+    return text.count("(") == text.count(")") and text.count("[") == text.count("]")
+
+
+def _entries(
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    sheet_names: Mapping[str, str],
+    descriptions: Mapping[str, str],
+    notes: Mapping[str, str] | None,
+    markdown: Collection[str],
+) -> list[_Entry]:
+    """Every table but the notice, in the report's order, with its sheet name, caption and
+    notes (given, or the legend of its marks read from the tidy results)."""
     used = {README_SHEET.lower()}
     names = [name for name in tables if name != NOTICE_TABLE]
     sheets = [_sheet_name(sheet_names.get(n) or _default_sheet_name(n), used) for n in names]
-    order = _sheet_order(sheets)
+    entries = []
+    for i in _sheet_order(sheets):
+        name, sheet = names[i], sheets[i]
+        plain = plain_text if name in markdown else str
+        description = _text(plain(descriptions.get(name) or _default_description(name)))
+        if notes is not None and notes.get(name):
+            lines = _note_lines(plain(notes[name]))
+        elif name in _MARK_SOURCES:
+            tidy, column = _MARK_SOURCES[name]
+            lines = _mark_legend(tables[name], tables.get(tidy), column)
+        else:
+            lines = []
+        caption = f"{sheet}. {description}" if description else sheet
+        entries.append(_Entry(name, sheet, description, caption, tuple(lines), tables[name]))
+    return entries
+
+
+def _wrapped(text: str, indent: str = "") -> str:
+    """A paragraph of README.txt, wrapped (long words such as hashes kept whole)."""
+    return textwrap.fill(
+        text,
+        _TEXT_WIDTH,
+        initial_indent=indent,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def _readme_text(
+    entries: Sequence[_Entry],
+    items: Mapping[str, object],
+    notice: str | None,
+    *,
+    workbook: str,
+    notice_csv: bool,
+) -> str:
+    """README.txt: the notice, what the files are, where they come from, then each CSV with
+    its caption and notes (the order of the workbook's sheets)."""
+    title = items.get("title")
+    heading = "Result tables" + (f": {_text(title)}" if isinstance(title, str) else "")
+    parts = [heading + "\n" + "=" * min(len(heading), _TEXT_WIDTH)]
+    if notice is not None:
+        parts.append(_wrapped(f"NOTICE: {notice}"))
+    parts.append(
+        _wrapped(
+            f"One CSV file per table, and the workbook {workbook} with the same tables (a "
+            f"{README_SHEET} sheet, then one sheet per table, its caption above it and its "
+            "notes below it). The CSV files are plain tables: UTF-8 with a byte-order mark, "
+            "comma-separated, one header row, no comment line; an empty cell is a missing "
+            "or not applicable value; a text cell that could start a spreadsheet formula "
+            "begins with a single quote ('). Their captions and notes are below, file by file."
+        )
+    )
+    source = [
+        _wrapped(f"{label}: {_readme_value(value)}", "    ").strip()
+        for label, value in _readme_rows(items)
+    ]
+    parts.append("Source\n------\n" + "\n".join(source))
+    files = []
+    if notice_csv:
+        files.append(f"{NOTICE_TABLE}.csv\n" + _wrapped("The notice above, as a table.", "    "))
+    for entry in entries:
+        rows, columns = entry.table.shape
+        lines = [
+            entry.name + ".csv",
+            _wrapped(entry.caption, "    "),
+            _wrapped(
+                f"{rows} rows, {columns} columns; sheet '{entry.sheet}' of {workbook}.", "    "
+            ),
+        ]
+        if entry.notes:
+            lines.append("    Notes:")
+            lines += [_wrapped(note, "    ") for note in entry.notes]
+        files.append("\n".join(lines))
+    parts.append("Files\n-----\n" + "\n\n".join(files))
+    return "\n\n".join(parts) + "\n"
+
+
+def _workbook(entries: Sequence[_Entry], items: Mapping[str, object], notice: str | None) -> bytes:
+    """The XLSX bytes: the README sheet, then one sheet per table in the report's order."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    from itp_stats import __version__
 
     book = Workbook()
     book.properties.creator = f"itp-stats {__version__}"
     title = items.get("title")
     if isinstance(title, str):
         book.properties.title = _text(title)[:255]
+    if notice is not None:
+        book.properties.description = notice
     styles = {
         "bold": Font(bold=True),
         "heading": Font(bold=True, size=14),
+        "notice": Font(bold=True, color="C00000"),
         "wrap": Alignment(wrap_text=True, vertical="top"),
         "top": Alignment(vertical="top"),
     }
     first = book.active
     first.title = README_SHEET
     listing = []
-    for i in order:
-        name, table = names[i], tables[names[i]]
-        _write_table_sheet(_Sheet(book.create_sheet(sheets[i]), styles), table)
-        description = descriptions.get(name) or _default_description(name)
-        listing.append((sheets[i], description, f"{name}.csv", len(table)))
+    for entry in entries:
+        _write_table_sheet(_Sheet(book.create_sheet(entry.sheet), styles), entry, notice)
+        listing.append((entry.sheet, entry.description, f"{entry.name}.csv", len(entry.table)))
     heading = "Result tables" + (f": {_text(title)}" if isinstance(title, str) else "")
     _write_readme(_Sheet(first, styles), _readme_rows(items), listing, notice, heading)
     buffer = io.BytesIO()
@@ -562,15 +843,18 @@ def write_tables(
     readme: Mapping[str, object] | None = None,
     sheet_names: Mapping[str, str] | None = None,
     descriptions: Mapping[str, str] | None = None,
+    notes: Mapping[str, str] | None = None,
     markdown: Collection[str] | None = None,
 ) -> list[Path]:
-    """Write result tables as one CSV each and one XLSX workbook with a README and a sheet each.
+    """Write result tables as one CSV each, their README file, and one XLSX workbook with a
+    README sheet and a sheet each.
 
     Parameters
     ----------
     tables : mapping of str to pandas.DataFrame
         Table name (CSV file stem) to table. A table named ``notice`` (the synthetic-data
-        notice) heads the README sheet rather than having a sheet of its own.
+        notice) heads the README sheet, every table sheet and :data:`README_FILE` rather
+        than having a sheet of its own.
     folder : str or Path
         Destination folder (created if needed).
     workbook : str
@@ -578,16 +862,16 @@ def write_tables(
     source : mapping, optional
         Where the tables come from (``data``, ``data_sha256``, parameters); recorded in the
         manifest so that :func:`publish_tables` never publishes tables of other data, and
-        shown on the README sheet when ``readme`` is not given.
+        shown on the README sheet and in the README file when ``readme`` is not given.
     readme : mapping of str to object, optional
-        Items of the README sheet, in order, as label to value (``{"study": …, "title": …,
-        "data file": …, "data SHA-256": …, "synthetic data": "yes (…)", "parameters":
-        {"alpha": 0.05, …}}``): a mapping value gives one row per key (``parameters:
-        alpha``), a list is joined with commas, a bool reads yes/no. A ``title`` item also
-        heads the sheet and titles the workbook. ``date`` (today, or the day of
-        ``$SOURCE_DATE_EPOCH``) and ``itp-stats version`` are added unless present. Default:
-        items taken from ``source`` (data file name, SHA-256, synthetic, study configuration,
-        parameters).
+        Items of the README sheet and file, in order, as label to value (``{"study": …,
+        "title": …, "data file": …, "data SHA-256": …, "synthetic data": "yes (…)",
+        "parameters": {"alpha": 0.05, …}}``): a mapping value gives one row per key
+        (``parameters: alpha``), a list is joined with commas, a bool reads yes/no. A
+        ``title`` item also heads the sheet and titles the workbook. ``date`` (today, or
+        the day of ``$SOURCE_DATE_EPOCH``) and ``itp-stats version`` are added unless
+        present. Default: items taken from ``source`` (data file name, SHA-256, synthetic,
+        study configuration, parameters).
     sheet_names : mapping of str to str, optional
         Table name to sheet name, overriding :data:`SHEET_NAMES` (``results_<name>`` tables
         default to ``Results <name>``, others to their name). Names are made valid and
@@ -595,30 +879,49 @@ def write_tables(
         named ``Table <n>`` and ``Table S<n>`` come first, in that order, then the others
         in the mapping's order.
     descriptions : mapping of str to str, optional
-        Table name to what it holds (listed on the README sheet), overriding
-        :data:`TABLE_DESCRIPTIONS`.
+        Table name to what it holds, overriding :data:`TABLE_DESCRIPTIONS`: listed on the
+        README sheet, and the table's caption after its sheet name (``Table 1. Baseline
+        characteristics by group.``) above its sheet and in the README file.
+    notes : mapping of str to str, optional
+        Table name to its note (the report's table note: the methods, the legend of its
+        marks), written below its sheet and in the README file; one line per line of the
+        note and per marked item (``¹ Kruskal–Wallis test; ² Fisher's exact test``).
+        Default, and for a table without a note: none, except for the tables whose marks
+        the tidy results passed explain (``table1``: the legend of its ``p`` column's marks,
+        from the ``method`` of ``results_table1_tests``).
     markdown : collection of str, optional
         Names of the tables whose text is Markdown (the formatted report tables), removed
-        from their cells and headers in both the CSV and the workbook (:func:`plain_text`).
-        Default: every table but the tidy results (names starting with ``results_``).
+        from their cells, headers, descriptions and notes in the CSVs, the workbook and the
+        README file (:func:`plain_text`). Default: every table but the tidy results (names
+        starting with ``results_``).
 
     Returns
     -------
     list of Path
-        The files written: the CSVs in the mapping's order, then the workbook. The manifest
-        (:data:`MANIFEST_FILE`) is written after them and is not in the list.
+        The files written: the CSVs in the mapping's order, the README file
+        (:data:`README_FILE`), then the workbook. The manifest (:data:`MANIFEST_FILE`) is
+        written after them and is not in the list.
 
     Notes
     -----
-    CSVs are UTF-8 with a byte-order mark, ``\\n`` line ends, numbers unrounded, text cells
-    that could start a formula prefixed with ``'`` (:func:`neutralize_formulas`). In the
-    workbook, every table sheet has a bold frozen header row with a filter and widths from
-    its content (capped, longer text wrapped); numbers are numbers with a display format by
+    CSVs are plain tables: UTF-8 with a byte-order mark, ``\\n`` line ends, numbers
+    unrounded, text cells that could start a formula prefixed with ``'``
+    (:func:`neutralize_formulas`), no comment line. Their companion is the README file:
+    the synthetic-data notice first when the data are synthetic, what the files are, the
+    README items, then every CSV with its sheet, size, caption and notes.
+
+    In the workbook, every table sheet has the table's caption on its first row, the
+    synthetic-data notice on the second when there is one, then a blank row, the table,
+    a blank row and the table's notes (each line merged across the table's width and
+    wrapped). The table has a bold frozen header row with a filter and widths from its
+    content (capped, longer text wrapped); numbers are numbers with a display format by
     column (``0.0000`` p-values, ``0.0`` percentages, ``0`` counts and whole numbers,
     ``0.00`` otherwise; the value itself is never rounded), text is text (formula-like text
     marked with Excel's quote prefix, never a formula), infinities are the text ``inf`` /
-    ``-inf`` and missing values empty cells. The formatted report tables stay text (their
-    cells are ``median [IQR]``, ``n (%)``, ``<0.001``), as the report prints them.
+    ``-inf`` and missing values empty cells. The cells of the formatted report tables that
+    are plain numbers (``22``, ``0.046``, ``1 353``, ``−0.56``) are numbers with a format
+    showing the same digits (:func:`number_text`); their other cells stay text
+    (``median [IQR]``, ``n (%)``, ``<0.001``, ``0.30¹``), as the report prints them.
 
     Files get the permissions of a normal file write (``0644`` under umask ``022``). The
     previous manifest is removed first and the new one written last, atomically: until
@@ -634,6 +937,15 @@ def write_tables(
         name: _plain_table(table) if name in markdown else table for name, table in tables.items()
     }
     safe = {name: neutralize_formulas(table) for name, table in plain.items()}
+    notice = _notice(plain)
+    items = _items(readme, source, notice)
+    entries = _entries(
+        plain,
+        sheet_names=sheet_names or {},
+        descriptions=descriptions or {},
+        notes=notes,
+        markdown=markdown,
+    )
     with folder_lock(folder):
         (folder / MANIFEST_FILE).unlink(missing_ok=True)
         remove_temporary(folder)
@@ -654,16 +966,15 @@ def write_tables(
 
             record(path, atomic_write(path, write_csv))
 
+        text = _readme_text(
+            entries, items, notice, workbook=workbook, notice_csv=NOTICE_TABLE in tables
+        )
+        readme_path = folder / README_FILE
+        record(readme_path, atomic_write(readme_path, lambda tmp: _write_text(tmp, text)))
+
         def write_book(tmp: str) -> None:
             # built in memory, then written into the temporary file (which keeps its mode)
-            data = _workbook(
-                plain,
-                readme=readme,
-                source=source,
-                sheet_names=sheet_names or {},
-                descriptions=descriptions or {},
-            )
-            Path(tmp).write_bytes(data)
+            Path(tmp).write_bytes(_workbook(entries, items, notice))
 
         book = folder / workbook
         record(book, atomic_write(book, write_book))
@@ -671,7 +982,13 @@ def write_tables(
             "files": files,
             "source": dict(source) if source is not None else None,
         }
-        text = json.dumps(manifest, indent=2, default=str)
+        manifest_text = json.dumps(manifest, indent=2, default=str)
         manifest_path = folder / MANIFEST_FILE
-        atomic_write(manifest_path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+        atomic_write(manifest_path, lambda tmp: _write_text(tmp, manifest_text))
     return written
+
+
+def _write_text(path: str, text: str) -> None:
+    """Write UTF-8 text with ``\\n`` line ends on every system."""
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)

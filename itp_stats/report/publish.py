@@ -1,10 +1,11 @@
 """Publish the result tables of the last export (``itp-stats tables``, the post-render step).
 
 :func:`~itp_stats.report.export.write_tables` writes the tables of a report run into the run
-state, each file atomically (a temporary ``.<name>.<random>.tmp`` renamed into place), and a
-manifest last (:data:`MANIFEST_FILE`). :func:`publish_tables` copies exactly the files the
-manifest lists, after checking their SHA-256, into ``<output-dir>/tables``; the figures of the
-same study are published beside them (:func:`itp_stats.report.figcache.publish_figures`).
+state (the CSVs, their ``README.txt`` and the workbook), each file atomically (a temporary
+``.<name>.<random>.tmp`` renamed into place), and a manifest last (:data:`MANIFEST_FILE`).
+:func:`publish_tables` copies exactly the files the manifest lists, after checking their
+SHA-256, into ``<output-dir>/tables``; the figures of the same study are published beside
+them (:func:`itp_stats.report.figcache.publish_figures`).
 
 This module uses the standard library only: the post-render step of every render starts in
 a fraction of a second, without importing pandas or matplotlib.
@@ -41,7 +42,7 @@ MANIFEST_FILE = "manifest.json"
 """Written last beside the tables: the files of the export (name, bytes, SHA-256) and their
 source (data file and parameters). Only the files it lists are ever published."""
 
-_PUBLISHED_SUFFIXES = (".csv", ".xlsx")
+_PUBLISHED_SUFFIXES = (".csv", ".txt", ".xlsx")  # the tables, their README, the workbook
 # temporary files of atomic_write (".results.xlsx.k3j2h1g0.tmp") and of earlier versions,
 # which kept the real suffix (".results.cm7qt2t2.xlsx")
 _TEMPORARY = re.compile(r"^\..+\.tmp$|^\..+\.[a-z0-9_]{8}\.(csv|xlsx|json)$")
