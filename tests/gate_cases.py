@@ -15,7 +15,7 @@ COHORT = ROOT / "data" / "cohort.csv"
 
 def cells() -> pd.DataFrame:
     """The shipped cohort as text cells, exactly as in the file."""
-    return pd.read_csv(COHORT, dtype=str, keep_default_na=False, skiprows=1)  # the mark line
+    return pd.read_csv(COHORT, dtype=str, keep_default_na=False)
 
 
 def write(frame: pd.DataFrame, path: Path) -> Path:

@@ -40,21 +40,21 @@ def shipped(cohort_path) -> pd.DataFrame:
 
 def _semicolon_decimal_comma(src, dest, encoding):
     """Rewrite a ,-CSV as a French spreadsheet would: ; separators, decimal commas."""
-    frame = pd.read_csv(src, dtype=str, keep_default_na=False, skiprows=1)  # the synthetic mark
+    frame = pd.read_csv(src, dtype=str, keep_default_na=False)
     for col in ("itp_duration_months", "followup_months"):
         frame[col] = frame[col].str.replace(".", ",", regex=False)
     dest.write_bytes(frame.to_csv(sep=";", index=False).encode(encoding))
 
 
 def test_every_format_loads_equal(tmp_path, cohort_path, shipped):
-    raw = pd.read_csv(cohort_path, dtype=str, keep_default_na=False, skiprows=1)
+    raw = pd.read_csv(cohort_path, dtype=str, keep_default_na=False)
     assert raw["itp_duration_months"].str.contains(r"\.").any()  # decimals are exercised
 
     fr_latin1 = tmp_path / "export_fr.csv"
     _semicolon_decimal_comma(cohort_path, fr_latin1, "latin-1")
     bom = tmp_path / "bom.csv"
     bom.write_bytes(b"\xef\xbb\xbf" + cohort_path.read_bytes())
-    typed = pd.read_csv(cohort_path, dtype=str, keep_default_na=False, skiprows=1)
+    typed = pd.read_csv(cohort_path, dtype=str, keep_default_na=False)
     xlsx = write_cohort(_as_native(shipped, typed), tmp_path / "cohort.xlsx")
     parquet = write_cohort(_as_native(shipped, typed), tmp_path / "cohort.parquet")
 
@@ -350,7 +350,7 @@ def test_missing_file_and_folder(tmp_path):
 
 
 def _shipped_cells(cohort_path) -> pd.DataFrame:
-    return pd.read_csv(cohort_path, dtype=str, skiprows=1, keep_default_na=False)
+    return pd.read_csv(cohort_path, dtype=str, keep_default_na=False)
 
 
 def test_bytes_already_read_are_parsed_instead_of_the_file(tmp_path, cohort_path):
@@ -431,7 +431,7 @@ def test_full_width_digits_are_a_clear_problem(tmp_path, cohort_path, suffix):
 
 
 def _csv_lines(cohort_path) -> list[str]:
-    return cohort_path.read_text(encoding="utf-8").splitlines()[1:]  # after the mark
+    return cohort_path.read_text(encoding="utf-8").splitlines()
 
 
 def test_rows_with_a_trailing_separator_are_named_by_line(tmp_path, cohort_path):

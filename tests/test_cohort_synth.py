@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import json
+import shutil
+
 import numpy as np
 import pandas as pd
+import pytest
 
+from itp_stats import __version__
 from itp_stats.cli import main
 from itp_stats.cohort.dictionary import load_dictionary
 from itp_stats.cohort.load import derive, load_cohort
-from itp_stats.cohort.synth import DEFAULT_SEED, synthesize
+from itp_stats.cohort.synth import (
+    DEFAULT_SEED,
+    SYNTHETIC_MARK,
+    sidecar_path,
+    synthesize,
+    synthetic_mark,
+    write_cohort,
+)
 
 
 def test_documented_command_reproduces_shipped_cohort(tmp_path, cohort_path, root):
@@ -17,6 +31,29 @@ def test_documented_command_reproduces_shipped_cohort(tmp_path, cohort_path, roo
     out = tmp_path / "cohort.csv"
     assert main(["synth", "--n", "72", "--seed", str(DEFAULT_SEED), "--out", str(out)]) == 0
     assert out.read_bytes() == cohort_path.read_bytes()
+    made, shipped = (json.loads(sidecar_path(p).read_text()) for p in (out, cohort_path))
+    assert made == shipped | {"itp_stats_version": __version__}  # made by an older version
+
+
+def test_shipped_cohort_is_a_plain_csv(cohort_path):
+    frame = pd.read_csv(cohort_path)  # pandas' defaults, as R's read.csv and Excel read it
+    assert frame.shape == (72, len(load_dictionary().names))
+    assert list(frame.columns) == load_dictionary().names
+    assert frame["patient_id"].is_unique and frame["patient_id"].iloc[0] == "P001"
+    assert not cohort_path.read_bytes().startswith((b"#", b"\xef\xbb\xbf"))  # no mark, no BOM
+    with open(cohort_path, newline="", encoding="ascii") as handle:  # plain text, one table
+        rows = list(csv.reader(handle))
+    assert len(rows) == 73 and {len(r) for r in rows} == {len(load_dictionary().names)}
+
+
+def test_shipped_cohort_sidecar_describes_its_bytes(cohort_path):
+    side = json.loads(sidecar_path(cohort_path).read_text(encoding="utf-8"))
+    assert side["sha256"] == hashlib.sha256(cohort_path.read_bytes()).hexdigest()
+    assert side["mark"] == (
+        f"{SYNTHETIC_MARK} (n = 72, seed {DEFAULT_SEED}): no row is a real patient"
+    )
+    assert (side["file"], side["n"], side["seed"]) == ("cohort.csv", 72, DEFAULT_SEED)
+    assert synthetic_mark(cohort_path) == side["mark"]
 
 
 def test_same_seed_same_cohort_other_seed_other_cohort():
@@ -74,16 +111,80 @@ def test_a_million_rows_is_vectorised():
 
 
 def test_every_written_format_carries_the_synthetic_mark(tmp_path):
-    from itp_stats.cohort.synth import SYNTHETIC_MARK, synthetic_mark, write_cohort
-
     frame = synthesize(30, 5)
     for suffix in ("csv", "xlsx", "parquet"):
         path = write_cohort(frame, tmp_path / f"c.{suffix}", seed=5)
         mark = synthetic_mark(path)
         assert mark.startswith(SYNTHETIC_MARK) and "n = 30, seed 5" in mark, suffix
+        side = json.loads(sidecar_path(path).read_text(encoding="utf-8"))
+        assert side["mark"] == mark and side["file"] == f"c.{suffix}", suffix
+        assert side["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest(), suffix
         loaded = load_cohort(path)  # the mark never reaches the data
         assert list(loaded["patient_id"][:2]) == ["P001", "P002"] and len(loaded) == 30
     plain = tmp_path / "plain.csv"
     frame.to_csv(plain, index=False)
     assert synthetic_mark(plain) == ""
     assert synthetic_mark(tmp_path / "missing.csv") == ""
+
+
+def test_synth_writes_a_plain_csv_and_its_sidecar(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["synth", "--n", "150", "--seed", "7", "--out", "other.csv"]) == 0
+    assert "other.csv.synthetic.json" in capsys.readouterr().out
+    frame = pd.read_csv(tmp_path / "other.csv")
+    assert frame.shape == (150, len(load_dictionary().names))
+    assert list(frame.columns) == load_dictionary().names
+    side = json.loads((tmp_path / "other.csv.synthetic.json").read_text(encoding="utf-8"))
+    digest = hashlib.sha256((tmp_path / "other.csv").read_bytes()).hexdigest()
+    assert side == {
+        "mark": f"{SYNTHETIC_MARK} (n = 150, seed 7): no row is a real patient",
+        "file": "other.csv",
+        "n": 150,
+        "seed": 7,
+        "itp_stats_version": __version__,
+        "sha256": digest,
+    }
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.csv", "other.csv.synthetic.json"]
+
+
+def test_synth_help_names_the_sidecar(capsys):
+    with pytest.raises(SystemExit):
+        main(["synth", "--help"])
+    assert "OUT.synthetic.json" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_cohort_is_recognised_by_its_sidecar_only_while_its_bytes_match(tmp_path):
+    path = write_cohort(synthesize(40, 2), tmp_path / "c.csv", seed=2)
+    mark = synthetic_mark(path)
+    assert mark == f"{SYNTHETIC_MARK} (n = 40, seed 2): no row is a real patient"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert synthetic_mark(path, sha256=digest) == mark  # the digest of the bytes analysed
+    assert synthetic_mark(path, sha256="0" * 64) == ""
+    # the sidecar goes with its file: a copy with it is recognised, a copy without it is not
+    copy = tmp_path / "copy.csv"
+    shutil.copyfile(path, copy)
+    assert synthetic_mark(copy) == ""
+    shutil.copyfile(sidecar_path(path), sidecar_path(copy))
+    assert synthetic_mark(copy) == mark
+    # changed after synth (one cell, or only the line endings): no longer its cohort
+    edited = path.read_text(encoding="utf-8").replace("P001,", "P999,", 1)
+    path.write_text(edited, encoding="utf-8")
+    assert synthetic_mark(path) == ""
+    copy.write_bytes(copy.read_bytes().replace(b"\n", b"\r\n"))
+    assert synthetic_mark(copy) == ""
+    # a sidecar that is not one synth wrote says nothing
+    digest = hashlib.sha256(copy.read_bytes()).hexdigest()
+    for text in ("not json", "[]", json.dumps({"mark": "made by hand", "sha256": digest})):
+        sidecar_path(copy).write_text(text, encoding="utf-8")
+        assert synthetic_mark(copy) == ""
+
+
+def test_a_cohort_with_the_older_first_line_mark_still_works(tmp_path):
+    frame = synthesize(25, 4)
+    plain = write_cohort(frame, tmp_path / "plain.csv", seed=4)
+    mark = f"{SYNTHETIC_MARK} (n = 25, seed 4): no row is a real patient"
+    old = tmp_path / "old.csv"  # as itp-stats synth wrote it before the sidecar
+    old.write_bytes(f"# {mark}\n".encode() + plain.read_bytes())
+    assert not sidecar_path(old).exists()
+    assert synthetic_mark(old) == mark
+    pd.testing.assert_frame_equal(load_cohort(old), load_cohort(plain))

@@ -479,7 +479,7 @@ def twelve_months(tmp_path_factory):
     base = tmp_path_factory.mktemp("twelve")
     study = copy_study(base / "study", twelve_month_dictionary, twelve_month_study)
     shipped = write_cohort(synthesize(72), base / "shipped.csv")
-    cells = pd.read_csv(shipped, dtype=str, keep_default_na=False, skiprows=1)  # the mark line
+    cells = pd.read_csv(shipped, dtype=str, keep_default_na=False)  # a plain CSV
     data = base / "cohort12.csv"
     twelve_month_cells(cells).to_csv(data, index=False, lineterminator="\n")
     status, log = _cli("validate", str(data), "--study", str(study))

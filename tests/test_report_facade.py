@@ -240,7 +240,7 @@ def test_other_cohort_renders_with_its_own_numbers(tmp_path, project, monkeypatc
 
 def test_failing_gate_stops_render_and_keeps_previous_outputs(tmp_path, project):
     bad = tmp_path / "bad.csv"
-    frame = pd.read_csv(project["dir"] / "data" / "cohort.csv", dtype=str, skiprows=1)
+    frame = pd.read_csv(project["dir"] / "data" / "cohort.csv", dtype=str)
     frame.loc[3, "nk_m0"] = "-5"
     frame.loc[7, "cd4_m0"] = "99999"
     frame.to_csv(bad, index=False)

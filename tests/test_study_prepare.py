@@ -60,10 +60,10 @@ def test_environment_data_wins_over_default_parameter(tmp_path, monkeypatch, coh
     study = prepare_study("data/cohort.csv", n_boot=50)
     assert study.data_path == other.resolve()
     assert len(study.cohort) == 60
-    assert study.synthetic  # itp-stats synth marked the file it wrote
+    assert study.synthetic  # itp-stats synth wrote the file and its sidecar
     assert study.synthetic_source.startswith("synthetic cohort made by itp-stats synth (n = 60")
     unmarked = tmp_path / "unmarked.csv"
-    unmarked.write_text(other.read_text().split("\n", 1)[1])  # the same rows, mark removed
+    unmarked.write_bytes(other.read_bytes())  # the same rows, without the sidecar
     monkeypatch.setenv("ITP_STATS_DATA", str(unmarked))
     plain = prepare_study("data/cohort.csv", n_boot=50)
     assert not plain.synthetic and plain.synthetic_source == ""
@@ -74,11 +74,56 @@ def test_environment_data_wins_over_default_parameter(tmp_path, monkeypatch, coh
     assert explicit.data_path == cohort_path.resolve() and explicit.synthetic
 
 
+def test_a_synth_cohort_is_synthetic_by_its_sidecar_until_its_bytes_change(tmp_path, monkeypatch):
+    from itp_stats.cohort.synth import sidecar_path
+
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    path = write_cohort(synthesize(50, 4), tmp_path / "made.csv", seed=4)
+    mark = "synthetic cohort made by itp-stats synth (n = 50, seed 4): no row is a real patient"
+    made = prepare_study(str(path), n_boot=50)
+    assert made.synthetic and made.synthetic_source == mark
+    # edited after synth (one age): the sidecar no longer describes it, nor does anything else
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.loc[0, "age_years"] = "41" if frame.loc[0, "age_years"] == "40" else "40"
+    frame.to_csv(path, index=False, lineterminator="\n")
+    assert sidecar_path(path).is_file()
+    edited = prepare_study(str(path), n_boot=50)
+    assert not edited.synthetic and edited.synthetic_source == ""
+    declared = prepare_study(str(path), n_boot=50, synthetic=True)
+    assert declared.synthetic_source == "declared synthetic (parameter synthetic=true)"
+
+
+def test_the_shipped_rows_under_a_stale_sidecar_are_still_synthetic(
+    tmp_path, monkeypatch, cohort_path
+):
+    from gate_cases import cells, write
+
+    from itp_stats.cohort.synth import sidecar_path
+
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    path = write(cells().iloc[::-1], tmp_path / "reordered.csv")  # not the bytes synth wrote
+    sidecar_path(path).write_bytes(sidecar_path(cohort_path).read_bytes())
+    study = prepare_study(str(path), n_boot=50)
+    assert study.synthetic
+    assert study.synthetic_source == "the rows of the shipped synthetic cohort (data/cohort.csv)"
+
+
+def test_a_cohort_with_the_older_first_line_mark_is_synthetic(tmp_path, monkeypatch):
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    plain = write_cohort(synthesize(50, 6), tmp_path / "plain.csv", seed=6)
+    mark = "synthetic cohort made by itp-stats synth (n = 50, seed 6): no row is a real patient"
+    old = tmp_path / "old.csv"  # as itp-stats synth wrote it before the sidecar
+    old.write_bytes(f"# {mark}\n".encode() + plain.read_bytes())
+    study = prepare_study(str(old), n_boot=50)
+    assert study.synthetic and study.synthetic_source == mark
+    assert len(study.cohort) == 50
+
+
 def test_bad_data_is_never_analysed(tmp_path, monkeypatch, cohort_path):
     from itp_stats.gate.result import GateFailedError
 
     monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
-    frame = pd.read_csv(cohort_path, dtype=str, skiprows=1)  # after the synthetic mark
+    frame = pd.read_csv(cohort_path, dtype=str)
     frame.loc[0, "patient_id"] = frame.loc[1, "patient_id"]
     bad = tmp_path / "bad.csv"
     frame.to_csv(bad, index=False)

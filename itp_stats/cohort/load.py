@@ -246,7 +246,8 @@ def _codec(head: bytes, path: Path, utf8: bool, cp1252: bool) -> tuple[str, int]
 
 
 _COMMENT_LINE = re.compile(rb"#[^\r\n]*(?:\r\n|\n|\r|\Z)")
-"""A ``#`` comment line before the header (the provenance mark ``itp-stats synth`` writes)."""
+"""A ``#`` comment line before the header: the provenance mark older versions of
+``itp-stats synth`` wrote there (it now writes a sidecar file), or any other comment."""
 
 
 def _skip_preamble(blob: bytes, start: int) -> tuple[int, str | None]:

@@ -22,19 +22,24 @@ Assumptions (chosen, not estimated; see ``data/README.md``):
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from itp_stats import __version__
 from itp_stats.cohort.dictionary import load_dictionary
 from itp_stats.cohort.iwg import iwg_response
 from itp_stats.files import replaced_atomically
 
 __all__ = [
     "DEFAULT_SEED",
+    "SIDECAR_SUFFIX",
     "SYNTHETIC_MARK",
     "register",
+    "sidecar_path",
     "synthesize",
     "synthetic_mark",
     "write_cohort",
@@ -44,8 +49,14 @@ DEFAULT_SEED = 20230601
 """Seed of the shipped ``data/cohort.csv``."""
 
 SYNTHETIC_MARK = "synthetic cohort made by itp-stats synth"
-"""Provenance mark every file :func:`write_cohort` writes carries: a first ``#`` line in a CSV,
-the workbook's keywords in an XLSX, the schema metadata in a Parquet file."""
+"""Start of the provenance mark of every file :func:`write_cohort` writes: in its sidecar
+(:data:`SIDECAR_SUFFIX`), and inside an XLSX (the workbook's description) or a Parquet file
+(the schema metadata). A CSV stays plain; older versions wrote the mark as a first ``#`` line,
+which is still read."""
+
+SIDECAR_SUFFIX = ".synthetic.json"
+"""Ending of the provenance sidecar :func:`write_cohort` writes beside a cohort file
+(``cohort.csv`` → ``cohort.csv.synthetic.json``)."""
 
 _PARQUET_KEY = b"itp_stats_provenance"
 
@@ -203,7 +214,84 @@ def _mark_text(n: int, seed: int | None) -> str:
     return f"{SYNTHETIC_MARK}{where}: no row is a real patient"
 
 
-def synthetic_mark(path: str | Path) -> str:
+def sidecar_path(path: str | Path) -> Path:
+    """The provenance sidecar of a cohort file: ``cohort.csv`` → ``cohort.csv.synthetic.json``.
+
+    Parameters
+    ----------
+    path : str or Path
+        Cohort file.
+
+    Returns
+    -------
+    Path
+        The file beside it whose name is the cohort's name followed by :data:`SIDECAR_SUFFIX`.
+    """
+    path = Path(path)
+    return path.with_name(path.name + SIDECAR_SUFFIX)
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _sidecar(name: str, n: int, seed: int | None, mark: str, sha256: str) -> str:
+    """The sidecar's text (JSON) for the cohort file ``name`` whose bytes hash to ``sha256``."""
+    record = {
+        "mark": mark,
+        "file": name,
+        "n": n,
+        "seed": seed,
+        "itp_stats_version": __version__,
+        "sha256": sha256,
+    }
+    return json.dumps(record, indent=2, ensure_ascii=False) + "\n"
+
+
+def _sidecar_mark(path: Path, sha256: str | None) -> str:
+    """The mark of ``path``'s sidecar when its digest is that of ``path``'s bytes, else ``""``."""
+    try:
+        record = json.loads(sidecar_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # no sidecar, or not one itp-stats synth wrote
+        return ""
+    mark = str(record.get("mark") or "") if isinstance(record, dict) else ""
+    if not mark.startswith(SYNTHETIC_MARK):
+        return ""
+    digest = sha256 if sha256 is not None else _file_sha256(path)
+    return mark if record.get("sha256") == digest else ""
+
+
+def _inner_mark(path: Path) -> str:
+    """The mark a file carries inside: a database table's comment, an XLSX's description, a
+    Parquet file's schema metadata, or a CSV's first ``#`` line (older ``itp-stats synth``)."""
+    from itp_stats.cohort.sql import is_source_file, read_source_file
+
+    suffix = path.suffix.lower()
+    if is_source_file(path):
+        _, snapshot = read_source_file(path)
+        return snapshot.comment.strip() if snapshot is not None else ""
+    if suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True)
+        text = book.properties.description or ""
+        book.close()
+        return text
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        meta = pq.read_schema(path).metadata or {}
+        return meta.get(_PARQUET_KEY, b"").decode("utf-8", "replace")
+    with open(path, "rb") as handle:
+        first = handle.readline(4096)
+    return first.decode("utf-8", "replace").lstrip("\ufeff").lstrip("# ").strip()
+
+
+def synthetic_mark(path: str | Path, *, sha256: str | None = None) -> str:
     """The provenance mark of a file :func:`write_cohort` wrote, or ``""``.
 
     Parameters
@@ -212,67 +300,69 @@ def synthetic_mark(path: str | Path) -> str:
         Cohort file (CSV, XLSX or Parquet), or the source file of a database table
         (:mod:`itp_stats.cohort.sql`): a table is marked by its comment, as recorded when the
         gate validated it (``COMMENT ON TABLE cohort IS 'synthetic cohort made by …'``, the
-        mark of the file it was loaded from).
+        mark of the file it was loaded from, as its sidecar records it).
+    sha256 : str, optional
+        SHA-256 (hex) of the file's bytes when the caller has it (the bytes it analyses);
+        computed from the file otherwise.
 
     Returns
     -------
     str
         The mark's text (``synthetic cohort made by itp-stats synth (n = 72, seed …): …``)
         when the file carries it; ``""`` otherwise or when the file cannot be read.
+
+    Notes
+    -----
+    The mark is read from, in this order: the sidecar (:func:`sidecar_path`), only when the
+    SHA-256 it records is that of the file's bytes (a file changed after ``itp-stats synth``
+    wrote it is no longer the cohort it made); then the file itself, as earlier versions
+    wrote it (a first ``# synthetic cohort…`` line in a CSV), an XLSX's description, a
+    Parquet file's metadata or a database table's comment.
     """
     path = Path(path)
-    suffix = path.suffix.lower()
     try:
-        from itp_stats.cohort.sql import is_source_file, read_source_file
-
-        if is_source_file(path):
-            _, snapshot = read_source_file(path)
-            text = snapshot.comment.strip() if snapshot is not None else ""
-        elif suffix == ".xlsx":
-            from openpyxl import load_workbook
-
-            book = load_workbook(path, read_only=True)
-            text = book.properties.description or ""
-            book.close()
-        elif suffix == ".parquet":
-            import pyarrow.parquet as pq
-
-            meta = pq.read_schema(path).metadata or {}
-            text = meta.get(_PARQUET_KEY, b"").decode("utf-8", "replace")
-        else:
-            with open(path, "rb") as handle:
-                first = handle.readline(4096)
-            text = first.decode("utf-8", "replace").lstrip("\ufeff").lstrip("# ").strip()
+        text = _sidecar_mark(path, sha256) or _inner_mark(path)
     except Exception:
         return ""
     return text if text.startswith(SYNTHETIC_MARK) else ""
 
 
 def write_cohort(frame: pd.DataFrame, path: str | Path, *, seed: int | None = None) -> Path:
-    """Write a synthetic cohort, atomically (temporary file, then rename), with its mark.
+    """Write a synthetic cohort and its provenance sidecar, each atomically.
 
     Parameters
     ----------
     frame : pandas.DataFrame
         Cohort as returned by :func:`synthesize`.
     path : str or Path
-        Destination; ``.csv`` (``,`` separated, UTF-8, ``yes``/``no`` booleans, a first
-        ``# synthetic cohort…`` line), ``.xlsx`` (the mark in the workbook's description) or
-        ``.parquet`` (the mark in the schema metadata).
+        Destination; ``.csv`` (a plain CSV: ``,`` separated, UTF-8, a header line, then one
+        line per patient, ``yes``/``no`` booleans, empty cells for missing values), ``.xlsx``
+        (the mark also in the workbook's description) or ``.parquet`` (the mark also in the
+        schema metadata).
     seed : int, optional
         The seed it was made with, written into the mark.
 
     Returns
     -------
     Path
-        The written file.
+        The written cohort file. Beside it, :func:`sidecar_path` (``<name>.synthetic.json``)
+        holds ``mark`` (the provenance sentence), ``file`` (the cohort's name), ``n``,
+        ``seed`` (``null`` when not given), ``itp_stats_version`` and ``sha256`` (of the
+        cohort file's bytes).
+
+    Notes
+    -----
+    Each file is written to a temporary file, then renamed: the cohort first, then its
+    sidecar. Until the sidecar is renamed (or if writing it fails), a sidecar left from an
+    earlier cohort does not match the new bytes, so the file is not taken for the cohort it
+    described.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     out = frame.copy()
+    mark = _mark_text(len(out), seed)
     with replaced_atomically(path, suffix=f".tmp{path.suffix}") as tmp:
         suffix = path.suffix.lower()
-        mark = _mark_text(len(out), seed)
         if suffix == ".parquet":
             import pyarrow as pa
             import pyarrow.parquet as pq
@@ -292,15 +382,20 @@ def write_cohort(frame: pd.DataFrame, path: str | Path, *, seed: int | None = No
                     writer.book.properties.keywords = "synthetic"
             else:
                 with open(tmp, "w", encoding="utf-8", newline="") as handle:
-                    handle.write(f"# {mark}\n")
                     out.to_csv(handle, index=False, lineterminator="\n", float_format="%.1f")
+        digest = _file_sha256(tmp)  # the bytes renamed into place
+    with replaced_atomically(sidecar_path(path)) as tmp:
+        tmp.write_text(_sidecar(path.name, len(out), seed, mark, digest), encoding="utf-8")
     return path
 
 
 def _run(args: argparse.Namespace) -> int:
     frame = synthesize(args.n, args.seed)
     path = write_cohort(frame, args.out, seed=args.seed)
-    print(f"wrote {len(frame)} synthetic patients (seed {args.seed}) to {path}")
+    side = sidecar_path(path)
+    print(
+        f"wrote {len(frame)} synthetic patients (seed {args.seed}) to {path} (provenance: {side})"
+    )
     return 0
 
 
@@ -310,11 +405,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "synth",
         help="generate a synthetic cohort",
         description="Generate a synthetic cohort that follows the data dictionary. The data "
-        "are synthetic: no value comes from a real patient.",
+        "are synthetic: no value comes from a real patient. A CSV is plain (a header line, "
+        "then one line per patient). Beside the file, OUT.synthetic.json records its "
+        "provenance: the mark sentence, n, the seed, the itp-stats version and the SHA-256 of "
+        "the file's bytes. Reports built from the file say the data are synthetic as long as "
+        "its bytes match that digest; a file changed afterwards is no longer recognised by it.",
     )
     parser.add_argument("--n", type=int, default=72, help="number of patients (default 72)")
     parser.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
     )
-    parser.add_argument("--out", required=True, help="output file (.csv, .xlsx or .parquet)")
+    parser.add_argument(
+        "--out",
+        required=True,
+        help="output file (.csv, .xlsx or .parquet); its sidecar OUT.synthetic.json is "
+        "written beside it",
+    )
     parser.set_defaults(func=_run)

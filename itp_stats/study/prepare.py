@@ -365,7 +365,7 @@ def prepare_study(
         "seed": int(seed),
         "synthetic": bool(synthetic),
     }
-    key = _cache_key(sha, gate, params, config)
+    key = _cache_key(sha, gate, params, config, _sidecar_sha256(path))
     with _locked(state_dir() / "study.lock"):
         cached = _load_cached(key)
         if cached is not None and cached.sha256 == sha and cached.params == params:
@@ -444,9 +444,17 @@ def _synthetic_source(
     cohort: pd.DataFrame | None = None,
     config: StudyConfig | None = None,
 ) -> str:
+    """Why the data are synthetic, ``""`` when they are not.
+
+    In this order: the provenance mark (the sidecar ``itp-stats synth`` wrote, only while its
+    SHA-256 is that of the bytes read, ``sha``; else a mark inside the file or the table's
+    comment); the bytes of the shipped ``data/cohort.csv``; its rows, typed, in any order; the
+    ``synthetic`` parameter. A CSV changed after ``itp-stats synth`` wrote it beside its
+    sidecar is therefore synthetic only when it still holds the shipped rows or is declared so.
+    """
     from itp_stats.cohort.synth import synthetic_mark
 
-    mark = synthetic_mark(path)
+    mark = synthetic_mark(path, sha256=sha)
     if mark:
         return mark
     shipped = (
@@ -525,9 +533,23 @@ _KEEP_CACHED = 4
 """Most cached studies kept in the state folder."""
 
 
-def _cache_key(sha: str, gate: Any, params: dict[str, Any], config: StudyConfig) -> str:
+def _sidecar_sha256(path: Path) -> str:
+    """SHA-256 of the data file's provenance sidecar (``""`` without one): whether the data
+    are synthetic may change with it while the data bytes do not."""
+    from itp_stats.cohort.synth import sidecar_path
+
+    try:
+        return hashlib.sha256(sidecar_path(path).read_bytes()).hexdigest()
+    except (OSError, ValueError, TypeError):
+        return ""
+
+
+def _cache_key(
+    sha: str, gate: Any, params: dict[str, Any], config: StudyConfig, sidecar: str = ""
+) -> str:
     parts = {
         "data_sha256": sha,
+        "sidecar_sha256": sidecar,
         "dictionary_sha256": gate.dictionary_sha256,
         "study_sha256": config.sha256,
         "dictionary_file_sha256": sha256_file(config.dictionary.path),
