@@ -44,6 +44,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_stats.py
 	$(BIN)/python benchmarks/bench_render.py
 	$(BIN)/python benchmarks/bench_render.py --report
+	$(BIN)/python benchmarks/bench_quarto.py
 	$(BIN)/python benchmarks/bench_memory.py
 	$(BIN)/python tools/install_venv.py -e '.[db]' && $(BIN)/python benchmarks/bench_gate_sql.py
 

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from itp_stats.report.format import (
-    footnote_methods,
     format_ci,
     format_median_iqr,
     format_n_pct,
@@ -49,11 +48,6 @@ def test_format_numbers_and_summaries():
     assert format_n_pct(0, 0) == "0 (—)"
     assert format_ci(0.41, 0.12, 0.63) == "0.41 (0.12 to 0.63)"
     assert format_ci(math.nan, 0.1, 0.2) == "not computed"
-
-
-def test_footnote_methods_keeps_first_seen_order_without_duplicates():
-    methods = ["Kruskal–Wallis", "Mann–Whitney, exact", "Kruskal–Wallis", None, ""]
-    assert footnote_methods(methods) == "Kruskal–Wallis; Mann–Whitney, exact"
 
 
 def test_pipe_table_aligns_numbers_right_and_text_left():
@@ -104,5 +98,5 @@ def test_format_p_never_crosses_alpha(p, alpha, text):
 
 
 def test_degenerate_interval_is_not_estimable():
-    assert format_ci(-1.0, -1.0, -1.0) == "−1.00 (interval not estimable)"
+    assert format_ci(-1.0, -1.0, -1.0) == "−1.00 (no interval: complete separation or ties)"
     assert format_ci(0.4, 0.13, 0.61) == "0.40 (0.13 to 0.61)"

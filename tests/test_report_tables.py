@@ -9,6 +9,7 @@ from itp_stats import report as R
 from itp_stats.report import sentences as S
 from itp_stats.report import tables as T
 from itp_stats.report.format import NNBSP, format_ci, format_median_iqr, format_number, format_p
+from itp_stats.report.methods import short_name
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,9 @@ def test_table1_rows_and_headers(study):
     assert note.startswith("¹ Kruskal–Wallis")
     # every row's mark is in the note, with the test that row used
     for variable, row in tests.iterrows():
-        mark = next(m for m in "¹²³⁴⁵⁶⁷⁸⁹" if f"{m} {row['method']}" in note)
+        # the note names each test in plain words (itp_stats.report.methods)
+        plain = short_name(row["method"])
+        mark = next(m for m in "¹²³⁴⁵⁶⁷⁸⁹" if f"{m} {plain}" in note)
         label = study.dictionary.label(variable)
         cell = table[table["Characteristic"].str.startswith(label)]["p"].iloc[0]
         assert cell.endswith(mark), variable
@@ -63,7 +66,7 @@ def test_table2_nk_row_matches_results(study):
     # ε² has a one-sided interval [lower, 1]: printed as its lower bound
     assert kw["ci_high"] == 1.0 and "one-sided" in kw["effect_method"]
     assert row["ε² (one-sided 95% CI)"] == (
-        f"{format_number(kw['effect'], 3)} (≥\u202f{format_number(kw['ci_low'], 3)})"
+        f"{format_number(kw['effect'], 3)} (lower bound {format_number(kw['ci_low'], 3)})"
     )
     assert row["CR vs non-CR r (95% CI)"] == format_ci(mw["effect"], mw["ci_low"], mw["ci_high"])
     assert row["HL shift (95% CI)"] == format_ci(
@@ -122,6 +125,11 @@ def test_summary_numbers_come_from_the_results(study):
     assert format_number(pred.loc["youden_cutoff", "effect"], 1) in text
     assert f"{100 * pred.loc['sensitivity', 'effect']:.0f}%" in text
     assert f"{100 * pred.loc['specificity', 'effect']:.0f}%" in text
+    # every computed interval is printed: those of the sensitivity and specificity too
+    for what in ("sensitivity", "specificity"):
+        row = pred.loc[what]
+        low, high = f"{100 * row['ci_low']:.0f}", f"{100 * row['ci_high']:.0f}"
+        assert f"{100 * row['effect']:.0f}% ({low} to {high}%)" in text, what
     mw = study.results["baseline_positive"].set_index("marker").loc["nk"]
     assert format_ci(mw["hl_estimate"], mw["hl_ci_low"], mw["hl_ci_high"], 0) in text
     within = study.results["change_within"].set_index(["marker", "group"])

@@ -32,6 +32,7 @@ __all__ = [
     "setup",
     "synthetic_notice",
     "statistical_methods",
+    "computational_notes",
     "quality_summary",
     "quality_warnings",
     "table",
@@ -115,12 +116,14 @@ def setup(
             return result
         captions = _captions(result)
         descriptions = {n: captions[lab] for n, lab in _TABLE_CAPTIONS.items() if lab in captions}
+        built = _report_tables(result)
         write_tables(
-            result_tables(result),
+            result_tables(result, built),
             state_dir() / "tables",
             source=source,
             readme=_readme(result),
             descriptions=descriptions,
+            notes={name: _plain_note(note) for name, (_, note) in built.items() if note},
         )
     return result
 
@@ -174,14 +177,32 @@ def _readme(study: Study) -> dict[str, Any]:
 
 def _notice_text(study: Study) -> str:
     return (
-        "These results were computed from a SYNTHETIC cohort "
-        f"({study.synthetic_source}). No value comes from a real patient, and no number is a "
-        "result of a published study."
+        "These results were computed from a SYNTHETIC cohort: no value comes from a real "
+        "patient, and no number is a result of a published study. How it is known: "
+        f"{lower_first(study.synthetic_source).rstrip('.')}."
     )
 
 
-def result_tables(study: Study) -> dict[str, pd.DataFrame]:
+def _report_tables(study: Study) -> dict[str, tuple[pd.DataFrame, str]]:
+    """The report tables (:data:`TABLES`) with their notes, built once for the export."""
+    return {name: build(study) for name, build in TABLES.items() if name != "validation_failed"}
+
+
+def _plain_note(note: str) -> str:
+    """A table's note as a spreadsheet shows it: no Markdown emphasis or escapes."""
+    return note.replace("*", "").replace("\\", "")
+
+
+def result_tables(
+    study: Study, built: dict[str, tuple[pd.DataFrame, str]] | None = None
+) -> dict[str, pd.DataFrame]:
     """Every table for the journal: the formatted report tables, then the tidy results.
+
+    Parameters
+    ----------
+    study : Study
+    built : dict, optional
+        The report tables already built (:func:`_report_tables`), to build them once.
 
     Returns
     -------
@@ -193,9 +214,8 @@ def result_tables(study: Study) -> dict[str, pd.DataFrame]:
     out: dict[str, pd.DataFrame] = {}
     if study.synthetic:
         out["notice"] = pd.DataFrame({"notice": [_notice_text(study)]})
-    out.update(
-        {name: build(study)[0] for name, build in TABLES.items() if name != "validation_failed"}
-    )
+    built = built if built is not None else _report_tables(study)
+    out.update({name: table for name, (table, _) in built.items()})
     out.update({f"results_{name}": t for name, t in study.results.items()})
     return out
 
@@ -239,8 +259,10 @@ TEXTS = {
     "markers": T.markers_methods,
     "family": T.family_methods,
     "participants": T.participants_text,
+    "missing": T.missing_text,
     "baseline": T.baseline_text,
     "change": T.change_text,
+    "change_tables": T.change_tables_text,
     "prediction": T.prediction_text,
     "limitations": T.limitations_text,
 }
@@ -354,15 +376,45 @@ def synthetic_notice(study: Study) -> str:
         return ""
     return (
         '\n::: {.callout-warning title="Synthetic data"}\n'
-        f"This report is built from a **synthetic** cohort ({study.synthetic_source}). No "
-        "value in it comes from a real patient, and no number in it is a result of a "
-        "published study.\n:::\n"
+        "This document is built from a **synthetic** cohort: no value in it comes from a real "
+        "patient, and no number in it is a result of a published study. How it is known: "
+        f"{escape_markdown(lower_first(study.synthetic_source).rstrip('.'))}.\n:::\n"
     )
 
 
 def statistical_methods(study: Study) -> str:
     """The tests and estimators actually used, as prose (:func:`sentences.methods_prose`)."""
     return T.methods_prose(study)
+
+
+_ANALYSES = (
+    ("Table 1 tests", "table1_tests", ("method",)),
+    ("Markers between groups", "baseline_kruskal", ("method", "effect_method", "p_fdr_method")),
+    ("Pairs of groups", "baseline_dunn", ("method", "effect_method")),
+    ("Positive group against the others", "baseline_positive",
+     ("method", "effect_method", "hl_method")),
+    ("Trend across ordered groups", "baseline_trend", ("method",)),
+    ("Change within groups", "change_within", ("method", "effect_method", "hl_method")),
+    ("Change between groups", "change_between", ("method",)),
+    ("Sensitivity analysis", "sensitivity_responders", ("method", "effect_method", "hl_method")),
+    ("Prediction", "prediction", ("method",)),
+)  # fmt: skip
+
+
+def computational_notes(study: Study) -> str:
+    """Every method string of the results, as computed (:func:`methods.computational_notes`):
+    a pipe table for the supplement, where implementation details belong."""
+    from itp_stats.report.methods import computational_notes as notes
+
+    results = study.results
+    sections = [
+        (analysis, [m for column in columns for m in results[key][column]])
+        for analysis, key, columns in _ANALYSES
+        if key in results and all(c in results[key] for c in columns)
+    ]
+    rows = notes(sections)
+    frame = pd.DataFrame(rows, columns=["Analysis", "Method, as computed"])
+    return _pipe(frame)
 
 
 def quality_summary(study: Study) -> str:

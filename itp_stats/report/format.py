@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -21,7 +21,6 @@ __all__ = [
     "format_median_iqr",
     "format_n_pct",
     "format_ci",
-    "footnote_methods",
     "to_pipe_table",
     "escape_markdown",
 ]
@@ -123,37 +122,20 @@ def format_n_pct(n: int, total: int, digits: int = 0) -> str:
 def format_ci(estimate: float, low: float, high: float, digits: int = 2) -> str:
     """Format ``estimate (low to high)``; ``not computed`` when the estimate is missing.
 
-    An interval of zero width (``−1.00 (−1.00 to −1.00)``, all values tied) is printed as
-    ``(interval not estimable)``.
+    An interval of zero width (``−1.00 (−1.00 to −1.00)``: every value of one group above
+    every value of the other, or all tied) is printed with its reason,
+    ``(no interval: complete separation or ties)``.
     """
     if _missing(estimate):
         return NOT_COMPUTED
     if _missing(low) or _missing(high):
         return format_number(estimate, digits)
     if float(low) == float(high):
-        return f"{format_number(estimate, digits)} (interval not estimable)"
+        return f"{format_number(estimate, digits)} (no interval: complete separation or ties)"
     return (
         f"{format_number(estimate, digits)} "
         f"({format_number(low, digits)} to {format_number(high, digits)})"
     )
-
-
-def footnote_methods(methods: Iterable[str]) -> str:
-    """Join distinct ``method`` values into a footnote, in first-seen order.
-
-    Parameters
-    ----------
-    methods : iterable of str
-        Values of a result table's ``method`` column.
-
-    Returns
-    -------
-    str
-        The distinct methods joined by ``; `` (empty string when there is none), e.g.
-        ``Kruskal–Wallis test; Mann–Whitney U test, exact``.
-    """
-    seen = [m for m in dict.fromkeys(str(m) for m in methods if not _missing(m)) if m]
-    return "; ".join(seen)
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+!^~$@|])")

@@ -43,6 +43,13 @@ from itp_stats.report.format import (
     format_number,
     format_p,
 )
+from itp_stats.report.methods import (
+    method_citations,
+    method_name,
+    method_variant,
+    not_a_method,
+    variant_marks,
+)
 from itp_stats.text import join_words, lower_first
 
 __all__ = [
@@ -364,6 +371,12 @@ def markers_methods(study) -> str:
     return text
 
 
+def _family_kinds(cfg) -> str:
+    """`` (markers and their percentages)`` when the family holds both kinds; ``""`` else."""
+    pcts = [m for m in cfg.family if m.startswith("pct_")]
+    return " (markers and their percentages)" if pcts and len(pcts) < len(cfg.family) else ""
+
+
 def family_methods(study) -> str:
     """The confidence level, bootstrap and the Benjamini–Hochberg family (R7)."""
     cfg = _cfg(study)
@@ -372,13 +385,14 @@ def family_methods(study) -> str:
     return (
         "Continuous variables are summarised as median [interquartile range], categorical "
         "ones as n (%). Every analysis uses the patients with the values it needs, and "
-        f"reports that number. Confidence intervals are at {conf_label(_alpha(study))} (an "
-        "interval whose data cannot reach that level gives the level it attains); the "
+        f"reports that number. Confidence intervals are at {conf_label(_alpha(study))} (where "
+        "too few values made that level unreachable, an interval gives the level it attains); the "
         f"bootstrap interval of the cutoff uses {n_boot} resamples with seed "
         f"{study.params['seed']}. "
         f"q denotes a p-value adjusted across the family of {n_family} marker "
-        f"{'variable' if n_family == 1 else 'variables'} (counts and percentages) by the "
-        "Benjamini–Hochberg method, shown beside the unadjusted p; tests are two-sided at "
+        f"{'variable' if n_family == 1 else 'variables'}{_family_kinds(cfg)} by the "
+        "Benjamini–Hochberg method [@benjamini1995], shown beside the unadjusted p; tests are "
+        "two-sided at "
         f"alpha = {format_number(_alpha(study), 3).rstrip('0').rstrip('.')}."
     )
 
@@ -425,6 +439,50 @@ def participants_text(study) -> str:
             "between groups; the remaining groups are compared."
         )
     return text
+
+
+def missing_text(study) -> str:
+    """Missing marker values by group, and what they may do to the comparisons (R8).
+
+    Per time point: how many patients of each group miss every marker value; Fisher's exact
+    test of that against the group (``missing_markers``). The words: "differed between the
+    groups" only when p < alpha, then a sentence on possible bias; else "did not differ
+    detectably"; a time point where no one misses every value says so once.
+    """
+    table = study.results.get("missing_markers")
+    if table is None or table.empty:
+        return ""
+    cfg, alpha = _cfg(study), _alpha(study)
+    out = []
+    for tp in dict.fromkeys(table["timepoint"]):
+        rows = table[table["timepoint"] == tp]
+        when = lower_first(cfg.timepoint_label(tp))
+        missing = int(rows["n_missing_all"].sum())
+        if missing == 0:
+            out.append(f"No patient missed every marker value at {when}.")
+            continue
+        parts = [f"{int(r.n_missing_all)} of {int(r.n)} {r.group}" for r in rows.itertuples()]
+        text = (
+            f"At {when}, {missing} {'patient' if missing == 1 else 'patients'} had no marker "
+            f"value ({join_words(parts)})"
+        )
+        p, method = rows["p_unc"].iloc[0], str(rows["method"].iloc[0])
+        if pd.isna(p):
+            out.append(text + ".")
+            continue
+        test = method_name(method)
+        if p < alpha:
+            text += (
+                f"; this differed between the groups ({test}, {p_phrase(p, alpha)}), so "
+                f"the comparisons at {when}, which use the patients with values, may be biased"
+            )
+        else:
+            text += (
+                f"; this did not differ detectably between the groups ({test}, "
+                f"{p_phrase(p, alpha)})"
+            )
+        out.append(text + ".")
+    return " ".join(out) + " Table S4 of the supplement gives every variable's missing values."
 
 
 def _omnibus_sentence(study, marker: str, when: str) -> str:
@@ -537,8 +595,8 @@ def prediction_text(study, *, short: bool = False) -> str:
                     f"{_with_unit(format_number(cut['effect'], 1), unit)} (bootstrap "
                     f"{conf_label(_alpha(study))} CI "
                     f"{format_number(cut['ci_low'], 1)} to {format_number(cut['ci_high'], 1)}), "
-                    f"with a sensitivity of {format_number(100 * sens['effect'], 0)}% and a "
-                    f"specificity of {format_number(100 * spec['effect'], 0)}%."
+                    f"with a sensitivity of {_percent_ci(sens)} and a specificity of "
+                    f"{_percent_ci(spec)}."
                 )
             elif cut is not None and not short:
                 sentence += (
@@ -750,125 +808,191 @@ def limitations_text(study) -> str:
 # Statistical methods, as prose from the results' ``method`` columns
 
 
-def _merge_methods(methods: Any) -> tuple[str, bool]:
-    """Distinct methods in words: variants of one test merged (``exact or normal …``).
-
-    Returns the text and whether a per-row note on dropped zero differences was seen.
-    """
-    groups: dict[str, list[str]] = {}
-    zeros = False
-    for method in methods:
-        method = str(method)
-        if not method or method == "nan" or method.startswith("not computed"):
-            continue
-        parts = [p for p in method.split("; ") if p]
-        kept = []
-        for part in parts:
-            if "zero difference" in part:
-                zeros = True
-            else:
-                kept.append(part)
-        method = "; ".join(kept)
-        name, _, detail = method.partition(", ")
-        details = groups.setdefault(name, [])
-        if detail and detail not in details:
-            details.append(detail)
-    texts = []
-    for name, details in groups.items():
-        if not details:
-            texts.append(name)
-        elif len(details) == 1:
-            texts.append(f"{name}, {details[0]}")
-        else:
-            texts.append(f"{name} ({' or '.join(details)}, as each comparison allowed)")
-    return "; ".join(texts), zeros
+def _percent_ci(row) -> str:
+    """A proportion as a percentage with its interval when one was computed: ``64% (43 to
+    82%)``."""
+    text = f"{format_number(100 * row['effect'], 0)}%"
+    low, high = row.get("ci_low"), row.get("ci_high")
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return text
+    return f"{text} ({format_number(100 * low, 0)} to {format_number(100 * high, 0)}%)"
 
 
-def _clean_prediction(method: str, study) -> str:
+def change_tables_text(study) -> str:
+    """What the change tables hold, as their contents are chosen (``tables.table3``: the
+    percentages when some markers have one, the supplement's Table S7 then the values)."""
+    markers = list(study.results["change_within"]["marker"].unique())
+    pcts = [m for m in markers if m.startswith("pct_")]
+    if pcts and len(pcts) < len(markers):
+        return (
+            "@tbl-change gives the change of each percentage within each group (Table S7 of "
+            "the supplement that of the values themselves)"
+        )
+    return "@tbl-change gives the change of every marker within each group"
+
+
+def _cite(methods: Any) -> str:
+    """`` [@a; @b]`` for the references of the distinct methods (:mod:`methods`), or ``""``."""
+    keys = list(
+        dict.fromkeys(k for m in methods if not not_a_method(m) for k in method_citations(str(m)))
+    )
+    return f" [{'; '.join('@' + k for k in keys)}]" if keys else ""
+
+
+def _named(methods: Any) -> list[str]:
+    """Distinct plain names of the methods, each with its references, in first-seen order;
+    a trailing condition of the method string ("(an expected count < 5)") is kept."""
     import re
 
-    cfg = _cfg(study)
-    predictor = cfg.predictors[0] if cfg.predictors else None
-    method = re.sub(r" \(direction '[<>]'\)", "", method)
-    if predictor is not None:
-        per = format_number(predictor.per, 0 if float(predictor.per).is_integer() else 2)
-        method = re.sub(
-            r"OR per [0-9.]+ unit\(s\) of \w+",
-            f"odds ratio per {_with_unit(per, predictor.unit)}",
-            method,
-        )
-    return method
+    out: dict[str, list[str]] = {}
+    for method in methods:
+        if not_a_method(method):
+            continue
+        method = str(method)
+        name = method_name(method)
+        condition = re.search(r"\(([^()]*(?:expected|count)[^()]*)\)$", method)
+        key = name + (f" ({condition.group(1)})" if condition else "")
+        out.setdefault(key, []).append(method)
+    return [f"{key}{_cite(ms)}" for key, ms in out.items()]
+
+
+def _how(methods: Any, where: str) -> str:
+    """How the p-values of a column were obtained: one variant in words, or the variants and
+    where the table marks each row (:func:`methods.variant_marks`)."""
+    marks, note = variant_marks(methods)
+    if not note:
+        return ""
+    if not marks:
+        return f" ({note})"
+    variants = [v.split(" ", 1)[1] for v in note.split("; ")]
+    return f" ({join_words(variants, 'or')}, as the data allowed; {where} marks which)"
 
 
 def methods_prose(study) -> str:
-    """The statistical methods, one sentence per analysis, from the ``method`` columns.
+    """The statistical methods in a reader's words: one paragraph per analysis.
 
-    Variants of one test are merged (exact or normal approximation, as each comparison
-    allowed); per-row notes are said once; the predictor's direction is said in words. The
-    text therefore stays true when the tests the data allow change.
+    Each paragraph names the methods the results record in their ``method`` columns, by their
+    plain names with numbered references (:mod:`itp_stats.report.methods`), and how their
+    p-values and intervals were obtained: one variant in words, or several with the table
+    that marks which row used which. An analysis without results has no paragraph. The
+    complete method strings are in the supplement's Computational notes.
     """
     r, cfg = study.results, _cfg(study)
     k = len(study.levels)
+    positive = _group_phrase(study, cfg.positive)
     out = []
-    t1, _ = _merge_methods(r["table1_tests"]["method"])
+    t1 = _named(r["table1_tests"]["method"])
     if t1:
         out.append(
-            f"Baseline characteristics were compared between the groups with: {t1}; the test "
-            "of each row is marked in @tbl-baseline."
+            f"Baseline characteristics were compared between the groups with "
+            f"{join_words(t1)}; @tbl-baseline marks the test of each row."
         )
-    kw, _ = _merge_methods(r["baseline_kruskal"]["method"])
-    eff, _ = _merge_methods(r["baseline_kruskal"]["effect_method"])
-    dunn, _ = _merge_methods(r["baseline_dunn"]["method"])
-    adjust = join_words(sorted({str(a) for a in r["baseline_dunn"]["adjust"].dropna()}))
-    if kw:
-        text = f"Markers were compared between the {k} groups with: {kw}"
-        text += f"; effect size {eff}" if eff else ""
-        if dunn:
-            text += f". Pairs of groups were compared with {dunn}, adjusted by {adjust} within "
-            text += "each marker"
+    kw = r["baseline_kruskal"]
+    named = _named(kw["method"])
+    if named:
+        text = f"The markers at baseline were compared between the {k} groups with "
+        text += join_words(named)
+        effect = _named(kw["effect_method"])
+        if effect:
+            text += f", with {join_words(effect)} as effect size"
+            if any("one-sided" in str(m) for m in kw["effect_method"]):
+                text += " and its one-sided confidence interval"
+        dunn = r["baseline_dunn"]
+        pairs = _named(dunn["method"])
+        if pairs:
+            adjust = [str(a) for a in dunn["adjust"].dropna().unique()]
+            adjusted = _named([a.capitalize() for a in adjust])
+            text += f". Pairs of groups were compared with {join_words(pairs)}"
+            if adjusted:
+                text += f", with p-values adjusted by {join_words(adjusted)} within each marker"
         out.append(text + ".")
-    mw, _ = _merge_methods(r["baseline_positive"]["method"])
-    eff = _merge_methods(
-        [*r["baseline_positive"]["effect_method"], *r["baseline_positive"]["hl_method"]]
-    )[0]
-    if mw:
+    mw = r["baseline_positive"]
+    named = _named(mw["method"])
+    if named:
+        effects = _named([*mw["effect_method"], *mw["hl_method"]])
         out.append(
-            f"The {_group_phrase(study, cfg.positive)} group was compared with the other "
-            f"patients with: {mw}; effect sizes: {eff}."
+            f"The {positive} group was compared with the other patients with "
+            f"{join_words(named)}{_how(mw['method'], '@tbl-markers')}; the effect sizes are "
+            f"{join_words(effects)}, with their confidence intervals."
         )
-    if cfg.ordered:
-        jt, _ = _merge_methods(r["baseline_trend"]["method"])
-        if jt:
-            out.append(f"A trend across the ordered groups ({', '.join(cfg.levels)}): {jt}.")
-    wx, zeros = _merge_methods(r["change_within"]["method"])
-    eff = _merge_methods([*r["change_within"]["effect_method"], *r["change_within"]["hl_method"]])
-    if wx:
-        text = f"Changes from baseline to follow-up within each group: {wx}; effect sizes: {eff[0]}"
-        if zeros:
-            text += "; pairs with no change were left out of the signed-rank test, as usual"
-        out.append(text + ".")
-    between, _ = _merge_methods(r["change_between"]["method"])
-    if between:
-        out.append(f"Changes were compared between groups with: {between}.")
-    if cfg.predictors:
-        predictor = cfg.predictors[0]
-        pred = r["prediction"]
-        if "predictor" in pred:
-            pred = pred[pred["predictor"] == predictor.column]
-        methods = [_clean_prediction(str(m), study) for m in pred["method"]]
-        merged, _ = _merge_methods(methods)
-        what = _column_quantity(study, predictor.column)
-        if predictor.direction == "auto":
-            how = "its direction was chosen from the data (the report says which)"
-        else:
-            how = (
-                f"its direction was set before the analysis: {predictor.direction} values "
-                f"predict {_group_phrase(study, cfg.positive)}"
+    if cfg.ordered and "baseline_trend" in r:
+        trend = r["baseline_trend"]
+        named = _named(trend["method"])
+        if named:
+            out.append(
+                f"A trend across the ordered groups ({', '.join(cfg.levels)}) was tested with "
+                f"{join_words(named)}{_how(trend['method'], 'Table S6')}."
             )
-        out.append(
-            f"Prediction of {_group_phrase(study, cfg.positive)} by the {what} ({how}): {merged}."
+    within = r["change_within"]
+    named = _named(within["method"])
+    if named:
+        text = (
+            f"Within each group, the change from {cfg.timepoint_label(cfg.baseline).lower()} to "
+            f"{cfg.timepoint_label(cfg.followup).lower()} was tested with {join_words(named)}"
+            f"{_how(within['method'], '@tbl-change')}"
         )
-    fdr, _ = _merge_methods(r["baseline_kruskal"]["p_fdr_method"])
-    if fdr:
-        out.append(f"Multiplicity: {fdr} across the markers (q).")
-    return " ".join(out)
+        if any("zero difference" in str(m) for m in within["method"]):
+            text += "; patients whose value did not change were left out of that test"
+        effects = _named([*within["hl_method"], *within["effect_method"]])
+        if effects:
+            text += f". The size of the change is given by {join_words(effects)}"
+        between = _named(r["change_between"]["method"])
+        if between:
+            text += f". Changes were compared between the groups with {join_words(between)}"
+        out.append(text + ".")
+    if cfg.predictors:
+        out.append(_prediction_methods(study))
+    return "\n\n".join(p for p in out if p)
+
+
+def _prediction_methods(study) -> str:
+    cfg = _cfg(study)
+    predictor = cfg.predictors[0]
+    pred = study.results["prediction"]
+    if "predictor" in pred:
+        pred = pred[pred["predictor"] == predictor.column]
+    methods = [str(m) for m in pred["method"] if not not_a_method(m)]
+    if not methods:
+        return ""
+    what = _column_quantity(study, predictor.column)
+    positive = _group_phrase(study, cfg.positive)
+    if predictor.direction == "auto":
+        how = "the direction of the association was chosen from the data"
+    else:
+        how = (
+            f"the direction was set before the analysis: {predictor.direction} values were "
+            f"expected in the {positive} group"
+        )
+    parts = []
+    for method in methods:
+        if method.startswith("Youden's J"):
+            continue  # the cutoff's own criterion, said with the cutoff
+        if method.startswith("univariable logistic"):
+            unit = predictor.unit or "units"
+            per = format_number(predictor.per, 0 if float(predictor.per).is_integer() else 2)
+            parts.append(
+                f"univariable logistic regression (odds ratio per {per} {unit}, with its Wald "
+                "interval and test)"
+            )
+            continue
+        variant = method_variant(method)
+        text = f"{method_name(method)}{_cite([method])}"
+        if variant and variant != "no interval":
+            text += f" with its {variant}"
+        parts.append(text)
+    parts = list(dict.fromkeys(parts))
+    # sensitivity and specificity at the cutoff, computed alike, are said together
+    sens = [i for i, t in enumerate(parts) if t.startswith("the sensitivity at the cutoff")]
+    spec = [i for i, t in enumerate(parts) if t.startswith("the specificity at the cutoff")]
+    if (
+        sens
+        and spec
+        and parts[sens[0]].split(" with its ")[1:] == parts[spec[0]].split(" with its ")[1:]
+    ):
+        rest = parts[sens[0]].removeprefix("the sensitivity at the cutoff")
+        rest = rest.replace(" with its ", " with their ").replace("interval", "intervals")
+        parts[sens[0]] = "the sensitivity and specificity at the cutoff" + rest
+        del parts[spec[0]]
+    return (
+        f"The prediction of {positive} by the {what} ({how}) was assessed with {join_words(parts)}."
+    )

@@ -7,23 +7,27 @@ p-value was computed (from the results' ``method`` column).
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from itp_stats.report.format import (
     NNBSP,
-    footnote_methods,
     format_ci,
     format_median_iqr,
     format_n_pct,
     format_number,
     format_p,
 )
+from itp_stats.report.methods import method_variant, not_a_method, short_name, variant_marks
 from itp_stats.study.prepare import Study
+from itp_stats.text import join_words
 
 __all__ = [
     "conf_header",
     "marker_label",
     "marker_unit",
+    "methods_note",
     "table1",
     "table2",
     "table3",
@@ -118,6 +122,44 @@ def _p_with_q(p: float, q: float) -> str:
     return f"{format_p(p)} ({format_p(q)})" if pd.notna(q) else format_p(p)
 
 
+def _marked(text: str, method: object, marks: dict[str, str]) -> str:
+    """A p cell with the mark of its variant (:func:`methods.variant_marks`), if any."""
+    return text + marks.get(str(method), "") if text != "not computed" else text
+
+
+def methods_note(columns: list[tuple[str, Any]], marked: tuple[str, ...] = ()) -> str:
+    """A table's note: each column's method in words and how it was obtained.
+
+    Parameters
+    ----------
+    columns : list of (str, iterable)
+        A column's header and the ``method`` values of its rows.
+    marked : tuple of str
+        The headers of the columns whose cells carry the marks of their variants
+        (:func:`_marked`); another column with several variants says they follow the row.
+
+    Returns
+    -------
+    str
+        ``"Between groups p: Kruskal–Wallis test (chi-square approximation); Mann–Whitney p:
+        Mann–Whitney test (¹ exact p; ² normal approximation with tie and continuity
+        corrections)"``; columns without a method are left out. The complete method strings
+        are in the supplement's Computational notes.
+    """
+    parts = []
+    for label, methods in columns:
+        kept = [str(m) for m in methods if not not_a_method(m)]
+        if not kept:
+            continue
+        names = list(dict.fromkeys(short_name(m) for m in kept))
+        marks, variants = variant_marks(kept)
+        if marks and label not in marked:
+            words = [v.split(" ", 1)[1] for v in variants.split("; ")]
+            variants = f"{' or '.join(words)}, as the row's p"
+        parts.append(f"{label}: {join_words(names)}" + (f" ({variants})" if variants else ""))
+    return "; ".join(parts)
+
+
 _MARKS = "¹²³⁴⁵⁶⁷⁸⁹"
 
 
@@ -129,7 +171,10 @@ def _test_marks(methods: pd.Series) -> tuple[dict[str, str], str]:
         if method.startswith("not computed") or method in marks:
             continue
         marks[method] = _MARKS[len(marks) % len(_MARKS)]
-    note = "; ".join(f"{mark} {method}" for method, mark in marks.items())
+    note = "; ".join(
+        f"{mark} {short_name(method)}" + (f" ({v})" if (v := method_variant(method)) else "")
+        for method, mark in marks.items()
+    )
     return marks, note
 
 
@@ -204,10 +249,11 @@ def _one_sided(row: pd.Series) -> bool:
 
 
 def effect_cell(row: pd.Series, digits: int = 3) -> str:
-    """An effect and its interval; a one-sided interval [lower, 1] as ``0.22 (≥ 0.07)``."""
+    """An effect and its interval; a one-sided interval [lower, 1] as ``0.22 (lower bound
+    0.07)``."""
     if _one_sided(row) and pd.notna(row.get("effect")):
         low = format_number(row["ci_low"], digits)
-        return f"{format_number(row['effect'], digits)} (≥\u202f{low})"
+        return f"{format_number(row['effect'], digits)} (lower bound {low})"
     return format_ci(row["effect"], row["ci_low"], row["ci_high"], digits)
 
 
@@ -250,6 +296,7 @@ def table2(study: Study) -> tuple[pd.DataFrame, str]:
     mw = res["baseline_positive"].set_index("marker")
     desc = res["marker_descriptives"]
     groups = study.levels
+    marks, _ = variant_marks(mw["method"])
     rows = []
     for marker in kw.index:
         dv = kw.loc[marker, "dv"]
@@ -263,7 +310,7 @@ def table2(study: Study) -> tuple[pd.DataFrame, str]:
                 effect_cell(k, 3),
                 format_ci(m["effect"], m["ci_low"], m["ci_high"], 2),
                 hl_cell(study, m, digits),
-                _p_with_q(m["p_unc"], m["p_fdr"]),
+                _marked(_p_with_q(m["p_unc"], m["p_fdr"]), m["method"], marks),
             ]
         )
     sided = "one-sided " if all(_one_sided(r) for _, r in kw.iterrows()) else ""
@@ -276,22 +323,27 @@ def table2(study: Study) -> tuple[pd.DataFrame, str]:
         f"HL shift ({ci})",
         "Mann–Whitney p (q)",
     ]
-    methods = [
-        *kw["method"],
-        *kw["effect_method"],
-        *mw["method"],
-        *mw["effect_method"],
-        *mw["hl_method"],
-        *kw["p_fdr_method"],
-    ]
-    return pd.DataFrame(rows, columns=cols), footnote_methods(methods)
+    note = methods_note(
+        [
+            ("Between groups p", kw["method"]),
+            (_effect_name(kw), kw["effect_method"]),
+            ("r", mw["effect_method"]),
+            ("HL shift", mw["hl_method"]),
+            ("Mann–Whitney p", mw["method"]),
+            ("q", kw["p_fdr_method"]),
+        ],
+        marked=("Mann–Whitney p",),
+    )
+    return pd.DataFrame(rows, columns=cols), note
 
 
-def _change_rows(study: Study, markers: list[str]) -> tuple[list[list[str]], list[str]]:
+def _change_rows(study: Study, markers: list[str]) -> tuple[list[list[str]], str]:
     res = study.results
     within = res["change_within"]
+    within = within[within["marker"].isin(markers)]
     between = res["change_between"].set_index("marker")
-    rows, methods = [], []
+    marks, _ = variant_marks(within["method"])
+    rows = []
     for marker in markers:
         sub = within[within["marker"] == marker]
         digits = _digits(marker)
@@ -308,14 +360,27 @@ def _change_rows(study: Study, markers: list[str]) -> tuple[list[list[str]], lis
                     after,
                     hl_cell(study, r, digits),
                     format_ci(r["effect"], r["ci_low"], r["ci_high"], 2),
-                    _p_with_q(r["p_unc"], r["p_fdr"]),
+                    _marked(_p_with_q(r["p_unc"], r["p_fdr"]), r["method"], marks),
                     _p_between(b) if i == 0 else "",
                 ]
             )
-            methods += [r["method"], r["effect_method"], r["hl_method"]]
-        if marker in between.index:
-            methods.append("change compared between groups: " + between.loc[marker, "method"])
-    return rows, methods
+    compared = between[between.index.isin(markers)]
+    note = methods_note(
+        [
+            ("HL change", within["hl_method"]),
+            ("r", within["effect_method"]),
+            ("Wilcoxon p", within["method"]),
+            ("between groups p", compared["method"] if "method" in compared else []),
+        ],
+        marked=("Wilcoxon p",),
+    )
+    dropped = int(within["method"].astype(str).str.contains("zero difference").sum())
+    if dropped:
+        note += (
+            f"; in {dropped} {'row' if dropped == 1 else 'rows'}, patients whose value did not "
+            "change were left out of the Wilcoxon test (Pairs counts them)"
+        )
+    return rows, note
 
 
 def _p_between(row: pd.Series | None) -> str:
@@ -355,8 +420,8 @@ def table3(study: Study) -> tuple[pd.DataFrame, str]:
     """
     every = list(study.results["change_within"]["marker"].unique())
     markers = [m for m in every if m.startswith("pct_")] or every
-    rows, methods = _change_rows(study, markers)
-    return pd.DataFrame(rows, columns=_change_cols(study)), footnote_methods(methods)
+    rows, note = _change_rows(study, markers)
+    return pd.DataFrame(rows, columns=_change_cols(study)), note
 
 
 def change_table_all(study: Study) -> tuple[pd.DataFrame, str]:
@@ -364,8 +429,8 @@ def change_table_all(study: Study) -> tuple[pd.DataFrame, str]:
     markers = [
         m for m in study.results["change_within"]["marker"].unique() if not m.startswith("pct_")
     ]
-    rows, methods = _change_rows(study, markers)
-    return pd.DataFrame(rows, columns=_change_cols(study)), footnote_methods(methods)
+    rows, note = _change_rows(study, markers)
+    return pd.DataFrame(rows, columns=_change_cols(study)), note
 
 
 def subsets_by_group(study: Study, timepoint: str) -> tuple[pd.DataFrame, str]:
@@ -424,25 +489,33 @@ def pairwise_table(study: Study) -> tuple[pd.DataFrame, str]:
         last = r["marker"]
     cols = ["Marker", "Comparison", "n", "z", "p", "p adjusted", f"r ({conf_header(study)})"]
     effects = dunn["effect_method"] if "effect_method" in dunn else []
-    methods = [*dunn["method"], *effects, *(f"adjustment: {a}" for a in dunn["adjust"])]
-    return pd.DataFrame(rows, columns=cols), footnote_methods(methods)
+    note = methods_note(
+        [
+            ("z and p", dunn["method"]),
+            ("p adjusted", [str(a).capitalize() for a in dunn["adjust"].dropna()]),
+            ("r", effects),
+        ]
+    )
+    return pd.DataFrame(rows, columns=cols), note
 
 
 def trend_table(study: Study) -> tuple[pd.DataFrame, str]:
     """Jonckheere–Terpstra trend test across the ordered groups at baseline."""
     jt = study.results["baseline_trend"]
+    marks, _ = variant_marks(jt["method"])
     rows = [
         [
             marker_label(study, r["marker"]),
             str(r["order"]),
             str(int(r["n"])) if pd.notna(r["n"]) else "—",
             format_number(r["statistic"], 1),
-            _p_with_q(r["p_unc"], r["p_fdr"]),
+            _marked(_p_with_q(r["p_unc"], r["p_fdr"]), r["method"], marks),
         ]
         for _, r in jt.iterrows()
     ]
     cols = ["Marker", "Alternative", "n", "JT statistic", "p (q)"]
-    return pd.DataFrame(rows, columns=cols), footnote_methods([*jt["method"], *jt["p_fdr_method"]])
+    note = methods_note([("p", jt["method"]), ("q", jt["p_fdr_method"])], marked=("p",))
+    return pd.DataFrame(rows, columns=cols), note
 
 
 def _variable_label(study: Study, variable: str) -> str:
@@ -483,13 +556,14 @@ def missing_table(study: Study) -> tuple[pd.DataFrame, str]:
 def sensitivity_table(study: Study) -> tuple[pd.DataFrame, str]:
     """Sensitivity analysis: the responder groups against the others at baseline."""
     sens = study.results["sensitivity_responders"]
+    marks, _ = variant_marks(sens["method"])
     rows = [
         [
             marker_label(study, r["marker"]),
             f"{int(r['n1'])} / {int(r['n2'])}",
             format_ci(r["effect"], r["ci_low"], r["ci_high"], 2),
             hl_cell(study, r, _digits(r["marker"])),
-            _p_with_q(r["p_unc"], r["p_fdr"]),
+            _marked(_p_with_q(r["p_unc"], r["p_fdr"]), r["method"], marks),
         ]
         for _, r in sens.iterrows()
     ]
@@ -497,8 +571,16 @@ def sensitivity_table(study: Study) -> tuple[pd.DataFrame, str]:
     resp = "+".join(cfg.responders)
     rest = "+".join(lv for lv in study.levels if lv not in cfg.responders) or "others"
     cols = ["Marker at baseline", f"n ({resp} / {rest})", f"r ({ci})", f"HL shift ({ci})", "p (q)"]
-    methods = [*sens["method"], *sens["effect_method"], *sens["hl_method"], *sens["p_fdr_method"]]
-    return pd.DataFrame(rows, columns=cols), footnote_methods(methods)
+    note = methods_note(
+        [
+            ("r", sens["effect_method"]),
+            ("HL shift", sens["hl_method"]),
+            ("p", sens["method"]),
+            ("q", sens["p_fdr_method"]),
+        ],
+        marked=("p",),
+    )
+    return pd.DataFrame(rows, columns=cols), note
 
 
 def dictionary_table(study: Study) -> pd.DataFrame:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from itp_stats.stats._common import DEFAULT_SEED, MIN_GROUP_SIZE, frame, not_computed
-from itp_stats.stats.contingency import CONTINGENCY_COLUMNS, categorical_test
+from itp_stats.stats.contingency import CONTINGENCY_COLUMNS, categorical_test, fisher_exact
 from itp_stats.stats.descriptives import describe_categorical, describe_continuous, missing_summary
 from itp_stats.stats.multiplicity import METHODS, adjust_pvalues, p_adjust
 from itp_stats.stats.nonparametric import (
@@ -46,6 +46,7 @@ __all__ = [
     "DROPPED_GROUPS_COLUMNS",
     "GROUPS_COLUMNS",
     "MIN_GROUP_SIZE",
+    "MISSING_MARKERS_COLUMNS",
     "OMNIBUS_COLUMNS",
     "PAIRWISE_COLUMNS",
     "PREDICTION_TABLE_COLUMNS",
@@ -55,6 +56,11 @@ __all__ = [
     "TREND_COLUMNS",
     "run_analysis",
 ]
+
+MISSING_MARKERS_COLUMNS = [
+    "timepoint", "group", "n", "n_missing_all", "n_missing_any", "p_unc", "method",
+]  # fmt: skip
+"""Columns of ``missing_markers``."""
 
 TABLE1_TEST_COLUMNS = [
     "variable", "kind", "test", "n", "n_missing", "statistic", "df", "p_unc", "method",
@@ -127,6 +133,9 @@ TABLES = {
     "prediction": "predict_outcome of every predictor, stacked (AUC, Youden cutoff, OR; "
     "PREDICTION_TABLE_COLUMNS)",
     "sensitivity_responders": "mann_whitney responders vs non-responders + p_fdr",
+    "missing_markers": "per time point and group: patients, those missing every marker "
+    "value and those missing any (MISSING_MARKERS_COLUMNS); p_unc and method: Fisher's exact "
+    "test of 'every value missing' against the group, per time point",
 }
 """Names of the tables returned by :func:`run_analysis` and what they hold."""
 
@@ -333,6 +342,32 @@ def _categorical(data, var, group, split: _Split, *, conf) -> pd.DataFrame:
         }], CONTINGENCY_COLUMNS)  # fmt: skip
     t["groups_compared"] = _join(split.compared)
     return t
+
+
+def _missing_markers(data, markers, group, masks, timepoints, *, conf) -> pd.DataFrame:
+    """Patients missing marker values, per time point and group, and whether missing every
+    value depends on the group (Fisher's exact test; not computed when no one or everyone
+    misses them)."""
+    rows = []
+    for tp in timepoints:
+        values = data[[f"{m}_{tp}" for m in markers]]
+        all_missing = values.isna().all(axis=1)
+        any_missing = values.isna().any(axis=1)
+        flag = f"_missing_all_{tp}"
+        data[flag] = np.where(all_missing, "missing", "present")
+        k = int(all_missing[data[group].isin(list(masks))].sum())
+        if 0 < k < sum(int(m.sum()) for m in masks.values()):
+            test = fisher_exact(data, flag, group, groups=list(masks), conf_level=conf).iloc[0]
+            p, method = test["p_unc"], str(test["method"])
+        else:
+            p, method = np.nan, not_computed("no patient misses" if k == 0 else "all miss")
+        for lev, mask in masks.items():
+            rows.append({
+                "timepoint": tp, "group": lev, "n": int(mask.sum()),
+                "n_missing_all": int(all_missing[mask].sum()),
+                "n_missing_any": int(any_missing[mask].sum()), "p_unc": p, "method": method,
+            })  # fmt: skip
+    return frame(rows, MISSING_MARKERS_COLUMNS)
 
 
 def _paired_descriptives(data, before, after, masks: dict[Any, np.ndarray]) -> pd.DataFrame:
@@ -638,6 +673,7 @@ def run_analysis(
         if rows
         else pd.DataFrame(columns=TABLE1_TEST_COLUMNS)
     )
+    tables["missing_markers"] = _missing_markers(data, markers, group, masks, timepoints, conf=conf)
     tables["marker_descriptives"] = describe_continuous(
         data, [f"{m}_{t}" for m in markers for t in timepoints], group, groups=kept
     )
