@@ -171,3 +171,71 @@ def test_under_quarto_a_figure_gives_only_the_formats_fig_format_asks(tmp_path):
     with KernelSession(tmp_path, print_dpi=600) as kernel:
         builtin = kernel.run(show)[0]["data"]
     assert {"image/png", "image/svg+xml", PRINT_PNG_MIME} <= set(builtin)
+
+
+# -- files for submission: RGB, and the synthetic notice in their metadata ------------------
+
+NOTICE = "These results were computed from a SYNTHETIC cohort (made by itp-stats synth)."
+
+
+def _study_figure(synthetic: str):
+    """A figure drawn by the figures module under a study context (synthetic or not)."""
+
+    def draw() -> Figure:
+        from itp_stats.report.figures import participant_flow, set_context
+
+        set_context(synthetic=synthetic)
+        try:
+            return participant_flow({"assessed": 3, "groups": {"A": 2, "B": 1}})
+        finally:
+            set_context()
+
+    return draw
+
+
+def _metadata(files) -> tuple[dict, dict, str]:
+    """PDF Info, PNG text chunks and PNG mode of submission files."""
+    import pypdf
+
+    info = dict(pypdf.PdfReader(files["pdf"]).metadata or {})
+    image = Image.open(files["png"])
+    return info, dict(image.text), image.mode
+
+
+def test_submission_files_of_synthetic_data_carry_the_notice(tmp_path):
+    folder = figure_folder(tmp_path, "k")
+    files = CachedFigure(folder, "fig-x", _study_figure(NOTICE)).submission_files()
+    info, text, mode = _metadata(files)
+    assert info["/Subject"] == NOTICE
+    assert "synthetic" in info["/Keywords"]
+    assert text["Description"] == NOTICE
+    assert text["Disclaimer"] == "Synthetic data"
+    assert mode == "RGB"  # no alpha channel
+    image = Image.open(files["png"])
+    assert round(image.info["dpi"][0]) == SUBMISSION_DPI
+    assert image.getpixel((0, 0)) == (255, 255, 255)  # the white ground
+
+
+def test_submission_files_of_real_data_carry_no_notice(tmp_path):
+    folder = figure_folder(tmp_path, "k")
+    for name, draw in (("fig-x", _study_figure("")), ("fig-y", _drawer([]))):
+        info, text, mode = _metadata(CachedFigure(folder, name, draw).submission_files())
+        assert "/Subject" not in info and "/Keywords" not in info
+        assert "Description" not in text and "Disclaimer" not in text
+        assert not any("ynthetic" in str(v) for v in [*info.values(), *text.values()])
+        assert mode == "RGB"
+
+
+def test_submission_png_of_a_translucent_figure_is_rgb_on_white(tmp_path):
+    def draw() -> Figure:
+        fig = Figure(figsize=(1, 1), facecolor=(0, 0, 0, 0.5))  # half-transparent black
+        fig.add_subplot().set_axis_off()
+        return fig
+
+    import matplotlib
+
+    with matplotlib.rc_context({"savefig.facecolor": "auto"}):  # the figure's own ground
+        files = CachedFigure(figure_folder(tmp_path, "k"), "fig-t", draw).submission_files()
+    image = Image.open(files["png"])
+    assert image.mode == "RGB"
+    assert all(120 <= c <= 135 for c in image.getpixel((0, 0)))  # grey: black over white

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
@@ -23,16 +24,21 @@ from matplotlib.text import Text
 from itp_stats.cohort.dictionary import Dictionary, load_dictionary
 from itp_stats.cohort.load import derive
 from itp_stats.cohort.synth import synthesize
+from itp_stats.report.facade import FIGURES
 from itp_stats.report.figures import (
     GROUP_COLORS,
     OKABE_ITO,
     OTHERS_COLOR,
+    SYNTHETIC_ATTRIBUTE,
+    SYNTHETIC_MARK,
     forest,
     get_context,
+    log_scale,
     marker_by_group,
     markers_grid,
     p_annotation,
     paired_change,
+    paired_changes,
     participant_flow,
     roc_curve,
     set_context,
@@ -781,3 +787,389 @@ def test_roc_cutoff_drawn_within_its_ci():
     (mark,) = [ln for ln in fig.axes[0].get_lines() if ln.get_gid() == "cutoff"]
     np.testing.assert_allclose([mark.get_xdata()[0], mark.get_ydata()[0]], [0.4, 0.7])
     assert any(t.startswith("Youden cutoff 50 ×10⁹/L") for t in _texts(fig))
+
+
+# -- every figure of a study: no text on another, none cut off, no line through a label ------
+#
+# The figures of the documents (the facade's FIGURES), drawn for the shipped study, for studies
+# whose groups are words ("remission", "stable disease", …: the shipped cells, and the second
+# example study with longer names) and for a two-group study. Each study is computed once per
+# module from files in a temporary folder (its state folder too).
+
+LONG_LEVELS = {"CR": "remission", "PR": "stable disease", "NR": "progression"}
+"""Long level names for the shipped cells (the issue's example of a study whose levels are
+words, not CR/PR/NR)."""
+M12_LONG = {
+    "remission": "complete remission",
+    "stable": "stable disease",
+    "progression": "progressive disease",
+}
+"""Longer level names for the second example study."""
+
+
+def _shipped_cells(root) -> pd.DataFrame:
+    """The shipped cohort's cells as text (a leading ``#`` provenance line skipped)."""
+    path = root / "data" / "cohort.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    skip = next(i for i, line in enumerate(lines) if not line.startswith("#"))
+    return pd.read_csv(path, dtype=str, keep_default_na=False, skiprows=skip)
+
+
+def _long_level_dictionary(d: dict) -> None:
+    d["name"] = "long-level-cohort"
+    group = d["columns"]["response_m6"]
+    group["label"] = "Disease course at 6 months"
+    group["categories"] = list(LONG_LEVELS.values())
+
+
+def _long_level_study(s: dict) -> None:
+    levels = list(LONG_LEVELS.values())
+    s["group"] = {
+        "column": "response_m6",
+        "levels": levels,
+        "names": {"stable disease": "stable disease with a platelet count that did not rise"},
+        "ordered": True,
+        "positive": levels[0],
+        "responders": levels[:2],
+    }
+
+
+def _m12_long(folder) -> tuple:
+    """The second example study with long level names: its files and a cohort, in ``folder``."""
+    import yaml
+    from example_study import STUDY_DIR, example_cohort
+
+    folder.mkdir(parents=True, exist_ok=True)
+    dictionary = yaml.safe_load((STUDY_DIR / "dictionary.yaml").read_text(encoding="utf-8"))
+    dictionary["columns"]["outcome_m12"]["categories"] = list(M12_LONG.values())
+    study = yaml.safe_load((STUDY_DIR / "study.yaml").read_text(encoding="utf-8"))
+    group = study["group"]
+    group["levels"] = [M12_LONG[v] for v in group["levels"]]
+    group["names"] = {M12_LONG[k]: v for k, v in group["names"].items()}
+    group["positive"] = M12_LONG[group["positive"]]
+    group["responders"] = [M12_LONG[v] for v in group["responders"]]
+    for name, raw in (("dictionary.yaml", dictionary), ("study.yaml", study)):
+        (folder / name).write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    cohort = example_cohort()
+    cohort["outcome_m12"] = cohort["outcome_m12"].map(M12_LONG)
+    cohort.to_csv(folder / "cohort.csv", index=False)
+    return folder / "cohort.csv", folder / "study.yaml"
+
+
+def _own_cells(folder, root, dictionary_edit, study_edit, cells_edit) -> tuple:
+    """The shipped study and cells, edited, in ``folder``."""
+    from conftest import copy_study
+
+    study = copy_study(folder, dictionary_edit, study_edit)
+    data = folder / "cohort.csv"
+    cells_edit(_shipped_cells(root)).to_csv(data, index=False, lineterminator="\n")
+    return data, study
+
+
+def _study_files(name: str, folder, root) -> tuple:
+    """``(data, study)`` files of a study of the overlap tests, written in ``folder``."""
+    from conftest import recorded_group_cells, recorded_group_dictionary, recorded_group_study
+
+    if name == "shipped":
+        return root / "data" / "cohort.csv", root / "data" / "study.yaml"
+    if name == "long-names":
+        return _own_cells(
+            folder,
+            root,
+            _long_level_dictionary,
+            _long_level_study,
+            lambda f: f.assign(response_m6=f["response_m6"].map({**LONG_LEVELS, "": ""})),
+        )
+    if name == "two-groups":
+        return _own_cells(
+            folder, root, recorded_group_dictionary, recorded_group_study, recorded_group_cells
+        )
+    if name == "m12-long-names":
+        return _m12_long(folder)
+    raise KeyError(name)
+
+
+STUDIES = ("shipped", "long-names", "two-groups", "m12-long-names")
+
+
+@pytest.fixture(scope="module")
+def studies(tmp_path_factory):
+    """A function giving each study of :data:`STUDIES`, computed once per module."""
+    from conftest import ROOT
+
+    from itp_stats.study.prepare import prepare_study
+
+    made: dict[tuple[str, bool], object] = {}
+    base = tmp_path_factory.mktemp("studies")
+
+    def get(name: str, synthetic: bool = False):
+        key = (name, synthetic)
+        if key not in made:
+            folder = base / f"{name}-{int(synthetic)}"
+            data, study = _study_files(name, folder / "study", ROOT)
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setenv("ITP_STATS_ROOT", str(folder))
+                for var in ("ITP_STATS_STUDY", "ITP_STATS_DATA"):
+                    mp.delenv(var, raising=False)
+                made[key] = prepare_study(
+                    data,
+                    study=study,
+                    gate_result=folder / "gate.json",
+                    n_boot=200,
+                    synthetic=synthetic,
+                )
+        return made[key]
+
+    return get
+
+
+def _drawn_texts(fig: Figure) -> list[tuple[Text, object]]:
+    """Every text the figure draws (visible, not empty) with its box in pixels.
+
+    Recorded while the figure draws, so tick labels outside the axis range (made but not
+    drawn) are left out and nothing drawn is missed (titles, labels, legends, annotations).
+    An annotation's box is its text's, without its leader line.
+    """
+    drawn: list[Text] = []
+    original = Text.draw
+
+    def record(self, renderer):
+        original(self, renderer)
+        if self.get_visible() and self.get_text().strip():
+            drawn.append(self)
+
+    canvas = FigureCanvasAgg(fig)  # pyplot closed the figure: its own canvas draws nothing
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Text, "draw", record)
+        canvas.draw()
+    renderer = canvas.get_renderer()
+    assert drawn, "the figure drew no text"
+    return [(t, Text.get_window_extent(t, renderer)) for t in dict.fromkeys(drawn)]
+
+
+def _layout_faults(fig: Figure, tolerance: float = 0.5) -> list[str]:
+    """What is wrong with the layout of ``fig``: overlapping texts, texts cut off by the
+    figure's edge, lines running through a text inside its axes (texts on a ground excepted).
+    Empty when nothing is.
+    """
+    texts = _drawn_texts(fig)
+    faults = []
+    edge = fig.bbox
+    for text, box in texts:
+        if (
+            box.x0 < edge.x0 - tolerance
+            or box.y0 < edge.y0 - tolerance
+            or box.x1 > edge.x1 + tolerance
+            or box.y1 > edge.y1 + tolerance
+        ):
+            faults.append(f"cut off: {text.get_text()!r} {box.bounds} in {edge.bounds}")
+    for (a, box_a), (b, box_b) in itertools.combinations(texts, 2):
+        inner = box_a.padded(-tolerance)
+        if inner.width > 0 and inner.height > 0 and inner.overlaps(box_b.padded(-tolerance)):
+            faults.append(f"overlap: {a.get_text()!r} and {b.get_text()!r}")
+    for ax in fig.axes:
+        for text, box in texts:
+            if text.axes is not ax or text.get_bbox_patch() is not None or text not in ax.texts:
+                continue
+            for line in ax.get_lines():
+                path = line.get_transform().transform_path(line.get_path())
+                if len(path.vertices) > 1 and path.intersects_bbox(box, filled=False):
+                    faults.append(f"line {line.get_gid()!r} through {text.get_text()!r}")
+    return faults
+
+
+@pytest.mark.parametrize("name", STUDIES)
+@pytest.mark.parametrize("label", list(FIGURES))
+def test_every_figure_is_laid_out_without_overlap(studies, name, label):
+    study = studies(name)
+    fig = FIGURES[label](study)
+    faults = _layout_faults(fig)
+    assert not faults, "\n".join(faults)
+
+
+def test_layout_check_finds_overlap_cut_text_and_crossed_label():
+    fig = plt.figure(figsize=(3, 2))
+    plt.close(fig)
+    ax = fig.add_subplot()
+    assert _layout_faults(fig) == []  # tick labels alone
+    ax.text(0.1, 0.5, "first label", transform=ax.transAxes)
+    ax.text(0.15, 0.5, "second label", transform=ax.transAxes)
+    ax.plot([0, 1], [0.52, 0.52], gid="across")
+    fig.text(0.95, 0.5, "runs off the edge")
+    faults = "\n".join(_layout_faults(fig))
+    assert "overlap: 'first label' and 'second label'" in faults
+    assert "cut off: 'runs off the edge'" in faults
+    assert "line 'across' through 'first label'" in faults
+
+
+def test_log_scale_for_counts_without_zeros(cohort):
+    assert log_scale(cohort, "nk")  # counts, all above 0
+    assert not log_scale(cohort, "pct_nk")  # a percentage
+    assert not log_scale(cohort.assign(nk_m6=cohort["nk_m6"].where(cohort.index > 0, 0)), "nk")
+    assert not log_scale(cohort.assign(nk_m0=np.nan, nk_m6=np.nan), "nk")  # nothing to show
+    assert not log_scale(cohort, "no_such_marker")
+
+
+def test_a_marker_has_one_scale_in_every_figure(studies):
+    study = studies("shipped")
+    data, cfg = study.analysed, study.config
+    figures = {label: FIGURES[label](study) for label in FIGURES if label.startswith("supp")}
+    seen: dict[str, set[str]] = {}
+    for label, fig in figures.items():
+        kind = [m for m in cfg.markers if m.startswith("pct_") == ("pct" in label)]
+        panels = [ax for ax in fig.axes if ax.axison]
+        assert len(panels) == len(kind), label
+        for marker, ax in zip(kind, panels, strict=True):
+            seen.setdefault(marker, set()).add(ax.get_yscale())
+    for marker, scales in seen.items():
+        values = pd.concat([data[f"{marker}_{cfg.baseline}"], data[f"{marker}_{cfg.followup}"]])
+        positive = bool((values.dropna().astype(float) > 0).all())
+        expected = "log" if positive and not marker.startswith("pct_") else "linear"
+        assert scales == {expected}, marker  # the same at both time points
+    baseline = (cfg.highlight_baseline or cfg.markers)[0]
+    assert FIGURES["fig-baseline"](study).axes[0].get_yscale() == seen[baseline].pop()
+    assert "log" in {s for scales in seen.values() for s in scales}  # skewed counts on log
+    paired = FIGURES["fig-paired"](study)
+    rows = paired.axes[:: len(cfg.levels)]
+    assert [ax.get_yscale() for ax in rows] == [
+        "log" if log_scale(data, m) else "linear" for m in cfg.highlight_change
+    ]
+
+
+def test_paired_rows_take_their_own_scale(cohort):
+    fig = paired_changes(
+        cohort, [("nk_m0", "nk_m6"), ("pct_nk_m0", "pct_nk_m6")], GROUP, log=["nk_m0"]
+    )
+    rows = [ax.get_yscale() for ax in fig.axes[:: len(LEVELS)]]
+    assert rows == ["log", "linear"]
+
+
+def test_p_value_under_the_panel_title(cohort):
+    fig = markers_grid(cohort, ["nk_m0", "cd3_m0"], GROUP, p_values={"nk_m0": 0.03},
+                       p_label="between groups")  # fmt: skip
+    FigureCanvasAgg(fig).draw()
+    ax = fig.axes[0]
+    (p,) = [t for t in ax.texts if t.get_gid() == "p_value"]
+    assert p.get_text() == "between groups p = 0.030"
+    p_box, title_box = p.get_window_extent(), ax.title.get_window_extent()
+    axes_box = ax.get_window_extent()
+    assert axes_box.y1 <= p_box.y0 and p_box.y1 <= title_box.y0  # axes, p, title
+    assert p_box.width <= axes_box.width + 1  # no wider than its panel
+    assert not [t for t in fig.axes[1].texts if t.get_gid() == "p_value"]
+
+
+MANY = ["complete remission", "partial remission", "stable disease", "progressive disease",
+        "death from any cause", "lost to follow-up"]  # fmt: skip
+
+
+@pytest.fixture
+def many_groups(cohort) -> pd.DataFrame:
+    """The cohort in six groups with long names (more than the slots under an axis hold)."""
+    rng = np.random.default_rng(2)
+    set_context(dictionary=load_dictionary(), levels=MANY, group="course")
+    return cohort.assign(course=rng.choice(MANY, len(cohort)))
+
+
+def test_names_too_wide_for_their_slot_go_to_a_legend(many_groups):
+    three = list(LONG_LEVELS.values())  # "progression" is wider than a third of a panel's slot
+    data = many_groups.assign(course=many_groups["response_iwg"].map(LONG_LEVELS))
+    set_context(dictionary=load_dictionary(), levels=three, group="course")
+    columns = ["nk_m0", "cd3_m0", "pct_nk_m0", "pct_cd8_act_m0"]
+    grid = markers_grid(data, columns, "course", p_values=dict.fromkeys(columns, 0.2))
+    set_context(dictionary=load_dictionary(), levels=MANY, group="course")
+    box = marker_by_group(many_groups, "nk_m0", "course", p_value=0.2, p_label="Kruskal–Wallis")
+    for fig, names in ((grid, three), (box, MANY)):
+        assert _layout_faults(fig) == []
+        (legend,) = [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend())]
+        assert [t.get_text() for t in legend.get_texts()] == names
+        ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+        assert all(t.startswith("n = ") for t in ticks), ticks
+    assert len([ax for ax in grid.axes if ax.axison]) == 4
+    assert grid.axes[0].get_subplotspec().get_gridspec().ncols == 3  # as asked: counts fit
+
+
+def test_many_groups_keep_apart_in_paired_panels_and_flow(many_groups):
+    paired = paired_change(many_groups, "pct_nk_m0", "pct_nk_m6", "course")
+    flow = participant_flow({"assessed": 60, "groups": {g: 10 for g in MANY}})
+    for fig in (paired, flow):
+        assert _layout_faults(fig) == []
+    assert paired.axes[0].get_xticklabels()[0].get_rotation() == 90  # upright, not overlapping
+
+
+# -- synthetic data: a corner mark on the figure and the notice for the files' metadata -------
+
+NOTICE = "These results were computed from a SYNTHETIC cohort."
+CUT = {"threshold": 50.0, "sensitivity": 0.7, "specificity": 0.6}
+
+
+def test_figures_of_synthetic_data_carry_the_mark(cohort):
+    plain = marker_by_group(cohort, "nk_m0", GROUP)
+    assert SYNTHETIC_MARK not in _texts(plain) and not hasattr(plain, SYNTHETIC_ATTRIBUTE)
+    ctx = get_context()
+    set_context(
+        dictionary=ctx.dictionary,
+        group_names=ctx.group_names,
+        group_label=ctx.group_label,
+        levels=ctx.levels,
+        group=ctx.group,
+        synthetic=NOTICE,
+    )
+    figures = [
+        marker_by_group(cohort, "nk_m0", GROUP, p_value=0.01),
+        markers_grid(cohort, ["nk_m0", "cd3_m0"], GROUP),
+        paired_change(cohort, "pct_nk_m0", "pct_nk_m6", GROUP),
+        roc_curve(_roc_points(), auc=0.74, cutoff=CUT),
+        forest(pd.DataFrame({"label": ["a"], "effect": [0.2], "ci_low": [0.1], "ci_high": [0.3]})),
+        participant_flow({"assessed": 3, "groups": {"CR": 1, "PR": 1, "NR": 1}}),
+    ]
+    for fig in figures:
+        assert getattr(fig, SYNTHETIC_ATTRIBUTE) == NOTICE
+        (mark,) = [t for t in fig.texts if t.get_gid() == "synthetic_mark"]
+        assert mark.get_text() == SYNTHETIC_MARK
+        assert _layout_faults(fig) == []  # the mark overlaps nothing and is not cut off
+        box = Text.get_window_extent(mark, FigureCanvasAgg(fig).get_renderer())
+        assert box.x1 > 0.8 * fig.bbox.width and box.y1 < 0.1 * fig.bbox.height  # lower right
+        content = [ax.get_tightbbox() for ax in fig.axes if ax.axison or ax.texts]
+        assert all(b.y0 >= box.y1 - 0.5 for b in content)  # in a strip of its own
+
+
+def test_study_figures_are_marked_when_the_data_are_synthetic(studies):
+    shipped, other = studies("shipped"), studies("m12-long-names")
+    assert shipped.synthetic and not other.synthetic
+    for study in (shipped, other):
+        fig = FIGURES["fig-flow"](study)
+        assert (SYNTHETIC_MARK in _texts(fig)) == study.synthetic
+        assert hasattr(fig, SYNTHETIC_ATTRIBUTE) == study.synthetic
+    notice = getattr(FIGURES["fig-roc"](shipped), SYNTHETIC_ATTRIBUTE)
+    assert "SYNTHETIC" in notice and "real patient" in notice
+
+
+def test_notes_of_values_off_a_log_axis_stay_under_their_panel(cohort):
+    data = cohort.copy()
+    data.loc[data.index[:5], ["nk_m0", "cd3_m0", "nk_m6"]] = 0
+    grid = markers_grid(data, ["nk_m0", "cd3_m0", "cd4_m0"], GROUP, log=True)
+    box = marker_by_group(data, "nk_m0", GROUP, log=True, p_value=0.3)
+    paired = paired_change(data, "nk_m0", "nk_m6", GROUP, log=True)
+    for fig in (grid, box, paired):
+        assert _layout_faults(fig) == []
+    notes = [t for ax in grid.axes for t in ax.texts if t.get_gid() == "hidden_note"]
+    assert len(notes) == 2 and all("≤ 0 not shown" in t.get_text() for t in notes)
+
+
+@pytest.mark.parametrize(
+    ("fpr", "tpr"), [(0.05, 0.95), (0.6, 0.98), (0.5, 0.5), (0.3, 0.2), (0.9, 0.9)]
+)
+def test_roc_cutoff_label_clear_wherever_the_point_is(fpr, tpr):
+    points = pd.DataFrame(
+        {
+            "threshold": [np.inf, 2.0, 1.0, -np.inf],
+            "sensitivity": [0.0, tpr, min(1.0, tpr + 0.05), 1.0],
+            "specificity": [1.0, 1 - fpr, 1 - min(1.0, fpr + 0.1), 0.0],
+        }
+    )
+    cut = {"threshold": 2.0, "sensitivity": tpr, "specificity": 1 - fpr}
+    for auc in (0.7, None):
+        fig = roc_curve(points, auc=auc, ci=(0.6, 0.8), cutoff=cut, threshold_unit="cells/µL")
+        assert _layout_faults(fig) == []
+        (label,) = [t for t in fig.axes[0].texts if t.get_gid() == "cutoff_label"]
+        assert label.get_bbox_patch() is None  # a clear place was found: no white ground

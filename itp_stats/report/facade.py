@@ -453,6 +453,8 @@ def _figures(study: Study) -> ModuleType:
 
     Imported on the first figure drawn (matplotlib costs about half a second to import): a
     render whose figures all come from the run state (:func:`figure`) never imports it.
+    Figures of synthetic data carry the study's notice (a corner mark, and the metadata of
+    their files for submission).
     """
     from itp_stats.report import figures
 
@@ -464,6 +466,7 @@ def _figures(study: Study) -> ModuleType:
         group_label=cfg.dictionary.label(cfg.design.group_column),
         levels=list(cfg.levels),
         group=cfg.group,
+        synthetic=_notice_text(study) if study.synthetic else "",
     )
     return figures
 
@@ -474,30 +477,44 @@ def flow_figure(study: Study) -> Figure:
 
 
 def baseline_figure(study: Study) -> Figure:
-    """The first highlighted marker at baseline by group, box and points, with its p."""
+    """The first highlighted marker at baseline by group, box and points, with its p.
+
+    A count on a log scale when it has no zero, as in every figure
+    (:func:`itp_stats.report.figures.log_scale`).
+    """
     cfg = study.config
     marker = (cfg.highlight_baseline or cfg.markers)[0]
     column = f"{marker}_{cfg.baseline}"
     kw = study.results["baseline_kruskal"].set_index("dv")
     row = kw.loc[column] if column in kw.index else None
-    return _figures(study).marker_by_group(
+    figures = _figures(study)
+    return figures.marker_by_group(
         study.analysed,
         column,
         study.group,
         p_value=None if row is None else row["p_unc"],
         p_label=None if row is None else T.test_name(row),
-        log=not marker.startswith("pct_"),
+        log=figures.log_scale(study.analysed, marker),
     )
 
 
 def paired_figure(study: Study) -> Figure:
-    """Paired baseline → follow-up values of the highlighted change markers, by group."""
+    """Paired baseline → follow-up values of the highlighted change markers, by group.
+
+    Each marker on the scale it has in every figure (:func:`baseline_figure`).
+    """
     cfg = study.config
-    return _figures(study).paired_changes(
+    figures = _figures(study)
+    return figures.paired_changes(
         study.analysed,
         [(f"{m}_{cfg.baseline}", f"{m}_{cfg.followup}") for m in cfg.highlight_change],
         study.group,
         ylabels=[report_tables.marker_label(study, m) for m in cfg.highlight_change],
+        log=[
+            f"{m}_{cfg.baseline}"
+            for m in cfg.highlight_change
+            if figures.log_scale(study.analysed, m)
+        ],
     )
 
 
@@ -534,7 +551,10 @@ def forest_figure(study: Study) -> Figure:
 
 
 def markers_figure(study: Study, timepoint: str, kind: str = "counts") -> Figure:
-    """Every marker by group at ``baseline`` or ``followup``: ``kind`` ``counts`` or ``pct``."""
+    """Every marker by group at ``baseline`` or ``followup``: ``kind`` ``counts`` or ``pct``.
+
+    Each marker on the scale it has in every figure (:func:`baseline_figure`).
+    """
     cfg = study.config
     code = cfg.baseline if timepoint == "baseline" else cfg.followup
     markers = [m for m in cfg.markers if m.startswith("pct_") == (kind == "pct")]
@@ -543,8 +563,14 @@ def markers_figure(study: Study, timepoint: str, kind: str = "counts") -> Figure
     if code == cfg.baseline:
         kw = study.results["baseline_kruskal"].set_index("dv")
         p_values = {c: kw.loc[c, "p_unc"] for c in columns if c in kw.index}
-    return _figures(study).markers_grid(
-        study.analysed, columns, study.group, p_values=p_values, p_label="between groups"
+    figures = _figures(study)
+    return figures.markers_grid(
+        study.analysed,
+        columns,
+        study.group,
+        log=[f"{m}_{code}" for m in markers if figures.log_scale(study.analysed, m)],
+        p_values=p_values,
+        p_label="between groups",
     )
 
 

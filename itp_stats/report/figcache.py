@@ -233,6 +233,14 @@ class CachedFigure:
     def submission_files(self) -> dict[str, Path]:
         """The figure as vector PDF and as PNG at :data:`SUBMISSION_DPI`, in the cache folder.
 
+        The PNG is RGB (no alpha channel; transparent parts on white). A figure drawn from
+        synthetic data (its attribute ``itp_stats_synthetic``, the notice that
+        :mod:`itp_stats.report.figures` sets from the study, besides the visible corner
+        mark) carries the notice in both files' metadata: the PDF's Info ``Subject``, with
+        ``Keywords`` "synthetic data", and the PNG's text chunks ``Description`` (the
+        notice) and ``Disclaimer`` ("Synthetic data"). A figure of real data carries
+        neither.
+
         Returns
         -------
         dict of str to Path
@@ -240,18 +248,47 @@ class CachedFigure:
         """
         import io
 
-        def save(fmt: str, **kwargs: Any) -> Callable[[Figure], bytes]:
-            def render(f: Figure) -> bytes:
-                buffer = io.BytesIO()
-                f.savefig(buffer, format=fmt, bbox_inches="tight", **kwargs)
-                return buffer.getvalue()
+        def notice(f: Figure) -> str:
+            return str(getattr(f, "itp_stats_synthetic", "") or "")
 
-            return render
+        def pdf(f: Figure) -> bytes:
+            text = notice(f)
+            metadata = {"Subject": text, "Keywords": "synthetic data"} if text else {}
+            buffer = io.BytesIO()
+            f.savefig(buffer, format="pdf", bbox_inches="tight", metadata=metadata)
+            return buffer.getvalue()
+
+        def png(f: Figure) -> bytes:
+            from PIL import Image
+            from PIL.PngImagePlugin import PngInfo
+
+            buffer = io.BytesIO()
+            f.savefig(
+                buffer,
+                format="png",
+                dpi=SUBMISSION_DPI,
+                bbox_inches="tight",
+                pil_kwargs={"compress_level": 1},  # decoded at once: speed over size
+            )
+            source = Image.open(io.BytesIO(buffer.getvalue()))
+            drawn = source.convert("RGBA")
+            if drawn.getextrema()[3] != (255, 255):  # transparent parts: onto white
+                drawn = Image.alpha_composite(Image.new("RGBA", drawn.size, "white"), drawn)
+            image = drawn.convert("RGB")
+            info = PngInfo()
+            for key, value in source.text.items():  # matplotlib's "Software"
+                info.add_text(key, value)
+            if notice(f):
+                info.add_text("Description", notice(f))
+                info.add_text("Disclaimer", "Synthetic data")
+            out = io.BytesIO()
+            image.save(out, format="png", dpi=(SUBMISSION_DPI,) * 2, pnginfo=info)
+            return out.getvalue()
 
         out = {}
-        for fmt, kwargs in (("pdf", {}), ("png", {"dpi": SUBMISSION_DPI})):
+        for fmt, render in (("pdf", pdf), ("png", png)):
             name = f"submission.{fmt}"
-            self._bytes(name, save(fmt, **kwargs))
+            self._bytes(name, render)
             out[fmt] = self._path(name)
         return out
 

@@ -11,6 +11,15 @@ The figures hold no knowledge of a study: the report calls :func:`set_context` o
 study with its data dictionary, group names, level order and group label, and every figure
 takes labels, units, time points and colours from it (a level keeps its colour, by position
 in the level order, in every figure). Without a context, labels are column names and codes.
+When the context holds a synthetic-data notice, every figure carries it: the mark
+:data:`SYNTHETIC_MARK` in grey at its lower right corner, in a strip of its own, and the notice
+as its attribute :data:`SYNTHETIC_ATTRIBUTE`, written into the metadata of the files for
+submission (:meth:`itp_stats.report.figcache.CachedFigure.submission_files`).
+
+Labels are laid out from the room they get (measured in the project font), never on one
+another: group names and titles wrapped to their panel, names too wide for their place under
+the axis moved to a legend, p-values of small multiples under the panel's title, the cutoff
+label of a ROC curve where no line runs through it.
 
 Missing values are dropped per panel; a group with 0 or 1 values keeps its tick (no box);
 empty input gives a figure with a "No data" note rather than an exception.
@@ -25,9 +34,12 @@ from itp_stats.report.figures._style import (
     OKABE_ITO,
     OTHERS_COLOR,
     STYLE,
+    SYNTHETIC_ATTRIBUTE,
+    SYNTHETIC_MARK,
     FigureContext,
     StyleContext,
     get_context,
+    log_scale,
     p_annotation,
     set_context,
     use_style,
@@ -47,10 +59,13 @@ __all__ = [
     "OKABE_ITO",
     "OTHERS_COLOR",
     "STYLE",
+    "SYNTHETIC_ATTRIBUTE",
+    "SYNTHETIC_MARK",
     "FigureContext",
     "StyleContext",
     "forest",
     "get_context",
+    "log_scale",
     "marker_by_group",
     "markers_grid",
     "p_annotation",

@@ -16,6 +16,7 @@ import textwrap
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import matplotlib as mpl
@@ -24,7 +25,10 @@ import numpy as np
 import pandas as pd
 from cycler import cycler
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from itp_stats.cohort.dictionary import Dictionary
@@ -36,9 +40,12 @@ __all__ = [
     "OKABE_ITO",
     "OTHERS_COLOR",
     "STYLE",
+    "SYNTHETIC_ATTRIBUTE",
+    "SYNTHETIC_MARK",
     "FigureContext",
     "StyleContext",
     "get_context",
+    "log_scale",
     "p_annotation",
     "set_context",
     "use_style",
@@ -75,6 +82,18 @@ TEXT_WIDTH_IN = 6.5
 
 DPI = 150
 """Resolution of raster output (the inline backend renders PNGs at the figure's dpi)."""
+
+SYNTHETIC_MARK = "Synthetic data"
+"""The mark of a figure drawn from synthetic data, in grey at its lower right corner."""
+
+SYNTHETIC_ATTRIBUTE = "itp_stats_synthetic"
+"""Attribute of a figure drawn from synthetic data: the notice (:attr:`FigureContext.synthetic`).
+
+Read by :meth:`itp_stats.report.figcache.CachedFigure.submission_files`, which writes it into
+the metadata of the PDF and PNG files; a figure of real data has no such attribute."""
+
+_MARK_STRIP = 0.2
+"""Height in inches of the strip added under a marked figure for its mark (nothing else in it)."""
 
 STYLE: dict[str, Any] = {
     "font.family": "sans-serif",
@@ -185,11 +204,54 @@ def new_figure(
     hooks) and closed at once: the inline backend then does not show it again at the end of
     the cell, and it is displayed exactly once when it is the cell's value.
     """
+    notice = get_context().synthetic
+    width, height = figsize
+    strip = _MARK_STRIP if notice else 0.0
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=figsize, dpi=DPI, layout=layout, squeeze=False, **kwargs
+        nrows,
+        ncols,
+        figsize=(width, height + strip),
+        dpi=DPI,
+        layout=layout,
+        squeeze=False,
+        **kwargs,
     )
     plt.close(fig)
+    if notice:
+        _mark_synthetic(fig, notice)
     return fig, axes
+
+
+def _mark_synthetic(fig: Figure, notice: str) -> None:
+    """Keep the layout above a strip at the bottom, write the mark in it, keep the notice."""
+    width, height = fig.get_size_inches()
+    engine = fig.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine):
+        engine.set(rect=content_box(fig, marked=True))
+    fig.text(
+        1 - 0.05 / width,
+        0.04 / height,
+        SYNTHETIC_MARK,
+        ha="right",
+        va="bottom",
+        fontsize=7,
+        color=GREY,
+        gid="synthetic_mark",
+    )
+    setattr(fig, SYNTHETIC_ATTRIBUTE, notice)
+
+
+def content_box(fig: Figure, *, marked: bool | None = None) -> tuple[float, float, float, float]:
+    """The part of ``fig`` its content may use, ``(left, bottom, width, height)`` in fractions.
+
+    The whole figure, or all of it above the strip of the synthetic mark when the figure
+    carries one (``marked`` None: when it has :data:`SYNTHETIC_ATTRIBUTE`). A figure without
+    a layout engine places its axes in this box.
+    """
+    if marked is None:
+        marked = hasattr(fig, SYNTHETIC_ATTRIBUTE)
+    bottom = _MARK_STRIP / fig.get_size_inches()[1] if marked else 0.0
+    return (0.0, bottom, 1.0, 1.0 - bottom)
 
 
 def log_axis(ax: Axes, axis: str = "y") -> None:
@@ -240,6 +302,11 @@ class FigureContext:
     group : str or None
         The study's group column, to which ``group_label`` applies (to every group column
         when None).
+    synthetic : str
+        The synthetic-data notice of the study's figures (empty for real data): every figure
+        drawn then carries a visible mark (:data:`SYNTHETIC_MARK`) and the notice as its
+        :data:`SYNTHETIC_ATTRIBUTE`, which the files for submission write into their
+        metadata.
     """
 
     dictionary: Dictionary | None = None
@@ -247,6 +314,7 @@ class FigureContext:
     group_label: str | None = None
     levels: tuple[str, ...] = ()
     group: str | None = None
+    synthetic: str = ""
 
 
 _CONTEXT = FigureContext()
@@ -259,6 +327,7 @@ def set_context(
     group_label: str | None = None,
     levels: Sequence[Hashable] | None = None,
     group: str | None = None,
+    synthetic: str = "",
 ) -> FigureContext:
     """Set the study the figures are drawn for (replacing the previous context entirely).
 
@@ -284,6 +353,12 @@ def set_context(
     group : str, optional
         The group column ``group_label`` belongs to; other group columns keep their
         dictionary label. None: ``group_label`` labels every group axis.
+    synthetic : str, optional
+        The notice of a study whose data are synthetic (e.g. "These results were computed
+        from a SYNTHETIC cohort …"); empty for real data. Each figure then shows
+        :data:`SYNTHETIC_MARK` in its lower right corner, in a strip of its own, and keeps the
+        notice as its attribute :data:`SYNTHETIC_ATTRIBUTE` (written into the metadata of
+        its files for submission).
 
     Returns
     -------
@@ -299,6 +374,7 @@ def set_context(
         group_label=group_label,
         levels=order,
         group=group,
+        synthetic=str(synthetic or ""),
     )
     return _CONTEXT
 
@@ -532,6 +608,41 @@ def timepoint_label(column: str) -> str:
     return column
 
 
+def log_scale(data: pd.DataFrame, marker: str) -> bool:
+    """Whether ``marker`` is drawn on a log axis: the one scale rule of every figure.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The patients the figures draw.
+    marker : str
+        A marker of the dictionary (``"nk"``, ``"pct_nk"``); its columns are ``{marker}_{tp}``
+        for the dictionary's time points (without a dictionary, the column ``marker``).
+
+    Returns
+    -------
+    bool
+        True for a count (not a percentage: neither ``pct_`` nor a ``%`` unit) whose every
+        value, at every time point, is above 0.
+
+    Notes
+    -----
+    Cell counts are right-skewed, so they read best on a log scale; percentages are bounded
+    and stay linear. A log axis cannot show a zero, and a count with zeros (B cells after
+    rituximab) would lose them, and its boxes be drawn from the rest: such a marker is
+    linear, and the answer is the same at every time point, so a marker keeps one scale in
+    every figure of a study.
+    """
+    d = dictionary()
+    stems = [f"{marker}_{tp}" for tp in d.timepoints] if d is not None else [marker]
+    columns = [c for c in stems if c in data]
+    if marker.startswith("pct_") or not columns or any(unit(c) == "%" for c in columns):
+        return False
+    v = np.concatenate([values(data, c) for c in columns])
+    v = v[~np.isnan(v)]
+    return bool(len(v)) and bool((v > 0).all())
+
+
 def group_axis_label(group: str | None) -> str:
     """Axis label of the grouping column.
 
@@ -575,7 +686,54 @@ def wrap(text: str, width: int) -> str:
     ).replace(nbsp, " ")
 
 
-_KEEP_TOGETHER = re.compile(r"\(n = \d+\)|\b\d+(?:\.\d+)? \w+")
+_KEEP_TOGETHER = re.compile(r"\(n = \d+\)|\bn = \d+|\bp [<>=] [\d.]+|\b\d+(?:\.\d+)? \w+")
+
+
+@lru_cache(maxsize=1)
+def _measurer() -> RendererAgg:
+    return RendererAgg(1, 1, 72)  # 72 dpi: widths in points
+
+
+@lru_cache(maxsize=8192)
+def text_width(text: str, size: float) -> float:
+    """Width in inches of ``text`` (its longest line) at ``size`` points, in the project font."""
+    measure = _measurer().get_text_width_height_descent
+    with mpl.rc_context({"font.family": "sans-serif", "font.sans-serif": STYLE["font.sans-serif"]}):
+        prop = FontProperties(size=size)
+        widths = [measure(line, prop, ismath=False)[0] for line in text.split("\n")]
+    return max(widths, default=0.0) / 72
+
+
+def fit_text(text: str, width: float, size: float) -> tuple[str, bool]:
+    """Wrap ``text`` into lines no wider than ``width`` inches at ``size`` points.
+
+    Lines break between words and after a hyphen between lower-case words (``non-`` /
+    ``responder``, not ``HLA-`` / ``DR``);
+    ``(n = 12)``, ``p = 0.03`` and a number with its unit stay on one line (as :func:`wrap`).
+
+    Returns
+    -------
+    tuple of (str, bool)
+        The wrapped text, and whether every line fits (False when a single word is wider).
+    """
+    nbsp = "\u00a0"
+    protected = _KEEP_TOGETHER.sub(lambda m: m.group(0).replace(" ", nbsp), text)
+    lines: list[str] = []
+    for part in protected.split("\n"):
+        line = ""
+        for token in re.findall(r"[^ ]*?\b[a-z]{2,}-(?=[a-z]{2})|[^ ]+| +", part):
+            if token.startswith(" "):
+                line += " " if line else ""
+                continue
+            candidate = line + token
+            if line.strip() and text_width(candidate.replace(nbsp, " "), size) > width:
+                lines.append(line.rstrip())
+                line = token
+            else:
+                line = candidate
+        lines.append(line.rstrip())
+    wrapped = "\n".join(lines).replace(nbsp, " ")
+    return wrapped, text_width(wrapped, size) <= width
 
 
 def as_list(x: Sequence[str] | str) -> list[str]:

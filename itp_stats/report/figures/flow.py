@@ -228,7 +228,7 @@ def participant_flow(
     with s.drawing():
         fig, axes = s.new_figure((width, height), layout="none")
         ax = axes[0, 0]
-        ax.set_position((0, 0, 1, 1))
+        ax.set_position(s.content_box(fig))  # above the synthetic mark, if any
         ax.set_xlim(0, width)
         ax.set_ylim(height, 0)
         ax.set_axis_off()

@@ -163,5 +163,15 @@ def forest(
         ax.set_ylim(-0.7, n - 0.3)
         ax.tick_params(axis="y", length=0)
         ax.spines["left"].set_visible(False)
-        ax.set_xlabel(xlabel)
+        written = [f"Estimate ({conf_label} CI)"] if annotate else []
+        written += [_interval(*v, digits) for v in zip(eff, low, high, strict=True) if annotate]
+        ax.set_xlabel(_fit_xlabel(xlabel, figsize[0], labels, written))
     return fig
+
+
+def _fit_xlabel(xlabel: str, width: float, labels: list[str], written: list[str]) -> str:
+    """``xlabel`` wrapped to the width left to the axes of a ``width``-inch figure by the row
+    ``labels`` (8 pt) and the ``written`` estimates (9 pt)."""
+    rows = max((s.text_width(x, 8) for x in labels), default=0.0) + 0.2
+    estimates = max((s.text_width(x, 9) for x in written), default=0.0) + 0.3
+    return s.fit_text(xlabel, max(1.5, width - rows - estimates), 9)[0]

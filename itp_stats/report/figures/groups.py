@@ -1,10 +1,17 @@
-"""Markers by group: box plots with points, small multiples, paired change."""
+"""Markers by group: box plots with points, small multiples, paired change.
+
+Labels are laid out from the room they get, measured in the project font: group names are
+wrapped to the width of their group's slot under the axis (or, when a word is wider than
+the slot, the ticks give the n alone and a legend names the coloured groups), panel titles
+and p-values to the width of their panel, y labels to the height of their row; time point
+labels wider than their half of a panel turn upright.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Collection, Hashable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -13,6 +20,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from itp_stats.report.figures import _style as s
 
@@ -21,6 +29,83 @@ __all__ = ["marker_by_group", "markers_grid", "paired_change", "paired_changes"]
 _JITTER = 0.13
 _BOX_WIDTH = 0.5
 _MIN_BOX = 3  # fewer values: points only (quartiles of 1 or 2 values mean nothing)
+
+_Y_AXIS_IN = 0.6
+"""Width in inches taken left of a panel's axes by its y tick labels, y label and padding."""
+_X_AXIS_IN = 0.9
+"""Height in inches taken from a row of panels by its title, x tick labels and padding."""
+_TICK_GAP_IN = 0.1
+"""Room in inches kept between neighbouring x tick labels."""
+_TICK_PT = 8.0
+"""Size of tick labels (``xtick.labelsize`` of the style)."""
+_TITLE_PT = 8.5
+"""Size of a small-multiple panel's title."""
+_LABEL_PT = 9.0
+"""Size of axis labels and titles (``axes.labelsize``, ``axes.titlesize``)."""
+
+
+class _Drawn(NamedTuple):
+    """What :func:`_draw_by_group` drew: n per group, whether the ticks name the groups."""
+
+    counts: dict[Hashable, int]
+    named: bool
+
+
+def _group_ticks(
+    lv: Sequence[Hashable], counts: Mapping[Hashable, int], slot: float, *, brackets: bool
+) -> tuple[list[str], bool]:
+    """Tick labels of the groups, each at most ``slot`` inches wide.
+
+    Returns
+    -------
+    tuple of (list of str, bool)
+        Each group's name wrapped to the slot over its n (``"CR\\n(n = 25)"``) and True; or,
+        when a word of a name is wider than the slot, the n alone (``"n = 25"``) and False
+        (the caller then names the groups in a legend).
+    """
+    room = slot - _TICK_GAP_IN
+    fitted = [s.fit_text(str(level), room, _TICK_PT) for level in lv]
+    if all(fits for _, fits in fitted):
+        labels = [
+            s.n_label(name, counts[level], brackets=brackets)
+            for (name, _), level in zip(fitted, lv, strict=True)
+        ]
+        return labels, True
+    return [f"n = {counts[level]}" for level in lv], False
+
+
+def _legend_handles(lv: Sequence[Hashable]) -> list[Patch]:
+    """One patch per group, in the group's colour, labelled with its name."""
+    handles = []
+    for i, level in enumerate(lv):
+        colour = s.group_color(level, i)
+        handles.append(
+            Patch(facecolor=to_rgba(colour, 0.18), edgecolor=colour, lw=1.0, label=str(level))
+        )
+    return handles
+
+
+def _legend_columns(lv: Sequence[Hashable], width: float) -> int:
+    """How many legend entries fit side by side in ``width`` inches."""
+    widest = max((s.text_width(str(level), _TICK_PT) for level in lv), default=0.0) + 0.55
+    return max(1, min(len(lv), int(width // widest)))
+
+
+def _note_below_axis(ax: Axes, text: str, width: float) -> None:
+    """Write ``text`` in grey under the x axis label of ``ax``, right-aligned with the axes,
+    wrapped to ``width`` inches."""
+    ax.annotate(
+        s.fit_text(text, width, _TICK_PT)[0],
+        xy=(1.0, 0.0),
+        xycoords=("axes fraction", ax.xaxis.label),
+        xytext=(0, -2),
+        textcoords="offset points",
+        ha="right",
+        va="top",
+        fontsize=8,
+        color=s.GREY,
+        gid="hidden_note",
+    )
 
 
 def _draw_by_group(
@@ -32,9 +117,13 @@ def _draw_by_group(
     log: bool,
     seed: int,
     point_size: float,
+    slot: float,
     brackets: bool = True,
-) -> dict[Hashable, int]:
-    """Box (no fliers) + jittered points per group on ``ax``; return n per group."""
+) -> _Drawn:
+    """Box (no fliers) + jittered points per group on ``ax``; ticks fitted to ``slot`` inches.
+
+    Returns the n per group and whether the ticks name the groups (else a legend must).
+    """
     lv = s.levels(data, group)
     y_all = s.values(data, column) if len(data) else np.array([], dtype=float)
     rng = np.random.default_rng(seed)
@@ -77,9 +166,8 @@ def _draw_by_group(
                 zorder=3,
                 gid=f"points:{level}",
             )
-    ax.set_xticks(
-        range(len(lv)), [s.n_label(level, counts[level], brackets=brackets) for level in lv]
-    )
+    labels, named = _group_ticks(lv, counts, slot, brackets=brackets)
+    ax.set_xticks(range(len(lv)), labels)
     ax.set_xlim(-0.6, len(lv) - 0.4)
     ax.tick_params(axis="x", length=0)
     if log:
@@ -88,27 +176,48 @@ def _draw_by_group(
         ax.set_yticks([])
         s.no_data(ax)
     elif hidden:
-        ax.text(
-            1.0,
-            -0.02,
-            f"{hidden} value{'s' if hidden > 1 else ''} ≤ 0 not shown (log scale)",
-            transform=ax.transAxes,
-            ha="right",
-            va="top",
-            fontsize=8,
-            color=s.GREY,
-        )
-    return counts
+        note = f"{hidden} value{'s' if hidden > 1 else ''} ≤ 0 not shown (log scale)"
+        _note_below_axis(ax, note, slot * (len(lv) + 0.2))
+    return _Drawn(counts, named)
 
 
-def _annotate_p(ax: Axes, text: str) -> None:
-    """Write ``text`` at the top left of ``ax``, with headroom above the data."""
+def _annotate_p(ax: Axes, text: str, width: float) -> None:
+    """Write ``text`` at the top left of ``ax``, wrapped to ``width`` inches, above the data."""
+    text, _ = s.fit_text(text, width, _LABEL_PT)
+    lines = text.count("\n") + 1
     lo, hi = ax.get_ylim()
+    room = 0.12 * lines
     if ax.get_yscale() == "log":
-        ax.set_ylim(lo, hi * (hi / lo) ** 0.12)
+        ax.set_ylim(lo, hi * (hi / lo) ** room)
     else:
-        ax.set_ylim(lo, hi + 0.12 * (hi - lo))
+        ax.set_ylim(lo, hi + room * (hi - lo))
     ax.text(0.02, 0.98, text, transform=ax.transAxes, ha="left", va="top", gid="p_value")
+
+
+def _p_under_title(ax: Axes, text: str, width: float) -> float:
+    """Write ``text`` centred on top of ``ax``, wrapped to ``width`` inches.
+
+    Returns the title pad in points that keeps the panel's title above it.
+    """
+    text, _ = s.fit_text(text, width, _TICK_PT)
+    lines = text.count("\n") + 1
+    ax.annotate(
+        text,
+        xy=(0.5, 1.0),
+        xycoords="axes fraction",
+        xytext=(0, 3),
+        textcoords="offset points",
+        ha="center",
+        va="bottom",
+        fontsize=_TICK_PT,
+        gid="p_value",
+    )
+    return 6 + 1.25 * _TICK_PT * lines
+
+
+def _axes_width(ax: Axes) -> float:
+    """Width of ``ax`` in inches as placed now (before a layout engine shrinks it)."""
+    return float(ax.get_position().width * ax.get_figure().get_size_inches()[0])
 
 
 def marker_by_group(
@@ -160,25 +269,49 @@ def marker_by_group(
     matplotlib.figure.Figure
         The figure. Boxes (median, quartiles, whiskers to 1.5 IQR, no outlier markers) are
         drawn for groups with at least 3 values; every non-missing value is a point. Tick
-        labels give the number of non-missing values per group (``"CR\\n(n = 25)"``).
+        labels give the number of non-missing values per group (``"CR\\n(n = 25)"``), the
+        name wrapped to its place under the axis; when a word of a name is wider than that
+        place, the ticks give the n alone (``"n = 25"``) and a legend above the axes names
+        the coloured groups.
 
     Notes
     -----
     Rows with a missing value or a missing group are left out. Each group has the colour of
     its position in the context's level order (the same in every figure). Artists carry ids
-    for tests and SVG: ``box:{group}``, ``points:{group}``, ``p_value``, ``no_data``.
+    for tests and SVG: ``box:{group}``, ``points:{group}``, ``p_value``, ``hidden_note``
+    (values ≤ 0 on a log axis, under the x label), ``no_data``.
     """
     with s.drawing():
         if ax is None:
             fig, axes = s.new_figure(figsize)
             ax = axes[0, 0]
+            width = figsize[0] - _Y_AXIS_IN - 0.2
         else:
             fig = ax.get_figure()
-        _draw_by_group(ax, data, column, group, log=log, seed=seed, point_size=16)
+            width = 0.85 * _axes_width(ax)
+        lv = s.levels(data, group)
+        drawn = _draw_by_group(
+            ax,
+            data,
+            column,
+            group,
+            log=log,
+            seed=seed,
+            point_size=16,
+            slot=_slot(width, len(lv)),
+        )
         ax.set_ylabel(ylabel if ylabel is not None else s.axis_label(column))
-        ax.set_xlabel(xlabel if xlabel is not None else s.group_axis_label(group))
+        xlabel = xlabel if xlabel is not None else s.group_axis_label(group)
+        ax.set_xlabel(s.fit_text(xlabel, width, _LABEL_PT)[0])
         if p_value is not None or p_label is not None:
-            _annotate_p(ax, s.p_annotation(p_value, p_label))
+            _annotate_p(ax, s.p_annotation(p_value, p_label), width - 0.1)
+        if not drawn.named:
+            ax.legend(
+                handles=_legend_handles(lv),
+                loc="lower center",
+                bbox_to_anchor=(0.5, 1.01),
+                ncols=_legend_columns(lv, width),
+            )
     return fig
 
 
@@ -221,36 +354,82 @@ def markers_grid(
     -------
     matplotlib.figure.Figure
         The figure; each panel is titled with the marker's label (and the time point when
-        the columns are not all at the same one), its y axis gives the unit
-        and its tick labels the n per group (``"CR\\nn = 25"``, without brackets to
-        fit). An empty ``columns`` gives a "No data" figure.
+        the columns are not all at the same one), its p-value under the title, its y axis
+        gives the unit and its tick labels the n per group (``"CR\\nn = 25"``, without
+        brackets to fit). Group names wider than their slot under the axis are left out of
+        the ticks (``"n = 25"``) and named in a legend above the panels. An empty
+        ``columns`` gives a "No data" figure.
+
+    Notes
+    -----
+    The layout follows from the number of panels and groups and the length of the labels:
+    fewer than ``ncols`` panels per row when the groups' counts would not fit side by side,
+    titles and p-values wrapped to the panel's width.
     """
     columns = s.as_list(columns)
-    ncols = max(1, min(ncols, len(columns) or 1))
+    lv = s.levels(data, group)
+    ncols = _grid_columns(ncols, len(columns), len(lv), len(data))
     nrows = max(1, math.ceil(len(columns) / ncols))
     timepoints = {s.timepoint_label(c) for c in columns}
+    width = s.TEXT_WIDTH_IN / ncols - _Y_AXIS_IN  # of a panel's axes, in inches
+    slot = _slot(width, len(lv))
+    legend = 0.0 if _group_ticks(lv, dict.fromkeys(lv, 0), slot, brackets=False)[1] else 0.35
     with s.drawing():
-        fig, axes = s.new_figure((s.TEXT_WIDTH_IN, panel_height * nrows + 0.2), nrows, ncols)
+        fig, axes = s.new_figure(
+            (s.TEXT_WIDTH_IN, panel_height * nrows + 0.2 + legend), nrows, ncols
+        )
         if not columns:
             axes[0, 0].set_axis_off()
             s.no_data(axes[0, 0])
             return fig
+        named = True
         for k, ax in enumerate(axes.flat):
             if k >= len(columns):
                 ax.set_axis_off()
                 continue
             col = columns[k]
             col_log = log if isinstance(log, bool) else col in log
-            _draw_by_group(
-                ax, data, col, group, log=col_log, seed=seed, point_size=9, brackets=False
+            drawn = _draw_by_group(
+                ax,
+                data,
+                col,
+                group,
+                log=col_log,
+                seed=seed,
+                point_size=9,
+                slot=slot,
+                brackets=False,
             )
+            named &= drawn.named
             title = s.panel_title(col, with_timepoint=len(timepoints) > 1)
-            # constrained layout ignores a title's width: wrap it to the panel
-            ax.set_title(s.wrap(title, int(12 * s.TEXT_WIDTH_IN / ncols) - 3), fontsize=8.5)
-            ax.set_ylabel(s.unit(col) or "")
+            pad = None
             if p_values is not None and col in p_values:
-                _annotate_p(ax, s.p_annotation(p_values[col], p_label))
+                pad = _p_under_title(ax, s.p_annotation(p_values[col], p_label), width)
+            # constrained layout makes room for a title but not for its width: wrap it
+            ax.set_title(s.fit_text(title, width, _TITLE_PT)[0], fontsize=_TITLE_PT, pad=pad)
+            ax.set_ylabel(s.unit(col) or "")
+        if not named:
+            fig.legend(
+                handles=_legend_handles(lv),
+                loc="outside upper center",
+                ncols=_legend_columns(lv, s.TEXT_WIDTH_IN - 0.2),
+            )
     return fig
+
+
+def _grid_columns(ncols: int, n_panels: int, n_groups: int, n_rows: int) -> int:
+    """Panels per row: at most ``ncols``, fewer when the groups' counts would not fit."""
+    ncols = max(1, min(ncols, n_panels or 1))
+    need = s.text_width(f"n = {n_rows}", _TICK_PT) + _TICK_GAP_IN
+    while ncols > 1 and _slot(s.TEXT_WIDTH_IN / ncols - _Y_AXIS_IN, n_groups) < need:
+        ncols -= 1
+    return ncols
+
+
+def _slot(width: float, n_groups: int) -> float:
+    """Width in inches of a group's place on axes ``width`` inches wide (x from −0.6 to
+    ``n_groups − 0.4``)."""
+    return width / (max(1, n_groups) + 0.2)
 
 
 def paired_change(
@@ -280,7 +459,7 @@ def paired_change(
         the column name without a dictionary.
     log : bool, default False
         Logarithmic y axis; pairs with a value ≤ 0 are then not drawn (they still count in
-        the panel's n, and a note under the panel says how many).
+        the panel's n, and a note under the panel, as its x label, says how many).
     figsize : tuple of float, default (6.5, 3.4)
         Figure size in inches.
 
@@ -295,16 +474,39 @@ def paired_change(
 
     Notes
     -----
+    Titles are wrapped to the width of a panel and the y label to the height of the axes;
+    time point labels wider than half a panel are set upright.
     Artist ids: ``pairs:{group}`` (a line collection, one segment per patient),
     ``median:{group}``, ``no_data``.
     """
     lv = s.levels(data, group)
+    size = _PairedSize(figsize[0], figsize[1] - 0.4, len(lv))
     with s.drawing():
         fig, axes = s.new_figure(figsize, 1, max(1, len(lv)), sharey=True)
-        any_pairs = _paired_row(axes[0], data, before, after, group, lv, ylabel=ylabel, log=log)
+        any_pairs = _paired_row(
+            axes[0], data, before, after, group, lv, ylabel=ylabel, log=log, size=size
+        )
         if any_pairs:
             _paired_legend(fig)
     return fig
+
+
+class _PairedSize(NamedTuple):
+    """Room of a row of paired panels: figure width, row height (inches), panels."""
+
+    width: float
+    height: float
+    panels: int
+
+    @property
+    def axes_width(self) -> float:
+        """Width of one panel's axes, in inches (the y axis takes room once per row)."""
+        return (self.width - _Y_AXIS_IN - 0.1) / max(1, self.panels)
+
+    @property
+    def axes_height(self) -> float:
+        """Height of the axes, in inches, without title and x tick labels."""
+        return self.height - _X_AXIS_IN
 
 
 def _paired_row(
@@ -317,10 +519,15 @@ def _paired_row(
     *,
     ylabel: str | None,
     log: bool,
+    size: _PairedSize,
     titles: bool = True,
 ) -> bool:
     """Draw one marker's paired values, one axis of ``row`` per group; True when any pair."""
-    x_labels = [s.timepoint_label(before), s.timepoint_label(after)]
+    # ticks at 0 and 1 of an x range −0.3 to 1.3: each label has 1/1.6 of the axes' width
+    room = size.axes_width / 1.6 - _TICK_GAP_IN
+    fitted = [s.fit_text(s.timepoint_label(c), room, _TICK_PT) for c in (before, after)]
+    x_labels = [text for text, _ in fitted]
+    upright = not all(fits for _, fits in fitted)
     b_all = s.values(data, before) if len(data) else np.array([], dtype=float)
     a_all = s.values(data, after) if len(data) else np.array([], dtype=float)
     any_pairs = False
@@ -335,18 +542,12 @@ def _paired_row(
             ok &= (b > 0) & (a > 0)
         b, a = b[ok], a[ok]
         colour = s.group_color(level, i)
-        ax.set_title(
-            s.n_label(level, n_pairs, sep=" ") if titles else f"n = {n_pairs}", color="black"
-        )
+        title = s.n_label(level, n_pairs, sep=" ") if titles else f"n = {n_pairs}"
+        ax.set_title(s.fit_text(title, size.axes_width, _LABEL_PT)[0], color="black")
         if n_pairs > len(b):
             hidden = n_pairs - len(b)
-            ax.text(
-                0.5,
-                -0.13,
+            ax.set_xlabel(
                 f"{hidden} pair{'s' if hidden > 1 else ''} with a value ≤ 0\nnot shown",
-                transform=ax.transAxes,
-                ha="center",
-                va="top",
                 fontsize=8,
                 color=s.GREY,
             )
@@ -386,7 +587,7 @@ def _paired_row(
             )
         elif n_pairs == 0:
             s.no_data(ax, "No complete pairs")
-        ax.set_xticks([0, 1], x_labels)
+        ax.set_xticks([0, 1], x_labels, rotation=90 if upright else 0)
         ax.set_xlim(-0.3, 1.3)
         if i > 0:
             ax.tick_params(axis="y", which="both", left=False)
@@ -395,7 +596,8 @@ def _paired_row(
         s.log_axis(row[0], "y")
     elif any_pairs:
         row[0].autoscale(axis="y")
-    row[0].set_ylabel(ylabel if ylabel is not None else s.marker_label(before))
+    label = ylabel if ylabel is not None else s.marker_label(before)
+    row[0].set_ylabel(s.fit_text(label.replace("\n", " "), size.axes_height, _LABEL_PT)[0])
     return any_pairs
 
 
@@ -413,7 +615,7 @@ def paired_changes(
     group: str | None = None,
     *,
     ylabels: Sequence[str] | None = None,
-    log: bool = False,
+    log: bool | Collection[str] = False,
     row_height: float = 2.9,
 ) -> Figure:
     """Paired values of several markers: one row per marker, one panel per group.
@@ -427,9 +629,10 @@ def paired_changes(
     group : str or None, optional
         Grouping column (one panel per group).
     ylabels : sequence of str, optional
-        Y label of each row.
-    log : bool, default False
-        Logarithmic y axes.
+        Y label of each row (wrapped to the height of the row).
+    log : bool or collection of str, default False
+        Logarithmic y axes for every row, or for the rows whose ``before`` or ``after``
+        column is listed (counts on a log scale, percentages not, as elsewhere).
     row_height : float
         Height of a row in inches.
 
@@ -437,11 +640,12 @@ def paired_changes(
     -------
     matplotlib.figure.Figure
         As :func:`paired_change`, a row per marker (each row with its own y axis); the
-        panel titles of the first row name the groups, later rows give the pair counts.
+        panel titles name the groups with the pair counts.
     """
     lv = s.levels(data, group)
     pairs = list(pairs)
     labels = list(ylabels) if ylabels is not None else [None] * len(pairs)
+    size = _PairedSize(s.TEXT_WIDTH_IN, row_height, len(lv))
     with s.drawing():
         fig, axes = s.new_figure(
             (s.TEXT_WIDTH_IN, 0.6 + row_height * max(1, len(pairs))),
@@ -451,8 +655,9 @@ def paired_changes(
         )
         any_pairs = False
         for k, ((before, after), ylabel) in enumerate(zip(pairs, labels, strict=True)):
+            row_log = log if isinstance(log, bool) else bool({before, after} & set(log))
             any_pairs |= _paired_row(
-                axes[k], data, before, after, group, lv, ylabel=ylabel, log=log
+                axes[k], data, before, after, group, lv, ylabel=ylabel, log=row_log, size=size
             )
         if not pairs:
             s.no_data(axes[0, 0], "No marker to show")

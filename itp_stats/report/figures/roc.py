@@ -3,16 +3,41 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.path import Path
+from matplotlib.text import Annotation, Text
+from matplotlib.transforms import Bbox
 
 from itp_stats.report.figures import _style as s
 
 __all__ = ["roc_curve"]
+
+_LABEL_OFFSETS: tuple[tuple[int, int], ...] = tuple(
+    sorted(
+        (
+            (dx, dy)
+            for dx in (8, -8, 24, -24, 48, -48, 80, -80, 120, -120)
+            for dy in (*range(-200, -9, 10), *range(10, 201, 10))
+        ),
+        key=lambda o: (math.hypot(*o), o),
+    )
+)
+"""Offsets in points of the cutoff label from its point, nearest first (tried in order)."""
+
+_AUC_SPOTS: tuple[tuple[float, float, str, str], ...] = (
+    (0.98, 0.04, "right", "bottom"),
+    (0.98, 0.16, "right", "bottom"),
+    (0.02, 0.98, "left", "top"),
+    (0.02, 0.86, "left", "top"),
+)
+"""Places of the AUC text in axes fractions (x, y, ha, va), the lower right first."""
 
 
 def _finite(x: Any) -> bool:
@@ -63,6 +88,101 @@ def _drawable(cutoff: Mapping[str, Any]) -> bool:
     return not (_finite(high) and thr > float(high))
 
 
+def _is_clear(box: Bbox, ax: Axes, avoid: Sequence[Bbox], renderer: Any) -> bool:
+    """Whether ``box`` (display units) is inside ``ax``, off its lines and off ``avoid``."""
+    frame = ax.get_window_extent(renderer)
+    if Bbox.union([frame, box]).bounds != frame.bounds:
+        return False
+    for line in ax.get_lines():
+        path = line.get_transform().transform_path(line.get_path())
+        if len(path.vertices) and path.intersects_bbox(box, filled=False):
+            return False
+    return not any(box.overlaps(other) for other in avoid)
+
+
+def _leader_is_clear(label: Annotation, box: Bbox, ax: Axes) -> bool:
+    """Whether the leader of ``label`` (from its point to the middle of ``box``) crosses no
+    line of ``ax`` away from the point (the curve passes through the point itself)."""
+    start = ax.transData.transform(label.xy)
+    end = np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2])
+    length = float(np.hypot(*(end - start)))
+    if length < 12:
+        return True
+    leader = Path([start + (end - start) * 6 / length, end])
+    for line in ax.get_lines():
+        path = line.get_transform().transform_path(line.get_path())
+        if len(path.vertices) > 1 and leader.intersects_path(path):
+            return False
+    return True
+
+
+def _place(
+    fig: Figure,
+    ax: Axes,
+    text: Text,
+    spots: Sequence[Callable[[Text], None]],
+    avoid: Sequence[Bbox] = (),
+) -> Bbox:
+    """Move ``text`` to the first of ``spots`` where it is clear (:func:`_is_clear`).
+
+    Each spot is a function setting the text's position. The layout is drawn first, so the
+    boxes are those of the final figure; ``text`` is kept out of the layout (it stays inside
+    the axes). An annotation keeps off its own point, and goes first to a spot whose leader
+    crosses no line either, then to any clear spot. When no spot is clear, the text stays at
+    the first one, on a white ground so that no line runs through its letters. Returns the
+    box of the text, in display units.
+    """
+    text.set_in_layout(False)
+    canvas = FigureCanvasAgg(fig)  # measured on a raster canvas (pyplot closed the figure's)
+    fig.draw_without_rendering()
+    renderer = canvas.get_renderer()
+    avoid = list(avoid)
+    if isinstance(text, Annotation):
+        x, y = ax.transData.transform(text.xy)
+        avoid.append(Bbox.from_extents(x - 5, y - 5, x + 5, y + 5))
+
+    def box() -> Bbox:
+        if isinstance(text, Annotation):
+            text.update_positions(renderer)
+        return Text.get_window_extent(text, renderer).padded(2)
+
+    passes = (True, False) if isinstance(text, Annotation) else (False,)
+    for leader in passes:
+        for spot in spots:
+            spot(text)
+            where = box()
+            if _is_clear(where, ax, avoid, renderer) and (
+                not leader or _leader_is_clear(text, where, ax)
+            ):
+                return where
+    spots[0](text)
+    text.set_bbox({"facecolor": "white", "edgecolor": "none", "pad": 1.0, "alpha": 0.9})
+    text.set_zorder(5)
+    return box()
+
+
+def _offset_spot(dx: int, dy: int) -> Callable[[Text], None]:
+    """A spot of the cutoff label: ``(dx, dy)`` points from its point, aligned away from it."""
+
+    def move(label: Text) -> None:
+        label.xyann = (dx, dy)
+        label.set_ha("left" if dx > 0 else "right")
+        label.set_va("top" if dy < 0 else "bottom")
+
+    return move
+
+
+def _axes_spot(x: float, y: float, ha: str, va: str) -> Callable[[Text], None]:
+    """A spot of the AUC text in axes fractions."""
+
+    def move(text: Text) -> None:
+        text.set_position((x, y))
+        text.set_ha(ha)
+        text.set_va(va)
+
+    return move
+
+
 def roc_curve(
     points: pd.DataFrame,
     *,
@@ -109,6 +229,13 @@ def roc_curve(
         Sensitivity against 1 − specificity, points joined in order of increasing
         1 − specificity (then sensitivity), with the chance diagonal. Artist ids: ``roc``,
         ``chance``, ``cutoff``, ``cutoff_label``, ``auc``, ``no_data``.
+
+    Notes
+    -----
+    The AUC is written at the lower right, else at the upper left, wherever no line runs
+    through it; the cutoff label at the nearest place to its point, joined to it by a
+    leader, that is inside the axes and clear of the curve, the diagonal and the AUC. (When
+    no place is clear, the label gets a white ground.)
     """
     if isinstance(auc, pd.DataFrame):
         row = auc.iloc[0] if len(auc) else pd.Series(dtype=float)
@@ -139,6 +266,21 @@ def roc_curve(
             )
         else:
             s.no_data(ax)
+        ticks = np.linspace(0, 1, 6)
+        ax.set_xticks(ticks)
+        ax.set_yticks(ticks)
+        ax.set_xlim(-0.02, 1.02)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_aspect("equal")
+        ax.set_xlabel("1 − specificity")
+        ax.set_ylabel("Sensitivity")
+        avoid = []
+        if _finite(auc):
+            text = f"AUC {s.fmt_num(float(auc))}"
+            if ci is not None and len(ci) == 2 and all(_finite(c) for c in ci):
+                text += f" ({conf_label} CI {s.fmt_interval(float(ci[0]), float(ci[1]))})"
+            auc_text = ax.text(0.98, 0.04, text, transform=ax.transAxes, gid="auc")
+            avoid.append(_place(fig, ax, auc_text, [_axes_spot(*spot) for spot in _AUC_SPOTS]))
         if cutoff is not None and _drawable(cutoff):
             cx, cy = 1 - float(cutoff["specificity"]), float(cutoff["sensitivity"])
             ax.plot(
@@ -156,33 +298,17 @@ def roc_curve(
             if threshold_unit:
                 head += f" {threshold_unit}"
             text = (
-                f"{head}\nsensitivity {float(cutoff['sensitivity']):.0%}, "
+                f"{head}\nsensitivity {float(cutoff['sensitivity']):.0%}\n"
                 f"specificity {float(cutoff['specificity']):.0%}"
             )
-            # place the label to the right of the point, or to its left near the right edge
-            right = cx < 0.45
-            ax.annotate(
+            label = ax.annotate(
                 text,
                 xy=(cx, cy),
-                xytext=(12 if right else -12, -22),
+                xytext=(12, -22),
                 textcoords="offset points",
-                ha="left" if right else "right",
-                va="top",
                 fontsize=8,
-                arrowprops={"arrowstyle": "-", "color": s.GREY, "lw": 0.7},
+                arrowprops={"arrowstyle": "-", "color": s.GREY, "lw": 0.7, "shrinkB": 4},
                 gid="cutoff_label",
             )
-        if _finite(auc):
-            text = f"AUC {s.fmt_num(float(auc))}"
-            if ci is not None and len(ci) == 2 and all(_finite(c) for c in ci):
-                text += f" ({conf_label} CI {s.fmt_interval(float(ci[0]), float(ci[1]))})"
-            ax.text(0.98, 0.04, text, transform=ax.transAxes, ha="right", va="bottom", gid="auc")
-        ticks = np.linspace(0, 1, 6)
-        ax.set_xticks(ticks)
-        ax.set_yticks(ticks)
-        ax.set_xlim(-0.02, 1.02)
-        ax.set_ylim(-0.02, 1.02)
-        ax.set_aspect("equal")
-        ax.set_xlabel("1 − specificity")
-        ax.set_ylabel("Sensitivity")
+            _place(fig, ax, label, [_offset_spot(*o) for o in _LABEL_OFFSETS], avoid)
     return fig
