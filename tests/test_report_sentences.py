@@ -194,3 +194,28 @@ def test_labels_from_the_user_cannot_become_links_or_html():
     assert T.md_literal("[x](javascript:alert(1))") == "\\[x\\](javascript:alert(1))"
     assert T.md_literal("<script>alert(1)</script>") == "\\<script\\>alert(1)\\</script\\>"
     assert T.md_literal("CD3+ T cells") == "CD3+ T cells"  # ordinary labels unchanged
+
+
+def test_group_definition_escapes_the_users_labels(tmp_path):
+    """The derivation sentence takes the dictionary's labels and the study's group names:
+    text such as a link, raw HTML or a code span reaches the page as the literal text."""
+    from types import SimpleNamespace
+
+    from conftest import copy_study
+
+    from itp_stats.study.config import load_study
+
+    hostile = "[x](javascript:alert(2)) <b>RAW</b> `#text(fill: red)[X]`{=typst}"
+
+    def dictionary(d):
+        d["columns"]["platelets_m6"]["label"] = hostile
+        d["columns"]["response_m6"]["label"] = hostile
+
+    def study(s):
+        s["group"]["names"]["CR"] = hostile
+
+    config = load_study(copy_study(tmp_path, dictionary, study))
+    text = T.group_methods(SimpleNamespace(config=config))
+    assert "](javascript" not in text.replace("\\]", "")  # the link's brackets are escaped
+    assert "<b>" not in text.replace("\\<", "") and "`" not in text.replace("\\`", "")
+    assert text.count("\\[x\\](javascript:alert(2))") >= 3  # names and labels alike

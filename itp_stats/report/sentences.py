@@ -331,14 +331,16 @@ def group_methods(study) -> str:
         from itp_stats.cohort.iwg import describe_rule
 
         derivation = cfg.design.derivation
-        labels = {k: lower_first(d.label(v)) for k, v in derivation.inputs.items()}
-        text = describe_rule(derivation.rule, labels, cfg.group_names)
+        # labels and names are the user's text: escaped before they enter the sentence
+        labels = {k: md_literal(lower_first(d.label(v))) for k, v in derivation.inputs.items()}
+        names = {lv: md_literal(name) for lv, name in cfg.group_names.items()}
+        text = describe_rule(derivation.rule, labels, names)
         return (
             f"The groups — {groups} — were derived from the data: {text} The recorded "
-            f"{lower_first(recorded.label)} must agree with this derivation (a rule of the "
-            "validation gate)."
+            f"{md_literal(lower_first(recorded.label))} must agree with this derivation (a rule "
+            "of the validation gate)."
         )
-    return f"The groups are the recorded {lower_first(recorded.label)}: {groups}."
+    return f"The groups are the recorded {md_literal(lower_first(recorded.label))}: {groups}."
 
 
 def markers_methods(study) -> str:
