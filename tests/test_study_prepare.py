@@ -44,6 +44,33 @@ def test_exclusion_reasons():
     )
 
 
+def test_follow_up_rule_excludes_patients_who_have_a_group(tmp_path):
+    """A group recorded at the end of follow-up: a patient followed for less than the rule's
+    months has a group, and is excluded all the same, in the flow and in the analysis."""
+    from conftest import copy_study, recorded_group_dictionary, recorded_group_study
+
+    from itp_stats.study.prepare import analysed_mask
+
+    config = load_study(copy_study(tmp_path, recorded_group_dictionary, recorded_group_study))
+    frame = pd.DataFrame(
+        {
+            "patient_id": ["a", "b", "c", "d"],
+            "followup_months": [3.0, 5.9, 6.0, 24.0],
+            "response_m6": pd.Categorical(
+                ["responder", "non-responder", "responder", None],
+                categories=["responder", "non-responder"],
+            ),
+        }
+    )
+    got = exclusions(frame, config)
+    assert got["patient_id"].tolist() == ["a", "b", "d"]
+    assert got["reason"].tolist()[:2] == ["followed for less than 6 months"] * 2
+    assert analysed_mask(frame, config).tolist() == [False, False, True, False]
+    flow = participant_flow(frame, config)
+    assert flow["analysed"] == 1 and flow["groups"] == {"responder": 1, "non-responder": 0}
+    assert flow["analysed"] + sum(n for _, n in flow["excluded"]) == flow["assessed"] == 4
+
+
 def test_flow_export_counts_exclusions(cohort_path):
     cohort = load_cohort(cohort_path)
     table = flow_table(participant_flow(cohort, load_study()))

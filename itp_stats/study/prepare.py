@@ -36,6 +36,7 @@ from itp_stats.text import join_words, lower_first
 __all__ = [
     "DEFAULT_PARAMS",
     "Study",
+    "analysed_mask",
     "is_shipped_cohort",
     "exclusions",
     "flow_table",
@@ -78,6 +79,23 @@ def is_shipped_cohort(path: str | os.PathLike) -> bool:
     return DEFAULT_COHORT.is_file() and sha256_file(path) == sha256_file(DEFAULT_COHORT)
 
 
+def _followed_too_short(cohort: pd.DataFrame, config: StudyConfig) -> pd.Series:
+    """Patients whose follow-up (the design's ``followup_column``) is shorter than its
+    ``followup_months``; none when the study gives no follow-up rule."""
+    design = config.design
+    if not design.followup_column or design.followup_column not in cohort:
+        return pd.Series(False, index=cohort.index)
+    months = pd.to_numeric(cohort[design.followup_column], errors="coerce")
+    return (months < design.followup_months).fillna(False).astype(bool)
+
+
+def analysed_mask(cohort: pd.DataFrame, config: StudyConfig) -> pd.Series:
+    """The patients analysed: a group among the study's levels, and not followed for less
+    than the follow-up rule asks (:func:`exclusions` lists the others with their reason)."""
+    group = cohort[config.group].astype(object)
+    return group.isin(list(config.levels)) & ~_followed_too_short(cohort, config)
+
+
 def exclusions(cohort: pd.DataFrame, config: StudyConfig) -> pd.DataFrame:
     """Patients not analysed, with the reason.
 
@@ -108,13 +126,12 @@ def exclusions(cohort: pd.DataFrame, config: StudyConfig) -> pd.DataFrame:
     outside = group.notna() & ~group.astype(object).isin(list(config.levels))
     if outside.any():
         reason[outside] = "group not among the study's levels (" + group[outside].astype(str) + ")"
-    if design.followup_column and design.followup_column in cohort:
+    short = _followed_too_short(cohort, config)
+    if short.any():
         months = _months(design.followup_months)
-        short = pd.to_numeric(cohort[design.followup_column], errors="coerce") < (
-            design.followup_months
-        )
-        reason[short.fillna(False).to_numpy(dtype=bool)] = f"followed for less than {months} months"
-    excluded = group.isna() | outside
+        reason[short.to_numpy(dtype=bool)] = f"followed for less than {months} months"
+    # the follow-up rule excludes every patient it names, a group recorded or not
+    excluded = group.isna() | outside | short
     id_col = d.id_column
     out = pd.DataFrame({"patient_id": cohort[id_col], "reason": reason})[excluded.to_numpy()]
     return out.reset_index(drop=True)
@@ -139,7 +156,7 @@ def participant_flow(cohort: pd.DataFrame, config: StudyConfig) -> dict[str, Any
     """
     excluded = exclusions(cohort, config)
     reasons = excluded["reason"].value_counts(sort=False)
-    group = cohort[config.group].astype(object)
+    group = cohort[config.group].astype(object)[analysed_mask(cohort, config)]
     counts = group.value_counts()
     groups = {str(lv): int(counts.get(lv, 0)) for lv in config.levels}
     return {
@@ -491,7 +508,7 @@ def _compute(
         categories=list(config.levels),
         ordered=True,
     )
-    analysed = cohort[cohort[group].notna()].reset_index(drop=True)
+    analysed = cohort[analysed_mask(cohort, config)].reset_index(drop=True)
     results = run_analysis(
         analysed,
         markers=list(config.markers),
