@@ -160,6 +160,11 @@ REFUSALS = [
     ),
     (_set("timepoints", "followup_months", value="six"), "timepoints.followup_months", "number"),
     (_set("timepoints", "followup_months", value=0), "timepoints.followup_months", "positive"),
+    (_set("timepoints", "followup_window", value=6), "timepoints.followup_window", "less than"),
+    (_set("timepoints", "followup_window", value="a"), "timepoints.followup_window", "number"),
+    (_set("group", "when", value="at death"), "group.when", "not one of"),
+    # the IWG derivation reads the platelets at the follow-up time point
+    (_set("group", "when", value="end_of_followup"), "group.when", "derived group"),
 ]
 
 
@@ -173,6 +178,23 @@ def test_refusals_name_the_file_and_the_key(tmp_path, edit, key, message):
     assert message in text
     assert "\n" not in text
     assert info.value.exit_status == 2
+
+
+def test_group_at_end_of_followup_and_a_visit_window(tmp_path):
+    """A recorded status at the end of follow-up; a follow-up visit that may fall up to a
+    month before the follow-up month: the gate's rule accepts values from 5 months on."""
+    from itp_stats.gate.suite import followup_points
+
+    def study(s: dict[str, Any]) -> None:
+        recorded_group_study(s)
+        s["group"]["when"] = "end_of_followup"
+        s["timepoints"]["followup_window"] = 1
+
+    d = load_data_model(copy_study(tmp_path, recorded_group_dictionary, study))
+    assert d.design.group_when == "end_of_followup" and d.design.followup_window == 1
+    assert followup_points(d)["m6"] == 5
+    shipped = load_data_model(DEFAULT_STUDY)
+    assert shipped.design.group_when == "followup" and followup_points(shipped)["m6"] == 6
 
 
 def test_derivation_levels_must_be_the_rules(tmp_path):

@@ -26,6 +26,7 @@ __all__ = [
     "DERIVATION_RULES",
     "Derivation",
     "Design",
+    "GROUP_WHEN",
     "load_data_model",
     "read_study_file",
     "resolve_study_path",
@@ -94,6 +95,13 @@ class Design:
         Minimum follow-up for a patient to be analysed.
     followup_column : str or None
         Column holding each patient's follow-up in months.
+    followup_window : float
+        Months before ``followup_months`` in which the follow-up visit may fall (the gate
+        accepts values at the follow-up time point from ``followup_months - followup_window``
+        months of follow-up on); 0 by default.
+    group_when : {"followup", "end_of_followup"}
+        When the group was assessed: at the follow-up time point (default), or as the status
+        at the end of each patient's follow-up (a recorded outcome such as alive, dead).
     """
 
     path: Path | None
@@ -104,11 +112,18 @@ class Design:
     followup: str
     followup_months: float | None = None
     followup_column: str | None = None
+    followup_window: float = 0.0
+    group_when: str = "followup"
 
     @property
     def analysed_group(self) -> str:
         """Column defining the analysed groups: the derived one when there is a derivation."""
         return self.derivation.into if self.derivation else self.group_column
+
+
+GROUP_WHEN = ("followup", "end_of_followup")
+"""When a group can be assessed (the study's ``group.when``): at the follow-up time point, or
+as each patient's status at the end of follow-up."""
 
 
 def resolve_study_path(study: str | os.PathLike | None = None) -> Path:
@@ -245,8 +260,25 @@ def _design(path: Path, raw: dict[str, Any], dictionary: Dictionary) -> Design:
             raise _fail(path, "timepoints.followup_months", "must be a number") from None
         if months <= 0:
             raise _fail(path, "timepoints.followup_months", "must be positive")
+    window = tps.get("followup_window", 0)
+    if window not in (0, None) and months is None:
+        raise _fail(path, "timepoints.followup_window", "needs followup_months and followup_column")
+    try:
+        window = float(window or 0)
+    except (TypeError, ValueError):
+        raise _fail(path, "timepoints.followup_window", "must be a number of months") from None
+    if window < 0 or (months is not None and window >= months):
+        raise _fail(
+            path, "timepoints.followup_window", "must be 0 or more and less than followup_months"
+        )
+    when = str(group.get("when") or "followup")
+    if when not in GROUP_WHEN:
+        raise _fail(path, "group.when", f"{when!r} is not one of {', '.join(GROUP_WHEN)}")
+    if when != "followup" and derivation is not None:
+        raise _fail(path, "group.when", "a derived group is assessed at the follow-up time point")
     return Design(
         path=path,
+        group_when=when,
         group_column=str(column),
         derivation=derivation,
         levels=levels,
@@ -254,6 +286,7 @@ def _design(path: Path, raw: dict[str, Any], dictionary: Dictionary) -> Design:
         followup=str(tps["followup"]),
         followup_months=months,
         followup_column=None if fcol is None else str(fcol),
+        followup_window=window,
     )
 
 

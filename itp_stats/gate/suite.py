@@ -201,7 +201,8 @@ def _derivation(dictionary: Dictionary) -> Any:
 def followup_points(dictionary: Dictionary | None = None) -> dict[str, int | float]:
     """Time points only patients followed long enough may have values at, with the months.
 
-    The study's follow-up time point needs ``design.followup_months``; another time point
+    The study's follow-up time point needs ``design.followup_months`` less its
+    ``followup_window`` (a visit may fall in the window before the month); another time point
     coded ``m<k>`` (``m3``, ``m24``) needs ``k`` months. There are none without a design
     naming a ``followup_column`` of the dictionary, and never for the baseline.
 
@@ -219,7 +220,10 @@ def followup_points(dictionary: Dictionary | None = None) -> dict[str, int | flo
     for tp in d.timepoints:
         if tp == design.baseline:
             continue
-        months = design.followup_months if tp == design.followup else _months(tp)
+        if tp == design.followup:  # a visit may fall in its window before the month
+            months = design.followup_months - getattr(design, "followup_window", 0.0)
+        else:
+            months = _months(tp)
         if months:
             out[tp] = _number(months)
     return out
