@@ -219,3 +219,28 @@ def test_group_definition_escapes_the_users_labels(tmp_path):
     assert "](javascript" not in text.replace("\\]", "")  # the link's brackets are escaped
     assert "<b>" not in text.replace("\\<", "") and "`" not in text.replace("\\`", "")
     assert text.count("\\[x\\](javascript:alert(2))") >= 3  # names and labels alike
+
+
+def test_a_status_at_end_of_follow_up_is_said_so(tmp_path, monkeypatch):
+    """group.when: end_of_followup: the text never says the groups were assessed at the
+    follow-up time point."""
+    from conftest import copy_study, recorded_group_cells, recorded_group_dictionary
+    from gate_cases import cells, write
+
+    def study_edit(s):
+        s["group"] = {
+            "column": "response_m6",
+            "levels": ["responder", "non-responder"],
+            "when": "end_of_followup",
+        }
+
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    study = copy_study(tmp_path / "own", recorded_group_dictionary, study_edit)
+    data = write(recorded_group_cells(cells()), tmp_path / "cohort.csv")
+    prepared = prepare_study(data, study=str(study), gate_result=tmp_path / "g.json", n_boot=100)
+    texts = " ".join(
+        f(prepared) for f in (T.summary_methods, T.summary_results, T.participants_text)
+    )
+    assert "grouped at the end of follow-up into" in texts
+    assert "At the end of follow-up:" in texts
+    assert "at 6 months into" not in texts and "At 6 months:" not in texts

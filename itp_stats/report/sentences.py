@@ -68,6 +68,7 @@ __all__ = [
     "summary_methods",
     "summary_results",
     "participants_text",
+    "grouped_when",
     "baseline_text",
     "change_text",
     "prediction_text",
@@ -309,9 +310,9 @@ def cohort_methods(study) -> str:
     if cfg.design.followup_column:
         months = format_number(cfg.design.followup_months, 1).removesuffix(".0")
         text += (
-            f" Patients followed for less than {months} months, or whose group at follow-up "
-            "could not be determined, are excluded from the comparisons with the reason "
-            "(@fig-flow)."
+            f" Patients followed for less than {months} months, or whose group at "
+            f"{grouped_when(study)} could not be determined, are excluded from the comparisons "
+            "with the reason (@fig-flow)."
         )
     else:
         text += " Patients without a group are excluded from the comparisons (@fig-flow)."
@@ -414,15 +415,23 @@ def _counts_phrase(study) -> str:
     return join_words(parts)
 
 
+def grouped_when(study) -> str:
+    """When the groups were assessed, as a phrase after "at": the follow-up time point
+    (``6 months``), or ``the end of follow-up`` when the study's group is a status then."""
+    cfg = _cfg(study)
+    if cfg.design.group_when == "end_of_followup":
+        return "the end of follow-up"
+    return lower_first(cfg.timepoint_label(cfg.followup))
+
+
 def participants_text(study) -> str:
     """Flow: patients in the file, excluded with reasons, analysed per group (R7)."""
     flow = study.flow
-    cfg = _cfg(study)
     text = f"The file held {flow['assessed']} patients; {flow['analysed']} were analysed"
     if flow["excluded"]:
         parts = [f"{n} {reason}" for reason, n in flow["excluded"]]
         text += f" and {flow['assessed'] - flow['analysed']} excluded ({join_words(parts)})"
-    text += f". At {lower_first(cfg.timepoint_label(cfg.followup))}: {_counts_phrase(study)}."
+    text += f". At {grouped_when(study)}: {_counts_phrase(study)}."
     empty = [lv for lv, k in flow["groups"].items() if k == 0]
     if empty:
         names = join_words([_group_phrase(study, lv) for lv in empty])
@@ -740,7 +749,7 @@ def summary_methods(study) -> str:
     n_markers = len([m for m in cfg.markers if not m.startswith("pct_")])
     return (
         f"The cohort held {flow['assessed']} {md_literal(cfg.population)}{period}, grouped at "
-        f"{lower_first(cfg.timepoint_label(cfg.followup))} into {groups}; "
+        f"{grouped_when(study)} into {groups}; "
         f"{flow['analysed']} could be grouped and were analysed. The {n_markers} "
         f"{'marker' if n_markers == 1 else 'markers'} at baseline and follow-up were compared "
         f"between the {k} groups with rank-based tests, and effect sizes are given with "
@@ -752,7 +761,7 @@ def summary_results(study) -> str:
     """The summary's Results paragraph: counts, baseline, prediction, change."""
     cfg = _cfg(study)
     parts = [
-        f"At {lower_first(cfg.timepoint_label(cfg.followup))}: {_counts_phrase(study)}.",
+        f"At {grouped_when(study)}: {_counts_phrase(study)}.",
         baseline_text(study),
         prediction_text(study, short=True),
         " ".join(_summary_change(study, m) for m in cfg.highlight_change),
