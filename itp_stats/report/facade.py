@@ -238,7 +238,8 @@ def table(study: Study, name: str) -> str:
     """
     formatted, note = TABLES[name](study)
     if formatted.empty:
-        return "No rule failed.\n" if name == "validation_failed" else "No rows.\n"
+        # no failed rule: the gate's summary sentence has said so already
+        return "" if name == "validation_failed" else "No rows.\n"
     text_ = _pipe(formatted)
     if note:
         note = note.rstrip(".")
