@@ -163,3 +163,45 @@ def test_hl_interval_prints_the_level_it_attains():
          "hl_conf_level": 0.95}
     )  # fmt: skip
     assert T.hl_cell(study, unbounded, 0) == "5 (−∞ to ∞)"
+
+
+def _prepared(tmp_path, monkeypatch, dictionary_edit, study_edit, cells_edit=None):
+    from conftest import copy_study
+    from gate_cases import cells, write
+
+    from itp_stats.study.prepare import prepare_study
+
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    study = copy_study(tmp_path / "own", dictionary_edit, study_edit)
+    frame = cells() if cells_edit is None else cells_edit(cells())
+    data = write(frame, tmp_path / "cohort.csv")
+    return prepare_study(data, study=str(study), gate_result=tmp_path / "g.json", n_boot=100)
+
+
+def test_designs_get_the_tables_they_have(tmp_path, monkeypatch):
+    """Unordered groups: no trend table; responders = the positive group: no sensitivity
+    table; each said in one line instead of a table of "not computed" rows."""
+
+    def study_edit(s):
+        s["group"]["ordered"] = False
+        s["group"]["responders"] = ["CR"]
+
+    study = _prepared(tmp_path, monkeypatch, None, study_edit)
+    trend, why = T.trend_table(study)
+    assert trend.empty and "not ordered" in why
+    sens, why = T.sensitivity_table(study)
+    assert sens.empty and "repeat the primary comparison" in why
+    assert R.table(study, "trend") == T.trend_table(study)[1] + "\n"
+    assert "trend" not in R.result_tables(study) and "sensitivity" not in R.result_tables(study)
+
+
+def test_two_groups_name_the_mann_whitney_u_and_adjust_nothing(tmp_path, monkeypatch):
+    from conftest import recorded_group_cells, recorded_group_dictionary, recorded_group_study
+
+    study = _prepared(
+        tmp_path, monkeypatch, recorded_group_dictionary, recorded_group_study, recorded_group_cells
+    )
+    pairs, note = T.pairwise_table(study)
+    assert "U" in pairs.columns and "z" not in pairs.columns
+    assert "p adjusted" not in pairs.columns and "Holm" not in note
+    assert note.startswith("U and p: Mann–Whitney test")

@@ -215,7 +215,8 @@ def result_tables(
     if study.synthetic:
         out["notice"] = pd.DataFrame({"notice": [_notice_text(study)]})
     built = built if built is not None else _report_tables(study)
-    out.update({name: table for name, (table, _) in built.items()})
+    # a table with nothing to show (no trend test of unordered groups...) is not exported
+    out.update({name: table for name, (table, _) in built.items() if not table.empty})
     out.update({f"results_{name}": t for name, t in study.results.items()})
     return out
 
@@ -237,6 +238,8 @@ def table(study: Study, name: str) -> str:
         caption under Quarto.
     """
     formatted, note = TABLES[name](study)
+    if formatted.empty and note:
+        return f"{note}\n"  # a table with nothing to show: why, in one line
     if formatted.empty:
         # no failed rule: the gate's summary sentence has said so already
         return "" if name == "validation_failed" else "No rows.\n"

@@ -487,20 +487,35 @@ def pairwise_table(study: Study) -> tuple[pd.DataFrame, str]:
             ]
         )
         last = r["marker"]
-    cols = ["Marker", "Comparison", "n", "z", "p", "p adjusted", f"r ({conf_header(study)})"]
+    statistic = _statistic_name(dunn["method"])
+    cols = ["Marker", "Comparison", "n", statistic, "p", "p adjusted", f"r ({conf_header(study)})"]
     effects = dunn["effect_method"] if "effect_method" in dunn else []
-    note = methods_note(
-        [
-            ("z and p", dunn["method"]),
-            ("p adjusted", [str(a).capitalize() for a in dunn["adjust"].dropna()]),
-            ("r", effects),
-        ]
-    )
-    return pd.DataFrame(rows, columns=cols), note
+    table = pd.DataFrame(rows, columns=cols)
+    one_pair = dunn.groupby("marker").size().max() <= 1 if len(dunn) else True
+    columns = [(f"{statistic} and p", dunn["method"]), ("r", effects)]
+    if one_pair:  # one comparison per marker: nothing to adjust within it
+        table = table.drop(columns=["p adjusted"])
+    else:
+        columns.insert(1, ("p adjusted", [str(a).capitalize() for a in dunn["adjust"].dropna()]))
+    return table, methods_note(columns)
+
+
+def _statistic_name(methods: pd.Series) -> str:
+    """The header of a test statistic column: ``z`` (Dunn), ``U`` (Mann–Whitney), else
+    ``Statistic`` (the tests differ)."""
+    names = {short_name(str(m)) for m in methods if not not_a_method(m)}
+    symbols = {"Dunn's test": "z", "Mann–Whitney test": "U"}
+    found = {symbols.get(n, "Statistic") for n in names}
+    return found.pop() if len(found) == 1 else "Statistic"
 
 
 def trend_table(study: Study) -> tuple[pd.DataFrame, str]:
     """Jonckheere–Terpstra trend test across the ordered groups at baseline."""
+    if not study.config.ordered:
+        return pd.DataFrame(), (
+            "No trend test: the study's groups are not ordered (group.ordered in its "
+            "configuration)."
+        )
     jt = study.results["baseline_trend"]
     marks, _ = variant_marks(jt["method"])
     rows = [
@@ -555,6 +570,13 @@ def missing_table(study: Study) -> tuple[pd.DataFrame, str]:
 
 def sensitivity_table(study: Study) -> tuple[pd.DataFrame, str]:
     """Sensitivity analysis: the responder groups against the others at baseline."""
+    cfg = study.config
+    if set(cfg.responders) == {cfg.positive}:
+        return pd.DataFrame(), (
+            "No sensitivity analysis: the responder groups are the positive group alone, so it "
+            "would repeat the primary comparison (group.responders in the study's "
+            "configuration)."
+        )
     sens = study.results["sensitivity_responders"]
     marks, _ = variant_marks(sens["method"])
     rows = [
@@ -567,7 +589,7 @@ def sensitivity_table(study: Study) -> tuple[pd.DataFrame, str]:
         ]
         for _, r in sens.iterrows()
     ]
-    cfg, ci = study.config, conf_header(study)
+    ci = conf_header(study)
     resp = "+".join(cfg.responders)
     rest = "+".join(lv for lv in study.levels if lv not in cfg.responders) or "others"
     cols = ["Marker at baseline", f"n ({resp} / {rest})", f"r ({ci})", f"HL shift ({ci})", "p (q)"]
