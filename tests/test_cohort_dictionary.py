@@ -198,3 +198,24 @@ def test_malformed_sections_name_the_file_and_the_key(tmp_path, edit, message):
     with pytest.raises(DictionaryError) as info:
         load_dictionary(path)
     assert str(info.value).startswith(f"{path}: ") and message in str(info.value)
+
+
+def test_marker_decimals(tmp_path):
+    def edit(d):
+        d["markers"]["nk"].update(decimals=2, pct_decimals=0)
+
+    d = load_dictionary(_edited(tmp_path, edit))
+    assert (d.markers["nk"].decimals, d.markers["nk"].pct_decimals) == (2, 0)
+    # not given: None (the report takes the decimals the recorded values show)
+    assert (d.markers["cd3"].decimals, d.markers["cd3"].pct_decimals) == (None, None)
+
+
+@pytest.mark.parametrize("key", ["decimals", "pct_decimals"])
+@pytest.mark.parametrize("value", [-1, 1.5, "two", True, [2]])
+def test_bad_marker_decimals_are_refused_with_the_file_and_the_key(tmp_path, key, value):
+    path = _edited(tmp_path, lambda d: d["markers"]["nk"].update({key: value}))
+    with pytest.raises(DictionaryError) as info:
+        load_dictionary(path)
+    assert str(info.value) == (
+        f"{path}: markers: 'nk': {key}: must be a whole number ≥ 0, not {value!r}"
+    )

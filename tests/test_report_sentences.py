@@ -244,3 +244,19 @@ def test_a_status_at_end_of_follow_up_is_said_so(tmp_path, monkeypatch):
     assert "grouped at the end of follow-up into" in texts
     assert "At the end of follow-up:" in texts
     assert "at 6 months into" not in texts and "At 6 months:" not in texts
+
+
+def test_data_quality_paragraph_names_only_the_rules_that_ran():
+    from types import SimpleNamespace
+
+    def said(*rule_ids):
+        steps = [{"rule_id": r} for r in rule_ids]
+        return T.quality_intro(SimpleNamespace(gate=SimpleNamespace(steps=steps)))
+
+    plain = said("table.columns", "albumin_m0.type", "albumin_m0.range", "patient_id.unique")
+    assert "(types, ranges and unique and well-formed identifiers)" in plain
+    assert "derivation" not in plain and "parent populations" not in plain
+    full = said("response_m6.consistent", "composition.cd4_cd8.m0", "m6.followup")
+    assert "agreement of the recorded group with its derivation" in full
+    assert "subsets within their parent populations" in full
+    assert "followed long enough" in full

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -205,3 +207,168 @@ def test_two_groups_name_the_mann_whitney_u_and_adjust_nothing(tmp_path, monkeyp
     assert "U" in pairs.columns and "z" not in pairs.columns
     assert "p adjusted" not in pairs.columns and "Holm" not in note
     assert note.startswith("U and p: Mann–Whitney test")
+
+
+# -- decimal markers: every number printed to a precision that shows it ---------------------
+
+_NUMBER = re.compile("[−-]?\\d[\\d\u202f]*(?:\\.\\d+)?")
+
+
+def _numbers(text: str) -> list[str]:
+    return _NUMBER.findall(text)
+
+
+def _value(text: str) -> float:
+    return float(text.replace(NNBSP, "").replace("−", "-"))
+
+
+def _shows(printed: str, value: float, digits: int) -> bool:
+    """``printed`` is ``value`` rounded to ``digits`` decimals or more."""
+    decimals = len(printed.partition(".")[2])
+    return decimals >= digits and abs(_value(printed) - value) <= 0.5 * 10**-decimals + 1e-9
+
+
+def _decimal_dictionary(d):
+    """NK cells recorded as a level with two decimals (``1.53`` g/dL, like albumin); CD3+ T
+    cells, whole counts, printed with the one decimal the dictionary asks for."""
+    d["name"] = "decimal-markers-cohort"
+    for tp in ("m0", "m6"):
+        d["columns"][f"nk_{tp}"].update(type="float", unit="g/dL", range=[0, 100])
+    d["markers"]["cd3"]["decimals"] = 1
+
+
+def _decimal_study(s):
+    s["highlight"]["change"] = ["nk"]
+    s["predictors"][0]["per"] = 1
+
+
+@pytest.fixture(scope="module")
+def decimal_study(tmp_path_factory):
+    from conftest import copy_study
+    from gate_cases import cells, write
+
+    from itp_stats.study.prepare import prepare_study
+
+    tmp = tmp_path_factory.mktemp("decimals")
+    frame = cells()
+    for tp in ("m0", "m6"):  # the shipped counts / 100, written with two decimals
+        frame[f"nk_{tp}"] = [f"{int(v) / 100:.2f}" if v else "" for v in frame[f"nk_{tp}"]]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ITP_STATS_ROOT", str(tmp))
+        study = copy_study(tmp / "own", _decimal_dictionary, _decimal_study)
+        data = write(frame, tmp / "cohort.csv")
+        yield prepare_study(data, study=str(study), gate_result=tmp / "g.json", n_boot=200)
+
+
+def test_marker_digits_from_the_data_and_the_dictionary(decimal_study):
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    study = decimal_study
+    digits = {m: T.marker_digits(study, m) for m in ("nk", "cd4", "cd3", "pct_nk", "pct_cd3")}
+    # nk: the two decimals its values carry; cd4: whole counts; cd3: the dictionary's 1 over
+    # the data's 0; percentages: 1
+    assert digits == {"nk": 2, "cd4": 0, "cd3": 1, "pct_nk": 1, "pct_cd3": 1}
+    # the dictionary wins the other way too: 1 decimal for values recorded with 2, and the
+    # percentage's own key
+    d = study.dictionary
+    nk = replace(d.markers["nk"], decimals=1, pct_decimals=2)
+    fewer = SimpleNamespace(dictionary=replace(d, markers={**d.markers, "nk": nk}),
+                            cohort=study.cohort)  # fmt: skip
+    assert (T.marker_digits(fewer, "nk"), T.marker_digits(fewer, "pct_nk")) == (1, 2)
+    assert T.marker_digits(fewer, "cd4") == 0
+    # a predictor column: its marker's digits
+    assert T.column_digits(study, "nk_m0") == 2 and T.column_digits(study, "age_years") == 0
+
+
+def test_decimal_marker_cells_show_their_values(decimal_study):
+    study = decimal_study
+    table, _ = T.table2(study)
+    label = T.marker_label(study, "nk")
+    assert label.endswith(", g/dL")
+    row = table[table["Marker at baseline"] == label].iloc[0]
+    desc = study.results["marker_descriptives"]
+    for level in study.levels:
+        cell = row[T._group_header(study, level)].split(f" (n{NNBSP}")[0]
+        values = study.analysed.loc[study.analysed[study.group] == level, "nk_m0"].astype(float)
+        q = desc[(desc["variable"] == "nk_m0") & (desc["group"] == level)].iloc[0]
+        median, q1, q3 = _numbers(cell)
+        assert _shows(median, values.median(), 2), cell  # 0.82, not 1
+        assert _shows(q1, q["q1"], 2) and _shows(q3, q["q3"], 2), cell
+    mw = study.results["baseline_positive"].set_index("marker").loc["nk"]
+    shift = row["HL shift (95% CI)"]
+    est, low, high = _numbers(shift)  # −0.66 (−0.98 to −0.34), not −1 (−1 to −0)
+    assert _shows(est, mw["hl_estimate"], 2), shift
+    assert _shows(low, mw["hl_ci_low"], 2) and _shows(high, mw["hl_ci_high"], 2), shift
+    assert _value(est) != 0 and est not in (low, high)
+    # the dictionary's decimals for whole counts: 922.0 [746.0–1 968.0]
+    cd3 = table[table["Marker at baseline"] == T.marker_label(study, "cd3")].iloc[0]
+    assert all(len(n.partition(".")[2]) == 1 for n in _numbers(cd3.iloc[1]))
+    # the change table: the medians at both times and the change, two decimals or more
+    changes, _ = T.change_table_all(study)
+    within = study.results["change_within"]
+    first = changes.index[changes["Marker"] == label][0]
+    for i, level in enumerate(study.levels):
+        line = changes.loc[first + i]
+        r = within[(within["marker"] == "nk") & (within["group"] == level)].iloc[0]
+        assert line["Group"] == level
+        assert _shows(_numbers(line.iloc[3])[0], r["before_median"], 2)
+        assert _shows(_numbers(line.iloc[4])[0], r["after_median"], 2)
+        est, low, high = _numbers(line["HL change (95% CI)"])
+        assert _shows(est, r["hl_estimate"], 2) and est not in (low, high)
+
+
+def test_decimal_marker_sentences_print_what_the_tables_print(decimal_study):
+    study = decimal_study
+    text = S.baseline_text(study).replace("\u00a0", " ")
+    medians = re.search(f"median (\\S+) against (\\S+){NNBSP}g/dL", text)
+    assert medians, text
+    cr = study.analysed[study.group] == "CR"
+    assert _shows(medians[1], study.analysed.loc[cr, "nk_m0"].astype(float).median(), 2)
+    assert _shows(medians[2], study.other_median("nk_m0"), 2)  # 0.82 against 1.54
+    table, _ = T.table2(study)
+    rows = table.set_index("Marker at baseline")
+    shift = rows.loc[T.marker_label(study, "nk"), "HL shift (95% CI)"]
+    assert f"Hodges–Lehmann shift {shift}{NNBSP}g/dL" in text
+    # the change: "rose by 0.55 (0.14 to 1.06) g/dL", not "rose by 1 (0 to 1)"
+    change = S.change_text(study).replace("\u00a0", " ")
+    amount = re.search(f"(rose|fell) by (\\S+) \\((\\S+) to (\\S+)\\){NNBSP}g/dL", change)
+    assert amount, change
+    r = study.results["change_within"]
+    r = r[(r["marker"] == "nk") & (r["group"] == "CR")].iloc[0]
+    sign = 1 if amount[1] == "rose" else -1
+    assert _shows(amount[2], sign * r["hl_estimate"], 2)
+    bounds = sorted([sign * r["hl_ci_low"], sign * r["hl_ci_high"]])
+    assert _shows(amount[3], bounds[0], 2) and _shows(amount[4], bounds[1], 2)
+
+
+def test_cutoff_has_one_rounding_in_the_text_and_the_figure(decimal_study):
+    study = decimal_study
+    text = S.prediction_text(study)
+    cut = study.results["prediction"].set_index("effect_type").loc["youden_cutoff"]
+    found = re.search(f"Youden's index was (\\S+){NNBSP}g/dL \\(bootstrap", text)
+    assert found, text
+    # a midpoint between values of two decimals: three (0.925, not 0.9)
+    assert _shows(found[1], cut["effect"], 3)
+    digits = T.cutoff_digits(study, "nk_m0", cut["effect"], cut["ci_low"], cut["ci_high"])
+    assert found[1] == format_number(cut["effect"], digits)
+    fig = R.roc_figure(study)
+    labels = [t.get_text() for t in fig.axes[0].texts if t.get_gid() == "cutoff_label"]
+    assert labels and labels[0].startswith(f"Youden cutoff {found[1]} g/dL")
+
+
+def test_an_estimate_never_prints_on_its_bound():
+    from types import SimpleNamespace
+
+    study = SimpleNamespace(params={"alpha": 0.05})
+
+    def cell(est, low, high, digits):
+        row = pd.Series({"hl_estimate": est, "hl_ci_low": low, "hl_ci_high": high,
+                         "hl_conf_level": 0.95})  # fmt: skip
+        return T.hl_cell(study, row, digits)
+
+    assert cell(1.5, 1.1, 2.1, 0) == "1.5 (1.1 to 2.1)"  # not 2 (1 to 2)
+    assert cell(-0.21, -0.30, -0.12, 0) == "−0.2 (−0.3 to −0.1)"  # not −0 (−0 to −0)
+    assert cell(-0.21, -0.30, -0.12, 2) == "−0.21 (−0.30 to −0.12)"
+    assert cell(5.0, 5.0, 9.0, 0) == "5 (5 to 9)"  # truly on its bound: as it is
+    assert cell(-66.0, -98.0, -34.0, 0) == "−66 (−98 to −34)"

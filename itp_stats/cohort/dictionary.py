@@ -177,11 +177,18 @@ class Marker:
         Subset name (column stem) and label.
     parent : str or None
         Subset whose count is the denominator of the derived percentage.
+    decimals : int or None
+        Decimals its values print with (``decimals:``); None: as many as the recorded values
+        show (:func:`itp_stats.report.tables.marker_digits`).
+    pct_decimals : int or None
+        Decimals its percentage prints with (``pct_decimals:``); None: 1.
     """
 
     name: str
     label: str
     parent: str | None
+    decimals: int | None = None
+    pct_decimals: int | None = None
 
     def column(self, timepoint: str) -> str:
         """Name of the count column at ``timepoint``."""
@@ -295,6 +302,18 @@ def _number(path: Path, where: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise DictionaryError(f"{path}: {where}: must be a number, not {value!r}")
     return float(value)
+
+
+def _decimals(path: Path, name: str, spec: dict[str, Any], key: str) -> int | None:
+    """A marker's ``decimals``/``pct_decimals``: a whole number ≥ 0, or None when absent."""
+    value = spec.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise DictionaryError(
+            f"{path}: markers: {name!r}: {key}: must be a whole number ≥ 0, not {value!r}"
+        )
+    return value
 
 
 def _warnings(path: Path, name: str, spec: dict[str, Any], kind: str) -> tuple[ColumnWarning, ...]:
@@ -439,7 +458,11 @@ def _load(path: Path, stamp: tuple[int, int]) -> Dictionary:
         if not isinstance(spec, dict) or "label" not in spec:
             raise DictionaryError(f"{path}: markers: {name!r}: expected a mapping with a 'label'")
         markers[str(name)] = Marker(
-            name=str(name), label=str(spec["label"]), parent=spec.get("parent")
+            name=str(name),
+            label=str(spec["label"]),
+            parent=spec.get("parent"),
+            decimals=_decimals(path, str(name), spec, "decimals"),
+            pct_decimals=_decimals(path, str(name), spec, "pct_decimals"),
         )
     for col in columns.values():
         if col.parent is not None and col.parent not in columns:

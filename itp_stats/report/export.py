@@ -126,7 +126,7 @@ TABLE_DESCRIPTIONS: Mapping[str, str] = {
     "missing": "Missing data by variable and group.",
     "sensitivity": "Sensitivity analysis: responders against the other groups at baseline.",
     "trend": "Trend across the ordered groups at baseline (Jonckheere–Terpstra).",
-    "change_counts": "Change of the absolute counts from baseline to follow-up.",
+    "change_counts": "Change of every marker, in its own unit, from baseline to follow-up.",
     "dictionary": "Data dictionary: every column of the cohort file, its type and role.",
     "validation": "Validation gate: every rule, rows tested, failures, failing patient ids.",
 }

@@ -20,7 +20,7 @@ from itp_stats.report import sentences as T
 from itp_stats.report import tables as report_tables
 from itp_stats.report.export import write_tables
 from itp_stats.report.figcache import CachedFigure, figure_folder, study_key
-from itp_stats.report.format import escape_markdown
+from itp_stats.report.format import escape_markdown, format_number
 from itp_stats.report.format import to_pipe_table as _pipe
 from itp_stats.study.prepare import Study, package_versions, prepare_study
 from itp_stats.text import lower_first
@@ -264,6 +264,7 @@ TEXTS = {
     "family": T.family_methods,
     "participants": T.participants_text,
     "missing": T.missing_text,
+    "quality": T.quality_intro,
     "baseline": T.baseline_text,
     "change": T.change_text,
     "change_tables": T.change_tables_text,
@@ -285,6 +286,27 @@ def text(study: Study, name: str) -> Markdown:
     return Markdown(TEXTS[name](study))
 
 
+def _log_note(study: Study, markers: list[str]) -> str:
+    """`` (log scale)`` when the figures draw every one of ``markers`` on a log axis, `` (log
+    scale for …)`` naming those that are when only some are (:mod:`itp_stats.report.scales`)."""
+    from itp_stats.report.scales import on_log_scale
+
+    cfg, data = study.config, study.analysed
+    logged = []
+    for marker in markers:
+        stems = [f"{marker}_{tp}" for tp in cfg.dictionary.timepoints]  # as the figures
+        columns = [data[c] for c in stems if c in data]
+        percentage = marker.startswith("pct_") or report_tables.marker_unit(study, marker) == "%"
+        if on_log_scale(columns, percentage):
+            logged.append(marker)
+    if not logged:
+        return ""
+    if len(logged) == len(markers):
+        return " (log scale)"
+    names = [report_tables.marker_label(study, m, unit=False) for m in logged]
+    return f" (log scale for {T.join_words(names)})"
+
+
 def _captions(study: Study) -> dict[str, str]:
     cfg = study.config
     base = cfg.timepoint_label(cfg.baseline)
@@ -294,6 +316,7 @@ def _captions(study: Study) -> dict[str, str]:
     group = cfg.dictionary.label(cfg.design.group_column)
     group_l = group[:1].lower() + group[1:]
     ci = report_tables.conf_header(study)
+    values = [m for m in cfg.markers if not m.startswith("pct_")]
     first = (cfg.highlight_baseline or cfg.markers)[0]
     first_label = report_tables.marker_label(study, first, unit=False)
     pred = cfg.predictors[0] if cfg.predictors else None
@@ -305,7 +328,7 @@ def _captions(study: Study) -> dict[str, str]:
             f"Markers at baseline ({base_l}) by {group_l}: median [IQR], tests and effect "
             f"sizes ({cfg.positive} against {other})."
         ),
-        "fig-baseline": f"{first_label} at baseline by {group_l} (log scale for counts).",
+        "fig-baseline": f"{first_label} at baseline by {group_l}{_log_note(study, [first])}.",
         "fig-forest": (
             f"{cfg.positive} against {other}: rank-biserial correlation with {ci}, every "
             "baseline marker."
@@ -333,8 +356,8 @@ def _captions(study: Study) -> dict[str, str]:
         ),
         "supptbl-trend": "Trend across the ordered groups at baseline (Jonckheere–Terpstra).",
         "supptbl-change-counts": (
-            f"Change of the absolute counts from baseline to {follow_l} within each group, on "
-            "the patients with both values."
+            f"Change of every marker, in its own unit, from baseline to {follow_l} within each "
+            "group, on the patients with both values."
         ),
         "supptbl-dictionary": (
             "Data dictionary: every column of the cohort file, its type, allowed values and role."
@@ -343,9 +366,13 @@ def _captions(study: Study) -> dict[str, str]:
             "Validation gate: every rule, its severity, the rows tested, failures and failing "
             "patient ids."
         ),
-        "suppfig-counts-baseline": "Absolute counts of every marker at baseline by group.",
+        "suppfig-counts-baseline": (
+            f"Every marker, in its own unit, at baseline by group{_log_note(study, values)}."
+        ),
         "suppfig-pct-baseline": "Every marker as a percentage at baseline by group.",
-        "suppfig-counts-followup": f"Absolute counts of every marker at {follow_l} by group.",
+        "suppfig-counts-followup": (
+            f"Every marker, in its own unit, at {follow_l} by group{_log_note(study, values)}."
+        ),
         "suppfig-pct-followup": f"Every marker as a percentage at {follow_l} by group.",
     }
     if not any(m.startswith("pct_") for m in cfg.markers):
@@ -531,13 +558,27 @@ def roc_figure(study: Study) -> Figure:
     if "predictor" in pred:
         pred = pred[pred["predictor"] == predictor.column]
         curve = curve[curve["predictor"] == predictor.column]
+    cutoff = pred[pred["test"] == "youden"]
     return _figures(study).roc_curve(
         curve,
         auc=pred[pred["effect_type"] == "auc"],
-        cutoff=pred[pred["test"] == "youden"],
+        cutoff=cutoff,
         threshold_unit=predictor.unit,
+        threshold_text=_threshold_text(study, predictor.column, cutoff),
         conf_label=report_tables.conf_header(study).removesuffix(" CI"),
     )
+
+
+def _threshold_text(study: Study, column: str, cutoff: pd.DataFrame) -> str | None:
+    """The Youden cutoff as the text prints it (:func:`tables.cutoff_digits`), or None."""
+    rows = cutoff[cutoff["effect_type"] == "youden_cutoff"]
+    if rows.empty:
+        return None
+    row = rows.iloc[0]
+    digits = report_tables.cutoff_digits(
+        study, column, row["effect"], row.get("ci_low"), row.get("ci_high")
+    )
+    return format_number(row["effect"], digits)
 
 
 def forest_figure(study: Study) -> Figure:

@@ -21,6 +21,8 @@ __all__ = [
     "format_median_iqr",
     "format_n_pct",
     "format_ci",
+    "interval_digits",
+    "recorded_decimals",
     "to_pipe_table",
     "escape_markdown",
 ]
@@ -101,10 +103,114 @@ def format_number(x: float | None, digits: int = 1, *, na: str = "—") -> str:
     return text.replace("-", "−")
 
 
+def recorded_decimals(values: object, cap: int = 3) -> int:
+    """The decimals recorded values show: the fewest that print every one of them exactly.
+
+    Parameters
+    ----------
+    values : array-like
+        The recorded values (numbers, or text that reads as numbers); missing and infinite
+        values are left out.
+    cap : int
+        The most decimals returned.
+
+    Returns
+    -------
+    int
+        The smallest ``d`` in ``0 … cap`` such that every value rounded to ``d`` decimals
+        equals it (to a relative 1e-9, the noise of a number read from text); ``cap`` when
+        none does; 0 when there is no value. ``[3, 4.5, 3.44]`` gives 2, whole counts 0.
+    """
+    x = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").astype(float)
+    x = x[x.map(math.isfinite)].to_numpy()
+    tolerance = 1e-9 * abs(x).clip(min=1.0)
+    for d in range(cap):
+        if (abs(x.round(d) - x) <= tolerance).all():
+            return d
+    return cap
+
+
+def _shown(x: float, digits: int) -> float:
+    """``x`` as printed with ``digits`` decimals, read back (−0 is 0)."""
+    return float(f"{x:.{digits}f}") + 0.0
+
+
+def _finite(x: object) -> bool:
+    return not _missing(x) and math.isfinite(float(x))  # type: ignore[arg-type]
+
+
+def interval_digits(
+    estimate: float, low: float, high: float, digits: int, *, significant: int = 4
+) -> int:
+    """Decimals for an estimate and its interval (or a median and its quartiles), printed
+    with one rounding that keeps apart what differs.
+
+    Parameters
+    ----------
+    estimate : float
+        The estimate (a Hodges–Lehmann shift, a median).
+    low, high : float
+        Its interval's bounds (or quartiles); a missing or infinite bound is not checked.
+    digits : int
+        The decimals the quantity prints with by default (the marker's,
+        :func:`itp_stats.report.tables.marker_digits`).
+    significant : int
+        The cap: digits are added at most until the largest of the three numbers shows
+        ``significant`` significant digits (and never beyond 10 decimals).
+
+    Returns
+    -------
+    int
+        ``digits``, or more: the fewest decimals from ``digits`` on with which a non-zero
+        estimate does not print as 0 and the estimate does not print equal to a bound it
+        differs from; the cap when none does. Numbers within a relative 1e-9 of each other
+        (of the largest) count as equal, and an estimate that small as 0 (the noise of
+        arithmetic on decimal values).
+
+    Examples
+    --------
+    >>> interval_digits(1.5, 1.1, 2.1, 0)  # 2 (1 to 2) would put 1.5 on its bound
+    1
+    >>> interval_digits(-0.21, -0.30, -0.12, 0)  # −0 (−0 to −0): −0.2 (−0.3 to −0.1)
+    1
+    >>> interval_digits(1.001, 1.0, 1.3, 0)  # stops at 4 significant digits of 1.3
+    3
+    >>> interval_digits(5.0, 5.0, 9.0, 0)  # truly equal to its bound: nothing to add
+    0
+    """
+    if not _finite(estimate):
+        return digits
+    estimate = float(estimate)
+    bounds = [float(b) for b in (low, high) if _finite(b)]
+    scale = max([abs(estimate), *(abs(b) for b in bounds)])
+    if scale == 0:
+        return digits
+    noise = 1e-9 * scale
+    cap = min(10, max(digits, significant - 1 - math.floor(math.log10(scale))))
+
+    def distinct(d: int) -> bool:
+        if abs(estimate) > noise and _shown(estimate, d) == 0:
+            return False
+        return all(
+            abs(b - estimate) <= noise or _shown(b, d) != _shown(estimate, d) for b in bounds
+        )
+
+    d = digits
+    while d < cap and not distinct(d):
+        d += 1
+    return d
+
+
 def format_median_iqr(median: float, q1: float, q3: float, digits: int = 1) -> str:
-    """Format ``median [q1–q3]``; ``—`` when the median is missing."""
+    """Format ``median [q1–q3]``; ``—`` when the median is missing.
+
+    ``digits`` is the least: a median that would print as 0, or on a quartile it differs
+    from, gets the decimals :func:`interval_digits` gives (``1.5 [1.2–2.0]``, not
+    ``2 [1–2]``).
+    """
     if _missing(median):
         return "—"
+    digits = interval_digits(median, q1, q3, digits)
     return (
         f"{format_number(median, digits)} [{format_number(q1, digits)}–{format_number(q3, digits)}]"
     )

@@ -42,6 +42,7 @@ from itp_stats.report.format import (
     format_n_pct,
     format_number,
     format_p,
+    interval_digits,
 )
 from itp_stats.report.methods import (
     method_citations,
@@ -69,6 +70,7 @@ __all__ = [
     "summary_results",
     "participants_text",
     "grouped_when",
+    "quality_intro",
     "baseline_text",
     "change_text",
     "prediction_text",
@@ -244,8 +246,20 @@ def _unit(study, marker: str) -> str:
     return marker_unit(study, marker)
 
 
-def _digits(marker: str) -> int:
-    return 1 if marker.startswith("pct_") else 0
+def _digits(study, marker: str) -> int:
+    """The marker's decimals, as the tables print it (:func:`tables.marker_digits`)."""
+    from itp_stats.report.tables import marker_digits
+
+    return marker_digits(study, marker)
+
+
+def _medians_digits(median: pd.Series | None, other: float, digits: int) -> int:
+    """Decimals of "median a against b": those of the group's median [IQR] cell of Table 2
+    (:func:`interval_digits`), more when two medians that differ would print alike."""
+    if median is None:
+        return digits
+    digits = interval_digits(median["median"], median["q1"], median["q3"], digits)
+    return interval_digits(median["median"], other, other, digits)
 
 
 def _row(frame: pd.DataFrame, **where: Any) -> pd.Series | None:
@@ -349,15 +363,15 @@ def markers_methods(study) -> str:
     cfg = _cfg(study)
     d = cfg.dictionary
     counts = [m for m in cfg.markers if not m.startswith("pct_")]
-    units = {
-        (d.columns[d.markers[m].column(cfg.baseline)].unit or "no unit")
+    units = dict.fromkeys(  # in the markers' order
+        d.columns[d.markers[m].column(cfg.baseline)].unit or "no unit"
         for m in counts
         if d.markers[m].column(cfg.baseline) in d.columns
-    }
+    )
     labels = join_words([md_literal(d.markers[m].label) for m in counts])
     text = (
         f"The analysis covers {len(counts)} {'marker' if len(counts) == 1 else 'markers'}, "
-        f"measured at baseline and at follow-up: {labels} ({join_words(sorted(units))})."
+        f"measured at baseline and at follow-up: {labels} ({join_words(list(units))})."
     )
     by_parent: dict[str, list[str]] = {}
     for m in cfg.markers:
@@ -452,6 +466,36 @@ def participants_text(study) -> str:
     return text
 
 
+_RULE_KINDS = (
+    (("type",), "types"),
+    (("range",), "ranges"),
+    (("categories",), "categories"),
+    (("not_null",), "required values"),
+    (("unique", "pattern"), "unique and well-formed identifiers"),
+    (("within_parent", "composition"), "subsets within their parent populations"),
+    (("consistent",), "agreement of the recorded group with its derivation"),
+    (("followup", "present"), "values at follow-up only for patients followed long enough"),
+)
+"""Rule kinds of the gate (the last part of a rule id, or its first for compositions) and
+how the data-quality paragraph names them."""
+
+
+def quality_intro(study) -> str:
+    """What the validation gate checked, from the rules it ran (not a fixed list)."""
+    kinds = set()
+    for step in getattr(study.gate, "steps", []) or []:
+        parts = str(step.get("rule_id", "")).split(".")
+        kinds.update({parts[0], parts[-1]})
+    checked = [words for ids, words in _RULE_KINDS if kinds & set(ids)]
+    what = f" ({join_words(checked)})" if checked else ""
+    return (
+        "Before any statistic was computed, the data passed a validation gate of Great "
+        f"Expectations rules built from the data dictionary and the study configuration{what}. "
+        "A failed critical rule stops the report; a failed warning rule is reported here with "
+        "its failing patient ids."
+    )
+
+
 def missing_text(study) -> str:
     """Missing marker values by group, and what they may do to the comparisons (R8).
 
@@ -524,14 +568,15 @@ def _contrast_sentence(study, marker: str) -> str:
         return f"It was not compared between {positive} and the other patients ({reason})."
     alpha = _alpha(study)
     word = direction(mw["hl_estimate"], mw["hl_ci_low"], mw["hl_ci_high"], mw["p_unc"], alpha)
-    digits, unit = _digits(marker), _unit(study, marker)
+    digits, unit = _digits(study, marker), _unit(study, marker)
     desc = study.results["marker_descriptives"]
     dv = f"{marker}_{cfg.baseline}"
     med_pos = _row(desc, variable=dv, group=cfg.positive)
     other = study.other_median(dv)
+    shown = _medians_digits(med_pos, other, digits)
     medians = (
-        f"median {format_number(med_pos['median'] if med_pos is not None else None, digits)} "
-        f"against {_with_unit(format_number(other, digits), unit)}"
+        f"median {format_number(med_pos['median'] if med_pos is not None else None, shown)} "
+        f"against {_with_unit(format_number(other, shown), unit)}"
     )
     from itp_stats.report.tables import hl_cell
 
@@ -601,11 +646,15 @@ def prediction_text(study, *, short: bool = False) -> str:
             if cut is not None and cutoff_reportable(cut["effect"], cut["ci_low"], cut["ci_high"]):
                 unit = predictor.unit
                 sens, spec = rows["sensitivity"], rows["specificity"]
+                from itp_stats.report.tables import cutoff_digits
+
+                d = cutoff_digits(study, predictor.column, cut["effect"], cut["ci_low"],
+                                  cut["ci_high"])  # fmt: skip
                 sentence += (
                     f" The cutoff maximising Youden's index was "
-                    f"{_with_unit(format_number(cut['effect'], 1), unit)} (bootstrap "
+                    f"{_with_unit(format_number(cut['effect'], d), unit)} (bootstrap "
                     f"{conf_label(_alpha(study))} CI "
-                    f"{format_number(cut['ci_low'], 1)} to {format_number(cut['ci_high'], 1)}), "
+                    f"{format_number(cut['ci_low'], d)} to {format_number(cut['ci_high'], d)}), "
                     f"with a sensitivity of {_percent_ci(sens)} and a specificity of "
                     f"{_percent_ci(spec)}."
                 )
@@ -654,7 +703,7 @@ def _change_sentence(study, marker: str, group: str) -> str:
         return f"{where}, the change of the {lower_first(label)} was not tested ({reason})."
     alpha = _alpha(study)
     word = change_word(row["hl_estimate"], row["hl_ci_low"], row["hl_ci_high"], row["p_unc"], alpha)
-    digits, unit = _digits(marker), _unit(study, marker)
+    digits, unit = _digits(study, marker), _unit(study, marker)
     unit_text = "points" if marker.startswith("pct_") else unit
     p = p_phrase(row["p_unc"], alpha, test="Wilcoxon")
     pairs = f"n{NNBSP}={NNBSP}{int(row['n'])} pairs"
@@ -667,6 +716,7 @@ def _change_sentence(study, marker: str, group: str) -> str:
             f"{_with_unit(est, unit_text)}; {p}; {pairs})."
         )
     sign = 1 if word == "rose" else -1
+    digits = interval_digits(row["hl_estimate"], row["hl_ci_low"], row["hl_ci_high"], digits)
     est = _nb_ci(sign * row["hl_estimate"],
                     min(sign * row["hl_ci_low"], sign * row["hl_ci_high"]),
                     max(sign * row["hl_ci_low"], sign * row["hl_ci_high"]), digits)  # fmt: skip
@@ -806,8 +856,13 @@ def limitations_text(study) -> str:
             " The cutoff was chosen on the same data it is evaluated on (its bootstrap interval "
             "shows how unstable it is)."
         )
+    tests = (
+        "Percentages and values of the same markers are not independent tests"
+        if any(m.startswith("pct_") for m in cfg.family)
+        else "The markers' tests are not independent of one another"
+    )
     text += (
-        " Percentages and counts of the same markers are not independent tests; the "
+        f" {tests}; the "
         "Benjamini–Hochberg q-values control the false discovery rate across them, not the "
         "family-wise error. Missing values are handled by complete-case analysis (Table S4 of "
         "the supplement gives the missing data by group)."

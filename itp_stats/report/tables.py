@@ -18,13 +18,18 @@ from itp_stats.report.format import (
     format_n_pct,
     format_number,
     format_p,
+    interval_digits,
+    recorded_decimals,
 )
 from itp_stats.report.methods import method_variant, not_a_method, short_name, variant_marks
 from itp_stats.study.prepare import Study
 from itp_stats.text import join_words
 
 __all__ = [
+    "column_digits",
     "conf_header",
+    "cutoff_digits",
+    "marker_digits",
     "marker_label",
     "marker_unit",
     "methods_note",
@@ -75,8 +80,60 @@ def conf_header(study: Study) -> str:
     return f"{conf:.1f}".removesuffix(".0") + "% CI"
 
 
-def _digits(marker: str) -> int:
-    return 1 if marker.startswith("pct_") else 0
+def marker_digits(study: Study, marker: str) -> int:
+    """Decimals a marker of the analysis family (``alb``, ``pct_nk``) prints with, in the
+    tables, the sentences and the figures alike.
+
+    Parameters
+    ----------
+    study : Study
+    marker : str
+        The marker; ``pct_<name>`` for its percentage.
+
+    Returns
+    -------
+    int
+        The dictionary's ``decimals`` of the marker (``pct_decimals`` for its percentage)
+        when given; else 1 for a percentage; else the decimals the marker's recorded values
+        show in the loaded cohort, at every time point (:func:`recorded_decimals`, at most
+        3): 0 for counts, 2 for values recorded as ``3.44``. An estimate with its interval
+        may print with more (:func:`itp_stats.report.format.interval_digits`).
+    """
+    d = study.dictionary
+    pct = marker.startswith("pct_")
+    m = d.markers.get(marker[4:] if pct else marker)
+    given = None if m is None else (m.pct_decimals if pct else m.decimals)
+    if given is not None:
+        return int(given)
+    if pct or m is None:
+        return 1 if pct else 0
+    columns = [c for c in (m.column(tp) for tp in d.timepoints) if c in study.cohort]
+    if not columns:
+        return 0
+    return recorded_decimals(pd.concat([study.cohort[c] for c in columns], ignore_index=True))
+
+
+def column_digits(study: Study, column: str) -> int:
+    """Decimals of a column's values: a marker column's are its marker's
+    (:func:`marker_digits`), another column's those its recorded values show."""
+    d = study.dictionary
+    for tp in d.timepoints:
+        stem = column.removesuffix(f"_{tp}")
+        if stem != column and (stem in d.markers or stem.removeprefix("pct_") in d.markers):
+            return marker_digits(study, stem)
+    return recorded_decimals(study.cohort[column]) if column in study.cohort else 0
+
+
+def cutoff_digits(study: Study, column: str, cutoff: float, low: float, high: float) -> int:
+    """Decimals of a cutoff of ``column`` and its bootstrap interval: the one rounding the
+    text and the ROC figure print it with.
+
+    A Youden cutoff lies midway between two recorded values, so it needs one decimal more
+    than its column's (:func:`column_digits`); more when it would print on a bound it differs
+    from (:func:`itp_stats.report.format.interval_digits`). ``12.5`` for a count, ``1.85``
+    for values recorded to one decimal.
+    """
+    return interval_digits(cutoff, low, high, column_digits(study, column) + 1)
 
 
 def _n(n: int) -> str:
@@ -259,8 +316,15 @@ def effect_cell(row: pd.Series, digits: int = 3) -> str:
 
 def hl_cell(study: Study, row: pd.Series, digits: int) -> str:
     """A Hodges–Lehmann estimate with its interval; the attained level when it is not the
-    report's (few pairs or tiny groups cannot reach it), an unbounded side as ±∞."""
-    text = format_ci(row["hl_estimate"], row["hl_ci_low"], row["hl_ci_high"], digits)
+    report's (few pairs or tiny groups cannot reach it), an unbounded side as ±∞.
+
+    Printed with the marker's ``digits`` (:func:`marker_digits`), or more where a non-zero
+    estimate would print as 0 or on a bound it differs from
+    (:func:`itp_stats.report.format.interval_digits`): ``−0.21 (−0.30 to −0.12)``, not
+    ``−0 (−0 to −0)``.
+    """
+    est, low, high = row["hl_estimate"], row["hl_ci_low"], row["hl_ci_high"]
+    text = format_ci(est, low, high, interval_digits(est, low, high, digits))
     level = row.get("hl_conf_level")
     wanted = 1 - float(study.params["alpha"])
     if pd.notna(level) and abs(float(level) - wanted) > 1e-9 and text != "not computed":
@@ -300,7 +364,7 @@ def table2(study: Study) -> tuple[pd.DataFrame, str]:
     rows = []
     for marker in kw.index:
         dv = kw.loc[marker, "dv"]
-        digits = _digits(marker)
+        digits = marker_digits(study, marker)
         k, m = kw.loc[marker], mw.loc[marker]
         rows.append(
             [
@@ -346,7 +410,7 @@ def _change_rows(study: Study, markers: list[str]) -> tuple[list[list[str]], str
     rows = []
     for marker in markers:
         sub = within[within["marker"] == marker]
-        digits = _digits(marker)
+        digits = marker_digits(study, marker)
         for i, (_, r) in enumerate(sub.iterrows()):
             before = format_median_iqr(r["before_median"], r["before_q1"], r["before_q3"], digits)
             after = format_median_iqr(r["after_median"], r["after_q1"], r["after_q3"], digits)
@@ -456,7 +520,7 @@ def subsets_by_group(study: Study, timepoint: str) -> tuple[pd.DataFrame, str]:
                 cells.append("—")
                 continue
             r = sub.loc[g]
-            text = format_median_iqr(r["median"], r["q1"], r["q3"], _digits(marker))
+            text = format_median_iqr(r["median"], r["q1"], r["q3"], marker_digits(study, marker))
             if int(r["n"]) < sizes[g]:
                 text += f" ({_n(int(r['n']))})"
             cells.append(text)
@@ -584,7 +648,7 @@ def sensitivity_table(study: Study) -> tuple[pd.DataFrame, str]:
             marker_label(study, r["marker"]),
             f"{int(r['n1'])} / {int(r['n2'])}",
             format_ci(r["effect"], r["ci_low"], r["ci_high"], 2),
-            hl_cell(study, r, _digits(r["marker"])),
+            hl_cell(study, r, marker_digits(study, r["marker"])),
             _marked(_p_with_q(r["p_unc"], r["p_fdr"]), r["method"], marks),
         ]
         for _, r in sens.iterrows()

@@ -33,6 +33,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from itp_stats.cohort.dictionary import Dictionary
 from itp_stats.report.format import format_p
+from itp_stats.report.scales import on_log_scale
 from itp_stats.text import lower_first
 
 __all__ = [
@@ -636,11 +637,8 @@ def log_scale(data: pd.DataFrame, marker: str) -> bool:
     d = dictionary()
     stems = [f"{marker}_{tp}" for tp in d.timepoints] if d is not None else [marker]
     columns = [c for c in stems if c in data]
-    if marker.startswith("pct_") or not columns or any(unit(c) == "%" for c in columns):
-        return False
-    v = np.concatenate([values(data, c) for c in columns])
-    v = v[~np.isnan(v)]
-    return bool(len(v)) and bool((v > 0).all())
+    percentage = marker.startswith("pct_") or any(unit(c) == "%" for c in columns)
+    return on_log_scale([pd.Series(values(data, c)) for c in columns], percentage)
 
 
 def group_axis_label(group: str | None) -> str:

@@ -190,6 +190,7 @@ def roc_curve(
     ci: Sequence[float] | None = None,
     cutoff: Mapping[str, Any] | pd.Series | pd.DataFrame | None = None,
     threshold_unit: str | None = None,
+    threshold_text: str | None = None,
     conf_label: str = "95%",
     figsize: tuple[float, float] = (4.2, 4.0),
 ) -> Figure:
@@ -218,6 +219,10 @@ def roc_curve(
         without a cutoff.
     threshold_unit : str, optional
         Unit written after the cutoff threshold (e.g. ``"cells/µL"``).
+    threshold_text : str, optional
+        The threshold as the report's text prints it (``"1.85"``: the digits of
+        :func:`itp_stats.report.tables.cutoff_digits`), so that the figure and the text show
+        one number; by default up to 4 significant digits.
     conf_label : str, default ``"95%"``
         Confidence level of ``ci`` as written (``"99%"`` for alpha 0.01).
     figsize : tuple of float, default (4.2, 4.0)
@@ -294,7 +299,8 @@ def roc_curve(
                 zorder=4,
                 gid="cutoff",
             )
-            head = f"Youden cutoff {s.fmt_threshold(float(cutoff['threshold']))}"
+            shown = threshold_text or s.fmt_threshold(float(cutoff["threshold"]))
+            head = f"Youden cutoff {shown}"
             if threshold_unit:
                 head += f" {threshold_unit}"
             text = (
