@@ -635,10 +635,11 @@ def prediction_text(study, *, short: bool = False) -> str:
         chosen = str(auc.get("direction", ""))
         stated = {"lower": "lower", "higher": "higher"}.get(predictor.direction)
         values = stated or {">": "lower", "<": "higher"}.get(chosen, "")
+        group = md_literal(_cfg(study).positive)
         how = (
-            f"pre-specified: {values} values point to it"
+            f"direction set before the analysis: {values} values in {group}"
             if stated
-            else f"direction chosen from the data: {values} values point to it"
+            else f"direction chosen from the data: {values} values in {group}"
         )
         if claim == "predicts":
             sentence = f"The {label} predicted {positive} with an AUC of {auc_text} ({how})."
