@@ -207,6 +207,9 @@ def test_two_groups_name_the_mann_whitney_u_and_adjust_nothing(tmp_path, monkeyp
     assert "U" in pairs.columns and "z" not in pairs.columns
     assert "p adjusted" not in pairs.columns and "Holm" not in note
     assert note.startswith("U and p: Mann–Whitney test")
+    methods = R.statistical_methods(study)
+    assert "Pairs of groups" not in methods and "Holm" not in methods  # one comparison
+    assert "compared with the other patients" not in methods  # said once, not twice
 
 
 # -- decimal markers: every number printed to a precision that shows it ---------------------

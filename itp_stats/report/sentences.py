@@ -965,7 +965,7 @@ def methods_prose(study) -> str:
             if any("one-sided" in str(m) for m in kw["effect_method"]):
                 text += " and its one-sided confidence interval"
         dunn = r["baseline_dunn"]
-        pairs = _named(dunn["method"])
+        pairs = _named(dunn["method"]) if k > 2 else []  # two groups: the pair is the test
         if pairs:
             adjust = [str(a) for a in dunn["adjust"].dropna().unique()]
             adjusted = _named([a.capitalize() for a in adjust])
@@ -977,9 +977,14 @@ def methods_prose(study) -> str:
     named = _named(mw["method"])
     if named:
         effects = _named([*mw["effect_method"], *mw["hl_method"]])
+        compared = (
+            f"The {positive} group was compared with the other patients with {join_words(named)}"
+            if k > 2
+            else f"For the {positive} group against the other group, the p-values come from "
+            f"{join_words(named)}"
+        )
         out.append(
-            f"The {positive} group was compared with the other patients with "
-            f"{join_words(named)}{_how(mw['method'], '@tbl-markers')}; the effect sizes are "
+            f"{compared}{_how(mw['method'], '@tbl-markers')}; the effect sizes are "
             f"{join_words(effects)}, with their confidence intervals."
         )
     if cfg.ordered and "baseline_trend" in r:
