@@ -163,6 +163,7 @@ REFUSALS = [
     (_set("timepoints", "followup_window", value=6), "timepoints.followup_window", "less than"),
     (_set("timepoints", "followup_window", value="a"), "timepoints.followup_window", "number"),
     (_set("group", "when", value="at death"), "group.when", "not one of"),
+    (_set("group", "levels", value=[True, False]), "group.levels", "must be quoted"),
     # the IWG derivation reads the platelets at the follow-up time point
     (_set("group", "when", value="end_of_followup"), "group.when", "derived group"),
 ]

@@ -219,3 +219,22 @@ def test_bad_marker_decimals_are_refused_with_the_file_and_the_key(tmp_path, key
     assert str(info.value) == (
         f"{path}: markers: 'nk': {key}: must be a whole number ≥ 0, not {value!r}"
     )
+
+
+@pytest.mark.parametrize("key", ["categories", "labels"])
+def test_unquoted_yes_no_are_refused_with_a_hint(tmp_path, key):
+    """YAML reads unquoted yes/no as booleans, which would fail every row of the gate."""
+    import yaml
+
+    from itp_stats.config import DICTIONARY
+
+    raw = yaml.safe_load(DICTIONARY.read_text(encoding="utf-8"))
+    column = raw["columns"]["sex"]
+    if key == "categories":
+        column["categories"] = [True, False]
+    else:
+        column["labels"] = {True: "Yes", False: "No"}
+    path = tmp_path / "dictionary.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(DictionaryError, match=rf"sex.*{key}: yes, no, on and off must be quoted"):
+        load_dictionary(path)

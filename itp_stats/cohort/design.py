@@ -214,6 +214,11 @@ def _design(path: Path, raw: dict[str, Any], dictionary: Dictionary) -> Design:
     given = group.get("levels")
     if given is not None and not isinstance(given, list):
         raise _fail(path, "group.levels", "expected a list of group names, in display order")
+    if given and any(isinstance(v, bool) for v in given):
+        raise _fail(
+            path, "group.levels", "yes, no, on and off must be quoted ('yes', 'no'): YAML reads "
+            "them unquoted as true and false"
+        )  # fmt: skip
     levels = tuple(str(v) for v in (given or default_levels))
     if len(set(levels)) != len(levels):
         raise _fail(path, "group.levels", "a group is listed twice")

@@ -304,6 +304,20 @@ def _number(path: Path, where: str, value: Any) -> float:
     return float(value)
 
 
+def _no_yaml_booleans(where: str, key: str, values: Any) -> None:
+    """Refuse YAML's booleans where text is meant: unquoted ``yes``/``no``/``on``/``off`` are
+    read as true/false, and would never match the file's ``yes`` and ``no``."""
+    if isinstance(values, dict):
+        items = [*values.keys(), *values.values()]
+    else:
+        items = list(values) if isinstance(values, list) else []
+    if any(isinstance(v, bool) for v in items):
+        raise DictionaryError(
+            f"{where}: {key}: yes, no, on and off must be quoted ('yes', 'no'): YAML reads them "
+            "unquoted as true and false"
+        )
+
+
 def _decimals(path: Path, name: str, spec: dict[str, Any], key: str) -> int | None:
     """A marker's ``decimals``/``pct_decimals``: a whole number ≥ 0, or None when absent."""
     value = spec.get(key)
@@ -366,6 +380,8 @@ def _column(path: Path, name: str, spec: dict[str, Any]) -> Column:
         raise DictionaryError(f"{where}: range must be [min, max]")
     if spec["type"] == "category" and not spec.get("categories"):
         raise DictionaryError(f"{where}: a category column needs categories")
+    for key in ("categories", "labels"):
+        _no_yaml_booleans(where, key, spec.get(key))
     return Column(
         name=name,
         label=str(spec["label"]),
