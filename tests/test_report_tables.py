@@ -375,3 +375,22 @@ def test_an_estimate_never_prints_on_its_bound():
     assert cell(-0.21, -0.30, -0.12, 2) == "−0.21 (−0.30 to −0.12)"
     assert cell(5.0, 5.0, 9.0, 0) == "5 (5 to 9)"  # truly on its bound: as it is
     assert cell(-66.0, -98.0, -34.0, 0) == "−66 (−98 to −34)"
+
+
+def test_group_labels_of_the_dictionary_head_the_tables(tmp_path, monkeypatch):
+    """A recorded group coded yes/no-like is shown by its dictionary labels, not its codes."""
+    from conftest import recorded_group_cells, recorded_group_dictionary, recorded_group_study
+
+    def dictionary(d):
+        recorded_group_dictionary(d)
+        d["columns"]["response_m6"]["labels"] = {
+            "responder": "Responded",
+            "non-responder": "Did not respond",
+        }
+
+    study = _prepared(tmp_path, monkeypatch, dictionary, recorded_group_study, recorded_group_cells)
+    table, _ = T.table2(study)
+    headers = " ".join(table.columns)
+    assert "Responded (n" in headers and "Did not respond (n" in headers
+    assert "Responded vs Did not respond r" in headers
+    assert "responder (n" not in headers and "non-responder" not in headers

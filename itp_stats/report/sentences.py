@@ -205,9 +205,10 @@ def _alpha(study) -> float:
 
 
 def _group_phrase(study, level: str) -> str:
-    name = md_literal(_cfg(study).group_name(level))
-    level = md_literal(level)
-    return f"{name} ({level})" if name != level else level
+    cfg = _cfg(study)
+    name = md_literal(cfg.group_name(level))
+    shown = md_literal(cfg.level_label(level))
+    return f"{name} ({shown})" if name != shown else shown
 
 
 def _positive_phrase(study) -> str:

@@ -140,9 +140,9 @@ def _n(n: int) -> str:
     return f"n{NNBSP}={NNBSP}{n}"
 
 
-def _group_header(study: Study, label: str) -> str:
-    n = int((study.analysed[study.group] == label).sum())
-    return f"{label} ({_n(n)})"
+def _group_header(study: Study, level: str) -> str:
+    n = int((study.analysed[study.group] == level).sum())
+    return f"{study.config.level_label(level)} ({_n(n)})"
 
 
 def _sizes(study: Study) -> dict[str, int]:
@@ -383,7 +383,7 @@ def table2(study: Study) -> tuple[pd.DataFrame, str]:
         *(_group_header(study, g) for g in groups),
         "Between groups p (q)",
         f"{_effect_name(kw)} ({sided}{ci})",
-        f"{cfg.positive} vs {cfg.other} r ({ci})",
+        f"{cfg.level_label(cfg.positive)} vs {cfg.other} r ({ci})",
         f"HL shift ({ci})",
         "Mann–Whitney p (q)",
     ]

@@ -192,14 +192,25 @@ class StudyConfig:
         """The dictionary's label of a time point (``m6`` → ``6 months``)."""
         return self.dictionary.timepoints.get(code, code)
 
+    def level_label(self, level: str) -> str:
+        """How tables and headers show a group level: the recorded group column's label for
+        it in the dictionary (``labels``: ``yes`` → ``Died``), else the level itself."""
+        column = self.dictionary.columns.get(self.design.group_column)
+        labels = column.category_labels if column is not None else {}
+        return labels.get(level, level)
+
     def group_name(self, level: str) -> str:
-        """Long name of a group level."""
-        return self.group_names.get(level, level)
+        """Long name of a group level: the study's ``names``, else its label."""
+        return self.group_names.get(level, self.level_label(level))
 
     @property
     def other(self) -> str:
-        """Label of the patients outside the positive group (``non-CR``)."""
-        return f"non-{self.positive}"
+        """Label of the patients outside the positive group: the other group's label when
+        there are two, else ``non-<positive>`` (``non-CR``)."""
+        rest = [lv for lv in self.levels if lv != self.positive]
+        if len(rest) == 1:
+            return self.level_label(rest[0])
+        return f"non-{self.level_label(self.positive)}"
 
 
 def _fail(path: Path, key: str, message: str) -> StudyConfigError:
