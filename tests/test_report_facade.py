@@ -127,7 +127,7 @@ def test_report_shows_synthetic_notice_and_computed_numbers(index_html, study):
         assert paragraph[:200] in text, name
     flow = study.flow
     assert f"The cohort held {flow['assessed']} " in text
-    assert f"{flow['analysed']} could be grouped and were analysed" in text
+    assert f"{flow['analysed']} were analysed (" in text  # with the reasons of the others
     # Table 2's NK row, as formatted from the results
     table2, _ = R.TABLES["table2"](study)
     nk_row = table2[table2.iloc[:, 0].str.startswith("CD3−CD16+CD56+ NK cells, cells")].iloc[0]

@@ -353,8 +353,14 @@ def _captions(study: Study) -> dict[str, str]:
         "supptbl-sensitivity": (
             f"Sensitivity analysis: {' + '.join(cfg.responders)} against the other groups at "
             "baseline."
+            if set(cfg.responders) != {cfg.positive}
+            else "Sensitivity analysis: not done, it would repeat the primary comparison."
         ),
-        "supptbl-trend": "Trend across the ordered groups at baseline (Jonckheere–Terpstra).",
+        "supptbl-trend": (
+            "Trend across the ordered groups at baseline (Jonckheere–Terpstra)."
+            if cfg.ordered
+            else "Trend test: not done, the groups are not ordered."
+        ),
         "supptbl-change-counts": (
             f"Change of every marker, in its own unit, from baseline to {follow_l} within each "
             "group, on the patients with both values."

@@ -802,11 +802,21 @@ def summary_methods(study) -> str:
     return (
         f"The cohort held {flow['assessed']} {md_literal(cfg.population)}{period}, grouped at "
         f"{grouped_when(study)} into {groups}; "
-        f"{flow['analysed']} could be grouped and were analysed. The {n_markers} "
+        f"{flow['analysed']} were analysed{_excluded_phrase(flow)}. The {n_markers} "
         f"{'marker' if n_markers == 1 else 'markers'} at baseline and follow-up were compared "
         f"between the {k} groups with rank-based tests, and effect sizes are given with "
         f"{conf_label(_alpha(study))} confidence intervals."
     )
+
+
+def _excluded_phrase(flow) -> str:
+    """`` (2 excluded: 2 followed for less than 6 months)`` from the flow's reasons; ``""``
+    when no one was excluded."""
+    if not flow["excluded"]:
+        return ""
+    n = flow["assessed"] - flow["analysed"]
+    parts = [f"{k} {reason}" for reason, k in flow["excluded"]]
+    return f" ({n} excluded: {join_words(parts)})"
 
 
 def summary_results(study) -> str:

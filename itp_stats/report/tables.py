@@ -398,7 +398,20 @@ def table2(study: Study) -> tuple[pd.DataFrame, str]:
         ],
         marked=("Mann–Whitney p",),
     )
-    return pd.DataFrame(rows, columns=cols), note
+    table = pd.DataFrame(rows, columns=cols)
+    if len(groups) == 2:
+        # two groups: the between-groups test is the positive group's contrast; shown once
+        table = table.drop(columns=cols[len(groups) + 1 : len(groups) + 3])
+        note = methods_note(
+            [
+                ("r", mw["effect_method"]),
+                ("HL shift", mw["hl_method"]),
+                ("Mann–Whitney p", mw["method"]),
+                ("q", mw["p_fdr_method"]),
+            ],
+            marked=("Mann–Whitney p",),
+        )
+    return table, note
 
 
 def _change_rows(study: Study, markers: list[str]) -> tuple[list[list[str]], str]:
