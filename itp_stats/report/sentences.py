@@ -599,8 +599,14 @@ def baseline_text(study) -> str:
     markers = cfg.highlight_baseline or cfg.markers[:1]
     out = []
     for m in markers:
+        contrast = _contrast_sentence(study, m)
+        if len(study.levels) == 2:
+            # two groups: the contrast is the comparison between them, said once
+            subject = f"The baseline {quantity(study, m)}"
+            out.append(contrast.replace("It was", f"{subject} was", 1))
+            continue
         out.append(_omnibus_sentence(study, m, "baseline "))
-        out.append(_contrast_sentence(study, m))
+        out.append(contrast)
     return " ".join(out)
 
 
