@@ -1,8 +1,13 @@
-"""Helpers shared by the renderer tests: a working copy of the fixture project."""
+"""Helpers shared by the renderer tests: a working copy of the fixture project or of the
+report's project, ``itp-stats`` run in-process, and the text of rendered documents."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import re
 import shutil
+from html import unescape
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,3 +31,55 @@ def copy_fixture_project(target: Path) -> Path:
 def normalise_spaces(text: str) -> str:
     """Collapse runs of whitespace (non-breaking spaces included) to single spaces."""
     return " ".join(text.replace("\u00a0", " ").split())
+
+
+def copy_report_project(dest: Path) -> Path:
+    """Copy the report's project (``_quarto.yml``, ``report/``, ``data/``) to ``dest``."""
+    dest.mkdir(parents=True)
+    shutil.copy(ROOT / "_quarto.yml", dest / "_quarto.yml")
+    shutil.copytree(ROOT / "report", dest / "report", ignore=shutil.ignore_patterns("tables"))
+    shutil.copytree(ROOT / "data", dest / "data")
+    return dest
+
+
+def run_cli(*argv: str, root: Path | None = None) -> tuple[int, str]:
+    """Run ``itp-stats`` in-process (``ITP_STATS_ROOT`` = ``root``); status and stderr+stdout."""
+    import pytest
+
+    from itp_stats.cli import main
+
+    err, out = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as mp:
+        if root is not None:
+            mp.setenv("ITP_STATS_ROOT", str(root))
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+            status = main(list(argv))
+    return status, err.getvalue() + out.getvalue()
+
+
+def html_text(path: Path) -> str:
+    """The visible text of an HTML page, whitespace collapsed (NNBSP kept)."""
+    page = path.read_text(encoding="utf-8")
+    page = re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r"<[^>]+>", " ", page)
+    return re.sub(r"[ \t\r\n]+", " ", unescape(page)).replace("\u2019", "'")
+
+
+def pdf_text(path: Path) -> str:
+    """The text of a PDF, pages run on (a page's number in its footer dropped)."""
+    import pypdf
+
+    reader = pypdf.PdfReader(path)
+    pages = [re.sub(r"\n\d+ ?$", "\n", p.extract_text().rstrip()) for p in reader.pages]
+    pages = [re.sub(r"(?m)^\d+ (?=[A-Z])", "", p) for p in pages]
+    return re.sub(r"\s+", " ", " ".join(pages)).replace("\u2019", "'")
+
+
+def docx_text(path: Path) -> str:
+    """The text of a Word document: its paragraphs, then its table cells."""
+    import docx
+
+    document = docx.Document(str(path))
+    parts = [p.text for p in document.paragraphs]
+    parts += [c.text for t in document.tables for row in t.rows for c in row.cells]
+    return re.sub(r"\s+", " ", " ".join(parts)).replace("\u2019", "'")

@@ -17,31 +17,29 @@ folder is a temporary one, so the repository's own state is not touched.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
 import shutil
-from html import unescape
 from pathlib import Path
 from types import SimpleNamespace
 
-import docx
 import numpy as np
 import pandas as pd
-import pypdf
 import pytest
 import yaml
 from conftest import (
-    ROOT,
     copy_study,
     twelve_month_cells,
     twelve_month_dictionary,
     twelve_month_study,
 )
 from example_study import LEVELS, STUDY, STUDY_DIR, example_cohort, write_example_cohort
+from render_support import copy_report_project as _copy_project
+from render_support import docx_text as _docx_text
+from render_support import html_text as _html_text
+from render_support import pdf_text as _pdf_text
+from render_support import run_cli as _cli
 
 from itp_stats import report as R
-from itp_stats.cli import main
 from itp_stats.cohort.synth import synthesize, write_cohort
 from itp_stats.report import sentences as T
 from itp_stats.report.format import NNBSP
@@ -64,52 +62,11 @@ MARKER_LABELS = ("White blood cells", "CD4+ T cells", "Regulatory T cells")
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _copy_project(dest: Path) -> Path:
-    dest.mkdir(parents=True)
-    shutil.copy(ROOT / "_quarto.yml", dest / "_quarto.yml")
-    shutil.copytree(ROOT / "report", dest / "report", ignore=shutil.ignore_patterns("tables"))
-    shutil.copytree(ROOT / "data", dest / "data")
-    return dest
-
-
-def _cli(*argv: str, root: Path | None = None) -> tuple[int, str]:
-    """Run ``itp-stats`` in-process (``ITP_STATS_ROOT`` = ``root``); status and stderr+stdout."""
-    err, out = io.StringIO(), io.StringIO()
-    with pytest.MonkeyPatch.context() as mp:
-        if root is not None:
-            mp.setenv("ITP_STATS_ROOT", str(root))
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
-            status = main(list(argv))
-    return status, err.getvalue() + out.getvalue()
-
-
 def _render(project: Path, study: Path, data: Path, *args: str) -> tuple[int, str]:
     return _cli(
         "render", str(project), "--engine", "builtin", "--study", str(study),
         "-P", f"data={data}", "-P", f"n_boot={N_BOOT}", *args, root=project,
     )  # fmt: skip
-
-
-def _html_text(path: Path) -> str:
-    page = path.read_text(encoding="utf-8")
-    page = re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.S)
-    page = re.sub(r"<[^>]+>", " ", page)
-    return re.sub(r"[ \t\r\n]+", " ", unescape(page)).replace("\u2019", "'")  # keeps NNBSP
-
-
-def _pdf_text(path: Path) -> str:
-    reader = pypdf.PdfReader(path)
-    # a page's number (a line of its own in the footer) is dropped: text runs on across pages
-    pages = [re.sub(r"\n\d+ ?$", "\n", p.extract_text().rstrip()) for p in reader.pages]
-    pages = [re.sub(r"(?m)^\d+ (?=[A-Z])", "", p) for p in pages]
-    return re.sub(r"\s+", " ", " ".join(pages)).replace("\u2019", "'")
-
-
-def _docx_text(path: Path) -> str:
-    document = docx.Document(str(path))
-    parts = [p.text for p in document.paragraphs]
-    parts += [c.text for t in document.tables for row in t.rows for c in row.cells]
-    return re.sub(r"\s+", " ", " ".join(parts)).replace("\u2019", "'")
 
 
 def _compact(text: str) -> str:

@@ -25,27 +25,23 @@ shows (the test then passes, and strict makes it fail until the mark is removed)
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
-import io
 import math
 import re
-import shutil
-from html import unescape
 from itertools import product
 from pathlib import Path
 from types import SimpleNamespace
 
-import docx
 import numpy as np
 import pandas as pd
-import pypdf
 import pytest
 import yaml
-from conftest import ROOT
+from render_support import copy_report_project as _copy_project
+from render_support import docx_text as _docx_text
+from render_support import html_text as _html_text
+from render_support import pdf_text as _pdf_text
+from render_support import run_cli as _cli
 from scipy import stats
-
-from itp_stats.cli import main
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "study_liver"
 STUDIES = {
@@ -115,53 +111,12 @@ DEMO_LEAKS_TWO = {
 # -- rendering (the pattern of tests/test_example_study.py) ----------------------------------
 
 
-def _copy_project(dest: Path) -> Path:
-    dest.mkdir(parents=True)
-    shutil.copy(ROOT / "_quarto.yml", dest / "_quarto.yml")
-    shutil.copytree(ROOT / "report", dest / "report", ignore=shutil.ignore_patterns("tables"))
-    shutil.copytree(ROOT / "data", dest / "data")
-    return dest
-
-
-def _cli(*argv: str, root: Path | None = None) -> tuple[int, str]:
-    """Run ``itp-stats`` in-process (``ITP_STATS_ROOT`` = ``root``); status and stderr+stdout."""
-    err, out = io.StringIO(), io.StringIO()
-    with pytest.MonkeyPatch.context() as mp:
-        if root is not None:
-            mp.setenv("ITP_STATS_ROOT", str(root))
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
-            status = main(list(argv))
-    return status, err.getvalue() + out.getvalue()
-
-
 def _render(project: Path, study: Path, data: Path, *args: str) -> tuple[int, str]:
     return _cli(
         "render", str(project), "--engine", "builtin", "--study", str(study),
         "-P", f"data={data}", "-P", f"n_boot={N_BOOT}", "-P", "synthetic=true", *args,
         root=project,
     )  # fmt: skip
-
-
-def _html_text(path: Path) -> str:
-    page = path.read_text(encoding="utf-8")
-    page = re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.S)
-    page = re.sub(r"<[^>]+>", " ", page)
-    return re.sub(r"[ \t\r\n]+", " ", unescape(page)).replace("\u2019", "'")  # keeps NNBSP
-
-
-def _pdf_text(path: Path) -> str:
-    reader = pypdf.PdfReader(path)
-    # a page's number (a line of its own in the footer) is dropped: text runs on across pages
-    pages = [re.sub(r"\n\d+ ?$", "\n", p.extract_text().rstrip()) for p in reader.pages]
-    pages = [re.sub(r"(?m)^\d+ (?=[A-Z])", "", p) for p in pages]
-    return re.sub(r"\s+", " ", " ".join(pages)).replace("\u2019", "'")
-
-
-def _docx_text(path: Path) -> str:
-    document = docx.Document(str(path))
-    parts = [p.text for p in document.paragraphs]
-    parts += [c.text for t in document.tables for row in t.rows for c in row.cells]
-    return re.sub(r"\s+", " ", " ".join(parts)).replace("\u2019", "'")
 
 
 def _xlsx_text(path: Path) -> str:
