@@ -217,7 +217,13 @@ def result_tables(
     built = built if built is not None else _report_tables(study)
     # a table with nothing to show (no trend test of unordered groups...) is not exported
     out.update({name: table for name, (table, _) in built.items() if not table.empty})
-    out.update({f"results_{name}": t for name, t in study.results.items()})
+    cfg = study.config
+    left_out = set()  # results of analyses the design does not have (rows of "not computed")
+    if not cfg.ordered:
+        left_out.add("baseline_trend")
+    if set(cfg.responders) == {cfg.positive}:
+        left_out.add("sensitivity_responders")
+    out.update({f"results_{name}": t for name, t in study.results.items() if name not in left_out})
     return out
 
 
@@ -348,6 +354,8 @@ def _captions(study: Study) -> dict[str, str]:
         "supptbl-pairwise": (
             "Pairwise post-hoc comparisons of the baseline markers between groups (adjusted "
             "within each marker)."
+            if len(study.levels) > 2
+            else "The two groups compared at baseline, marker by marker."
         ),
         "supptbl-missing": "Missing data by variable and group (STROBE item 14b).",
         "supptbl-sensitivity": (
