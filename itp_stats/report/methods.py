@@ -28,6 +28,7 @@ __all__ = [
     "MARKS",
     "method_name",
     "method_citations",
+    "method_condition",
     "method_variant",
     "not_a_method",
     "short_name",
@@ -125,10 +126,17 @@ def method_variant(method: str) -> str:
             words.append(text)
     if "exact" in method_name(method) and "exact p" in words:
         words.remove("exact p")
-    condition = re.search(r"\(([^()]*(?:expected|count)[^()]*)\)$", method)
+    condition = method_condition(method)
     if condition:
-        words.append(condition.group(1))
+        words.append(condition)
     return ", ".join(words)
+
+
+def method_condition(method: str) -> str:
+    """The condition a method string ends with, when it says why that test was chosen
+    (``"(an expected count < 5)"`` → ``an expected count < 5``); ``""`` otherwise."""
+    found = re.search(r"\(([^()]*(?:expected|count)[^()]*)\)$", method)
+    return found.group(1) if found else ""
 
 
 def short_name(method: str) -> str:

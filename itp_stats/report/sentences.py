@@ -46,6 +46,7 @@ from itp_stats.report.format import (
 )
 from itp_stats.report.methods import (
     method_citations,
+    method_condition,
     method_name,
     method_variant,
     not_a_method,
@@ -364,15 +365,17 @@ def markers_methods(study) -> str:
     cfg = _cfg(study)
     d = cfg.dictionary
     counts = [m for m in cfg.markers if not m.startswith("pct_")]
-    units = dict.fromkeys(  # in the markers' order
-        d.columns[d.markers[m].column(cfg.baseline)].unit or "no unit"
+    units = dict.fromkeys(  # in the markers' order; a marker without a unit adds none
+        d.columns[d.markers[m].column(cfg.baseline)].unit
         for m in counts
         if d.markers[m].column(cfg.baseline) in d.columns
+        and d.columns[d.markers[m].column(cfg.baseline)].unit
     )
     labels = join_words([md_literal(d.markers[m].label) for m in counts])
     text = (
         f"The analysis covers {len(counts)} {'marker' if len(counts) == 1 else 'markers'}, "
-        f"measured at baseline and at follow-up: {labels} ({join_words(list(units))})."
+        f"measured at baseline and at follow-up: {labels}"
+        + (f" ({join_words(list(units))})." if units else ".")
     )
     by_parent: dict[str, list[str]] = {}
     for m in cfg.markers:
@@ -926,16 +929,13 @@ def _cite(methods: Any) -> str:
 def _named(methods: Any) -> list[str]:
     """Distinct plain names of the methods, each with its references, in first-seen order;
     a trailing condition of the method string ("(an expected count < 5)") is kept."""
-    import re
-
     out: dict[str, list[str]] = {}
     for method in methods:
         if not_a_method(method):
             continue
         method = str(method)
-        name = method_name(method)
-        condition = re.search(r"\(([^()]*(?:expected|count)[^()]*)\)$", method)
-        key = name + (f" ({condition.group(1)})" if condition else "")
+        condition = method_condition(method)
+        key = method_name(method) + (f" ({condition})" if condition else "")
         out.setdefault(key, []).append(method)
     return [f"{key}{_cite(ms)}" for key, ms in out.items()]
 
