@@ -25,7 +25,9 @@ _COMMANDS = {
     "gate": "itp_stats.gate.cli",
     "metadata": "itp_stats.study.metadata",
     "render": "itp_stats.render.cli",
+    "stage": "itp_stats.render.staging",
     "tables": "itp_stats.report.publish",
+    "publish": "itp_stats.render.staging",
 }
 
 

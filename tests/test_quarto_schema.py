@@ -29,6 +29,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 DEFAULT_FORMATS = ("html", "typst", "docx")
+OWN_KEY = "itp-stats"
+OWN_OPTIONS = {"publish-dir"}
 
 
 @cache
@@ -152,6 +154,12 @@ def check_document_options(
             problems += _check_object(_entries("project")["project"][0]["schema"], value, here)
         elif key == "format":
             problems += _check_formats(value, where)
+        elif key == OWN_KEY:
+            # the project's own namespace: Quarto's project-config schema is an open object
+            # (quarto-cli src/core/lib/yaml-schema/project-config.ts) and passes unknown
+            # top-level keys on to the documents as metadata
+            unknown = set(value or {}) - OWN_OPTIONS if isinstance(value, dict) else {value}
+            problems += [f"{here}: '{name}' is not an itp-stats option" for name in unknown]
         elif key == "execute":
             for name in value or {}:
                 problems += _check_name(_execute_names(), name, formats, f"{where}: execute")
@@ -240,6 +248,8 @@ def test_the_checker_rejects_what_quarto_rejects():
     assert check_document_options({"format": {"docx": {"embed-resources": True}}}, (), "x")
     assert check_document_options({"crossref": {"fig-prefix-s": "S"}}, ("html",), "x")
     assert check_document_options({"project": {"prerender": "x"}}, ("html",), "x")
+    assert check_document_options({"itp-stats": {"publish_dir": "x"}}, ("html",), "x")
+    assert not check_document_options({"itp-stats": {"publish-dir": "x"}}, ("html",), "x")
     assert not check_document_options(
         {"crossref": {"custom": [{"kind": "float", "key": "suppfig", "reference-prefix": "S"}]}},
         ("typst",),
@@ -317,7 +327,11 @@ def test_documents_take_title_and_authors_from_the_study():
     """The front matter names no title or author (the study's, from metadata-files, would be
     overridden); the pre-render step that writes the metadata file runs after the gate."""
     config = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))
-    assert config["project"]["pre-render"] == ["itp-stats gate", "itp-stats metadata"]
+    assert config["project"]["pre-render"] == [
+        "itp-stats stage",
+        "itp-stats gate",
+        "itp-stats metadata",
+    ]
     assert config["metadata-files"] == [".itp-stats/metadata.yml"]
     assert not check_document_options({"metadata-files": ["m.yml"]}, ("html", "typst"), "x")
     for name in ("index", "supplement"):

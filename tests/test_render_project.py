@@ -35,8 +35,11 @@ def test_the_report_project_renders_both_documents_in_three_formats():
         "toc-depth": 3,
         "fig-format": "png",
     }
-    assert project.pre_render == ["itp-stats gate", "itp-stats metadata"]
+    assert project.pre_render == ["itp-stats stage", "itp-stats gate", "itp-stats metadata"]
+    assert project.post_render == ["itp-stats tables", "itp-stats publish"]
+    # Quarto writes into a staging folder, published to _output (render/staging.py)
     assert project.output_dir == ROOT / "_output"
+    assert project.quarto_output_dir == ROOT / ".itp-stats" / "quarto-output"
     assert project.config["execute"] == {"echo": False, "warning": False}
     meta = project.base_metadata()
     assert meta["bibliography"] == str(ROOT / "report" / "references.bib")

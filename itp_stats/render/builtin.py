@@ -48,6 +48,7 @@ from itp_stats.render.prerender import pre_render_environment, run_pre_render
 from itp_stats.render.progress import Progress
 from itp_stats.render.project import SUPPORTED_FORMATS, Project
 from itp_stats.render.qmd import parse_qmd
+from itp_stats.render.staging import refuse_if_quarto_running, remove_stale_staging
 
 __all__ = ["RenderJob", "BuiltDocument", "render_document", "render_project"]
 
@@ -249,6 +250,8 @@ def render_project(job: RenderJob, progress: Progress | None = None) -> list[Pat
     if output_dir is not None and output_dir.is_symlink():
         output_dir = output_dir.resolve()  # publish where it points, keep the link
     with render_lock(project.root, output_dir):
+        refuse_if_quarto_running(project.root)
+        remove_stale_staging(project.root)
         cleaned = clean_leftovers(project.root, output_dir)
         if cleaned:
             progress.message(f"removed {len(cleaned)} leftover(s) of an interrupted render")

@@ -48,6 +48,7 @@ from itp_stats.render.project import (
 )
 from itp_stats.render.qmd import parse_qmd
 from itp_stats.render.quarto import find_quarto, render_with_quarto
+from itp_stats.render.staging import PUBLISH_DIR_ENV, refuse_if_quarto_running
 
 __all__ = [
     "PARAMETER_RULES",
@@ -414,8 +415,13 @@ def run(args: argparse.Namespace) -> int:
         engine = "quarto" if find_quarto() else "builtin"
     if engine == "quarto":
         targets = [None] if whole else documents
-        with render_lock(project.root, output_dir or project.output_dir):
-            render_with_quarto(project.root, targets, formats, params, env, output_dir, progress)
+        # Quarto writes into its staging folder; the project's own pre- and post-render
+        # steps lock, and publish into the output folder (render/staging.py)
+        if output_dir is not None:
+            env[PUBLISH_DIR_ENV] = str(output_dir)
+        with render_lock(project.root, output_dir or project.output_dir):  # refused at once
+            refuse_if_quarto_running(project.root)
+        render_with_quarto(project.root, targets, formats, params, env, None, progress)
         return 0
     job = RenderJob(
         project=project,

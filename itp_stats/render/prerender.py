@@ -63,6 +63,8 @@ def pre_render_environment(
         env.pop("QUARTO_PROJECT_RENDER_ALL", None)
     env["QUARTO_PROJECT_OUTPUT_DIR"] = relative(output_dir) if output_dir else "."
     env["QUARTO_PROJECT_INPUT_FILES"] = "\n".join(relative(p) for p in inputs)
+    # the steps that stage and publish a `quarto render` leave this renderer's own to it
+    env["ITP_STATS_RENDERER"] = "builtin"
     if extra:
         env.update(extra)
     return env

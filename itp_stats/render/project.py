@@ -159,7 +159,20 @@ class Project:
 
     @property
     def output_dir(self) -> Path | None:
-        """``project.output-dir`` as an absolute path (``None``: outputs beside the sources)."""
+        """The folder readers find the outputs in, as an absolute path (``None``: outputs
+        beside the sources).
+
+        ``itp-stats: publish-dir`` when given — Quarto then writes into ``project.output-dir``
+        as a staging folder, which the post-render step ``itp-stats publish`` swaps in (see
+        :mod:`itp_stats.render.staging`) — else ``project.output-dir``.
+        """
+        own = self.config.get("itp-stats")
+        value = own.get("publish-dir") if isinstance(own, dict) else None
+        return (self.root / str(value)).resolve() if value else self.quarto_output_dir
+
+    @property
+    def quarto_output_dir(self) -> Path | None:
+        """``project.output-dir`` (where Quarto writes) as an absolute path, if given."""
         value = self.options.get("output-dir")
         return (self.root / str(value)).resolve() if value else None
 
