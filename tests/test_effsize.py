@@ -216,9 +216,14 @@ def test_paired_effects_match_r():
 
 def test_hodges_lehmann_attained_level_in_conf_level():
     hl = hodges_lehmann_paired(paired(H1_M0, H1_M6), "x_m0", "x_m6").iloc[0]
-    # wilcox.test(h1_m6, h1_m0, paired = TRUE, conf.int = TRUE, tol.root = 1e-12): 10 100,
-    # attr(, "conf.level") 0.8, estimate 50
-    assert close([hl.effect, hl.ci_low, hl.ci_high, hl.conf_level], [50, 10, 100, 0.8])
+    # by hand: non-zero differences -20, 10, 40, 100, 120 (n = 5, 15 Walsh averages), SD of
+    # V sqrt(5·6·11/24) = 3.708. Below every Walsh average V = 15: z = (7.5 − 0.5)/3.708 =
+    # 1.888 < 1.960, so no shift below the data is rejected at 95 % (no finite interval);
+    # at 90 % (1.645) that gap is rejected and the next one (V = 14, z = 1.618) accepted:
+    # (−20, 120). R's rule (wilcox.test(h1_m6, h1_m0, paired = TRUE, conf.int = TRUE):
+    # 10 100 at 0.8) tests the ends of the data range themselves, where a difference is 0
+    # and dropped, and lowers the level one step too far.
+    assert close([hl.effect, hl.ci_low, hl.ci_high, hl.conf_level], [50, -20, 120, 0.9])
     assert hl.note.startswith("2 zero difference(s) dropped; requested 0.95 not attainable")
     hl = hodges_lehmann(two(H4_X, H4_Y), "v", "g").iloc[0]
     # wilcox.test(h4_x, h4_y, conf.int = TRUE): -10.5 5, conf.level 0.9
@@ -364,3 +369,62 @@ def test_pair_order_selection_equals_full_sort(monkeypatch, walsh, levels):
     scale = 2 if walsh else 1
     for k in [0, 1, order.n_pairs // 3, order.n_pairs // 2, order.n_pairs - 1]:
         assert order.kth(k) == full[k] / scale
+
+
+def _accepted_hull(values, p_of, alpha):
+    """Brute-force inversion: the hull of the shifts whose test p (SciPy) is >= alpha, tried
+    at every pair value, between neighbouring ones and beyond both ends."""
+    u = np.unique(values)
+    kept = [d for d in u if p_of(d) >= alpha - 1e-12]
+    # a gap between neighbouring values (tested at its middle) reaches both of them
+    ends = np.concatenate([[-np.inf], u, [np.inf]])
+    middles = np.concatenate([[u[0] - 1], (u[:-1] + u[1:]) / 2, [u[-1] + 1]])
+    for i, d in enumerate(middles):
+        if p_of(d) >= alpha - 1e-12:
+            kept += [ends[i], ends[i + 1]]
+    return (min(kept), max(kept)) if kept else None
+
+
+def test_two_sample_hl_interval_is_the_inverted_test_at_the_requested_level():
+    """R never lowers the two-sample level: wilcox.test(c(1, 1, 2), c(3, 4, 5, 5, 6),
+    conf.int = TRUE, exact = FALSE)$conf.int is -5 -1 at 0.95 (tests/r/reference.R)."""
+    hl = hodges_lehmann(two([1, 1, 2], [3, 4, 5, 5, 6]), "v", "g").iloc[0]
+    assert (hl.ci_low, hl.ci_high) == (-5, -1) and hl.conf_level == 0.95
+    assert "attained level" not in hl.method
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_hl_intervals_equal_the_direct_inversion_of_scipys_tests(seed):
+    """Small tied samples: every asymptotic HL interval is the hull of the shifts that SciPy's
+    own test (tie- and continuity-corrected normal approximation) does not reject, at the
+    level printed; the level is lowered only when that hull is unbounded at the requested one."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 6, int(rng.integers(3, 9))).astype(float)
+    y = rng.integers(2, 9, int(rng.integers(3, 9))).astype(float)
+    hl = hodges_lehmann(two(list(x), list(y)), "v", "g").iloc[0]
+    if "exact" not in hl.method:
+
+        def p_two(d):
+            return stats.mannwhitneyu(x - d, y, method="asymptotic").pvalue
+
+        hull = _accepted_hull(np.subtract.outer(x, y).ravel(), p_two, 1 - hl.conf_level)
+        assert hull == (hl.ci_low, hl.ci_high)
+        if hl.conf_level < 0.95:  # at the requested level the test rejects no shift beyond
+            assert p_two(x.min() - y.max() - 1) >= 0.05 or p_two(x.max() - y.min() + 1) >= 0.05
+    d = rng.integers(-3, 6, int(rng.integers(5, 12))).astype(float)
+    m0 = rng.integers(10, 20, d.size).astype(float)
+    hl = hodges_lehmann_paired(paired(list(m0), list(m0 + d)), "x_m0", "x_m6").iloc[0]
+    dn = d[d != 0]
+    if np.isfinite(hl.ci_low) and "exact" not in hl.method:
+
+        def p_one(shift):
+            z = dn - shift
+            if not np.any(z):
+                return 1.0
+            return stats.wilcoxon(z, zero_method="wilcox", correction=True, method="approx").pvalue
+
+        i, j = np.triu_indices(dn.size)
+        walsh = (dn[i] + dn[j]) / 2
+        assert _accepted_hull(walsh, p_one, 1 - hl.conf_level) == (hl.ci_low, hl.ci_high)
+        if hl.conf_level < 0.95:  # lowered only where the requested level has no finite hull
+            assert not np.all(np.isfinite(_accepted_hull(walsh, p_one, 0.05)))

@@ -174,12 +174,13 @@ def test_mann_whitney_exact_attained_level_matches_r():
 
 def test_mann_whitney_asymptotic_attained_level():
     row = mann_whitney(two(H5_X, H5_Y), "v", "g").iloc[0]
-    # reference.R H5: R's two-sample code returns the range of x - y, (-5, 0), labelled 0.95;
-    # its statistic at the ends of that range, 1.573 and -1.391, is inside +-qnorm(0.95), so
-    # by R's one-sample rule alpha doubles to 0.2; the interval is then R's at 80%:
-    # wilcox.test(h5_x, h5_y, conf.int = TRUE, conf.level = 0.8, tol.root = 1e-12)$conf.int
-    assert close([row.hl_ci_low, row.hl_ci_high], [-4, 0]) and row.hl_estimate == -3
-    assert row.hl_conf_level == 0.8 and "level lowered to 0.8" in row.note
+    # reference.R H5: R's two-sample code returns the range of x - y, (-5, 0), labelled 0.95,
+    # without testing beyond it. Inverted directly (SciPy, mannwhitneyu(x - d, y,
+    # method="asymptotic").pvalue): p = 0.0765 for every shift below -5 or above 0, so at 95 %
+    # no shift beyond the data range is rejected (no finite interval); at 90 % those are
+    # rejected and -5 (p = 0.116) and 0 (p = 0.164) accepted: (-5, 0) at 0.9
+    assert close([row.hl_ci_low, row.hl_ci_high], [-5, 0]) and row.hl_estimate == -3
+    assert row.hl_conf_level == 0.9 and "level lowered to 0.9" in row.note
     assert "asymptotic" in row.hl_method and "attained level" in row.hl_method
 
 
@@ -345,11 +346,11 @@ def test_wilcoxon_ties_and_zeros_match_r():
 @pytest.mark.parametrize(
     ("m0", "m6", "ci", "hl", "level", "branch"),
     [
-        # H1: 2 zero differences, 5 non-zero -> asymptotic. wilcox.test(h1_m6, h1_m0,
-        # paired = TRUE, conf.int = TRUE, tol.root = 1e-12): "requested conf.level not
-        # achievable", conf.int 10 100, attr conf.level 0.8, estimate 50 (the data range
-        # -20..120 at 0.95 was reported before)
-        (H1_M0, H1_M6, (10, 100), 50, 0.8, "asymptotic"),
+        # H1: 2 zero differences, 5 non-zero -> asymptotic. R (wilcox.test(h1_m6, h1_m0,
+        # paired = TRUE, conf.int = TRUE)) gives 10 100 at 0.8 by testing the ends of the
+        # data range themselves; the test inverted directly gives (-20, 120) at 0.9 (worked
+        # by hand in test_effsize.py::test_hodges_lehmann_attained_level_in_conf_level)
+        (H1_M0, H1_M6, (-20, 120), 50, 0.9, "asymptotic"),
         # H2: 4 non-zero differences -> exact; conf.int -5 47, conf.level printed 0.88 =
         # 1 - signif(2 * psignrank(0, 4), 2); the level itself is 1 - 2/16 = 0.875
         (H2_M0, H2_M6, (-5, 47), 21, 0.875, "exact"),
@@ -366,12 +367,31 @@ def test_wilcoxon_attained_level_matches_r(m0, m6, ci, hl, level, branch):
     assert "not attainable" in row.note
 
 
-def test_wilcoxon_unbounded_when_no_level_is_attainable():
-    # three equal differences: R's statistic at the end of the range is 0 (all zeros), so no
-    # alpha < 1 works (R returns rep(median, 2) with conf.level 0); reported as unbounded
+def test_wilcoxon_three_equal_differences():
+    # three equal differences 5, 5, 5 (R returns rep(median, 2) with conf.level 0). By hand:
+    # SD of V sqrt(3·4·7/24 − 24/48) = 1.732; below 5 every difference is positive, V = 6,
+    # z = (3 − 0.5)/1.732 = 1.443, accepted at 95 % and 90 % (no finite interval), rejected at
+    # 80 % (1.282); at 5 all differences are 0 (nothing to reject); above 5 z = −1.443: the
+    # test accepts 5 alone at 80 %
     row = wilcoxon(paired([1.0, 2, 3], [6.0, 7, 8]), "x_m0", "x_m6").iloc[0]
-    assert (row.hl_ci_low, row.hl_ci_high) == (-np.inf, np.inf) and row.hl_estimate == 5
-    assert row.hl_conf_level == 0.95 and "unbounded" in row.note and "unbounded" in row.hl_method
+    assert (row.hl_ci_low, row.hl_ci_high) == (5, 5) and row.hl_estimate == 5
+    assert row.hl_conf_level == 0.8 and "level lowered to 0.8" in row.note
+
+
+def test_hl_interval_unbounded_when_no_level_gives_a_finite_one():
+    """One difference: below it V = 1 and the continuity-corrected statistic is
+    (0.5 − 0.5)/0.5 = 0, accepted at every level, so no alpha below 1 gives a finite
+    interval; two differences: below them z = (1.5 − 0.5)/1.118 = 0.894, first rejected when
+    doubling reaches alpha 0.4 (0.842): (1, 2) at 0.6."""
+    from itp_stats.stats._ranks import PairOrder, hl_interval
+
+    one = hl_interval(PairOrder(np.array([3.0])), exact=False, conf_level=0.95,
+                      sigma=np.sqrt(1 * 2 * 3 / 24), correct=True)  # fmt: skip
+    assert (one.low, one.high, one.level) == (-np.inf, np.inf, 0.95)
+    assert "unbounded" in one.reason
+    two_ = hl_interval(PairOrder(np.array([1.0, 2.0])), exact=False, conf_level=0.95,
+                       sigma=np.sqrt(2 * 3 * 5 / 24), correct=True)  # fmt: skip
+    assert (two_.low, two_.high, two_.level) == (1, 2, 0.6) and two_.lowered
 
 
 def test_wilcoxon_by_group_and_not_computed():

@@ -11,6 +11,7 @@ placement variance shared by the AUC and the rank-biserial correlation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -213,6 +214,10 @@ class PairOrder:
         self._all = _pairs_materialised(a, b, self.walsh) if self.materialised else None
         self._rng = np.random.default_rng(0)  # pivots only: the result does not depend on it
 
+    def sorted_values(self) -> np.ndarray:
+        """Every pair value in order, on the natural scale (materialised orders only)."""
+        return self._all / 2 if self.walsh else self._all
+
     def kth(self, k: int) -> float:
         """k-th smallest value, 0-based."""
         if self._all is not None:
@@ -284,7 +289,8 @@ def attainable_alpha(w_low: float, w_high: float, alpha: float) -> float:
     R ``wilcox.test`` (one sample, asymptotic CI) doubles alpha while the statistic at the
     lower end of the data range is below ``qnorm(1 − alpha/2)`` or the one at the upper end is
     above ``qnorm(alpha/2)``, i.e. while a limit would lie outside the range. Returns ``inf``
-    when no alpha below 1 works (or a statistic is undefined).
+    when no alpha below 1 works (or a statistic is undefined). Kept as the reference of R's
+    rule; :func:`hl_interval` inverts the test directly instead.
     """
     if not (np.isfinite(w_low) and np.isfinite(w_high)):
         return float("inf")
@@ -297,6 +303,86 @@ def attainable_alpha(w_low: float, w_high: float, alpha: float) -> float:
     return float("inf")
 
 
+def _gap_statistics(order: PairOrder, sigma: float, correct: bool) -> tuple[np.ndarray, ...]:
+    """The distinct pair values and the test statistic on the gaps between them.
+
+    Between two neighbouring distinct values u[i−1] < d < u[i] the rank statistic counts the
+    pairs above d (U of x − d against y; V of the Walsh averages of x − d) and its variance
+    has only the ties within the samples (``sigma``); gap i = 0 lies below every value,
+    gap m above them all.
+    """
+    values = order.sorted_values()
+    unique, counts = np.unique(values, return_counts=True)
+    above = np.concatenate([np.cumsum(counts[::-1])[::-1], [0]]).astype(float)
+    dz = above - order.n_pairs / 2
+    cc = 0.5 * np.sign(dz) if correct else 0.0
+    return unique, (dz - cc) / sigma
+
+
+def _inverted(
+    order: PairOrder,
+    z: float,
+    sigma: float,
+    correct: bool,
+    point_statistic: Callable[[float], float] | None,
+    points: np.ndarray | None,
+) -> tuple[float, float] | None:
+    """The smallest interval holding every shift the test does not reject at ``z``.
+
+    Materialised orders: the statistic on every gap between distinct pair values, and at
+    each of ``points`` (the shifts where the statistic is not the one of a neighbouring gap
+    in a way that could matter: one sample, a difference becoming 0 and dropped). Larger
+    orders: the gap statistic is monotone in the count of pairs above d, so the limits are
+    found by bisection on the order statistics. ±inf where a gap beyond the data range is
+    not rejected; None when no shift is accepted.
+    """
+    if order.materialised:
+        unique, w = _gap_statistics(order, sigma, correct)
+        accepted = np.flatnonzero(np.abs(w) <= z)
+        ends_low = np.concatenate([[-np.inf], unique])
+        ends_high = np.concatenate([unique, [np.inf]])
+        low = float(ends_low[accepted].min()) if accepted.size else np.inf
+        high = float(ends_high[accepted].max()) if accepted.size else -np.inf
+        if point_statistic is not None and points is not None:
+            for d in np.unique(points):
+                if not (low <= d <= high) and abs(point_statistic(float(d))) <= z:
+                    low, high = min(low, float(d)), max(high, float(d))
+        return (low, high) if low <= high else None
+    n_pairs = order.n_pairs
+
+    def w_below(k: int) -> float:  # statistic just below the k-th order statistic (1-based)
+        dz = n_pairs - (k - 1) - n_pairs / 2
+        cc = 0.5 * np.sign(dz) if correct else 0.0
+        return (dz - cc) / sigma
+
+    def first_accepted_from_low() -> int:  # smallest k in 1..n_pairs+1 with w <= z
+        lo, hi = 1, n_pairs + 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if w_below(mid) <= z:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+    def last_accepted_from_high() -> int:  # largest k with w >= -z
+        lo, hi = 1, n_pairs + 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if w_below(mid) >= -z:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
+
+    k_low, k_high = first_accepted_from_low(), last_accepted_from_high()
+    if k_low > k_high:
+        return None
+    low = -np.inf if k_low == 1 else order.kth(k_low - 2)
+    high = np.inf if k_high == n_pairs + 1 else order.kth(k_high - 1)
+    return low, high
+
+
 def hl_interval(
     order: PairOrder,
     *,
@@ -305,23 +391,29 @@ def hl_interval(
     sigma: float,
     correct: bool,
     counts: np.ndarray | None = None,
-    boundary: tuple[float, float] | None = None,
+    point_statistic: Callable[[float], float] | None = None,
+    points: np.ndarray | None = None,
 ) -> HLInterval:
-    """Confidence limits of the Hodges–Lehmann estimate, as R ``wilcox.test(conf.int=TRUE)``.
+    """Confidence limits of the Hodges–Lehmann estimate: the inverted Wilcoxon test.
 
-    Exact: order statistics at ``qwilcox``/``qsignrank`` of ``alpha/2`` (``counts`` is the exact
-    null distribution). When ``qwilcox(alpha/2) = 0`` (too few arrangements, e.g. 4 non-zero
-    paired differences or 3 vs 3 values), R uses the extreme order statistics, whose level
-    1 − 2·P(S = 0) is below the requested one: that attained level is returned.
+    Exact (no ties, as R ``wilcox.test``): order statistics at ``qwilcox``/``qsignrank`` of
+    ``alpha/2`` (``counts`` is the exact null distribution). When ``qwilcox(alpha/2) = 0``
+    (too few arrangements, e.g. 4 non-zero paired differences or 3 vs 3 values) no finite
+    interval has the requested level: the extreme order statistics are used and their level
+    1 − 2·P(S = 0) is returned, as R does.
 
-    Asymptotic: the limits are the jump points of the continuity- and tie-corrected normal
-    statistic, which R locates with ``uniroot``; here the jump index is found by bisection on
-    the order statistics, so the limits are exact pair values. ``boundary`` is R's statistic at
-    the two ends of the data range (:func:`signed_rank_z_at`/:func:`rank_sum_z_at` at the
-    smallest and largest pairwise value); when a limit at the requested level would fall
-    outside the range, alpha is doubled until it does not (:func:`attainable_alpha`, R's rule
-    for the one-sample interval, used here for both) and the attained level is returned. When
-    no level works, the interval is (−inf, inf) at the requested level.
+    Asymptotic: the set of shifts d that the stated test (normal approximation with tie and
+    continuity corrections, computed on x − d) does not reject, inverted directly: the
+    statistic is evaluated on every gap between distinct pair values and at the shifts given
+    in ``points`` with ``point_statistic`` (one sample: the data values, where a difference
+    becomes 0 and is dropped), and the interval is the smallest one holding every accepted
+    shift. The level is lowered only when no finite interval exists at the requested one (a
+    shift beyond the data range is not rejected: too few values): alpha is then doubled
+    until the interval is finite and the attained level returned with the reason. Unlike R's
+    one-sample rule, which lowers the level when its statistic *at* the end of the data
+    range is accepted, and R's two-sample ``uniroot``, which can stop anywhere on a flat
+    stretch, the limits here are the exact ends of the accepted set. When no level gives a
+    finite interval, it is (−inf, inf) at the requested level.
     """
     alpha = 1 - conf_level
     n_pairs = order.n_pairs
@@ -342,44 +434,29 @@ def hl_interval(
                 )
         ql = n_pairs - qu
         return HLInterval(order.kth(qu - 1), order.kth(ql), level, conf_level, reason)
-    level, reason = conf_level, ""
-    if boundary is not None:
-        used = attainable_alpha(boundary[0], boundary[1], alpha)
-        if not np.isfinite(used):
-            reason = (
-                "no finite interval at any level (the normal-approximation statistic never "
-                "leaves its acceptance region): unbounded"
-            )
-            return HLInterval(-np.inf, np.inf, conf_level, conf_level, reason)
-        if used > alpha:
+    used = alpha
+    while used < 1:
+        z = float(stats.norm.isf(used / 2))
+        limits = _inverted(order, z, sigma, correct, point_statistic, points)
+        if limits is None:  # every shift rejected: the estimate's own value at most
+            estimate = order.median()
+            return HLInterval(estimate, estimate, conf_level, conf_level, "")
+        if np.isfinite(limits[0]) and np.isfinite(limits[1]):
+            if used == alpha:
+                return HLInterval(limits[0], limits[1], conf_level, conf_level, "")
             level = round(1 - used, 12)  # 1 − 4·0.05 is 0.7999999999999998 in binary
             reason = (
-                f"requested {conf_level:.4g} not attainable (a limit would lie outside the data "
-                f"range); level lowered to {level:.4g} by doubling alpha, as R wilcox.test"
+                f"requested {conf_level:.4g} not attainable: the test rejects no shift beyond "
+                f"the data range at that level (too few values); level lowered to "
+                f"{level:.4g} by doubling alpha"
             )
-            alpha = used
-    zq = float(stats.norm.ppf(1 - alpha / 2))
-
-    def f(k: int, z: float) -> float:
-        dz = n_pairs / 2 - k
-        cc = 0.5 * np.sign(dz) if correct else 0.0
-        return (dz - cc) / sigma - z
-
-    def first_nonpositive(z: float) -> int:
-        lo, hi = 1, n_pairs
-        if f(hi, z) > 0:
-            return hi
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if f(mid, z) <= 0:
-                hi = mid
-            else:
-                lo = mid + 1
-        return lo
-
-    k_low = first_nonpositive(zq)
-    k_high = first_nonpositive(-zq)
-    return HLInterval(order.kth(k_low - 1), order.kth(k_high - 1), level, conf_level, reason)
+            return HLInterval(limits[0], limits[1], level, conf_level, reason)
+        used *= 2
+    reason = (
+        "no finite interval at any level (the normal-approximation test rejects no shift "
+        "beyond the data range): unbounded"
+    )
+    return HLInterval(-np.inf, np.inf, conf_level, conf_level, reason)
 
 
 def delong_placements(cases: np.ndarray, controls: np.ndarray) -> tuple[float, float]:

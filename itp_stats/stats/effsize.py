@@ -44,7 +44,6 @@ from itp_stats.stats._ranks import (
     has_ties,
     hl_interval,
     midranks,
-    rank_sum_z_at,
     resample_counts,
     signed_rank_z_at,
     signrank_counts,
@@ -358,7 +357,7 @@ def fisher_z_ci(r: float, se: float, conf_level: float) -> tuple[float, float]:
     return float(np.tanh(rf - z * se)), float(np.tanh(rf + z * se))
 
 
-HL_LOWERED = "; attained level reported where the requested one is not attainable (R wilcox.test)"
+HL_LOWERED = "; attained level reported where no finite interval has the requested level"
 """Suffix of ``hl_method`` on a row whose HL interval has a lower level than requested."""
 
 
@@ -411,15 +410,7 @@ def two_sample_core(
         )
         # CI: the step function's jumps use only within-sample ties (see hl_interval)
         sigma0 = np.sqrt(n1 * n2 / 12 * ((n + 1) - (tie_sum(x) + tie_sum(y)) / (n * (n - 1))))
-        ends = (float(x.min() - y.max()), float(x.max() - y.min()))
-        boundary = (
-            rank_sum_z_at(x, y, ends[0], correct),
-            rank_sum_z_at(x, y, ends[1], correct),
-        )
-        ci = hl_interval(
-            order, exact=False, conf_level=conf_level, sigma=sigma0, correct=correct,
-            boundary=boundary,
-        )  # fmt: skip
+        ci = hl_interval(order, exact=False, conf_level=conf_level, sigma=sigma0, correct=correct)
         base = (
             "Hodges–Lehmann shift (median of the pairwise differences; not R's uniroot "
             "estimate), asymptotic CI (inverted normal-approximation test)"
@@ -478,13 +469,11 @@ def signed_rank_core(d: np.ndarray, *, conf_level: float, correct: bool = True) 
             + (f"; {n_zero} zero difference(s) dropped" if n_zero else "")
         )
         sigma0 = np.sqrt(n * (n + 1) * (2 * n + 1) / 24 - tie_sum(dn) / 48)
-        boundary = (
-            signed_rank_z_at(dn, float(dn.min()), correct),
-            signed_rank_z_at(dn, float(dn.max()), correct),
-        )
+        # at a data value one difference becomes 0 and is dropped: the statistic there is
+        # not bracketed by its neighbouring gaps', so those shifts are tested one by one
         ci = hl_interval(
             order, exact=False, conf_level=conf_level, sigma=sigma0, correct=correct,
-            boundary=boundary,
+            point_statistic=lambda d: signed_rank_z_at(dn, d, correct), points=dn,
         )  # fmt: skip
         base = (
             "Hodges–Lehmann pseudo-median (median of the Walsh averages; not R's uniroot "

@@ -351,3 +351,8 @@ f_cases <- c(12, 30, 45, 51, 60, 77, 80)
 f_controls <- c(95, 101, 130, 150, 170, 190, 230, 260)
 firth_ref("F1 complete", f_cases, f_controls)
 firth_ref("F2 quasi-complete", c(12, 30, 45, 51, 60, 77, 95), f_controls)
+
+# Two-sample HL interval with ties: R keeps the requested level (test_effsize.py,
+# test_two_sample_hl_interval_is_the_inverted_test_at_the_requested_level)
+w <- wilcox.test(c(1, 1, 2), c(3, 4, 5, 5, 6), conf.int = TRUE, exact = FALSE)
+cat("HL tied two-sample conf.int", w$conf.int, "conf.level", attr(w$conf.int, "conf.level"), "\n")
