@@ -68,6 +68,21 @@ F2_CASES = [12, 30, 45, 51, 60, 77, 95]
 LEVELS = ["CR", "PR", "NR"]
 
 
+def calibration_cohort() -> pd.DataFrame:
+    """60 patients: a marker, age, sex, phase and a binary outcome (tests/r/calibration.R
+    reads the same rows from tests/r/calibration_data.csv)."""
+    i = np.arange(1, 61)
+    marker = ((i * 37) % 101) * 4.0 + 20
+    age = 30 + (i * 13) % 50
+    sex = np.where((i * 7) % 4 < 2, "F", "M")
+    phase = np.array(["newly diagnosed", "persistent", "chronic"])[(i * 5) % 3]
+    # the outcome follows the marker with exceptions spread over its range
+    outcome = np.where((marker < 220) ^ ((i * 11) % 7 == 0), "yes", "no")
+    return pd.DataFrame(
+        {"marker": marker, "age": age, "sex": sex, "phase": phase, "outcome": outcome}
+    )
+
+
 def long(groups: dict[str, list], dv: str = "v", between: str = "g") -> pd.DataFrame:
     """Long frame with an ordered categorical group column CR < PR < NR."""
     labels = [k for k, v in groups.items() for _ in v]
