@@ -516,3 +516,28 @@ def test_example_cohort_shape():
                                                              "stable": 2}  # fmt: skip
     assert (frame["treg_w0"] <= frame["cd4_w0"]).all()
     assert (frame["cd4_w0"] <= frame["wbc_w0"]).all()
+
+
+@pytest.mark.slow
+def test_reproducibility_lists_the_packages_that_computed_the_report(example):
+    """Every package in the Reproducibility table computed or drew something (and was
+    imported to do so); the statistics packages the study used are all listed; packages
+    that only sit in the environment are not."""
+    import sys
+
+    from itp_stats.provenance import version
+
+    text = example.texts["index.html"]
+    section = text[text.rindex("Reproducibility") :]
+    listed = {
+        name
+        for name in ("pingouin", "scipy", "pandas", "matplotlib", "great-expectations",
+                     "statsmodels", "scikit-learn", "nbclient", "typst", "pypandoc-binary")
+        if re.search(rf"\b{name}\s+{re.escape(version(name))}", section)
+    }  # fmt: skip
+    assert listed == {"pingouin", "scipy", "pandas", "matplotlib", "great-expectations"}
+    assert "Kruskal–Wallis H and p" in section and "the figures" in section
+    # the reverse: what the study step recorded is what it imported and used
+    assert set(example.study.packages) == {"pingouin", "scipy", "pandas"}
+    for module in ("pingouin", "scipy", "pandas"):
+        assert module in sys.modules

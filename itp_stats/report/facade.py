@@ -16,6 +16,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from itp_stats.config import state_dir
+from itp_stats.provenance import record
 from itp_stats.report import sentences as T
 from itp_stats.report import tables as report_tables
 from itp_stats.report.export import write_tables
@@ -669,6 +670,7 @@ def figure(study: Study, label: str) -> CachedFigure:
     """
     build = FIGURES[label]
     folder = figure_folder(state_dir(), _figure_key(study))
+    record("matplotlib", "the figures")
     return CachedFigure(folder, label, lambda: build(study), submission=True)
 
 
@@ -687,6 +689,6 @@ def reproducibility(study: Study) -> str:
         (k, f"`{v}`") for k, v in study.params.items() if k not in {"data", "study", "synthetic"}
     ]
     params = pd.DataFrame(rows, columns=["Item", "Value"])
-    versions = package_versions()
-    versions.columns = ["Package", "Version"]
+    versions = package_versions(study)
+    versions.columns = ["Package", "Version", "Used for"]
     return _pipe(params) + "\n" + _pipe(versions)

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import gammaln
 
+from itp_stats.provenance import uses
 from itp_stats.stats._common import DEFAULT_SEED, MIN_GROUP_SIZE, frame, group_levels, not_computed
 
 __all__ = [
@@ -175,6 +176,7 @@ def _cramers_v(table: np.ndarray) -> float:
     return float(np.sqrt(chi2 / (t.sum() * (min(t.shape) - 1))))
 
 
+@uses(("scipy", "Fisher's exact test"))
 def fisher_exact(
     data: pd.DataFrame,
     variable: str,
@@ -247,6 +249,7 @@ def _fisher_fill(row: dict, table: np.ndarray, conf_level: float) -> dict:
     return row
 
 
+@uses(("scipy", "chi-square test"))
 def chi_square(
     data: pd.DataFrame,
     variable: str,

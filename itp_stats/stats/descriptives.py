@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from itp_stats.provenance import uses
 from itp_stats.stats._common import frame, group_levels
 
 __all__ = [
@@ -45,6 +46,7 @@ def _parts(data: pd.DataFrame, group: str | None, groups, overall: bool, variabl
     return parts
 
 
+@uses(("pandas", "medians and quartiles"))
 def describe_continuous(
     data: pd.DataFrame,
     variables: Sequence[str],
@@ -96,6 +98,7 @@ def describe_continuous(
     return frame(rows, CONTINUOUS_COLUMNS)
 
 
+@uses(("pandas", "counts and percentages"))
 def describe_categorical(
     data: pd.DataFrame,
     variables: Sequence[str],

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from itp_stats.provenance import uses
 from itp_stats.stats._common import (
     DEFAULT_SEED,
     MIN_GROUP_SIZE,
@@ -524,6 +525,7 @@ def _two_groups(data, dv, between, groups):
 # --------------------------------------------------------------------------------------------
 
 
+@uses(("scipy", "the ε² interval"))
 def epsilon_squared(
     data: pd.DataFrame,
     dv: str,
@@ -670,6 +672,7 @@ def _epsilon_with_ci(samples, conf_level, ci_method, n_boot, rng) -> dict[str, A
     return out
 
 
+@uses(("scipy", "rank-biserial intervals (normal quantiles)"))
 def rank_biserial(
     data: pd.DataFrame,
     dv: str,
@@ -737,6 +740,7 @@ def _two_group_row(dv, between, labels, samples, effect_type, conf_level):
     }
 
 
+@uses(("scipy", "Hodges–Lehmann intervals (normal quantiles)"))
 def hodges_lehmann(
     data: pd.DataFrame,
     dv: str,
@@ -820,6 +824,7 @@ def _paired_row(before, after, d, effect_type, conf_level):
     }
 
 
+@uses(("scipy", "rank-biserial intervals (normal quantiles)"))
 def rank_biserial_paired(
     data: pd.DataFrame, before: str, after: str, *, conf_level: float = 0.95
 ) -> pd.DataFrame:
@@ -869,6 +874,7 @@ def rank_biserial_paired(
     return frame([row], EFFECT_COLUMNS)
 
 
+@uses(("scipy", "Hodges–Lehmann intervals (normal quantiles)"))
 def hodges_lehmann_paired(
     data: pd.DataFrame,
     before: str,

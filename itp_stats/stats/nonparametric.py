@@ -4,6 +4,13 @@ Long-format signatures (data first, then options), one tidy DataFrame per call, 
 snake_case columns, no rounding. Choices follow R (``kruskal.test``, ``wilcox.test``) so the
 ``method`` column can be checked against it. Small or degenerate inputs give a row whose
 ``method`` is "not computed: <reason>".
+
+pingouin computes the Kruskal–Wallis H and p, where its result is the one the report needs
+(equal to R's). The other tests stay the project's own, because pingouin's choice differs
+from the report's: its Mann–Whitney and Wilcoxon tests pick the exact or the asymptotic p by
+SciPy's rule, not R's (exact below 50 values without ties, tie and continuity corrections
+otherwise); it has no Dunn test, no Jonckheere–Terpstra test and no Hodges–Lehmann interval.
+pingouin is the tests' second Python reference for U, W, the rank-biserial r and H.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from itp_stats.provenance import record, uses
 from itp_stats.stats._common import (
     DEFAULT_SEED,
     frame,
@@ -27,7 +35,6 @@ from itp_stats.stats.effsize import (
     RBS_DELONG_METHOD,
     _epsilon_with_ci,
     fisher_z_ci,
-    kruskal_h,
     mann_whitney_u,
     paired_differences,
     paired_reason,
@@ -85,6 +92,7 @@ DUNN_EFFECT_METHOD = (
 ``effectsize::rank_biserial``."""
 
 
+@uses(("scipy", "the ε² interval (noncentral F)"))
 def kruskal(
     data: pd.DataFrame,
     dv: str,
@@ -158,12 +166,12 @@ def kruskal(
     if reason:
         row.update(method=not_computed(reason), effect_method=not_computed(reason), note=reason)
         return frame([row], KRUSKAL_COLUMNS)
-    h = kruskal_h(samples)
+    h, p = _pingouin_kruskal(samples)
     df = len(labels) - 1
     row.update(
         statistic=h,
         df=df,
-        p_unc=float(stats.chi2.sf(h, df)),
+        p_unc=p,
         method="Kruskal–Wallis, chi-square approximation, tie-corrected",
     )
     eff = _epsilon_with_ci(samples, conf_level, ci_method, n_boot, np.random.default_rng(seed))
@@ -173,6 +181,24 @@ def kruskal(
     return frame([row], KRUSKAL_COLUMNS)
 
 
+def _pingouin_kruskal(samples: Sequence[np.ndarray]) -> tuple[float, float]:
+    """Tie-corrected H and its chi-square p from ``pingouin.kruskal`` (equal to R
+    ``kruskal.test`` and to :func:`~itp_stats.stats.effsize.kruskal_h`, which the ε²
+    bootstrap uses on its resamples)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pingouin's import-time notices
+        import pingouin
+
+    codes = np.repeat(np.arange(len(samples)), [len(s) for s in samples])
+    long = pd.DataFrame({"value": np.concatenate(samples), "group": codes})
+    res = pingouin.kruskal(long, dv="value", between="group").iloc[0]
+    record("pingouin", "Kruskal–Wallis H and p")
+    return float(res["H"]), float(res["p_unc"])
+
+
+@uses(("scipy", "Mann–Whitney p (normal distribution)"))
 def mann_whitney(
     data: pd.DataFrame,
     dv: str,
@@ -269,6 +295,7 @@ def mann_whitney(
     return frame([row], MANN_WHITNEY_COLUMNS)
 
 
+@uses(("scipy", "Dunn p (normal distribution)"))
 def dunn(
     data: pd.DataFrame,
     dv: str,
@@ -356,6 +383,7 @@ def dunn(
     return out
 
 
+@uses(("scipy", "Jonckheere–Terpstra p (normal distribution)"))
 def jonckheere(
     data: pd.DataFrame,
     dv: str,
@@ -453,6 +481,7 @@ def jonckheere(
     return frame([row], JT_COLUMNS)
 
 
+@uses(("scipy", "Wilcoxon signed-rank p (normal distribution)"))
 def wilcoxon(
     data: pd.DataFrame,
     before: str,

@@ -11,7 +11,6 @@ import contextlib
 import fcntl
 import hashlib
 import hmac
-import importlib.metadata
 import json
 import os
 import pickle
@@ -30,6 +29,7 @@ from itp_stats.cohort.load import load_cohort
 from itp_stats.config import DEFAULT_COHORT, state_dir
 from itp_stats.errors import CohortReadError, ItpStatsError
 from itp_stats.gate.result import code_sha256, read_gate_result, sha256_file
+from itp_stats.provenance import collecting, record, recorded, version
 from itp_stats.study.config import StudyConfig, load_study
 from itp_stats.text import join_words, lower_first
 
@@ -55,19 +55,6 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "study": "data/study.yaml",
 }
 """Report parameters and their defaults (the documents' ``parameters`` cell mirrors these)."""
-
-_VERSIONED = (
-    "itp-stats",
-    "pandas",
-    "numpy",
-    "scipy",
-    "pingouin",
-    "matplotlib",
-    "great-expectations",
-    "nbclient",
-    "pypandoc-binary",
-    "typst",
-)
 
 
 def _months(value: float) -> str:
@@ -183,21 +170,35 @@ def flow_table(flow: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["stage", "label", "n"])
 
 
-def package_versions() -> pd.DataFrame:
-    """Versions of Python and of the packages that produce the report.
+def package_versions(study: Study | None = None) -> pd.DataFrame:
+    """Versions of Python, itp-stats and the packages that computed or drew the report.
+
+    Parameters
+    ----------
+    study : Study, optional
+        Its ``packages`` (recorded while it was computed), the gate's Great Expectations
+        version, and what this process recorded since (the figures drawn in a document).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``package``, ``version``.
+        Columns ``package``, ``version``, ``used_for``: a package that only sits in the
+        environment is not listed.
     """
-    rows = [("python", platform.python_version())]
-    for name in _VERSIONED:
-        try:
-            rows.append((name, importlib.metadata.version(name)))
-        except importlib.metadata.PackageNotFoundError:
-            rows.append((name, "not installed"))
-    return pd.DataFrame(rows, columns=["package", "version"])
+    rows = [
+        ("python", platform.python_version(), "running the analysis"),
+        ("itp-stats", version("itp-stats"), "the analysis plan, tables and sentences"),
+    ]
+    used: dict[str, set[str]] = {}
+    for source in ((study.packages if study is not None else {}), recorded()):
+        for name, whats in source.items():
+            used.setdefault(name, set()).update(whats)
+    gx = getattr(getattr(study, "gate", None), "gx_version", None)
+    if gx:
+        rows.append(("great-expectations", str(gx), "the validation of the data"))
+    for name in sorted(used):
+        rows.append((name, version(name), "; ".join(sorted(used[name]))))
+    return pd.DataFrame(rows, columns=["package", "version", "used_for"])
 
 
 @dataclass
@@ -236,6 +237,9 @@ class Study:
     provenance : tuple of (str, str)
         For a cohort in a database, what its source file says of it (URL, table or query,
         snapshot: :func:`itp_stats.cohort.sql.source_provenance`); empty for a file.
+    packages : dict of str to tuple of str
+        The packages that computed the results, and what each computed
+        (:mod:`itp_stats.provenance`, collected while the study was computed).
     """
 
     data_path: Path
@@ -251,6 +255,7 @@ class Study:
     results: dict[str, pd.DataFrame] = field(default_factory=dict)
     synthetic_source: str = ""
     provenance: tuple[tuple[str, str], ...] = ()
+    packages: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def dictionary(self) -> Dictionary:
@@ -496,6 +501,22 @@ def _compute(
     cohort: pd.DataFrame | None = None,
     sha: str | None = None,
     provenance: tuple[tuple[str, str], ...] = (),
+) -> Study:
+    with collecting() as packages:
+        record("pandas", "reading and typing the cohort")
+        study = _analysed_study(path, gate, params, config, cohort, sha, provenance)
+    study.packages = packages
+    return study
+
+
+def _analysed_study(
+    path: Path,
+    gate: Any,
+    params: dict[str, Any],
+    config: StudyConfig,
+    cohort: pd.DataFrame | None,
+    sha: str | None,
+    provenance: tuple[tuple[str, str], ...],
 ) -> Study:
     from itp_stats.study.plan import run_analysis
 
