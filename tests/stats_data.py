@@ -100,3 +100,20 @@ def two(x, y, labels=("g1", "g2")) -> pd.DataFrame:
 
 def paired(m0, m6) -> pd.DataFrame:
     return pd.DataFrame({"x_m0": np.asarray(m0, float), "x_m6": np.asarray(m6, float)})
+
+
+def survival_cohort(n: int = 72) -> pd.DataFrame:
+    """Times to event in whole months (ties), heavy censoring in group b and no event in
+    group c, a marker, age and sex (tests/r/survival.R reads tests/r/survival_data.csv)."""
+    i = np.arange(1, n + 1)
+    group = np.array(["a", "b", "c"])[i % 3]
+    marker = ((i * 29) % 97) * 3.0 + 10
+    months = 1 + (i * 17) % 40 + (marker // 60)
+    event = np.where(group == "a", (i * 7) % 5 != 0, (i * 11) % 4 == 0).astype(int)
+    event[group == "c"] = 0
+    age = 25 + (i * 13) % 55
+    sex = np.where((i * 5) % 7 < 3, "F", "M")
+    return pd.DataFrame(
+        {"time": months, "event": event, "group": group, "marker": marker, "age": age,
+         "sex": sex}
+    )  # fmt: skip

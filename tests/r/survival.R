@@ -1,0 +1,36 @@
+# Reference values of itp_stats.stats.survival (tests/test_survival.py).
+# Run from tests/r:  Rscript survival.R > survival.out
+# Data: survival_data.csv (tests/stats_data.py survival_cohort()).
+suppressPackageStartupMessages(library(survival))
+options(digits = 15)
+d <- read.csv("survival_data.csv")
+fit <- survfit(Surv(time, event) ~ group, data = d, conf.type = "log-log")
+q <- quantile(fit, 0.5)
+cat("median", q$quantile, "\n"); cat("median lower", q$lower, "\n"); cat("median upper", q$upper, "\n")
+s <- summary(fit, times = c(12, 24, 36))
+cat("landmark strata", as.character(s$strata), "\n")
+cat("landmark time", s$time, "\n"); cat("landmark surv", s$surv, "\n")
+cat("landmark lower", s$lower, "\n"); cat("landmark upper", s$upper, "\n")
+all <- survfit(Surv(time, event) ~ 1, data = d, conf.type = "log-log")
+qa <- quantile(all, 0.5)
+cat("all median", qa$quantile, qa$lower, qa$upper, "\n")
+sa <- summary(all, times = c(12, 24))
+cat("all landmark", sa$surv, sa$lower, sa$upper, "\n")
+rev <- survfit(Surv(time, 1 - event) ~ 1, data = d, conf.type = "log-log")
+qr <- quantile(rev, 0.5)
+cat("median follow-up", qr$quantile, qr$lower, qr$upper, "\n")
+sd <- survdiff(Surv(time, event) ~ group, data = d)
+cat("survdiff chisq", sd$chisq, "p", pchisq(sd$chisq, length(sd$n) - 1, lower.tail = FALSE), "\n")
+# trend: scores 1..k over the groups in order, from survdiff's observed - expected and var
+score <- 1:3
+oe <- sd$obs - sd$exp
+trend <- (sum(score * oe))^2 / as.numeric(t(score) %*% sd$var %*% score)
+cat("trend chisq", trend, "p", pchisq(trend, 1, lower.tail = FALSE), "\n")
+cx <- coxph(Surv(time, event) ~ I(marker / 100), data = d, ties = "efron")
+cat("cox HR", exp(coef(cx)), "CI", exp(confint.default(cx)), "p", summary(cx)$coefficients[, 5], "\n")
+d$sex <- factor(d$sex)
+ca <- coxph(Surv(time, event) ~ I(marker / 100) + age + sex, data = d, ties = "efron")
+cat("cox adjusted HR", exp(coef(ca)), "\n")
+cat("cox adjusted CI low", exp(confint.default(ca))[, 1], "\n")
+cat("cox adjusted CI high", exp(confint.default(ca))[, 2], "\n")
+cat("cox adjusted p", summary(ca)$coefficients[, 5], "\n")
