@@ -113,7 +113,8 @@ def survival_cohort(n: int = 72) -> pd.DataFrame:
     event[group == "c"] = 0
     age = 25 + (i * 13) % 55
     sex = np.where((i * 5) % 7 < 3, "F", "M")
+    stage = np.array(["I", "II", "III"])[(i // 3) % 3]
     return pd.DataFrame(
         {"time": months, "event": event, "group": group, "marker": marker, "age": age,
-         "sex": sex}
+         "sex": sex, "stage": stage}
     )  # fmt: skip

@@ -144,3 +144,38 @@ def test_curve_and_numbers_at_risk(cohort):
     for _, r in risk.iterrows():
         members = cohort[cohort.group == r.group]
         assert r.at_risk == int((members.time >= r.time).sum())
+
+
+def test_proportional_hazards_test_matches_cox_zph(cohort):
+    from itp_stats.stats.survival import PH_COLUMNS, proportional_hazards_test
+
+    res = proportional_hazards_test(cohort, "time", "event", "marker", unit=100)
+    assert list(res.columns) == PH_COLUMNS
+    # survival.out "zph": cox.zph(coxph(Surv(time, event) ~ I(marker / 100)))
+    assert close(res.statistic, [0.8373636633558, 0.8373636633558])
+    assert close(res.p_unc, [0.360151854544925, 0.360151854544925])
+    adj = proportional_hazards_test(
+        cohort, "time", "event", "marker", covariates=["age", "sex"], unit=100
+    )
+    assert list(adj.term) == ["marker", "age", "sex", "GLOBAL"]
+    # "zph adjusted chisq/df/p"
+    assert close(adj.statistic, [0.825601982462054, 1.96560756748928, 0.0246711022150951,
+                                 3.04364137783243])  # fmt: skip
+    assert list(adj.df) == [1, 1, 1, 3]
+    assert close(adj.p_unc, [0.363547352421498, 0.160914866769526, 0.8751893862928,
+                             0.384945355512237])  # fmt: skip
+    # a covariate of three levels is one term of 2 df ("zph stage chisq ... df 1 2 3")
+    staged = proportional_hazards_test(
+        cohort, "time", "event", "marker", covariates=["stage"], unit=100
+    )
+    assert close(staged.statistic, [0.818352713791002, 2.89378148090437, 3.94323567877842])
+    assert list(staged.df) == [1, 2, 3]
+    hr = cox_model(cohort, "time", "event", "marker", covariates=["stage"], unit=100)
+    # "cox stage HR": coxph(... ~ I(marker / 100) + stage)
+    assert close(hr.effect, [1.41395448982015, 1.1342967593756, 0.988331039373583])
+
+
+def test_a_level_without_events_is_said_to_have_no_finite_estimate(cohort):
+    res = cox_model(cohort, "time", "event", "marker", covariates=["group"])
+    row = res.set_index("term").loc["group: c"]  # group c has no event
+    assert row.note == "no finite estimate (monotone likelihood)"

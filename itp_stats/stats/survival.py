@@ -29,12 +29,14 @@ from itp_stats.provenance import record
 __all__ = [
     "COX_COLUMNS",
     "LOGRANK_COLUMNS",
+    "PH_COLUMNS",
     "SURVIVAL_COLUMNS",
     "cox_model",
     "kaplan_meier",
     "km_curve",
     "log_rank",
     "median_followup",
+    "proportional_hazards_test",
     "quantile_time",
 ]
 
@@ -57,6 +59,12 @@ COX_COLUMNS = [
     "method", "note",
 ]  # fmt: skip
 """Columns of :func:`cox_model`: one row per term, the predictor first."""
+
+PH_COLUMNS = [
+    "test", "time_column", "event_column", "term", "n", "n_events", "statistic", "df",
+    "p_unc", "method", "note",
+]  # fmt: skip
+"""Columns of :func:`proportional_hazards_test`: one row per term and a ``GLOBAL`` row."""
 
 _TOL = float(np.sqrt(np.finfo(float).eps))
 
@@ -478,17 +486,137 @@ def cox_model(
     for j, label in enumerate(labels):
         coef, se = float(summary.loc[f"x{j}", "coef"]), float(summary.loc[f"x{j}", "se(coef)"])
         per = f"; per {unit:g}" if j == 0 and unit != 1 else ""
+        with np.errstate(over="ignore"):
+            effect, low, high = np.exp([coef, coef - z * se, coef + z * se])
+        # a level without events (or with only events) has no finite estimate: the partial
+        # likelihood rises without bound (R: "coefficient may be infinite")
+        infinite = abs(coef) > 15 or not np.isfinite(high)
         rows.append(
             base
             | {
                 "term": label,
-                "effect": float(np.exp(coef)),
-                "ci_low": float(np.exp(coef - z * se)),
-                "ci_high": float(np.exp(coef + z * se)),
+                "effect": float(effect),
+                "ci_low": float(low),
+                "ci_high": float(high),
                 "statistic": coef / se,
                 "p_unc": float(2 * stats.norm.sf(abs(coef / se))),
                 "method": method + per,
-                "note": "",
+                "note": "no finite estimate (monotone likelihood)" if infinite else "",
             }
         )
     return pd.DataFrame(rows).reindex(columns=COX_COLUMNS)
+
+
+def _cox_design(data, time, event, predictor, covariates, unit):
+    from itp_stats.stats.adjusted import design_matrix
+
+    X, labels = design_matrix(data, predictor, list(covariates))
+    t_all, e_all, ok = _times(data, time, event)
+    complete = ok & X.notna().all(axis=1).to_numpy()
+    X = X[complete].copy()
+    X[predictor] = X[predictor] / unit
+    return X, labels, t_all[complete], e_all[complete], complete
+
+
+def _event_terms(x: np.ndarray, eta: np.ndarray, t: np.ndarray, e: np.ndarray):
+    """Per distinct event time: the Efron score contribution and information contribution
+    of the Cox partial likelihood at the linear predictor ``eta``."""
+    w = np.exp(eta - eta.max())
+    scores, infos, event_times = [], [], []
+    for time in np.unique(t[e == 1]):
+        risk = t >= time
+        dead = (t == time) & (e == 1)
+        d = int(dead.sum())
+        s0, s1 = w[risk].sum(), (w[risk, None] * x[risk]).sum(axis=0)
+        s2 = (w[risk, None, None] * x[risk, :, None] * x[risk, None, :]).sum(axis=0)
+        d0, d1 = w[dead].sum(), (w[dead, None] * x[dead]).sum(axis=0)
+        d2 = (w[dead, None, None] * x[dead, :, None] * x[dead, None, :]).sum(axis=0)
+        score = x[dead].sum(axis=0)
+        info = np.zeros((x.shape[1], x.shape[1]))
+        for step in range(d):
+            f = step / d
+            a0, a1, a2 = s0 - f * d0, s1 - f * d1, s2 - f * d2
+            mean = a1 / a0
+            score = score - mean
+            info += a2 / a0 - np.outer(mean, mean)
+        scores.append(score)
+        infos.append(info)
+        event_times.append(time)
+    return np.array(event_times), np.array(scores), np.array(infos)
+
+
+def proportional_hazards_test(
+    data: pd.DataFrame,
+    time: str,
+    event: str,
+    predictor: str,
+    *,
+    covariates: Sequence[str] = (),
+    unit: float = 1.0,
+) -> pd.DataFrame:
+    """Test of proportional hazards for each term of the Cox model and globally.
+
+    Returns
+    -------
+    DataFrame
+        :data:`PH_COLUMNS`: one row per term (a covariate with several levels is one term,
+        with as many df) and a ``GLOBAL`` row.
+
+    Notes
+    -----
+    As R ``cox.zph(fit, transform = "km")`` (survival ≥ 3.0): the score test, at the fitted
+    coefficients, of adding to each term its product with g(t) = 1 − KM(t−) centred over
+    the event times, with Efron's ties (Grambsch & Therneau 1994; Therneau & Grambsch 2000,
+    §6.2). A small p says the term's hazard ratio changes over follow-up.
+    """
+    record("lifelines", "Cox models")
+    X, labels, t, e, _ = _cox_design(data, time, event, predictor, covariates, unit)
+    base = {
+        "test": "proportional_hazards",
+        "time_column": time,
+        "event_column": event,
+        "n": len(t),
+        "n_events": int(e.sum()),
+        "note": "",
+    }
+    fit = cox_model(data, time, event, predictor, covariates=covariates, unit=unit)
+    if fit.iloc[0].method == "not computed":
+        row = base | {"term": predictor, "method": "not computed", "note": fit.iloc[0].note}
+        return pd.DataFrame([row]).reindex(columns=PH_COLUMNS)
+    beta = np.log(fit.effect.to_numpy(dtype=float))
+    x = X[labels].to_numpy(dtype=float)
+    x = x - x.mean(axis=0)
+    event_times, scores, infos = _event_terms(x, x @ beta, t, e)
+    # g(t): 1 − KM just before t, centred over the events (each event counts once)
+    km_times, km_surv, _, _ = _fit(t, e, 0.95)
+    before = np.searchsorted(km_times, t, side="left")
+    ttimes = 1 - np.concatenate([[1.0], km_surv])[before]
+    g_all = ttimes - ttimes[e == 1].mean()
+    g = np.array([g_all[(t == time) & (e == 1)][0] for time in event_times])
+    k = x.shape[1]
+    u = np.concatenate([np.zeros(k), (g[:, None] * scores).sum(axis=0)])
+    imat = np.zeros((2 * k, 2 * k))
+    imat[:k, :k] = infos.sum(axis=0)
+    imat[:k, k:] = imat[k:, :k] = (g[:, None, None] * infos).sum(axis=0)
+    imat[k:, k:] = (g[:, None, None] ** 2 * infos).sum(axis=0)
+    terms: dict[str, list[int]] = {}
+    for j, label in enumerate(labels):
+        name = label if j == 0 or label in covariates else label.split(": ", 1)[0]
+        terms.setdefault(name, []).append(j)
+    method = "score test of a term × (1 − KM(t)) interaction, Efron ties, as R cox.zph"
+    rows = []
+    for name, columns in [*terms.items(), ("GLOBAL", list(range(k)))]:
+        keep = [*range(k), *(k + j for j in columns)]
+        sub_u, sub_i = u[keep], imat[np.ix_(keep, keep)]
+        chisq = float(sub_u @ np.linalg.solve(sub_i, sub_u))
+        rows.append(
+            base
+            | {
+                "term": name,
+                "statistic": chisq,
+                "df": len(columns),
+                "p_unc": float(stats.chi2.sf(chisq, len(columns))),
+                "method": method,
+            }
+        )
+    return pd.DataFrame(rows).reindex(columns=PH_COLUMNS)
