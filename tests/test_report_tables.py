@@ -127,11 +127,19 @@ def test_summary_numbers_come_from_the_results(study):
     assert format_number(pred.loc["youden_cutoff", "effect"], 1) in text
     assert f"{100 * pred.loc['sensitivity', 'effect']:.0f}%" in text
     assert f"{100 * pred.loc['specificity', 'effect']:.0f}%" in text
-    # every computed interval is printed: those of the sensitivity and specificity too
-    for what in ("sensitivity", "specificity"):
+    # every computed interval is printed: those of the rates at the cutoff too
+    shown = {}
+    for what in ("sensitivity", "specificity", "ppv", "npv"):
         row = pred.loc[what]
+        k, n = (int(v) for v in row["note"].split(" of "))
+        assert row["effect"] == k / n
         low, high = f"{100 * row['ci_low']:.0f}", f"{100 * row['ci_high']:.0f}"
-        assert f"{100 * row['effect']:.0f}% ({low} to {high}%)" in text, what
+        shown[what] = f"{100 * row['effect']:.0f}% ({low} to {high}%)"
+        assert shown[what] in text, what
+    assert (
+        f"The positive and negative predictive values at the cutoff were {shown['ppv']} and "
+        f"{shown['npv']}."
+    ) in text
     mw = study.results["baseline_positive"].set_index("marker").loc["nk"]
     assert format_ci(mw["hl_estimate"], mw["hl_ci_low"], mw["hl_ci_high"], 0) in text
     within = study.results["change_within"].set_index(["marker", "group"])
@@ -144,6 +152,14 @@ def test_summary_numbers_come_from_the_results(study):
     assert f"median {format_number(median_cr, 0)}" in text
     methods = R.statistical_methods(study)
     assert "Dunn" in methods and "DeLong" in methods and "not computed" not in methods
+    assert (
+        "the sensitivity, specificity and positive and negative predictive values at the "
+        "cutoff [@clopper1934] with their Clopper–Pearson intervals and univariable "
+    ) in methods.replace("\n", " ")
+    assert (
+        "Unlike sensitivity and specificity, the predictive values depend on the proportion "
+        "of patients in the complete response (CR) group in the cohort."
+    ) in methods.replace("\n", " ")
     assert R.synthetic_notice(study).lstrip().startswith("::: {.callout-warning")
     assert R.quality_warnings(study) == ""
     markdown = R.table(study, "table2")

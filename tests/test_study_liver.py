@@ -737,6 +737,19 @@ def test_prediction_sentence_holds_the_recomputed_values(liver):
         f"{sens_ci[1]}%) and a specificity of {100 * above / len(y):.0f}% ({spec_ci[0]} to "
         f"{spec_ci[1]}%)."
     )  # fmt: skip
+    # the predictive values by hand: the dead among those below the cutoff, the others above
+    called_pos, called_neg = below + (len(y) - above), above + (len(x) - below)
+    ppv_ci = [f"{100 * v:.0f}" for v in _clopper_pearson(below, called_pos)]
+    npv_ci = [f"{100 * v:.0f}" for v in _clopper_pearson(above, called_neg)]
+    _in_documents(
+        liver, f"The positive and negative predictive values at the cutoff were "
+        f"{100 * below / called_pos:.0f}% ({ppv_ci[0]} to {ppv_ci[1]}%) and "
+        f"{100 * above / called_neg:.0f}% ({npv_ci[0]} to {npv_ci[1]}%)."
+    )  # fmt: skip
+    _in_documents(
+        liver, "Unlike sensitivity and specificity, the predictive values depend on the "
+        "proportion of patients in the death (dead) group in the cohort."
+    )  # fmt: skip
     assert f"Youden cutoff {shown} g/dL" in liver.texts["figures/Figure 5.pdf"]
     _in_documents(
         liver, f"The univariable odds ratio of the death (dead) group was {_num(odds, 2)} "

@@ -618,7 +618,8 @@ def _prediction_rows(study, predictor) -> dict[str, pd.Series | None]:
     if "predictor" in pred:
         pred = pred[pred["predictor"] == predictor.column]
     return {k: _row(pred, effect_type=k) for k in
-            ("auc", "youden_cutoff", "sensitivity", "specificity", "odds_ratio")}  # fmt: skip
+            ("auc", "youden_cutoff", "sensitivity", "specificity", "ppv", "npv",
+             "odds_ratio")}  # fmt: skip
 
 
 def prediction_text(study, *, short: bool = False) -> str:
@@ -669,6 +670,7 @@ def prediction_text(study, *, short: bool = False) -> str:
                     f"with a sensitivity of {_percent_ci(sens)} and a specificity of "
                     f"{_percent_ci(spec)}."
                 )
+                sentence += _predictive_values(rows["ppv"], rows["npv"])
             elif cut is not None and not short:
                 sentence += (
                     " No cutoff is quoted: the Youden cutoff was not finite or lay outside its "
@@ -905,6 +907,32 @@ def _percent_ci(row) -> str:
     return f"{text} ({format_number(100 * low, 0)} to {format_number(100 * high, 0)}%)"
 
 
+def _predictive_values(ppv, npv) -> str:
+    """The positive and negative predictive values at the cutoff with their intervals, or
+    why one was not computed (empty when the results have neither row)."""
+    said, missing = [], []
+    for row, name in ((ppv, "positive"), (npv, "negative")):
+        if row is None:
+            continue
+        if _ok(row.get("effect")):
+            said.append((name, _percent_ci(row)))
+        else:
+            reason = str(row.get("method", "")).removeprefix("not computed: ")
+            missing.append(f"the {name} predictive value was not computed ({reason})")
+    text = ""
+    if len(said) == 2:
+        text = (
+            f" The positive and negative predictive values at the cutoff were {said[0][1]} "
+            f"and {said[1][1]}."
+        )
+    elif said:
+        text = f" The {said[0][0]} predictive value at the cutoff was {said[0][1]}."
+    if missing:
+        joined = join_words(missing)
+        text += f" {joined[:1].upper()}{joined[1:]}."
+    return text
+
+
 def change_tables_text(study) -> str:
     """What the change tables hold, as their contents are chosen (``tables.table3``: the
     percentages when some markers have one, the supplement's Table S7 then the values)."""
@@ -1070,18 +1098,51 @@ def _prediction_methods(study) -> str:
             text += f" with its {variant}"
         parts.append(text)
     parts = list(dict.fromkeys(parts))
-    # sensitivity and specificity at the cutoff, computed alike, are said together
-    sens = [i for i, t in enumerate(parts) if t.startswith("the sensitivity at the cutoff")]
-    spec = [i for i, t in enumerate(parts) if t.startswith("the specificity at the cutoff")]
-    if (
-        sens
-        and spec
-        and parts[sens[0]].split(" with its ")[1:] == parts[spec[0]].split(" with its ")[1:]
-    ):
-        rest = parts[sens[0]].removeprefix("the sensitivity at the cutoff")
-        rest = rest.replace(" with its ", " with their ").replace("interval", "intervals")
-        parts[sens[0]] = "the sensitivity and specificity at the cutoff" + rest
-        del parts[spec[0]]
-    return (
-        f"The prediction of {positive} by the {what} ({how}) was assessed with {join_words(parts)}."
+    text = (
+        f"The prediction of {positive} by the {what} ({how}) was assessed with "
+        f"{join_words(_rates_together(parts))}."
     )
+    if any(m.startswith(("positive predictive", "negative predictive")) for m in methods):
+        text += (
+            " Unlike sensitivity and specificity, the predictive values depend on the "
+            f"proportion of patients in the {positive} group in the cohort."
+        )
+    return text
+
+
+_RATES = {
+    "the sensitivity at the cutoff": "sensitivity",
+    "the specificity at the cutoff": "specificity",
+    "the positive predictive value at the cutoff": "positive",
+    "the negative predictive value at the cutoff": "negative",
+}
+"""The rates at the cutoff (:data:`~itp_stats.report.methods.NAMES`), by their words."""
+
+
+def _rates_together(parts: list[str]) -> list[str]:
+    """The rates at the cutoff computed alike (same citation and interval) said in one
+    phrase: "the sensitivity, specificity and positive and negative predictive values at
+    the cutoff [@key] with their Clopper–Pearson intervals"."""
+    found = {}
+    for i, part in enumerate(parts):
+        for head, word in _RATES.items():
+            if part.startswith(head):
+                found[word] = (i, part.removeprefix(head))
+    if not found:
+        return parts
+    rests = {rest for _, rest in found.values()}
+    groups = [list(found)] if len(rests) == 1 else [[w] for w in found]
+    out = [p for i, p in enumerate(parts) if i not in {i for i, _ in found.values()}]
+    first = min(i for i, _ in found.values())
+    phrases = []
+    for words in groups:
+        rest = found[words[0]][1]
+        named = [w for w in words if w in ("sensitivity", "specificity")]
+        values = [w for w in words if w in ("positive", "negative")]
+        if values:
+            kind = "predictive values" if len(values) == 2 else "predictive value"
+            named.append(f"{join_words(values)} {kind}")
+        if len(words) > 1:
+            rest = rest.replace(" with its ", " with their ").replace("interval", "intervals")
+        phrases.append(f"the {join_words(named)} at the cutoff{rest}")
+    return out[:first] + phrases + out[first:]
