@@ -410,3 +410,20 @@ def test_group_labels_of_the_dictionary_head_the_tables(tmp_path, monkeypatch):
     assert "Responded (n" in headers and "Did not respond (n" in headers
     assert "Responded vs Did not respond r" in headers
     assert "responder (n" not in headers and "non-responder" not in headers
+
+
+def test_category_values_are_shown_by_their_dictionary_labels(study):
+    # every table prints a category as Table 1 does (its label); the dictionary and the
+    # gate's rules add the code the file holds
+    labelled = [c for c in study.dictionary.columns.values() if c.category_labels]
+    assert {c.name for c in labelled} >= {"sex", "rtx_regimen"}
+    dictionary = T.dictionary_table(study).set_index("Column")
+    rules = T.validation_table(study).set_index("Rule")
+    for column in labelled:
+        allowed = dictionary.loc[f"`{column.name}`", "Allowed"]
+        shown = [f"{column.category_labels.get(c, c)} (`{c}`)" for c in column.categories]
+        assert allowed == ", ".join(shown)
+        rule = next(r for r in rules.index if r.startswith(f"{column.label}: one of"))
+        for code in column.categories:
+            assert f"{column.category_labels[code]} ({code})" in rule
+    assert "4 × 375 mg/m² (`4x375mg/m2`)" in dictionary.loc["`rtx_regimen`", "Allowed"]
