@@ -38,6 +38,7 @@ import pandas as pd
 
 from itp_stats.report.format import (
     NNBSP,
+    abbreviation,
     format_ci,
     format_n_pct,
     format_number,
@@ -56,6 +57,8 @@ from itp_stats.text import join_words, lower_first
 
 __all__ = [
     "test_name",
+    "group_phrase",
+    "groups_named",
     "change_word",
     "conclusion",
     "cutoff_reportable",
@@ -205,15 +208,19 @@ def _alpha(study) -> float:
     return float(study.params["alpha"])
 
 
-def _group_phrase(study, level: str) -> str:
+def group_phrase(study, level: str) -> str:
+    """A group as the text names it: "complete response (CR)" (the study's name for the
+    level and its label) marked as an :func:`~itp_stats.report.format.abbreviation`, so that
+    only its first mention in a document is spelled out; the label alone when the study
+    gives the level no other name."""
     cfg = _cfg(study)
     name = md_literal(cfg.group_name(level))
     shown = md_literal(cfg.level_label(level))
-    return f"{name} ({shown})" if name != shown else shown
+    return abbreviation(name, shown) if name != shown else shown
 
 
 def _positive_phrase(study) -> str:
-    return f"the {_group_phrase(study, _cfg(study).positive)} group"
+    return f"the {group_phrase(study, _cfg(study).positive)} group"
 
 
 def quantity(study, marker: str) -> str:
@@ -338,11 +345,19 @@ def cohort_methods(study) -> str:
     return text
 
 
+def groups_named(study) -> str:
+    """The groups by name, for a document whose other text only abbreviates them (the
+    supplement): "The groups are complete response (CR), partial response (PR) and no
+    response (NR)." """
+    cfg = _cfg(study)
+    return f"The groups are {join_words([group_phrase(study, lv) for lv in cfg.levels])}."
+
+
 def group_methods(study) -> str:
     """How the groups were defined: the derivation rule, or the recorded column."""
     cfg = _cfg(study)
     d = cfg.dictionary
-    groups = join_words([_group_phrase(study, lv) for lv in cfg.levels])
+    groups = join_words([group_phrase(study, lv) for lv in cfg.levels])
     recorded = d.columns[cfg.design.group_column]
     if cfg.design.derivation is not None:
         from itp_stats.cohort.iwg import describe_rule
@@ -426,7 +441,7 @@ def _counts_phrase(study) -> str:
     flow = study.flow
     n = flow["analysed"]
     parts = [
-        f"{format_n_pct(k, n)} {_group_phrase(study, lv)}"
+        f"{format_n_pct(k, n)} {group_phrase(study, lv)}"
         for lv, k in flow["groups"].items()
         if k > 0
     ]
@@ -452,7 +467,7 @@ def participants_text(study) -> str:
     text += f". At {grouped_when(study)}: {_counts_phrase(study)}."
     empty = [lv for lv, k in flow["groups"].items() if k == 0]
     if empty:
-        names = join_words([_group_phrase(study, lv) for lv in empty])
+        names = join_words([group_phrase(study, lv) for lv in empty])
         text += (
             f" No patient was in the {names} group"
             f"{'s' if len(empty) > 1 else ''}; "
@@ -710,7 +725,7 @@ def _change_sentence(study, marker: str, group: str) -> str:
     row = _row(within, marker=marker, group=group)
     label = quantity(study, marker)
     follow = lower_first(cfg.timepoint_label(cfg.followup))
-    where = f"In the {_group_phrase(study, group)} group"
+    where = f"In the {group_phrase(study, group)} group"
     reason = _not_computed(row)
     if reason:
         return f"{where}, the change of the {lower_first(label)} was not tested ({reason})."
@@ -780,7 +795,7 @@ def conclusion(study) -> str:
     cfg = _cfg(study)
     marker = (cfg.highlight_baseline or cfg.markers)[0]
     label = quantity(study, marker)
-    positive = _group_phrase(study, cfg.positive)
+    positive = group_phrase(study, cfg.positive)
     mw = _row(study.results["baseline_positive"], marker=marker)
     reason = _not_computed(mw)
     if reason:
@@ -808,7 +823,7 @@ def summary_methods(study) -> str:
     years = study.period()
     period = f" from {years}" if years else ""
     k = sum(1 for n in flow["groups"].values() if n > 0)
-    groups = join_words([_group_phrase(study, lv) for lv, n in flow["groups"].items() if n > 0])
+    groups = join_words([group_phrase(study, lv) for lv, n in flow["groups"].items() if n > 0])
     n_markers = len([m for m in cfg.markers if not m.startswith("pct_")])
     return (
         f"The cohort held {flow['assessed']} {md_literal(cfg.population)}{period}, grouped at "
@@ -991,7 +1006,7 @@ def methods_prose(study) -> str:
     """
     r, cfg = study.results, _cfg(study)
     k = len(study.levels)
-    positive = _group_phrase(study, cfg.positive)
+    positive = group_phrase(study, cfg.positive)
     out = []
     t1 = _named(r["table1_tests"]["method"])
     if t1:
@@ -1072,7 +1087,7 @@ def _prediction_methods(study) -> str:
     if not methods:
         return ""
     what = _column_quantity(study, predictor.column)
-    positive = _group_phrase(study, cfg.positive)
+    positive = group_phrase(study, cfg.positive)
     if predictor.direction == "auto":
         how = "the direction of the association was chosen from the data"
     else:
