@@ -197,7 +197,11 @@ def test_quartos_passes_between_the_filters_change_nothing_on_the_page(tmp_path,
         text = quarto.read_text(encoding="utf-8")
         assert strip(text) == strip(builtin.read_text(encoding="utf-8"))
         assert '<table id="tbl-steps"' in text or 'id="tbl-steps"' in text
-        assert '<figure id="fig-flow"' in text and 'alt="Participant flow."' in text
+        assert '<figure id="fig-flow" tabindex="0">' in text and 'alt="Participant flow."' in text
+        # the figure takes the focus on a click and report.css shows it over the page
+        assert 'title="Click to enlarge"' in text
+        css = (Path(REPORT_LUA).parent / "report.css").read_text(encoding="utf-8")
+        assert "figure[tabindex]:focus { position: fixed;" in css
         assert 'href="#tbl-steps">Table\u00a01</a>' in text
     else:
         import docx

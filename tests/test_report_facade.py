@@ -143,6 +143,24 @@ def test_report_shows_synthetic_notice_and_computed_numbers(index_html, study):
     assert study.sha256 in text
 
 
+def test_html_figures_are_2x_images_that_enlarge(index_html):
+    import base64
+    import struct
+
+    images = re.findall(r"<img\b[^>]*>", index_html)
+    assert len(images) == 5
+    for image in images:
+        data = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', image)[1])
+        pixels = struct.unpack(">II", data[16:24])  # the PNG's IHDR: width, height
+        shown = [int(re.search(rf'\b{k}="(\d+)"', image)[1]) for k in ("width", "height")]
+        # twice the pixels of the size shown: sharp on a high-density screen and enlarged
+        assert [round(p / 2) for p in pixels] == shown
+        assert 'title="Click to enlarge"' in image
+    assert index_html.count('tabindex="0">') >= 5  # each figure takes the focus on a click
+    # palette PNGs: the page with its 2x figures stays well under a megabyte
+    assert len(index_html.encode("utf-8")) < 800_000
+
+
 def test_report_figures_tables_and_references(index_html, study):
     images = re.findall(r'<img[^>]+src="data:image/(png|svg\+xml)', index_html)
     assert len(images) == 5  # flow, NK by group, forest, paired, ROC

@@ -549,10 +549,15 @@ local function unpark(div)
   end
   -- the figure holds its image alone (a paragraph around it would be a second block)
   if #content == 1 and content[1].t == "Para" then content = { pandoc.Plain(content[1].content) } end
-  return pandoc.Figure(content, { long = caption }, pandoc.Attr(id))
+  -- HTML: the figure takes the focus on a click, and report.css then shows it over the page
+  local attributes = is_format("html") and { tabindex = "0" } or {}
+  return pandoc.Figure(content, { long = caption }, pandoc.Attr(id, {}, attributes))
 end
 
--- Alt texts: fig-alt wins; an image still without one is named as a figure.
+-- Alt texts: fig-alt wins; an image still without one is named as a figure. In HTML the
+-- image says it enlarges: its figure takes the focus on a click (unpark), and report.css
+-- shows the focused figure over the page with the image's 2x pixels (figcache.SCREEN_SCALE);
+-- a click elsewhere or Tab returns it to the page.
 local function Image(img)
   local alt = img.attributes["fig-alt"]
   if alt ~= nil then
@@ -560,9 +565,8 @@ local function Image(img)
     img.caption = pandoc.Inlines(alt)
   elseif #img.caption == 0 then
     img.caption = pandoc.Inlines("Figure")
-  else
-    return nil
   end
+  if is_format("html") then img.title = "Click to enlarge" end
   return img
 end
 
