@@ -474,9 +474,18 @@ local function landscape_close()
   return section_break(true)
 end
 
+-- A figure of images alone (no table in it).
+local function is_image_figure(block)
+  if not block or block.t ~= "Figure" then return false end
+  local table_inside = false
+  block.content:walk({ Table = function() table_inside = true end })
+  return not table_inside
+end
+
 -- Landscape tables on landscape pages: each with the note after it, consecutive ones (a
 -- heading between them allowed) on the same pages, a heading right before the first one
--- with them.
+-- with them. A figure right after them is set before them, on the portrait page that the
+-- landscape pages would otherwise leave half empty (its number and references unchanged).
 local function page_blocks(blocks)
   if not (is_format("typst") or is_format("docx")) then return nil end
   local out = pandoc.Blocks({})
@@ -484,20 +493,26 @@ local function page_blocks(blocks)
   while i <= #blocks do
     local block = blocks[i]
     if is_landscape(block) or (block.t == "Header" and is_landscape(blocks[i + 1])) then
-      out:insert(landscape_open())
+      local run = pandoc.Blocks({})
       while blocks[i] and (is_landscape(blocks[i])
           or (blocks[i].t == "Header" and is_landscape(blocks[i + 1]))) do
         if blocks[i].t == "Header" then
-          out:insert(blocks[i])
+          run:insert(blocks[i])
           i = i + 1
         end
-        out:extend(finished(blocks[i]))
+        run:extend(finished(blocks[i]))
         i = i + 1
         if is_note(blocks[i]) then
-          out:extend(finished(blocks[i]))
+          run:extend(finished(blocks[i]))
           i = i + 1
         end
       end
+      if #out > 0 and is_image_figure(blocks[i]) then
+        out:insert(blocks[i])
+        i = i + 1
+      end
+      out:insert(landscape_open())
+      out:extend(run)
       out:insert(landscape_close())
     else
       out:extend(finished(block))
