@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import optimize
+from scipy import optimize, stats
 from stats_data import F1_CASES, F2_CASES, F_CONTROLS, LG_CASES, LG_CONTROLS, A, B
 
 from itp_stats.stats.nonparametric import mann_whitney
@@ -70,6 +70,43 @@ def test_roc_curve_and_youden_match_proc(name):
     assert np.allclose([got.youden_cutoff, got.sensitivity, got.specificity], ref["best"], atol=TOL)
     best = curve.loc[curve.youden.idxmax()]
     assert best.threshold == got.youden_cutoff
+
+
+@pytest.mark.parametrize("name", ["A", "B"])
+def test_rates_at_the_cutoff_match_hand_counts_and_scipy(name):
+    d = cohort(REFERENCE[name]["data"])
+    res = youden_cutoff(d, "nk_m0", "response", positive="CR", direction=">", n_boot=0)
+    got = res.set_index("effect_type")
+    cut = got.loc["youden_cutoff", "effect"]
+    x = d["nk_m0"].to_numpy()
+    case, called = (d["response"] == "CR").to_numpy(), x < cut  # direction ">": low is a case
+    tp, fp = int((case & called).sum()), int((~case & called).sum())
+    fn, tn = int((case & ~called).sum()), int((~case & ~called).sum())
+    for kind, k, n in (("sensitivity", tp, tp + fn), ("specificity", tn, tn + fp),
+                       ("ppv", tp, tp + fp), ("npv", tn, tn + fn)):  # fmt: skip
+        row = got.loc[kind]
+        # scipy.stats.binomtest(k, n).proportion_ci(0.95, method="exact")
+        ci = stats.binomtest(k, n).proportion_ci(0.95, method="exact")
+        assert row.effect == pytest.approx(k / n, abs=1e-12), kind
+        assert [row.ci_low, row.ci_high] == pytest.approx([ci.low, ci.high], abs=1e-12), kind
+        assert row.note == f"{k} of {n}" and "Clopper–Pearson" in row.method
+    # the predictive values say they depend on the cohort's prevalence; the rates do not
+    assert "proportion of cases" in got.loc["ppv", "method"]
+    assert "proportion of cases" in got.loc["npv", "method"]
+    assert "proportion of cases" not in got.loc["sensitivity", "method"]
+
+
+def test_predictive_values_by_hand():
+    # cases 1, 2, 3, 7; controls 4, 5, 6, 8, 9: the best cutoff 3.5 (J = 0.75 + 1 - 1)
+    # calls 1, 2, 3 positive: PPV 3/3, NPV 5/6 (controls 4, 5, 6, 8, 9 and the case 7)
+    d = cohort({"CR": [1, 2, 3, 7], "NR": [4, 5, 6, 8, 9]})
+    got = youden_cutoff(d, "nk_m0", "response", positive="CR", direction=">", n_boot=0)
+    got = got.set_index("effect_type")
+    assert got.loc["youden_cutoff", "effect"] == 3.5
+    assert got.loc["ppv", "effect"] == 1.0 and got.loc["npv", "effect"] == pytest.approx(5 / 6)
+    # Clopper–Pearson for 3 of 3: lower bound (alpha / 2) ** (1 / 3), upper bound 1
+    assert got.loc["ppv", "ci_low"] == pytest.approx(0.025 ** (1 / 3))
+    assert got.loc["ppv", "ci_high"] == 1.0
 
 
 @pytest.mark.parametrize("name", ["A", "B"])
@@ -203,7 +240,8 @@ def test_cutoff_bootstrap_reproducible_and_covers():
 def test_predict_outcome_rows_and_not_computed():
     res = predict_outcome(cohort(A), "nk_m0", "response", positive="CR", n_boot=100)
     assert res.effect_type.tolist() == [
-        "auc", "youden_cutoff", "youden_index", "sensitivity", "specificity", "odds_ratio"
+        "auc", "youden_cutoff", "youden_index", "sensitivity", "specificity", "ppv", "npv",
+        "odds_ratio",
     ]  # fmt: skip
     small = cohort({"CR": [1, 2], "NR": [3, 4, 5]})
     res = predict_outcome(small, "nk_m0", "response", positive="CR", n_boot=100)

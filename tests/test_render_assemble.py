@@ -99,6 +99,20 @@ def test_each_format_gets_its_image_flavour(tmp_path):
     assert (tmp_path / "doc_files" / "figure" / "fig-p-1.svg").read_text() == SVG
 
 
+def test_an_image_is_shown_at_the_size_its_output_metadata_gives(tmp_path):
+    # as Quarto writes a Jupyter image with width and height metadata (a 2x PNG at half size)
+    output = {
+        "output_type": "display_data",
+        "data": {"image/png": PNG, "image/svg+xml": SVG},
+        "metadata": {"image/png": {"width": 363, "height": 215}},
+    }
+    item = _cell("plot", {"label": "fig-p", "fig-alt": "A plot"}, [output])
+    html = assemble_markdown(_doc(item), "html", tmp_path)
+    assert '![](doc_files/figure/fig-p-1.png){fig-alt="A plot" width="363" height="215"}' in html
+    # the SVG has no size of its own in the metadata: none is written
+    assert "width" not in assemble_markdown(_doc(item), "typst", tmp_path)
+
+
 def test_docx_takes_the_print_resolution_png_and_html_the_screen_one(tmp_path):
     from itp_stats.render.kernel import PRINT_PNG_MIME
 

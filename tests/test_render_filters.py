@@ -197,7 +197,11 @@ def test_quartos_passes_between_the_filters_change_nothing_on_the_page(tmp_path,
         text = quarto.read_text(encoding="utf-8")
         assert strip(text) == strip(builtin.read_text(encoding="utf-8"))
         assert '<table id="tbl-steps"' in text or 'id="tbl-steps"' in text
-        assert '<figure id="fig-flow"' in text and 'alt="Participant flow."' in text
+        assert '<figure id="fig-flow" tabindex="0">' in text and 'alt="Participant flow."' in text
+        # the figure takes the focus on a click and report.css shows it over the page
+        assert 'title="Click to enlarge"' in text
+        css = (Path(REPORT_LUA).parent / "report.css").read_text(encoding="utf-8")
+        assert "figure[tabindex]:focus { position: fixed;" in css
         assert 'href="#tbl-steps">Table\u00a01</a>' in text
     else:
         import docx
@@ -218,3 +222,40 @@ def _references(tmp_path: Path) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+ABBREVIATED = """
+Summary: [complete response ([CR]{.itp-abbr-short})]{.itp-abbr} and
+[no response ([NR]{.itp-abbr-short})]{.itp-abbr}.
+
+::: {#tbl-groups}
+
+| Group | n |
+|:--|--:|
+| [complete response ([CR]{.itp-abbr-short})]{.itp-abbr} | 25 |
+| [no response ([NR]{.itp-abbr-short})]{.itp-abbr} | 30 |
+
+Groups, [partial response ([PR]{.itp-abbr-short})]{.itp-abbr} left out.
+:::
+
+Later, the [partial response ([PR]{.itp-abbr-short})]{.itp-abbr} group and
+[complete response ([CR]{.itp-abbr-short})]{.itp-abbr} again.
+"""
+
+
+@pytest.mark.parametrize("fmt", ["plain", "html", "typst"])
+def test_report_lua_spells_out_each_abbreviation_once_in_document_order(tmp_path, fmt):
+    args = ["-f", READER, "-t", fmt, f"--lua-filter={REPORT_LUA}", "--wrap=none"]
+    text = _pandoc(args, ABBREVIATED, tmp_path)
+    # the first mention is spelled out, every later one shortened; the caption of Table 1
+    # (printed above the table) comes before its cells
+    assert text.count("complete response (CR)") == 1
+    assert text.count("no response (NR)") == 1
+    assert text.count("partial response (PR)") == 1
+    assert text.index("complete response (CR)") < text.index("no response (NR)")
+    assert text.index("partial response (PR)") < text.index("Later, the PR group and CR again.")
+    assert "itp-abbr" not in text
+    if fmt == "plain":
+        assert "Groups, partial response (PR) left out." in text
+        rows = [line.split() for line in text.splitlines() if line.strip()[:2] in ("CR", "NR")]
+        assert rows == [["CR", "25"], ["NR", "30"]]

@@ -568,3 +568,29 @@ def test_docx_table_note_keeps_the_last_rows_with_it(tmp_path):
 
     assert [kept(r) for r in noted.rows] == [False] * 6 + [True] * 3  # header + 8 rows
     assert not any(kept(r) for r in plain.rows)  # no note: nothing to keep with
+
+
+def test_a_figure_after_landscape_pages_fills_the_portrait_page_before_them(tmp_path):
+    """No half-empty portrait page before a landscape table when the figure after it fits
+    there: tables.lua sets that figure before the turned pages (Typst and Word alike)."""
+    (tmp_path / "img.png").write_bytes(
+        bytes.fromhex(
+            "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+            "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+        )
+    )
+    figure = "::: {#fig-after}\n![](img.png)\n\nThe figure after the table.\n:::\n\n"
+    body = "Before.\n\n" + _wide_numeric_table() + "\n" + figure + "After.\n"
+    typ, _ = run_pandoc({}, "typst", body, tmp_path, "moved", [], "moved")
+    text = typ.read_text(encoding="utf-8")
+    opened = text.index("#page(flipped: true)[")
+    caption = text.index("Figure 1: The figure after the table.")
+    assert text.index("Before.") < caption < opened < text.index("#table(")
+    assert text.index("a note.") < text.index("After.")
+    word, _ = _docx(tmp_path, body)
+    paragraphs = [p.text for p in word.paragraphs]
+    assert paragraphs.index("Figure 1: The figure after the table.") < paragraphs.index(
+        "Methods: a note."
+    )
+    # the figure is on the portrait page before the table's landscape section
+    assert [s.orientation for s in word.sections][:2] == [0, 1]

@@ -27,7 +27,7 @@ from itp_stats import report as R
 from itp_stats.cli import main
 from itp_stats.cohort.synth import synthesize, write_cohort
 from itp_stats.report import sentences as S
-from itp_stats.report.format import format_ci
+from itp_stats.report.format import format_ci, shortened
 
 pytestmark = pytest.mark.slow
 
@@ -110,6 +110,7 @@ def test_report_shows_synthetic_notice_and_computed_numbers(index_html, study):
     text = _text(index_html).replace("\u2019", "'")  # pandoc's typographic apostrophe
     assert "Synthetic data" in text and "synthetic" in text
     # every paragraph built from the results is in the page, as the rules built it
+    seen: set[str] = set()  # the summary comes first: it spells out the abbreviations
     for name in (
         "summary_methods",
         "summary_results",
@@ -122,7 +123,8 @@ def test_report_shows_synthetic_notice_and_computed_numbers(index_html, study):
         "cohort",
         "markers",
     ):
-        paragraph = re.sub(r"[ \n]+", " ", R.TEXTS[name](study)).replace("**", "")
+        paragraph = shortened(re.sub(r"[ \n]+", " ", R.TEXTS[name](study)), seen)
+        paragraph = paragraph.replace("**", "")
         paragraph = re.sub(r"\[@[^\]]+\]", "", paragraph).split("(@fig")[0]
         assert paragraph[:200] in text, name
     flow = study.flow
@@ -139,6 +141,24 @@ def test_report_shows_synthetic_notice_and_computed_numbers(index_html, study):
     for method in study.results["baseline_kruskal"]["method"].unique():
         assert method_name(method) in text
     assert study.sha256 in text
+
+
+def test_html_figures_are_2x_images_that_enlarge(index_html):
+    import base64
+    import struct
+
+    images = re.findall(r"<img\b[^>]*>", index_html)
+    assert len(images) == 5
+    for image in images:
+        data = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', image)[1])
+        pixels = struct.unpack(">II", data[16:24])  # the PNG's IHDR: width, height
+        shown = [int(re.search(rf'\b{k}="(\d+)"', image)[1]) for k in ("width", "height")]
+        # twice the pixels of the size shown: sharp on a high-density screen and enlarged
+        assert [round(p / 2) for p in pixels] == shown
+        assert 'title="Click to enlarge"' in image
+    assert index_html.count('tabindex="0">') >= 5  # each figure takes the focus on a click
+    # palette PNGs: the page with its 2x figures stays well under a megabyte
+    assert len(index_html.encode("utf-8")) < 800_000
 
 
 def test_report_figures_tables_and_references(index_html, study):
@@ -237,7 +257,10 @@ def test_other_cohort_renders_with_its_own_numbers(tmp_path, project, monkeypatc
     study = R.setup(str(other), n_boot=200, export=False)
     assert "The cohort held 150 " in text
     assert "Synthetic data" in text and "itp-stats synth (n = 150)" in text
-    assert re.sub(r"[ \n]+", " ", S.summary_results(study))[:300] in text.replace("\u2019", "'")
+    seen: set[str] = set()  # the summary's methods spell the abbreviations out, first
+    shortened(S.summary_methods(study), seen)
+    results = shortened(re.sub(r"[ \n]+", " ", S.summary_results(study)), seen)
+    assert results[:300] in text.replace("\u2019", "'")
     assert "200 resamples" in text
 
 

@@ -11,6 +11,7 @@ from PIL import Image
 
 from itp_stats.report.figcache import (
     SCREEN_DPI,
+    SCREEN_SCALE,
     SUBMISSION_DPI,
     CachedFigure,
     figure_folder,
@@ -94,10 +95,18 @@ def test_print_png_for_word_is_the_600_dpi_file(tmp_path):
     assert round(image.info["dpi"][0]) == SUBMISSION_DPI
 
 
-def test_screen_png_is_drawn_at_the_screen_dpi(tmp_path):
-    png = CachedFigure(figure_folder(tmp_path, "k"), "fig-x", _drawer([])).png()
-    image = Image.open(io.BytesIO(png))
-    assert round(image.info["dpi"][0]) == SCREEN_DPI  # not whatever matplotlib's rc says
+def test_screen_png_is_drawn_at_twice_the_size_it_is_shown(tmp_path):
+    fig = CachedFigure(figure_folder(tmp_path, "k"), "fig-x", _drawer([]))
+    image = Image.open(io.BytesIO(fig.png()))
+    # not whatever matplotlib's rc says: 2 image pixels per page pixel
+    assert SCREEN_SCALE == 2
+    assert round(image.info["dpi"][0]) == SCREEN_DPI * SCREEN_SCALE
+    width, height = fig.screen_size()
+    assert (width, height) == (round(image.width / 2), round(image.height / 2))
+    # the kernel gets the PNG with the size to show it at (outside a kernel: PNG and SVG)
+    bundle, metadata = fig._repr_mimebundle_()
+    assert {"image/png", "image/svg+xml"} <= set(bundle)
+    assert metadata == {"image/png": {"width": width, "height": height}}
 
 
 def test_a_cached_figure_is_served_without_importing_matplotlib(tmp_path):
@@ -166,7 +175,7 @@ def test_under_quarto_a_figure_gives_only_the_formats_fig_format_asks(tmp_path):
     word = Image.open(io.BytesIO(base64.b64decode(seen["docx"]["image/png"])))
     screen = Image.open(io.BytesIO(base64.b64decode(seen["html"]["image/png"])))
     assert round(word.info["dpi"][0]) == SUBMISSION_DPI
-    assert round(screen.info["dpi"][0]) == SCREEN_DPI
+    assert round(screen.info["dpi"][0]) == SCREEN_DPI * SCREEN_SCALE
     # the built-in engine's kernel still gets every type, and the print PNG when it asks
     with KernelSession(tmp_path, print_dpi=600) as kernel:
         builtin = kernel.run(show)[0]["data"]

@@ -14,7 +14,7 @@ import pytest
 
 from itp_stats.cohort.synth import synthesize, write_cohort
 from itp_stats.report import sentences as T
-from itp_stats.report.format import NNBSP
+from itp_stats.report.format import NNBSP, abbreviation, spelled_out
 from itp_stats.study.prepare import prepare_study
 
 # -- the rules ------------------------------------------------------------------------------
@@ -121,7 +121,7 @@ def test_reversed_finding_reads_higher(tmp_path, base_frame):
     study = _study(tmp_path, _reversed(base_frame), "reversed")
     mw = _mw(study)
     assert mw["hl_ci_low"] > 0 and mw["p_unc"] < 0.05  # the data are reversed
-    text = T.baseline_text(study)
+    text = spelled_out(T.baseline_text(study))
     assert "It was higher in the complete response (CR) group" in text
     assert "lower" not in text
     assert T.conclusion(study).startswith("In this cohort, a higher baseline count of")
@@ -138,7 +138,7 @@ def test_null_finding_claims_nothing(tmp_path, base_frame):
     study = _study(tmp_path, _null(base_frame), "null")
     mw = _mw(study)
     kw = study.results["baseline_kruskal"].set_index("marker").loc["nk"]
-    text = T.baseline_text(study)
+    text = spelled_out(T.baseline_text(study))
     if kw["p_unc"] >= 0.05:
         assert "did not differ between" in text
         assert "differed between" not in text.replace("did not differ", "")
@@ -171,7 +171,7 @@ def test_no_partial_responders(tmp_path, base_frame):
     frame = base_frame[base_frame["response_m6"].astype(object) != "PR"].reset_index(drop=True)
     study = _study(tmp_path, frame, "no_pr")
     assert study.levels == ["CR", "NR"]
-    text = T.participants_text(study)
+    text = spelled_out(T.participants_text(study))
     assert "No patient was in the partial response (PR) group" in text
     baseline = T.baseline_text(study)  # two groups left: one comparison, said once
     assert baseline.startswith("The baseline count of") and baseline.count("Mann–Whitney") == 1
@@ -261,3 +261,13 @@ def test_data_quality_paragraph_names_only_the_rules_that_ran():
     assert "agreement of the recorded group with its derivation" in full
     assert "subsets within their parent populations" in full
     assert "followed long enough" in full
+
+
+def test_group_phrase_marks_the_abbreviation(tmp_path, base_frame):
+    study = _study(tmp_path, base_frame, "groups")
+    # the study names CR "complete response": marked for the filter, read back spelled out
+    assert T.group_phrase(study, "CR") == abbreviation("complete response", "CR")
+    assert spelled_out(T.group_phrase(study, "CR")) == "complete response (CR)"
+    assert spelled_out(T.groups_named(study)) == (
+        "The groups are complete response (CR), partial response (PR) and no response (NR)."
+    )

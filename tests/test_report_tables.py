@@ -10,7 +10,14 @@ import pytest
 from itp_stats import report as R
 from itp_stats.report import sentences as S
 from itp_stats.report import tables as T
-from itp_stats.report.format import NNBSP, format_ci, format_median_iqr, format_number, format_p
+from itp_stats.report.format import (
+    NNBSP,
+    format_ci,
+    format_median_iqr,
+    format_number,
+    format_p,
+    spelled_out,
+)
 from itp_stats.report.methods import short_name
 
 
@@ -127,11 +134,19 @@ def test_summary_numbers_come_from_the_results(study):
     assert format_number(pred.loc["youden_cutoff", "effect"], 1) in text
     assert f"{100 * pred.loc['sensitivity', 'effect']:.0f}%" in text
     assert f"{100 * pred.loc['specificity', 'effect']:.0f}%" in text
-    # every computed interval is printed: those of the sensitivity and specificity too
-    for what in ("sensitivity", "specificity"):
+    # every computed interval is printed: those of the rates at the cutoff too
+    shown = {}
+    for what in ("sensitivity", "specificity", "ppv", "npv"):
         row = pred.loc[what]
+        k, n = (int(v) for v in row["note"].split(" of "))
+        assert row["effect"] == k / n
         low, high = f"{100 * row['ci_low']:.0f}", f"{100 * row['ci_high']:.0f}"
-        assert f"{100 * row['effect']:.0f}% ({low} to {high}%)" in text, what
+        shown[what] = f"{100 * row['effect']:.0f}% ({low} to {high}%)"
+        assert shown[what] in text, what
+    assert (
+        f"The positive and negative predictive values at the cutoff were {shown['ppv']} and "
+        f"{shown['npv']}."
+    ) in text
     mw = study.results["baseline_positive"].set_index("marker").loc["nk"]
     assert format_ci(mw["hl_estimate"], mw["hl_ci_low"], mw["hl_ci_high"], 0) in text
     within = study.results["change_within"].set_index(["marker", "group"])
@@ -144,6 +159,14 @@ def test_summary_numbers_come_from_the_results(study):
     assert f"median {format_number(median_cr, 0)}" in text
     methods = R.statistical_methods(study)
     assert "Dunn" in methods and "DeLong" in methods and "not computed" not in methods
+    assert (
+        "the sensitivity, specificity and positive and negative predictive values at the "
+        "cutoff [@clopper1934] with their Clopper–Pearson intervals and univariable "
+    ) in methods.replace("\n", " ")
+    assert (
+        "Unlike sensitivity and specificity, the predictive values depend on the proportion "
+        "of patients in the complete response (CR) group in the cohort."
+    ) in spelled_out(methods.replace("\n", " "))
     assert R.synthetic_notice(study).lstrip().startswith("::: {.callout-warning")
     assert R.quality_warnings(study) == ""
     markdown = R.table(study, "table2")
@@ -394,3 +417,20 @@ def test_group_labels_of_the_dictionary_head_the_tables(tmp_path, monkeypatch):
     assert "Responded (n" in headers and "Did not respond (n" in headers
     assert "Responded vs Did not respond r" in headers
     assert "responder (n" not in headers and "non-responder" not in headers
+
+
+def test_category_values_are_shown_by_their_dictionary_labels(study):
+    # every table prints a category as Table 1 does (its label); the dictionary and the
+    # gate's rules add the code the file holds
+    labelled = [c for c in study.dictionary.columns.values() if c.category_labels]
+    assert {c.name for c in labelled} >= {"sex", "rtx_regimen"}
+    dictionary = T.dictionary_table(study).set_index("Column")
+    rules = T.validation_table(study).set_index("Rule")
+    for column in labelled:
+        allowed = dictionary.loc[f"`{column.name}`", "Allowed"]
+        shown = [f"{column.category_labels.get(c, c)} (`{c}`)" for c in column.categories]
+        assert allowed == ", ".join(shown)
+        rule = next(r for r in rules.index if r.startswith(f"{column.label}: one of"))
+        for code in column.categories:
+            assert f"{column.category_labels[code]} ({code})" in rule
+    assert "4 × 375 mg/m² (`4x375mg/m2`)" in dictionary.loc["`rtx_regimen`", "Allowed"]

@@ -410,6 +410,8 @@ def _expected(which: str) -> SimpleNamespace:
         short=short,
         analysed=analysed,
         levels=levels,
+        # a group's first mention in a document spells it out, every later one is its label
+        # (the study gives the levels no labels: the level itself)
         phrase={lv: f"{names[lv]} ({lv})" for lv in levels},
         dead=analysed[analysed["status"] == "dead"],
         others=analysed[analysed["status"] != "dead"],
@@ -577,7 +579,7 @@ def test_flow_excludes_and_counts_the_short_follow_ups(liver):
 def test_groups_are_said_to_be_assessed_at_the_end_of_follow_up(liver):
     counts = liver.analysed["status"].value_counts()
     n = len(liver.analysed)
-    groups = _join([_n_pct(int(counts[lv]), n) + " " + liver.phrase[lv] for lv in liver.levels])
+    groups = _join([_n_pct(int(counts[lv]), n) + " " + lv for lv in liver.levels])
     _in_documents(liver, f"At the end of follow-up: {groups}.")
     names = _join([liver.phrase[lv] for lv in liver.levels])
     _in_documents(liver, f"grouped at the end of follow-up into {names};")
@@ -588,6 +590,22 @@ def test_groups_are_said_to_be_assessed_at_the_end_of_follow_up(liver):
     for where, text in liver.texts.items():
         for wrong in ("at 1 year into", "At 1 year:", "grouped at 1 year", "group at 1 year"):
             assert wrong not in text, (where, wrong)
+
+
+@pytest.mark.slow
+def test_each_group_is_spelled_out_once_then_abbreviated(liver):
+    # the rule of report.lua: the first mention in each document is "name (label)", in the
+    # summary of the report and in the supplement's opening paragraph; later ones the label
+    for doc in ("index.html", "index.pdf", "index.docx", "supplement.html", "supplement.pdf"):
+        text = _compact(liver.texts[doc]) if doc.endswith(".pdf") else liver.texts[doc]
+        for lv in liver.levels:
+            phrase = _compact(liver.phrase[lv]) if doc.endswith(".pdf") else liver.phrase[lv]
+            assert text.count(phrase) == 1, (doc, phrase)
+        assert "itp-abbr" not in text, doc
+    summary = liver.html.index(f"grouped at the end of follow-up into {liver.phrase['alive']}")
+    assert liver.html.index(liver.phrase["dead"]) > summary
+    names = _join([liver.phrase[lv] for lv in liver.levels])
+    _in_documents(liver, f"The groups are {names}.", docs=("supplement.html", "supplement.pdf"))
 
 
 @pytest.mark.slow
@@ -657,7 +675,7 @@ def test_baseline_sentences_hold_the_recomputed_values(liver):
         assert "The baseline level of serum albumin was " in liver.html
     # the contrast: medians with the 2 decimals albumin is recorded with, the HL shift
     found = re.search(
-        rf"(?:It|The baseline level of serum albumin) was (\w+) in the death \(dead\) group "
+        rf"(?:It|The baseline level of serum albumin) was (\w+) in the dead group "
         rf"than in the other patients \(median "
         rf"(\S+) against (\S+){NNBSP}g/dL; Hodges–Lehmann shift (\S+) \((\S+) to (\S+)\)"
         rf"{NNBSP}g/dL; ",
@@ -681,7 +699,7 @@ def test_baseline_sentences_hold_the_recomputed_values(liver):
     r, r_low, r_high = (_num(v, 2) for v in albumin.r)
     subject = "It" if len(liver.levels) > 2 else "The baseline level of serum albumin"
     sentence = (
-        f"{subject} was lower in the death (dead) group than in the other patients (median "
+        f"{subject} was lower in the dead group than in the other patients (median "
         f"{med_dead} against {med_other}{NNBSP}g/dL; Hodges–Lehmann shift {hl} "
         f"({hl_low} to {hl_high}){NNBSP}g/dL; rank-biserial r {r} ({r_low} to {r_high}); "
         f"{_p(albumin.p, 'Mann–Whitney p')}, {_p(q['albumin'], 'q')})."
@@ -693,8 +711,8 @@ def test_baseline_sentences_hold_the_recomputed_values(liver):
     how = "(normal approximation with tie and continuity corrections); the effect sizes are"
     assert how in liver.html
     _in_documents(
-        liver, "In this cohort, a lower baseline level of serum albumin was associated with death "
-        "(dead); the association is observational and needs external validation."
+        liver, "In this cohort, a lower baseline level of serum albumin was associated with dead; "
+        "the association is observational and needs external validation."
     )  # fmt: skip
 
 
@@ -716,7 +734,7 @@ def test_prediction_sentence_holds_the_recomputed_values(liver):
     assert prediction.loc["odds_ratio", "p_unc"] == pytest.approx(odds_p, rel=1e-6)
     assert low > 0.5  # the claim "predicted" is supported
     _in_documents(
-        liver, f"The baseline level of serum albumin predicted the death (dead) group with an AUC "
+        liver, f"The baseline level of serum albumin predicted the dead group with an AUC "
         f"of {_num(auc, 2)} ({_num(low, 2)} to {_num(high, 2)}) (direction set before the "
         "analysis: lower values in dead)."
     )  # fmt: skip
@@ -737,9 +755,22 @@ def test_prediction_sentence_holds_the_recomputed_values(liver):
         f"{sens_ci[1]}%) and a specificity of {100 * above / len(y):.0f}% ({spec_ci[0]} to "
         f"{spec_ci[1]}%)."
     )  # fmt: skip
+    # the predictive values by hand: the dead among those below the cutoff, the others above
+    called_pos, called_neg = below + (len(y) - above), above + (len(x) - below)
+    ppv_ci = [f"{100 * v:.0f}" for v in _clopper_pearson(below, called_pos)]
+    npv_ci = [f"{100 * v:.0f}" for v in _clopper_pearson(above, called_neg)]
+    _in_documents(
+        liver, f"The positive and negative predictive values at the cutoff were "
+        f"{100 * below / called_pos:.0f}% ({ppv_ci[0]} to {ppv_ci[1]}%) and "
+        f"{100 * above / called_neg:.0f}% ({npv_ci[0]} to {npv_ci[1]}%)."
+    )  # fmt: skip
+    _in_documents(
+        liver, "Unlike sensitivity and specificity, the predictive values depend on the "
+        "proportion of patients in the dead group in the cohort."
+    )  # fmt: skip
     assert f"Youden cutoff {shown} g/dL" in liver.texts["figures/Figure 5.pdf"]
     _in_documents(
-        liver, f"The univariable odds ratio of the death (dead) group was {_num(odds, 2)} "
+        liver, f"The univariable odds ratio of the dead group was {_num(odds, 2)} "
         f"({_num(odds_low, 2)} to {_num(odds_high, 2)}) per 0.50{NNBSP}g/dL ({_p(odds_p)})."
     )  # fmt: skip
     _in_documents(
@@ -780,7 +811,7 @@ def test_change_sentences_hold_the_recomputed_values(liver):
     p_dead, _ = _wilcoxon(d)
     shift = _pseudo_median(d)
     found = re.search(
-        rf"In the death \(dead\) group, the level of total bilirubin (\w+) by (\S+) \((\S+) to "
+        rf"In the dead group, the level of total bilirubin (\w+) by (\S+) \((\S+) to "
         rf"(\S+)\){NNBSP}mg/dL by 1 year \(",
         liver.html,
     )
@@ -789,7 +820,7 @@ def test_change_sentences_hold_the_recomputed_values(liver):
     assert word == ("rose" if shift > 0 and p_dead < ALPHA and _printed(low) > 0 else "fell")
     assert amount == _num(abs(shift), max(2, _decimals_of(amount))) == "0.95"
     _in_documents(
-        liver, f"In the death (dead) group, the level of total bilirubin rose by {amount} ({low} "
+        liver, f"In the dead group, the level of total bilirubin rose by {amount} ({low} "
         f"to {high}){NNBSP}mg/dL by 1 year ({_p(p_dead, 'Wilcoxon p')}; n{NNBSP}={NNBSP}"
         f"{len(d)} pairs)."
     )  # fmt: skip
@@ -863,7 +894,7 @@ def test_participants_missing_values_and_methods_sentences(liver):
     )  # fmt: skip
     _in_documents(
         liver, f"The groups are the recorded status at the end of follow-up: "
-        f"{_join([liver.phrase[lv] for lv in liver.levels])}."
+        f"{_join(liver.levels)}."
     )  # fmt: skip
     _in_documents(
         liver,
@@ -1061,5 +1092,5 @@ def test_two_group_study_adjusts_no_single_comparison(two):
 @pytest.mark.slow
 def test_two_group_study_compares_dead_with_alive(two):
     assert "dead vs alive r (95% CI)" in two.html
-    assert "For the death (dead) group against the other group, the p-values come from" in two.html
+    assert "For the dead group against the other group, the p-values come from" in two.html
     assert "Pairs of groups were compared" not in two.html

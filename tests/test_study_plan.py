@@ -407,8 +407,8 @@ def test_two_predictors_and_auto_direction(cohort):
     ]
     res = analyse(cohort, markers=["nk", "cd4"], predictors=predictors, n_boot=100)
     pred = res["prediction"]
-    assert pred.predictor.tolist() == ["nk_m0"] * 6 + ["cd4_m0"] * 6 + ["nk_m0"] * 6
-    assert pred.direction_requested.tolist() == ["lower"] * 6 + ["auto"] * 6 + ["higher"] * 6
+    assert pred.predictor.tolist() == ["nk_m0"] * 8 + ["cd4_m0"] * 8 + ["nk_m0"] * 8
+    assert pred.direction_requested.tolist() == ["lower"] * 8 + ["auto"] * 8 + ["higher"] * 8
     auc = pred[pred.effect_type == "auc"].reset_index(drop=True)
     assert auc.direction.tolist()[::2] == [">", "<"]
     # "higher" is the mirror of "lower"

@@ -352,7 +352,7 @@ def build_rules(dictionary: Dictionary | None = None) -> list[Rule]:
                 Rule(
                     f"{name}.categories",
                     "critical",
-                    f"{label}: one of {', '.join(col.categories)}",
+                    f"{label}: one of {', '.join(_labelled(col, c) for c in col.categories)}",
                     (name,),
                     "ExpectColumnValuesToBeInSet",
                     {"column": name, "value_set": list(col.categories)},
@@ -475,6 +475,13 @@ def build_rules(dictionary: Dictionary | None = None) -> list[Rule]:
     if len(ids) != len(set(ids)):
         raise ValueError("duplicate rule ids")
     return rules
+
+
+def _labelled(col: Any, code: str) -> str:
+    """A category as the report's tables print it, with the code the file holds when the
+    dictionary labels it otherwise: ``4 × 375 mg/m² (4x375mg/m2)``."""
+    label = col.category_labels.get(code, code)
+    return code if label == code else f"{label} ({code})"
 
 
 def _warning_rule(name: str, col: Any, warn: Any) -> Rule:

@@ -85,7 +85,8 @@ class _Assembler:
         self.stem = executed.document.path.stem
         self.figure_dir = build_dir / f"{self.stem}_files" / "figure"
 
-    def image(self, data: Mapping[str, Any], name: str) -> str | None:
+    def image(self, data: Mapping[str, Any], name: str) -> tuple[str, str] | None:
+        """The path of the best image of ``data`` for the format (written once), and its type."""
         for mime in IMAGE_PREFERENCE.get(self.fmt, IMAGE_PREFERENCE["html"]):
             if mime not in data:
                 continue
@@ -97,7 +98,7 @@ class _Assembler:
                     path.write_text(payload, encoding="utf-8")
                 else:
                     path.write_bytes(base64.b64decode(payload))
-            return path.relative_to(self.build_dir).as_posix()
+            return path.relative_to(self.build_dir).as_posix(), mime
         return None
 
     def outputs(self, item: ExecutedCell) -> list[str]:
@@ -121,7 +122,9 @@ class _Assembler:
                 text = trace or f"{output.get('ename')}: {output.get('evalue')}"
                 blocks.append(_fence(text, " {.cell-output .cell-output-error}"))
             elif kind in ("display_data", "execute_result"):
-                block = self._display(output.get("data") or {}, item, len(blocks), asis)
+                block = self._display(
+                    output.get("data") or {}, item, len(blocks), asis, output.get("metadata")
+                )
                 if block:
                     blocks.append(block)
         blocks.extend(self._streams(streams, options.warning, asis))
@@ -142,14 +145,29 @@ class _Assembler:
                 blocks.append(_fence(text, " {.cell-output .cell-output-stdout}"))
         return blocks
 
-    def _display(self, data: Mapping[str, Any], item: ExecutedCell, n: int, asis: bool) -> str:
+    def _display(
+        self,
+        data: Mapping[str, Any],
+        item: ExecutedCell,
+        n: int,
+        asis: bool,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> str:
         label = item.cell.label or f"cell-{item.cell.index + 1}"
-        path = self.image(data, f"{label}-{n + 1}")
-        if path is not None:
+        found = self.image(data, f"{label}-{n + 1}")
+        if found is not None:
+            path, mime = found
+            attributes = []
             alt = item.cell.options.get("fig-alt")
             if alt:
-                return f"![]({path}){{fig-alt={_attribute(str(alt))}}}"
-            return f"![]({path})"
+                attributes.append(f"fig-alt={_attribute(str(alt))}")
+            # the image's size from the output's metadata, as Quarto writes it (a 2x PNG
+            # shown at half its pixels)
+            size = (metadata or {}).get(mime) or {}
+            for key in ("width", "height"):
+                if isinstance(size, Mapping) and size.get(key):
+                    attributes.append(f"{key}={_attribute(str(size[key]))}")
+            return f"![]({path}){{{' '.join(attributes)}}}" if attributes else f"![]({path})"
         if "text/markdown" in data:
             return _text(data["text/markdown"]).strip("\n")
         if self.fmt == "html" and "text/html" in data:

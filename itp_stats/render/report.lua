@@ -23,6 +23,10 @@ parsing; the built-in renderer: first of its filters).
     the parked div; tables.lua gives it to the images;
   * Typst: the running title (metadata itp-running-title) as a metadata element that the
     page header of typography.typ prints from page 2 on.
+  * abbreviations: [long ([SHORT]{.itp-abbr-short})]{.itp-abbr} (itp_stats' sentences and
+    captions) reads "long (SHORT)" at the first mention of SHORT in the document and "SHORT"
+    at every later one, in document order (a float's caption before its content, table
+    cells and notes included); the spans themselves are removed.
 
 It must run before --citeproc, so that @fig-x is not taken for a citation.
 Typst numbering is switched off (report.typ): numbers come from here, so uncaptioned tables,
@@ -373,12 +377,48 @@ local function running_title(doc)
   doc.blocks:insert(1, pandoc.RawBlock("typst", "#metadata(" .. literal .. ") <itp-running-title>"))
 end
 
+-- Abbreviations (see the header): the first mention of each SHORT spelled out, the others
+-- shortened, walking the blocks top-down in document order.
+local function has_class(el, class)
+  for _, c in ipairs(el.classes) do
+    if c == class then return true end
+  end
+  return false
+end
+
+local function abbreviations(blocks)
+  local seen = {}
+  return blocks:walk({
+    traverse = "topdown",
+    Span = function(span)
+      if has_class(span, "itp-abbr-short") then return span.content, false end
+      if not has_class(span, "itp-abbr") then return nil end
+      local short = nil
+      local long = span.content:walk({
+        Span = function(inner)
+          if has_class(inner, "itp-abbr-short") then
+            short = short or inner.content
+            return inner.content
+          end
+        end,
+      })
+      if short == nil then return long, false end
+      local key = stringify(short)
+      if seen[key] then return short, false end
+      seen[key] = true
+      return long, false
+    end,
+  })
+end
+
 return {
   {
     Pandoc = function(doc)
       read_options(doc.meta)
       running_title(doc)
       doc.blocks = doc.blocks:walk(number_filter)
+      -- after parking: a float's caption, printed first, comes before its content
+      doc.blocks = abbreviations(doc.blocks)
       doc.blocks = doc.blocks:walk(reference_filter)
       doc.blocks = doc.blocks:walk({ Div = callout })
       return doc

@@ -474,9 +474,18 @@ local function landscape_close()
   return section_break(true)
 end
 
+-- A figure of images alone (no table in it).
+local function is_image_figure(block)
+  if not block or block.t ~= "Figure" then return false end
+  local table_inside = false
+  block.content:walk({ Table = function() table_inside = true end })
+  return not table_inside
+end
+
 -- Landscape tables on landscape pages: each with the note after it, consecutive ones (a
 -- heading between them allowed) on the same pages, a heading right before the first one
--- with them.
+-- with them. A figure right after them is set before them, on the portrait page that the
+-- landscape pages would otherwise leave half empty (its number and references unchanged).
 local function page_blocks(blocks)
   if not (is_format("typst") or is_format("docx")) then return nil end
   local out = pandoc.Blocks({})
@@ -484,20 +493,26 @@ local function page_blocks(blocks)
   while i <= #blocks do
     local block = blocks[i]
     if is_landscape(block) or (block.t == "Header" and is_landscape(blocks[i + 1])) then
-      out:insert(landscape_open())
+      local run = pandoc.Blocks({})
       while blocks[i] and (is_landscape(blocks[i])
           or (blocks[i].t == "Header" and is_landscape(blocks[i + 1]))) do
         if blocks[i].t == "Header" then
-          out:insert(blocks[i])
+          run:insert(blocks[i])
           i = i + 1
         end
-        out:extend(finished(blocks[i]))
+        run:extend(finished(blocks[i]))
         i = i + 1
         if is_note(blocks[i]) then
-          out:extend(finished(blocks[i]))
+          run:extend(finished(blocks[i]))
           i = i + 1
         end
       end
+      if #out > 0 and is_image_figure(blocks[i]) then
+        out:insert(blocks[i])
+        i = i + 1
+      end
+      out:insert(landscape_open())
+      out:extend(run)
       out:insert(landscape_close())
     else
       out:extend(finished(block))
@@ -549,10 +564,15 @@ local function unpark(div)
   end
   -- the figure holds its image alone (a paragraph around it would be a second block)
   if #content == 1 and content[1].t == "Para" then content = { pandoc.Plain(content[1].content) } end
-  return pandoc.Figure(content, { long = caption }, pandoc.Attr(id))
+  -- HTML: the figure takes the focus on a click, and report.css then shows it over the page
+  local attributes = is_format("html") and { tabindex = "0" } or {}
+  return pandoc.Figure(content, { long = caption }, pandoc.Attr(id, {}, attributes))
 end
 
--- Alt texts: fig-alt wins; an image still without one is named as a figure.
+-- Alt texts: fig-alt wins; an image still without one is named as a figure. In HTML the
+-- image says it enlarges: its figure takes the focus on a click (unpark), and report.css
+-- shows the focused figure over the page with the image's 2x pixels (figcache.SCREEN_SCALE);
+-- a click elsewhere or Tab returns it to the page.
 local function Image(img)
   local alt = img.attributes["fig-alt"]
   if alt ~= nil then
@@ -560,9 +580,8 @@ local function Image(img)
     img.caption = pandoc.Inlines(alt)
   elseif #img.caption == 0 then
     img.caption = pandoc.Inlines("Figure")
-  else
-    return nil
   end
+  if is_format("html") then img.title = "Click to enlarge" end
   return img
 end
 

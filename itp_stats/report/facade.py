@@ -267,6 +267,7 @@ TEXTS = {
     "conclusion": T.conclusion,
     "cohort": T.cohort_methods,
     "groups": T.group_methods,
+    "groups_named": T.groups_named,
     "markers": T.markers_methods,
     "family": T.family_methods,
     "participants": T.participants_text,
@@ -401,7 +402,7 @@ def _captions(study: Study) -> dict[str, str]:
     if pred is not None:
         out["fig-roc"] = (
             f"ROC curve of the {lower_first(pred.label)} for "
-            f"{cfg.group_name(cfg.positive)} ({cfg.positive}), with the AUC and its {ci}."
+            f"{T.group_phrase(study, cfg.positive)}, with the AUC and its {ci}."
         )
     return out
 

@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import shutil
+import struct
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +36,7 @@ __all__ = [
     "PRINT_PNG_MIME",
     "PRINT_RESOLUTION",
     "SCREEN_DPI",
+    "SCREEN_SCALE",
     "SUBMISSION_DPI",
     "figure_folder",
     "kernel_image_types",
@@ -124,11 +126,37 @@ def kernel_image_types() -> tuple[set[str], bool]:
 
 
 SCREEN_DPI = 110
-"""Resolution of the PNG shown in HTML (the SVG, for Typst, is vector). Set here rather
-than read from matplotlib's settings, so a cached figure is found without importing
-matplotlib, and both engines show the same image whatever ``fig-dpi`` says."""
+"""Size of the figures in HTML: pixels of the page (CSS pixels) per inch of the figure (the
+SVG, for Typst, is vector). Set here rather than read from matplotlib's settings, so a
+cached figure is found without importing matplotlib, and both engines show the same image
+whatever ``fig-dpi`` says."""
+
+SCREEN_SCALE = 2
+"""Image pixels per page pixel of the PNG shown in HTML: drawn at ``SCREEN_DPI *
+SCREEN_SCALE`` and shown at its ``SCREEN_DPI`` size (the output's ``width`` and ``height``
+metadata, as IPython's ``retina`` images), so it stays sharp on high-density screens and
+when enlarged."""
 
 _SCREEN = f"{SCREEN_DPI}dpi"
+_SCREEN_PNG = f"{SCREEN_DPI * SCREEN_SCALE}dpi"
+
+
+def _palette_png(data: bytes) -> bytes:
+    """A PNG as an optimised 256-colour palette image on white: a third of the bytes of
+    matplotlib's RGBA file for the same line art, so a page with 2x figures embedded stays
+    about the size it had with 1x figures."""
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(data)).convert("RGBA")
+    flat = Image.new("RGBA", image.size, "white")
+    flat.alpha_composite(image)
+    palette = flat.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+    palette.info["dpi"] = image.info.get("dpi", (SCREEN_DPI * SCREEN_SCALE,) * 2)
+    out = io.BytesIO()
+    palette.save(out, "PNG", optimize=True, dpi=palette.info["dpi"])
+    return out.getvalue()
 
 
 class CachedFigure:
@@ -187,12 +215,20 @@ class CachedFigure:
         return data
 
     def png(self) -> bytes:
-        """The figure as PNG at :data:`SCREEN_DPI`."""
+        """The figure as PNG at :data:`SCREEN_SCALE` times :data:`SCREEN_DPI`."""
         from IPython.core.pylabtools import print_figure
 
-        return self._bytes(
-            f"{_SCREEN}.png", lambda f: print_figure(f, "png", dpi=SCREEN_DPI, base64=False)
-        )
+        dpi = SCREEN_DPI * SCREEN_SCALE
+
+        def render(f: Figure) -> bytes:
+            return _palette_png(print_figure(f, "png", dpi=dpi, base64=False))
+
+        return self._bytes(f"{_SCREEN_PNG}.png", render)
+
+    def screen_size(self) -> tuple[int, int]:
+        """Width and height, in page pixels, at which HTML shows :meth:`png`."""
+        width, height = struct.unpack(">II", self.png()[16:24])  # the PNG's IHDR chunk
+        return round(width / SCREEN_SCALE), round(height / SCREEN_SCALE)
 
     def print_png(self) -> bytes:
         """The print-resolution PNG: the :data:`SUBMISSION_DPI` submission file."""
@@ -213,22 +249,29 @@ class CachedFigure:
 
         return self._bytes(f"{_SCREEN}.svg", render).decode("utf-8")
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+    def _repr_mimebundle_(
+        self, include: Any = None, exclude: Any = None
+    ) -> tuple[dict[str, str], dict[str, Any]]:
         """The image types the kernel asks of a matplotlib figure (:func:`kernel_image_types`):
-        PNG (base64; the print file when the kernel is at print resolution), SVG, and the
-        print PNG of the built-in engine's Word render."""
+        PNG (base64; the print file when the kernel is at print resolution, else the screen
+        PNG with its page size as ``width`` and ``height`` metadata, which both engines
+        write on the image), SVG, and the print PNG of the built-in engine's Word render."""
         import base64
 
         types, in_print = kernel_image_types()
         bundle: dict[str, str] = {}
+        metadata: dict[str, Any] = {}
         if "image/png" in types:
             data = self.print_png() if in_print else self.png()
             bundle["image/png"] = base64.b64encode(data).decode("ascii")
+            if not in_print:
+                width, height = self.screen_size()
+                metadata["image/png"] = {"width": width, "height": height}
         if "image/svg+xml" in types:
             bundle["image/svg+xml"] = self.svg()
         if PRINT_PNG_MIME in types:
             bundle[PRINT_PNG_MIME] = base64.b64encode(self.print_png()).decode("ascii")
-        return bundle
+        return bundle, metadata
 
     def submission_files(self) -> dict[str, Path]:
         """The figure as vector PDF and as PNG at :data:`SUBMISSION_DPI`, in the cache folder.

@@ -25,6 +25,9 @@ __all__ = [
     "recorded_decimals",
     "to_pipe_table",
     "escape_markdown",
+    "abbreviation",
+    "spelled_out",
+    "shortened",
 ]
 
 NOT_COMPUTED = "not computed"
@@ -331,3 +334,61 @@ def to_pipe_table(
     if caption:
         text += f"\n\n: {caption}"
     return text + "\n"
+
+
+def abbreviation(long: str, short: str) -> str:
+    """A term and its abbreviation as Markdown that the report filter shortens.
+
+    Parameters
+    ----------
+    long, short : str
+        The term spelled out and its abbreviation, both Markdown (escaped by the caller).
+
+    Returns
+    -------
+    str
+        ``[long ([short]{.itp-abbr-short})]{.itp-abbr}``. ``report.lua`` (run first by both
+        engines) keeps the first such mention of ``short`` in a document as "long (short)"
+        and prints every later one as "short", in document order (captions, table cells
+        and notes included). The abbreviation is a span of its own, not an attribute, so a
+        label needs no escaping beyond Markdown's. :func:`spelled_out` reads it back.
+    """
+    return f"[{long} ([{short}]{{.itp-abbr-short}})]{{.itp-abbr}}"
+
+
+_TEXT = r"((?:[^\[\]\\]|\\.)*)"  # Markdown text with no unescaped bracket
+_ABBREVIATION = re.compile(rf"\[{_TEXT} \(\[{_TEXT}\]\{{\.itp-abbr-short\}}\)\]\{{\.itp-abbr\}}")
+
+
+def spelled_out(text: str) -> str:
+    """Text with every :func:`abbreviation` written out as "long (short)" (for places no
+    filter reads, such as a spreadsheet's caption or a test)."""
+    return _ABBREVIATION.sub(r"\1 (\2)", text)
+
+
+def shortened(text: str, seen: set[str] | None = None) -> str:
+    """Text with the rule of the report filter applied to its :func:`abbreviation` marks.
+
+    Parameters
+    ----------
+    text : str
+        Markdown with abbreviation marks.
+    seen : set of str, optional
+        The abbreviations already spelled out earlier in the document; updated in place.
+
+    Returns
+    -------
+    str
+        The first mark of each abbreviation not in ``seen`` as "long (short)", every other
+        one as "short" (what ``report.lua`` prints, for text read in document order).
+    """
+    seen = set() if seen is None else seen
+
+    def one(match: re.Match) -> str:
+        long, short = match.groups()
+        if short in seen:
+            return short
+        seen.add(short)
+        return f"{long} ({short})"
+
+    return _ABBREVIATION.sub(one, text)

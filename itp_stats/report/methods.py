@@ -53,6 +53,16 @@ NAMES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (r"^Youden's J", "Youden's index", ("youden1950",)),
     (r"^sensitivity at", "the sensitivity at the cutoff", ("clopper1934",)),
     (r"^specificity at", "the specificity at the cutoff", ("clopper1934",)),
+    (
+        r"^positive predictive value at",
+        "the positive predictive value at the cutoff",
+        ("clopper1934",),
+    ),
+    (
+        r"^negative predictive value at",
+        "the negative predictive value at the cutoff",
+        ("clopper1934",),
+    ),
     (r"^univariable logistic", "univariable logistic regression", ()),
     (r"^Benjamini–Hochberg", "the Benjamini–Hochberg false discovery rate", ("benjamini1995",)),
     (r"^Holm", "Holm's method", ("holm1979",)),

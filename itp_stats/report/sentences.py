@@ -38,6 +38,7 @@ import pandas as pd
 
 from itp_stats.report.format import (
     NNBSP,
+    abbreviation,
     format_ci,
     format_n_pct,
     format_number,
@@ -56,6 +57,8 @@ from itp_stats.text import join_words, lower_first
 
 __all__ = [
     "test_name",
+    "group_phrase",
+    "groups_named",
     "change_word",
     "conclusion",
     "cutoff_reportable",
@@ -205,15 +208,19 @@ def _alpha(study) -> float:
     return float(study.params["alpha"])
 
 
-def _group_phrase(study, level: str) -> str:
+def group_phrase(study, level: str) -> str:
+    """A group as the text names it: "complete response (CR)" (the study's name for the
+    level and its label) marked as an :func:`~itp_stats.report.format.abbreviation`, so that
+    only its first mention in a document is spelled out; the label alone when the study
+    gives the level no other name."""
     cfg = _cfg(study)
     name = md_literal(cfg.group_name(level))
     shown = md_literal(cfg.level_label(level))
-    return f"{name} ({shown})" if name != shown else shown
+    return abbreviation(name, shown) if name != shown else shown
 
 
 def _positive_phrase(study) -> str:
-    return f"the {_group_phrase(study, _cfg(study).positive)} group"
+    return f"the {group_phrase(study, _cfg(study).positive)} group"
 
 
 def quantity(study, marker: str) -> str:
@@ -338,11 +345,19 @@ def cohort_methods(study) -> str:
     return text
 
 
+def groups_named(study) -> str:
+    """The groups by name, for a document whose other text only abbreviates them (the
+    supplement): "The groups are complete response (CR), partial response (PR) and no
+    response (NR)." """
+    cfg = _cfg(study)
+    return f"The groups are {join_words([group_phrase(study, lv) for lv in cfg.levels])}."
+
+
 def group_methods(study) -> str:
     """How the groups were defined: the derivation rule, or the recorded column."""
     cfg = _cfg(study)
     d = cfg.dictionary
-    groups = join_words([_group_phrase(study, lv) for lv in cfg.levels])
+    groups = join_words([group_phrase(study, lv) for lv in cfg.levels])
     recorded = d.columns[cfg.design.group_column]
     if cfg.design.derivation is not None:
         from itp_stats.cohort.iwg import describe_rule
@@ -426,7 +441,7 @@ def _counts_phrase(study) -> str:
     flow = study.flow
     n = flow["analysed"]
     parts = [
-        f"{format_n_pct(k, n)} {_group_phrase(study, lv)}"
+        f"{format_n_pct(k, n)} {group_phrase(study, lv)}"
         for lv, k in flow["groups"].items()
         if k > 0
     ]
@@ -452,7 +467,7 @@ def participants_text(study) -> str:
     text += f". At {grouped_when(study)}: {_counts_phrase(study)}."
     empty = [lv for lv, k in flow["groups"].items() if k == 0]
     if empty:
-        names = join_words([_group_phrase(study, lv) for lv in empty])
+        names = join_words([group_phrase(study, lv) for lv in empty])
         text += (
             f" No patient was in the {names} group"
             f"{'s' if len(empty) > 1 else ''}; "
@@ -618,7 +633,8 @@ def _prediction_rows(study, predictor) -> dict[str, pd.Series | None]:
     if "predictor" in pred:
         pred = pred[pred["predictor"] == predictor.column]
     return {k: _row(pred, effect_type=k) for k in
-            ("auc", "youden_cutoff", "sensitivity", "specificity", "odds_ratio")}  # fmt: skip
+            ("auc", "youden_cutoff", "sensitivity", "specificity", "ppv", "npv",
+             "odds_ratio")}  # fmt: skip
 
 
 def prediction_text(study, *, short: bool = False) -> str:
@@ -669,6 +685,7 @@ def prediction_text(study, *, short: bool = False) -> str:
                     f"with a sensitivity of {_percent_ci(sens)} and a specificity of "
                     f"{_percent_ci(spec)}."
                 )
+                sentence += _predictive_values(rows["ppv"], rows["npv"])
             elif cut is not None and not short:
                 sentence += (
                     " No cutoff is quoted: the Youden cutoff was not finite or lay outside its "
@@ -708,7 +725,7 @@ def _change_sentence(study, marker: str, group: str) -> str:
     row = _row(within, marker=marker, group=group)
     label = quantity(study, marker)
     follow = lower_first(cfg.timepoint_label(cfg.followup))
-    where = f"In the {_group_phrase(study, group)} group"
+    where = f"In the {group_phrase(study, group)} group"
     reason = _not_computed(row)
     if reason:
         return f"{where}, the change of the {lower_first(label)} was not tested ({reason})."
@@ -778,7 +795,7 @@ def conclusion(study) -> str:
     cfg = _cfg(study)
     marker = (cfg.highlight_baseline or cfg.markers)[0]
     label = quantity(study, marker)
-    positive = _group_phrase(study, cfg.positive)
+    positive = group_phrase(study, cfg.positive)
     mw = _row(study.results["baseline_positive"], marker=marker)
     reason = _not_computed(mw)
     if reason:
@@ -806,7 +823,7 @@ def summary_methods(study) -> str:
     years = study.period()
     period = f" from {years}" if years else ""
     k = sum(1 for n in flow["groups"].values() if n > 0)
-    groups = join_words([_group_phrase(study, lv) for lv, n in flow["groups"].items() if n > 0])
+    groups = join_words([group_phrase(study, lv) for lv, n in flow["groups"].items() if n > 0])
     n_markers = len([m for m in cfg.markers if not m.startswith("pct_")])
     return (
         f"The cohort held {flow['assessed']} {md_literal(cfg.population)}{period}, grouped at "
@@ -905,6 +922,32 @@ def _percent_ci(row) -> str:
     return f"{text} ({format_number(100 * low, 0)} to {format_number(100 * high, 0)}%)"
 
 
+def _predictive_values(ppv, npv) -> str:
+    """The positive and negative predictive values at the cutoff with their intervals, or
+    why one was not computed (empty when the results have neither row)."""
+    said, missing = [], []
+    for row, name in ((ppv, "positive"), (npv, "negative")):
+        if row is None:
+            continue
+        if _ok(row.get("effect")):
+            said.append((name, _percent_ci(row)))
+        else:
+            reason = str(row.get("method", "")).removeprefix("not computed: ")
+            missing.append(f"the {name} predictive value was not computed ({reason})")
+    text = ""
+    if len(said) == 2:
+        text = (
+            f" The positive and negative predictive values at the cutoff were {said[0][1]} "
+            f"and {said[1][1]}."
+        )
+    elif said:
+        text = f" The {said[0][0]} predictive value at the cutoff was {said[0][1]}."
+    if missing:
+        joined = join_words(missing)
+        text += f" {joined[:1].upper()}{joined[1:]}."
+    return text
+
+
 def change_tables_text(study) -> str:
     """What the change tables hold, as their contents are chosen (``tables.table3``: the
     percentages when some markers have one, the supplement's Table S7 then the values)."""
@@ -963,7 +1006,7 @@ def methods_prose(study) -> str:
     """
     r, cfg = study.results, _cfg(study)
     k = len(study.levels)
-    positive = _group_phrase(study, cfg.positive)
+    positive = group_phrase(study, cfg.positive)
     out = []
     t1 = _named(r["table1_tests"]["method"])
     if t1:
@@ -1044,7 +1087,7 @@ def _prediction_methods(study) -> str:
     if not methods:
         return ""
     what = _column_quantity(study, predictor.column)
-    positive = _group_phrase(study, cfg.positive)
+    positive = group_phrase(study, cfg.positive)
     if predictor.direction == "auto":
         how = "the direction of the association was chosen from the data"
     else:
@@ -1070,18 +1113,51 @@ def _prediction_methods(study) -> str:
             text += f" with its {variant}"
         parts.append(text)
     parts = list(dict.fromkeys(parts))
-    # sensitivity and specificity at the cutoff, computed alike, are said together
-    sens = [i for i, t in enumerate(parts) if t.startswith("the sensitivity at the cutoff")]
-    spec = [i for i, t in enumerate(parts) if t.startswith("the specificity at the cutoff")]
-    if (
-        sens
-        and spec
-        and parts[sens[0]].split(" with its ")[1:] == parts[spec[0]].split(" with its ")[1:]
-    ):
-        rest = parts[sens[0]].removeprefix("the sensitivity at the cutoff")
-        rest = rest.replace(" with its ", " with their ").replace("interval", "intervals")
-        parts[sens[0]] = "the sensitivity and specificity at the cutoff" + rest
-        del parts[spec[0]]
-    return (
-        f"The prediction of {positive} by the {what} ({how}) was assessed with {join_words(parts)}."
+    text = (
+        f"The prediction of {positive} by the {what} ({how}) was assessed with "
+        f"{join_words(_rates_together(parts))}."
     )
+    if any(m.startswith(("positive predictive", "negative predictive")) for m in methods):
+        text += (
+            " Unlike sensitivity and specificity, the predictive values depend on the "
+            f"proportion of patients in the {positive} group in the cohort."
+        )
+    return text
+
+
+_RATES = {
+    "the sensitivity at the cutoff": "sensitivity",
+    "the specificity at the cutoff": "specificity",
+    "the positive predictive value at the cutoff": "positive",
+    "the negative predictive value at the cutoff": "negative",
+}
+"""The rates at the cutoff (:data:`~itp_stats.report.methods.NAMES`), by their words."""
+
+
+def _rates_together(parts: list[str]) -> list[str]:
+    """The rates at the cutoff computed alike (same citation and interval) said in one
+    phrase: "the sensitivity, specificity and positive and negative predictive values at
+    the cutoff [@key] with their Clopper–Pearson intervals"."""
+    found = {}
+    for i, part in enumerate(parts):
+        for head, word in _RATES.items():
+            if part.startswith(head):
+                found[word] = (i, part.removeprefix(head))
+    if not found:
+        return parts
+    rests = {rest for _, rest in found.values()}
+    groups = [list(found)] if len(rests) == 1 else [[w] for w in found]
+    out = [p for i, p in enumerate(parts) if i not in {i for i, _ in found.values()}]
+    first = min(i for i, _ in found.values())
+    phrases = []
+    for words in groups:
+        rest = found[words[0]][1]
+        named = [w for w in words if w in ("sensitivity", "specificity")]
+        values = [w for w in words if w in ("positive", "negative")]
+        if values:
+            kind = "predictive values" if len(values) == 2 else "predictive value"
+            named.append(f"{join_words(values)} {kind}")
+        if len(words) > 1:
+            rest = rest.replace(" with its ", " with their ").replace("interval", "intervals")
+        phrases.append(f"the {join_words(named)} at the cutoff{rest}")
+    return out[:first] + phrases + out[first:]

@@ -682,6 +682,16 @@ def sensitivity_table(study: Study) -> tuple[pd.DataFrame, str]:
     return pd.DataFrame(rows, columns=cols), note
 
 
+def _labelled_code(column: Any, code: str) -> str:
+    """A category as the tables print it (its dictionary label), with the code the file
+    holds as a code span when they differ: ``4 × 375 mg/m² (`4x375mg/m2`)``."""
+    label = column.category_labels.get(code, code)
+    if label == code:
+        return code
+    span = f"`` {code} ``" if "`" in code else f"`{code}`"
+    return f"{label} ({span})"
+
+
 def dictionary_table(study: Study) -> pd.DataFrame:
     """The data dictionary as a table: column, label, unit, type, allowed values, missing."""
     rows = []
@@ -689,7 +699,8 @@ def dictionary_table(study: Study) -> pd.DataFrame:
         if c.range is not None:
             allowed = f"{c.range[0]:g} to {c.range[1]:g}"
         elif c.categories:
-            allowed = ", ".join(c.categories)
+            # the label every other table prints, then the code the file holds
+            allowed = ", ".join(_labelled_code(c, code) for code in c.categories)
         elif c.type == "boolean":
             allowed = "yes, no"
         elif c.pattern:

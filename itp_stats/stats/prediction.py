@@ -1,11 +1,12 @@
 """Prediction of a binary outcome (e.g. complete response) from one baseline marker.
 
 ROC curve and AUC with the DeLong CI (as ``pROC::roc``/``ci.auc(method = "delong")``), the
-Youden-optimal cutoff with sensitivity and specificity and a seeded, vectorised bootstrap CI
-for the cutoff, and the univariable logistic odds ratio: maximum likelihood with a Wald CI
-(as ``glm(family = binomial)`` with ``confint.default``) when the outcome is not separated by
-the marker, Firth's penalised likelihood with its profile CI (as ``logistf``) when it is
-(complete or quasi-complete separation, decided from the data). ``direction`` follows
+Youden-optimal cutoff with sensitivity, specificity and the predictive values (exact CIs)
+and a seeded, vectorised bootstrap CI for the cutoff, and the univariable logistic odds
+ratio: maximum likelihood with a Wald CI (as ``glm(family = binomial)`` with
+``confint.default``) when the outcome is not separated by the marker, Firth's penalised
+likelihood with its profile CI (as ``logistf``) when it is (complete or quasi-complete
+separation, decided from the data). ``direction`` follows
 pROC: "<" when controls have lower values than cases (a high marker predicts the outcome),
 ">" when controls have higher values (a low marker predicts it, e.g. low NK count → CR).
 """
@@ -284,10 +285,12 @@ def youden_cutoff(
     Returns
     -------
     DataFrame
-        Four rows with :data:`PREDICTION_COLUMNS`, ``test`` = "youden", ``effect_type`` in
+        Six rows with :data:`PREDICTION_COLUMNS`, ``test`` = "youden", ``effect_type`` in
         "youden_cutoff" (threshold, CI: percentile bootstrap), "youden_index" (J, no CI),
-        "sensitivity" and "specificity" at the cutoff (Clopper–Pearson CI, conditional on
-        the cutoff).
+        "sensitivity", "specificity", "ppv" and "npv" (positive and negative predictive
+        values) at the cutoff, each a proportion of patients with its Clopper–Pearson CI
+        (conditional on the cutoff) and ``note`` "k of n" (its numerator and denominator).
+        A predictive value with no patient on its side of the cutoff is not computed.
 
     Notes
     -----
@@ -299,6 +302,11 @@ def youden_cutoff(
     multinomial draw of the multiplicities of the distinct values per resample and
     cumulative sums, so no resample is sorted and there is no loop over patients.
 
+    The positive predictive value is the proportion of cases among the patients the cutoff
+    calls positive, the negative predictive value the proportion of controls among those it
+    calls negative: unlike sensitivity and specificity they depend on the proportion of
+    cases in the cohort, and hold for another population only at the same prevalence.
+
     References
     ----------
     Youden WJ. Index for rating diagnostic tests. Cancer 1950;3:32–35. Fluss R, Faraggi D,
@@ -309,7 +317,7 @@ def youden_cutoff(
     reason = _reason(cases, controls)
     d = "not set" if reason else _direction(cases, controls, direction)
     base = _base("youden", dv, outcome, positive, d, cases, controls, n_missing, conf_level)
-    kinds = ["youden_cutoff", "youden_index", "sensitivity", "specificity"]
+    kinds = ["youden_cutoff", "youden_index", "sensitivity", "specificity", "ppv", "npv"]
     if reason:
         return frame(
             [{**base, "effect_type": k, "method": not_computed(reason), "note": reason}
@@ -348,16 +356,34 @@ def youden_cutoff(
     rows.append({**base, "effect_type": "youden_index", "effect": float(j[0]),
                  "method": "Youden's J = sensitivity + specificity − 1 at the cutoff; no CI",
                  "note": tie_note})  # fmt: skip
-    for kind, value, k, total in (
-        ("sensitivity", sens[0], round(sens[0] * cases.size), cases.size),
-        ("specificity", spec[0], round(spec[0] * controls.size), controls.size),
+    true_pos = round(sens[0] * cases.size)
+    true_neg = round(spec[0] * controls.size)
+    false_pos, false_neg = controls.size - true_neg, cases.size - true_pos
+    for kind, name, k, total in (
+        ("sensitivity", "sensitivity", true_pos, cases.size),
+        ("specificity", "specificity", true_neg, controls.size),
+        ("ppv", "positive predictive value", true_pos, true_pos + false_pos),
+        ("npv", "negative predictive value", true_neg, true_neg + false_neg),
     ):
-        ci = stats.binomtest(int(k), int(total)).proportion_ci(conf_level, method="exact")
-        rows.append({**base, "effect_type": kind, "effect": float(value),
-                     "ci_low": float(ci.low), "ci_high": float(ci.high),
-                     "method": f"{kind} at the Youden cutoff; Clopper–Pearson CI "
-                               "(conditional on the cutoff)"})  # fmt: skip
+        rows.append({**base, "effect_type": kind, **_proportion(name, k, total, conf_level)})
     return frame(rows, PREDICTION_COLUMNS)
+
+
+def _proportion(name: str, k: int, total: int, conf_level: float) -> dict[str, Any]:
+    """A proportion at the Youden cutoff with its Clopper–Pearson CI, or why there is none."""
+    if total == 0:
+        reason = f"no patient on that side of the cutoff, so no {name}"
+        return {"method": not_computed(reason), "note": reason}
+    ci = stats.binomtest(int(k), int(total)).proportion_ci(conf_level, method="exact")
+    prevalence = (
+        "; depends on the proportion of cases in the cohort" if "predictive" in name else ""
+    )
+    return {
+        "effect": k / total, "ci_low": float(ci.low), "ci_high": float(ci.high),
+        "method": f"{name} at the Youden cutoff; Clopper–Pearson CI "
+                  f"(conditional on the cutoff{prevalence})",
+        "note": f"{k} of {total}",
+    }  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -674,7 +700,7 @@ def predict_outcome(
     n_boot: int = 2000,
     seed: int = DEFAULT_SEED,
 ) -> pd.DataFrame:
-    """AUC (DeLong), Youden cutoff (bootstrap CI), sensitivity, specificity and logistic OR.
+    """AUC (DeLong), Youden cutoff (bootstrap CI), sensitivity, specificity, PPV, NPV, OR.
 
     Parameters
     ----------
@@ -686,8 +712,8 @@ def predict_outcome(
     Returns
     -------
     DataFrame
-        Six rows with :data:`PREDICTION_COLUMNS` (``effect_type`` "auc", "youden_cutoff",
-        "youden_index", "sensitivity", "specificity", "odds_ratio"), the rows of
+        Eight rows with :data:`PREDICTION_COLUMNS` (``effect_type`` "auc", "youden_cutoff",
+        "youden_index", "sensitivity", "specificity", "ppv", "npv", "odds_ratio"), the rows of
         :func:`roc_auc`, :func:`youden_cutoff` and :func:`logistic_or` stacked.
     """
     parts = [

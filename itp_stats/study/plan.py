@@ -130,7 +130,8 @@ TABLES = {
     "of the complete pairs (CHANGE_WITHIN_COLUMNS) + p_fdr (BH within group)",
     "change_between": "per marker, the change compared between groups as baseline_kruskal + p_fdr",
     "roc_curve": "roc_curve of every predictor, stacked (ROC_TABLE_COLUMNS)",
-    "prediction": "predict_outcome of every predictor, stacked (AUC, Youden cutoff, OR; "
+    "prediction": "predict_outcome of every predictor, stacked (AUC, Youden cutoff, sensitivity, "
+    "specificity, PPV and NPV at the cutoff, OR; "
     "PREDICTION_TABLE_COLUMNS)",
     "sensitivity_responders": "mann_whitney responders vs non-responders + p_fdr",
     "missing_markers": "per time point and group: patients, those missing every marker "
@@ -573,7 +574,9 @@ def run_analysis(
             ("lower", "higher", "auto"), then the columns of
             :func:`~itp_stats.stats.prediction.predict_outcome` (``direction``: the pROC
             direction used, the chosen one for "auto", whose ``method`` then says it was
-            chosen from the data), six rows per predictor.
+            chosen from the data), eight rows per predictor: the sensitivity, specificity
+            and positive and negative predictive values at the cutoff have exact CIs and
+            ``note`` "k of n".
 
     Raises
     ------
