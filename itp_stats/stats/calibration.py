@@ -251,20 +251,123 @@ def _delong_var(lp: np.ndarray, y: np.ndarray) -> float:
     return var
 
 
+def _batched_logistic(
+    x: np.ndarray, y: np.ndarray, offset: np.ndarray | None = None, slope: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Maximum likelihood of logit P(y) = a (+ b·x) (+ offset), one model per row.
+
+    Newton's method on every row at once (rows of ``x``, ``y``: one resample each), the
+    predictor standardised per row; returns a, b (0 when ``slope`` is False) and whether the
+    row converged (a row whose outcome does not vary or whose Newton steps do not settle is
+    marked False).
+    """
+    rows = x.shape[0]
+    off = np.zeros_like(x) if offset is None else offset
+    centre = x.mean(axis=1, keepdims=True)
+    scale = x.std(axis=1, keepdims=True)
+    scale[scale == 0] = 1.0
+    z = (x - centre) / scale
+    mean_y = y.mean(axis=1)
+    ok = (mean_y > 0) & (mean_y < 1)
+    a = np.zeros(rows)
+    b = np.zeros(rows)
+    done = np.zeros(rows, dtype=bool)
+    for _ in range(60):
+        p = _expit(a[:, None] + b[:, None] * z + off)
+        w = p * (1 - p)
+        r = y - p
+        g0 = r.sum(axis=1)
+        h00 = w.sum(axis=1)
+        if slope:
+            g1 = (r * z).sum(axis=1)
+            h01 = (w * z).sum(axis=1)
+            h11 = (w * z * z).sum(axis=1)
+            det = h00 * h11 - h01**2
+            det[det <= 0] = np.nan
+            da = (h11 * g0 - h01 * g1) / det
+            db = (h00 * g1 - h01 * g0) / det
+        else:
+            da, db = g0 / h00, np.zeros(rows)
+        step = np.nan_to_num(np.abs(da) + np.abs(db), nan=np.inf)
+        a = a + np.where(done, 0, np.nan_to_num(da))
+        b = b + np.where(done, 0, np.nan_to_num(db))
+        done |= step < 1e-11 * (1 + np.abs(a) + np.abs(b))
+        if done[ok].all():
+            break
+    converged = ok & done & np.isfinite(a) & np.isfinite(b)
+    # back to the predictor's own scale
+    b_orig = b / scale[:, 0]
+    a_orig = a - b_orig * centre[:, 0]
+    return a_orig, b_orig, converged
+
+
+def _batched_auc(lp: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """AUC of each row's linear predictor (ties count one half)."""
+    ranks = stats.rankdata(lp, axis=1)
+    cases = y.sum(axis=1)
+    controls = y.shape[1] - cases
+    u = (ranks * y).sum(axis=1) - cases * (cases + 1) / 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return u / (cases * controls)
+
+
+def _separated_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Rows in which the predictor separates the outcomes (completely or quasi-completely)."""
+    case = y == 1
+    big = np.inf
+    case_min = np.where(case, x, big).min(axis=1)
+    case_max = np.where(case, x, -big).max(axis=1)
+    ctrl_min = np.where(~case, x, big).min(axis=1)
+    ctrl_max = np.where(~case, x, -big).max(axis=1)
+    return (case_max <= ctrl_min) | (ctrl_max <= case_min)
+
+
 def _optimism(x: np.ndarray, y: np.ndarray, n_boot: int, seed: int) -> tuple[np.ndarray, int]:
-    """Mean of (apparent − test) over the resamples in which the model can be fitted."""
+    """Mean of (apparent − test) over the resamples in which the model can be fitted.
+
+    All resamples at once: the refits, the resample's own measures and the measures on the
+    original patients are array operations over (resamples × patients), chunked to bound
+    memory. On its own resample a maximum-likelihood fit has calibration intercept 0 and
+    slope 1 exactly (its score equations), so only its AUC and Brier score are computed there.
+    """
+    index = bootstrap_indices(x.size, n_boot, seed)
+    chunk = max(1, int(4_000_000 // max(x.size, 1)))
     differences = []
-    for index in bootstrap_indices(x.size, n_boot, seed):
-        xb, yb = x[index], y[index]
-        if yb.min() == yb.max() or separation(xb[yb == 1], xb[yb == 0])[0] != "none":
+    for start in range(0, n_boot, chunk):
+        rows = index[start : start + chunk]
+        xb, yb = x[rows], y[rows]
+        usable = ~_separated_rows(xb, yb) & (yb.min(axis=1) < yb.max(axis=1))
+        a, b, converged = _batched_logistic(xb, yb)
+        keep = usable & converged
+        if not keep.any():
             continue
-        beta, _, converged = _logistic_fit(xb, yb)
-        if not converged:
-            continue
-        differences.append(_measures(beta, xb, yb) - _measures(beta, x, y))
+        a, b, xb, yb = a[keep], b[keep], xb[keep], yb[keep]
+        lp_boot = a[:, None] + b[:, None] * xb
+        lp_test = a[:, None] + b[:, None] * x[None, :]
+        y_test = np.broadcast_to(y, lp_test.shape)
+        apparent = np.column_stack(
+            [
+                _batched_auc(lp_boot, yb),
+                ((yb - _expit(lp_boot)) ** 2).mean(axis=1),
+                np.zeros(len(a)),
+                np.ones(len(a)),
+            ]
+        )
+        intercept, _, ok_i = _batched_logistic(lp_test, y_test, offset=lp_test, slope=False)
+        _, slope, ok_s = _batched_logistic(lp_test, y_test)
+        test = np.column_stack(
+            [
+                _batched_auc(lp_test, y_test),
+                ((y_test - _expit(lp_test)) ** 2).mean(axis=1),
+                np.where(ok_i, intercept, np.nan),
+                np.where(ok_s, slope, np.nan),
+            ]
+        )
+        differences.append(apparent - test)
     if not differences:
         return np.full(len(_MEASURES), np.nan), 0
-    return np.nanmean(np.array(differences), axis=0), len(differences)
+    stacked = np.concatenate(differences)
+    return np.nanmean(stacked, axis=0), len(stacked)
 
 
 def calibration_curve(
