@@ -17,6 +17,7 @@ from IPython.display import Markdown
 
 from itp_stats.config import state_dir
 from itp_stats.provenance import record
+from itp_stats.report import model
 from itp_stats.report import sentences as T
 from itp_stats.report import tables as report_tables
 from itp_stats.report.export import write_tables
@@ -67,6 +68,8 @@ TABLES = {
     "sensitivity": report_tables.sensitivity_table,
     "dictionary": lambda s: (report_tables.dictionary_table(s), ""),
     "validation": lambda s: (report_tables.validation_table(s), ""),
+    "model_validation": model.validation_table,
+    "adjusted": model.adjusted_table,
     "validation_failed": lambda s: (report_tables.validation_table(s, only_failed=True), ""),
 }
 """Report tables by name: each gives ``(formatted table, footnote)``."""
@@ -276,7 +279,9 @@ TEXTS = {
     "baseline": T.baseline_text,
     "change": T.change_text,
     "change_tables": T.change_tables_text,
-    "prediction": T.prediction_text,
+    "prediction": lambda s: " ".join(
+        filter(None, [T.prediction_text(s), model.validation_text(s)])
+    ),
     "limitations": T.limitations_text,
 }
 """Paragraphs by name, each built by :mod:`itp_stats.report.sentences` from the results."""
@@ -399,6 +404,7 @@ def _captions(study: Study) -> dict[str, str]:
         f"{T.join_words(names)} at baseline and {follow_l}, by group (patients with both "
         "values; one line per patient)."
     )
+    out.update(model.captions(study))
     if pred is not None:
         out["fig-roc"] = (
             f"ROC curve of the {lower_first(pred.label)} for "
@@ -430,8 +436,18 @@ def synthetic_notice(study: Study) -> str:
 
 
 def statistical_methods(study: Study) -> str:
-    """The tests and estimators actually used, as prose (:func:`sentences.methods_prose`)."""
-    return T.methods_prose(study)
+    """The tests and estimators actually used, as prose (:func:`sentences.methods_prose`),
+    then how the prediction model was validated (:func:`model.validation_methods`)."""
+    text = T.methods_prose(study)
+    validation = model.validation_methods(study)
+    if validation:
+        text += (
+            "\n\nThe prediction was also judged as a model (TRIPOD): "
+            f"{validation}. Supplementary tables give the apparent and corrected values"
+            + (" and the adjusted model" if not study.results["adjusted"].empty else "")
+            + "; a supplementary figure shows the calibration."
+        )
+    return text
 
 
 _ANALYSES = (
@@ -445,6 +461,8 @@ _ANALYSES = (
     ("Change between groups", "change_between", ("method",)),
     ("Sensitivity analysis", "sensitivity_responders", ("method", "effect_method", "hl_method")),
     ("Prediction", "prediction", ("method",)),
+    ("Prediction model validation", "model_validation", ("method",)),
+    ("Adjusted prediction model", "adjusted", ("method",)),
 )  # fmt: skip
 
 
@@ -645,6 +663,7 @@ FIGURES = {
     "suppfig-pct-baseline": lambda s: markers_figure(s, "baseline", "pct"),
     "suppfig-counts-followup": lambda s: markers_figure(s, "followup", "counts"),
     "suppfig-pct-followup": lambda s: markers_figure(s, "followup", "pct"),
+    "suppfig-calibration": lambda s: model.calibration_figure(s, _figures(s)),
 }
 """The figures of the documents by label, each drawn from the study."""
 

@@ -871,6 +871,16 @@ def limitations_text(study) -> str:
         != "similar"
     )
     text = "The analysis is observational and univariable"
+    adjusted = study.results.get("adjusted")
+    if adjusted is not None and cfg.predictors and not adjusted.empty:
+        first = adjusted[adjusted["predictor"] == cfg.predictors[0].column]
+        if not first.empty and not str(first["method"].iloc[0]).startswith("not c"):
+            names = [md_literal(lower_first(cfg.dictionary.label(c)))
+                     for c in cfg.predictors[0].adjust_for]  # fmt: skip
+            text = (
+                "The analysis is observational and, but for the odds ratio adjusted for "
+                f"{join_words(names)}, univariable"
+            )
     text += (
         f": the association of the baseline {label} with the groups may be confounded."
         if found

@@ -223,8 +223,8 @@ def adjusted_or(
         estimator = "maximum likelihood, Wald CI, as glm"
     se = np.sqrt(np.diag(cov))
     flag = (
-        f"{epv:.1f} events per variable (fewer than {FLAG_EPV:g}): the estimates may be "
-        "biased away from 1 and unstable"
+        f"fewer than {FLAG_EPV:g} events per variable: the estimates may be biased away from 1 "
+        "and unstable"
         if epv < FLAG_EPV
         else ""
     )

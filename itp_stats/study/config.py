@@ -39,6 +39,8 @@ class Predictor:
         Unit of the odds ratio (e.g. per 100 cells/µL).
     label, unit : str
         From the dictionary.
+    adjust_for : tuple of str
+        Covariates of the adjusted logistic model (empty: no adjusted model).
     """
 
     column: str
@@ -46,10 +48,16 @@ class Predictor:
     per: float
     label: str
     unit: str
+    adjust_for: tuple[str, ...] = ()
 
     def as_plan(self) -> dict[str, Any]:
         """The mapping :func:`itp_stats.study.plan.run_analysis` takes."""
-        return {"column": self.column, "direction": self.direction, "per": self.per}
+        return {
+            "column": self.column,
+            "direction": self.direction,
+            "per": self.per,
+            "adjust_for": list(self.adjust_for),
+        }
 
 
 @dataclass(frozen=True)
@@ -282,7 +290,20 @@ def _predictors(path: Path, raw: Any, d: Dictionary) -> list[Predictor]:
             raise _fail(path, f"{key}.per", "must be a number") from None
         if not per > 0:
             raise _fail(path, f"{key}.per", "must be positive")
-        out.append(Predictor(column, direction, per, col.label, col.unit or ""))
+        adjust = spec.get("adjust_for") or []
+        if isinstance(adjust, str) or not isinstance(adjust, list):
+            raise _fail(path, f"{key}.adjust_for", "expected a list of column names")
+        known = set(d.columns) | set(d.derived)
+        for name in adjust:
+            if str(name) not in known:
+                raise _fail(
+                    path, f"{key}.adjust_for", f"{name!r} is not a column of the dictionary"
+                )
+            if str(name) == column:
+                raise _fail(path, f"{key}.adjust_for", f"{name!r} is the predictor itself")
+        out.append(
+            Predictor(column, direction, per, col.label, col.unit or "", tuple(map(str, adjust)))
+        )
     return out
 
 

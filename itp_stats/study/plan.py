@@ -24,6 +24,13 @@ import numpy as np
 import pandas as pd
 
 from itp_stats.stats._common import DEFAULT_SEED, MIN_GROUP_SIZE, frame, not_computed
+from itp_stats.stats.adjusted import ADJUSTED_COLUMNS, adjusted_or
+from itp_stats.stats.calibration import (
+    CALIBRATION_CURVE_COLUMNS,
+    VALIDATION_COLUMNS,
+    calibration_curve,
+    internal_validation,
+)
 from itp_stats.stats.contingency import CONTINGENCY_COLUMNS, categorical_test, fisher_exact
 from itp_stats.stats.descriptives import describe_categorical, describe_continuous, missing_summary
 from itp_stats.stats.multiplicity import METHODS, adjust_pvalues, p_adjust
@@ -100,6 +107,15 @@ ROC_TABLE_COLUMNS = ["predictor", *ROC_COLUMNS]
 PREDICTION_TABLE_COLUMNS = ["predictor", "direction_requested", *PREDICTION_COLUMNS]
 """Columns of ``prediction``."""
 
+MODEL_VALIDATION_COLUMNS = ["predictor", *VALIDATION_COLUMNS]
+"""Columns of ``model_validation``."""
+
+CALIBRATION_TABLE_COLUMNS = ["predictor", *CALIBRATION_CURVE_COLUMNS]
+"""Columns of ``calibration_curve``."""
+
+ADJUSTED_TABLE_COLUMNS = ["predictor", *ADJUSTED_COLUMNS]
+"""Columns of ``adjusted``."""
+
 DIRECTIONS = {"lower": ">", "higher": "<", "auto": "auto"}
 """Predictor directions of the study configuration and the pROC direction each one means:
 "lower" (lower values in the positive group: pROC ">", controls > cases), "higher" ("<"),
@@ -133,6 +149,13 @@ TABLES = {
     "prediction": "predict_outcome of every predictor, stacked (AUC, Youden cutoff, sensitivity, "
     "specificity, PPV and NPV at the cutoff, OR; "
     "PREDICTION_TABLE_COLUMNS)",
+    "model_validation": "internal_validation of every predictor's logistic model: apparent "
+    "and optimism-corrected AUC, Brier score, calibration intercept and slope "
+    "(MODEL_VALIDATION_COLUMNS)",
+    "calibration_curve": "calibration_curve of every predictor's logistic model "
+    "(CALIBRATION_TABLE_COLUMNS)",
+    "adjusted": "adjusted_or of every predictor with adjust_for covariates "
+    "(ADJUSTED_TABLE_COLUMNS)",
     "sensitivity_responders": "mann_whitney responders vs non-responders + p_fdr",
     "missing_markers": "per time point and group: patients, those missing every marker "
     "value and those missing any (MISSING_MARKERS_COLUMNS); p_unc and method: Fisher's exact "
@@ -389,12 +412,19 @@ def _paired_descriptives(data, before, after, masks: dict[Any, np.ndarray]) -> p
     return pd.DataFrame(rows, columns=PAIRED_DESCRIPTIVES)
 
 
+def _stacked(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
 def _predictor_specs(predictors: Sequence[Mapping[str, Any]], columns) -> list[dict[str, Any]]:
     specs = []
     for i, p in enumerate(predictors):
         if not isinstance(p, Mapping):
             raise TypeError(f"predictors[{i}] must be a mapping, got {type(p).__name__}")
-        unknown = set(p) - {"column", "direction", "per"}
+        unknown = set(p) - {"column", "direction", "per", "adjust_for"}
         if unknown:
             raise ValueError(f"predictors[{i}]: unknown key(s) {sorted(unknown)}")
         if "column" not in p or "direction" not in p:
@@ -408,7 +438,19 @@ def _predictor_specs(predictors: Sequence[Mapping[str, Any]], columns) -> list[d
             )
         if not np.isfinite(per) or per <= 0:
             raise ValueError(f"predictors[{i}]: 'per' must be a positive number, got {per!r}")
-        specs.append({"column": col, "direction": word, "proc": DIRECTIONS[word], "per": per})
+        adjust = [str(c) for c in p.get("adjust_for") or []]
+        missing = [c for c in adjust if c not in columns]
+        if missing:
+            raise ValueError(f"predictors[{i}]: adjust_for column(s) {missing} not in the cohort")
+        specs.append(
+            {
+                "column": col,
+                "direction": word,
+                "proc": DIRECTIONS[word],
+                "per": per,
+                "adjust_for": adjust,
+            }
+        )
     return specs
 
 
@@ -754,6 +796,26 @@ def run_analysis(
         if pred
         else pd.DataFrame(columns=PREDICTION_TABLE_COLUMNS)
     )
+
+    # The logistic model of each predictor judged as TRIPOD asks, and adjusted when asked
+    valid, curves, adjusted = [], [], []
+    for spec in specs:
+        col = spec["column"]
+        v = internal_validation(data, col, group, positive=positive, n_boot=n_boot, seed=seed,
+                                conf_level=conf)  # fmt: skip
+        valid.append(v.assign(predictor=col))
+        curves.append(
+            calibration_curve(data, col, group, positive=positive, conf_level=conf).assign(
+                predictor=col
+            )
+        )
+        if spec["adjust_for"]:
+            a = adjusted_or(data, col, group, positive=positive, covariates=spec["adjust_for"],
+                            unit=spec["per"], conf_level=conf)  # fmt: skip
+            adjusted.append(a.assign(predictor=col))
+    tables["model_validation"] = _stacked(valid, MODEL_VALIDATION_COLUMNS)
+    tables["calibration_curve"] = _stacked(curves, CALIBRATION_TABLE_COLUMNS)
+    tables["adjusted"] = _stacked(adjusted, ADJUSTED_TABLE_COLUMNS)
 
     # Sensitivity analysis: responders vs non-responders
     sens = [mann_whitney(data, c, "_responders", conf_level=conf) for c in base_cols]

@@ -25,7 +25,8 @@ Missing values are dropped per panel; a group with 0 or 1 values keeps its tick 
 empty input gives a figure with a "No data" note rather than an exception.
 
 Modules: :mod:`~itp_stats.report.figures.groups` (markers by group, paired change),
-:mod:`~itp_stats.report.figures.roc`, :mod:`~itp_stats.report.figures.forest`,
+:mod:`~itp_stats.report.figures.roc`, :mod:`~itp_stats.report.figures.calibration`,
+:mod:`~itp_stats.report.figures.forest`,
 :mod:`~itp_stats.report.figures.flow`.
 """
 
@@ -44,6 +45,7 @@ from itp_stats.report.figures._style import (
     set_context,
     use_style,
 )
+from itp_stats.report.figures.calibration import calibration_plot
 from itp_stats.report.figures.flow import participant_flow
 from itp_stats.report.figures.forest import forest
 from itp_stats.report.figures.groups import (
@@ -63,6 +65,7 @@ __all__ = [
     "SYNTHETIC_MARK",
     "FigureContext",
     "StyleContext",
+    "calibration_plot",
     "forest",
     "get_context",
     "log_scale",
