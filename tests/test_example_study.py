@@ -42,7 +42,7 @@ from render_support import run_cli as _cli
 from itp_stats import report as R
 from itp_stats.cohort.synth import synthesize, write_cohort
 from itp_stats.report import sentences as T
-from itp_stats.report.format import NNBSP
+from itp_stats.report.format import NNBSP, shortened, spelled_out
 from itp_stats.report.tables import table2
 from itp_stats.study.config import load_study
 from itp_stats.study.prepare import prepare_study
@@ -213,7 +213,14 @@ def test_example_table_headers_carry_the_group_sizes(example, example_data):
 def test_example_paragraph_is_built_from_the_results(example, name):
     paragraph = R.TEXTS[name](example.study)
     assert paragraph, name
-    html, pdf = example.texts["index.html"], _compact(example.texts["index.pdf"])
+    # abbreviations as report.lua prints them: the summary's methods come first and spell
+    # the groups out, every later paragraph abbreviates them
+    seen: set[str] = set()
+    if name not in ("background", "summary_methods", "groups_named"):
+        shortened(R.TEXTS["summary_methods"](example.study), seen)
+    paragraph = shortened(paragraph, seen)
+    doc = "supplement" if name == "groups_named" else "index"  # its opening paragraph
+    html, pdf = example.texts[f"{doc}.html"], _compact(example.texts[f"{doc}.pdf"])
     for piece in _pieces(paragraph):
         assert piece in html, (name, piece)
         assert _compact(piece) in pdf, (name, piece)
@@ -288,7 +295,7 @@ def test_direction_word_is_the_one_the_result_supports(variants, variant, findin
     word = _expected_direction(row)
     assert word == finding  # the cohort holds the finding it was made for
     positive = f"the {GROUP_NAMES['remission']} (remission) group"
-    text = T.baseline_text(study)
+    text = spelled_out(T.baseline_text(study))
     if word == "similar":
         assert f"It was similar in {positive} and the other patients" in text
         assert "higher" not in text and "lower" not in text
@@ -297,7 +304,7 @@ def test_direction_word_is_the_one_the_result_supports(variants, variant, findin
         other = {"higher": "lower", "lower": "higher"}[word]
         assert f"It was {word} in {positive} than in the other patients" in text
         assert other not in text
-        assert T.conclusion(study).startswith(
+        assert spelled_out(T.conclusion(study)).startswith(
             f"In this cohort, a {word} baseline count of regulatory T cells was associated "
             f"with {GROUP_NAMES['remission']} (remission)"
         )
