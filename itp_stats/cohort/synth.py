@@ -32,7 +32,7 @@ import pandas as pd
 from itp_stats import __version__
 from itp_stats.cohort.dictionary import load_dictionary
 from itp_stats.cohort.iwg import iwg_response
-from itp_stats.files import replaced_atomically
+from itp_stats.files import replaced_atomically, write_failure
 
 __all__ = [
     "DEFAULT_SEED",
@@ -391,7 +391,10 @@ def write_cohort(frame: pd.DataFrame, path: str | Path, *, seed: int | None = No
 
 def _run(args: argparse.Namespace) -> int:
     frame = synthesize(args.n, args.seed)
-    path = write_cohort(frame, args.out, seed=args.seed)
+    try:
+        path = write_cohort(frame, args.out, seed=args.seed)
+    except OSError as exc:
+        raise write_failure(exc, args.out, "the cohort (and its provenance sidecar)") from None
     side = sidecar_path(path)
     print(
         f"wrote {len(frame)} synthetic patients (seed {args.seed}) to {path} (provenance: {side})"

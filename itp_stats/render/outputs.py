@@ -40,6 +40,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from itp_stats.files import explain_os_error
 from itp_stats.render.errors import RenderError
 
 __all__ = [
@@ -84,7 +85,7 @@ def kill_point(name: str) -> None:
 
 
 def _reason(exc: OSError) -> str:
-    return exc.strerror or type(exc).__name__
+    return explain_os_error(exc)
 
 
 def install_file(built: Path, target: Path) -> Path:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from itp_stats.config import gate_result_path, output_dir, project_root, state_dir
 from itp_stats.errors import ItpStatsError
+from itp_stats.files import write_failure
 
 __all__ = [
     "MANIFEST_FILE",
@@ -248,6 +249,15 @@ def publish_tables(
 
 def _run(args: argparse.Namespace) -> int:
     out = Path(args.output_dir or os.environ.get("QUARTO_PROJECT_OUTPUT_DIR") or output_dir())
+    try:
+        return _publish(out)
+    except OSError as exc:
+        raise write_failure(
+            exc, exc.filename or out, "the result tables and figures to", "nothing more was written"
+        ) from None
+
+
+def _publish(out: Path) -> int:
     try:
         gate = json.loads(gate_result_path().read_text(encoding="utf-8"))
     except (OSError, ValueError):

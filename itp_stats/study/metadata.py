@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from itp_stats.config import state_dir
-from itp_stats.files import replaced_atomically
+from itp_stats.files import replaced_atomically, write_failure
 from itp_stats.study.config import StudyConfig, load_study
 
 __all__ = ["METADATA_NAME", "document_metadata", "metadata_path", "write_metadata", "register"]
@@ -96,7 +96,13 @@ def write_metadata(config: StudyConfig, path: Path | None = None) -> Path:
 
 def _run(args: argparse.Namespace) -> int:
     study = Path(args.study).expanduser().resolve() if args.study else None
-    written = write_metadata(load_study(study), Path(args.out) if args.out else None)
+    out = Path(args.out) if args.out else metadata_path()
+    try:
+        written = write_metadata(load_study(study), out)
+    except OSError as exc:
+        raise write_failure(
+            exc, out, "the documents' metadata", "the documents cannot be rendered without it"
+        ) from None
     print(f"itp-stats metadata: wrote {written}")
     return 0
 
