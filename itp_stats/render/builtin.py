@@ -34,6 +34,7 @@ from itp_stats.render.kernel import PRINT_DPI
 from itp_stats.render.outputs import (
     OutputError,
     build_folder,
+    check_output_folder,
     clean_leftovers,
     install_files,
     kill_point,
@@ -248,6 +249,8 @@ def render_project(job: RenderJob, progress: Progress | None = None) -> list[Pat
     output_dir = job.output_dir or project.output_dir
     if output_dir is not None and output_dir.is_symlink():
         output_dir = output_dir.resolve()  # publish where it points, keep the link
+    if output_dir is not None:
+        check_output_folder(output_dir)
     with render_lock(project.root, output_dir):
         cleaned = clean_leftovers(project.root, output_dir)
         if cleaned:
