@@ -527,3 +527,12 @@ def test_hostile_text_shows_as_literal_text_in_every_format(tmp_path):
         " ".join(p.text for p in docx.Document(str(out / "main.docx")).paragraphs)
     )
     assert "<script>alert(1)</script> <b>bold</b>" in word and "\\newpage" in word
+
+
+def test_a_render_leaves_nothing_in_tmpdir(publishing, tmp_path):
+    private = tmp_path / "tmp"
+    private.mkdir()
+    done = _render_process(publishing, TMPDIR=str(private))
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in private.iterdir()) == []  # no kernel connection file
+    assert _leftovers(publishing) == []

@@ -137,7 +137,10 @@ class KernelSession:
         Seconds a cell may run (``None``: no limit).
     log : Path, optional
         File receiving the kernel process's own stdout and stderr (start-up notices, crash
-        reports); discarded when not given. Cell outputs never go there.
+        reports); discarded when not given. Cell outputs never go there. The kernel's
+        connection file is written beside it (``<log>.connection.json``, in the render's
+        build folder, which the next render clears if this one is killed), else in
+        ``$TMPDIR``; either way it is removed when the session ends.
     print_dpi : int, optional
         Also output every figure as a PNG at this resolution (:data:`PRINT_PNG_MIME`).
     """
@@ -163,6 +166,8 @@ class KernelSession:
         manager = AsyncKernelManager(
             kernel_name=KERNEL_NAME, kernel_spec_manager=_ThisInterpreterSpecs()
         )
+        if log is not None:
+            manager.connection_file = str(Path(log).with_name(Path(log).name + ".connection.json"))
         self._client = NotebookClient(
             self._notebook,
             km=manager,
@@ -184,8 +189,10 @@ class KernelSession:
             When the kernel cannot start.
         """
         self._log = open(self.log, "wb") if self.log else subprocess.DEVNULL
+        # cleanup_kc: the client was given its kernel manager, so nbclient would otherwise
+        # leave the kernel running and its connection file behind when the session ends
         self._context = self._client.setup_kernel(
-            env=self.env, cwd=str(self.cwd), stdout=self._log, stderr=self._log
+            env=self.env, cwd=str(self.cwd), stdout=self._log, stderr=self._log, cleanup_kc=True
         )
         try:
             self._context.__enter__()
