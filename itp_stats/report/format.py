@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from itp_stats.text import md_literal
+
 __all__ = [
     "NNBSP",
     "format_p",
@@ -25,6 +27,7 @@ __all__ = [
     "recorded_decimals",
     "to_pipe_table",
     "escape_markdown",
+    "md_literal",
 ]
 
 NOT_COMPUTED = "not computed"
