@@ -143,7 +143,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"itp-stats {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:
-        print("itp-stats: interrupted", file=sys.stderr)
+        after = (
+            "; the render was stopped and nothing of it was published: the previous outputs "
+            "are unchanged"
+            if args.command == "render"
+            else ""
+        )
+        print(f"itp-stats {args.command}: interrupted{after}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into e.g. `head`, which closed early
         import os
