@@ -3,7 +3,9 @@
 Each sub-command lives in the module that owns its concern and exposes
 ``register(subparsers)``, which adds its parser and sets ``func`` (a callable taking the parsed
 arguments and returning the exit status). This module only dispatches, and turns the
-project's own errors into one-line messages with a non-zero exit status (never a traceback).
+project's own errors, and any ``OSError`` of a file or folder a command writes or reads (said
+in words by :func:`itp_stats.files.explain_os_error`), into one-line messages with a non-zero
+exit status (never a traceback).
 """
 
 from __future__ import annotations
@@ -143,7 +145,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"itp-stats {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:
-        print("itp-stats: interrupted", file=sys.stderr)
+        after = (
+            "; the render was stopped and nothing of it was published: the previous outputs "
+            "are unchanged"
+            if args.command == "render"
+            else ""
+        )
+        print(f"itp-stats {args.command}: interrupted{after}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into e.g. `head`, which closed early
         import os
@@ -151,3 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except OSError as exc:  # a file or folder the command could not write or read
+        from itp_stats.files import explain_os_error
+
+        print(f"itp-stats {args.command}: error: {explain_os_error(exc)}", file=sys.stderr)
+        return 1

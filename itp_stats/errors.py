@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["CohortReadError", "DictionaryError", "ItpStatsError", "StudyConfigError"]
+__all__ = [
+    "CohortReadError",
+    "DictionaryError",
+    "ItpStatsError",
+    "StudyConfigError",
+    "WriteError",
+]
 
 
 class ItpStatsError(Exception):
@@ -33,3 +39,11 @@ class StudyConfigError(ItpStatsError):
     """The study configuration is missing, malformed or disagrees with its dictionary."""
 
     exit_status = 2
+
+
+class WriteError(ItpStatsError):
+    """A file or folder a command writes (run state, outputs, a cohort) cannot be written.
+
+    The message names the file, what it is for and why it cannot be written (see
+    :func:`itp_stats.files.write_failure`).
+    """

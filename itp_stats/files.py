@@ -12,12 +12,21 @@ under the usual ``022``) before it replaces the target.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["new_file_mode", "normal_mode", "replaced_atomically"]
+from itp_stats.errors import WriteError
+
+__all__ = [
+    "explain_os_error",
+    "new_file_mode",
+    "normal_mode",
+    "replaced_atomically",
+    "write_failure",
+]
 
 
 def _umask() -> int:
@@ -69,3 +78,83 @@ def replaced_atomically(path: str | Path, *, suffix: str = ".tmp") -> Iterator[P
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _file_in_the_way(path: Path) -> Path | None:
+    """The first existing component of ``path`` (or its folders) that is not a folder."""
+    for part in [*reversed(path.parents), path][1:]:
+        if part.is_symlink() and not part.exists():
+            return part
+        if part.exists() and not part.is_dir():
+            return part if part != path else None
+        if not part.exists():
+            return None
+    return None
+
+
+def explain_os_error(exc: OSError, path: str | Path | None = None) -> str:
+    """Say in words why writing ``path`` failed with ``exc``.
+
+    Parameters
+    ----------
+    exc : OSError
+        The error of the write (or of creating its folder).
+    path : str or Path, optional
+        The file or folder being written; defaults to the error's own file name.
+
+    Returns
+    -------
+    str
+        One clause, without a final stop: a file where a folder is needed names that file;
+        a folder without write permission, a full disk, a read-only file system and a mount
+        point are said as such; anything else is the system's own wording with the file.
+    """
+    given = path if path is not None else exc.filename
+    target = Path(given) if given is not None else None
+    named = Path(exc.filename) if exc.filename else target
+    system = exc.strerror or type(exc).__name__
+    code = exc.errno
+    if named is None:
+        return system
+    if code in (errno.EEXIST, errno.ENOTDIR):
+        blocker = _file_in_the_way(named) or (target and _file_in_the_way(target))
+        if blocker is None and code == errno.EEXIST and named.exists() and not named.is_dir():
+            blocker = named
+        if blocker is not None:
+            return (
+                f"{blocker} is a file, not a folder: move it away (or delete it) so that the "
+                "folder can be created"
+            )
+    folder = named if named.is_dir() else named.parent
+    if code in (errno.EACCES, errno.EPERM):
+        return f"{folder} is not writable ({system})"
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        return f"{folder}: {system} (the disk or the quota is full)"
+    if code == errno.EROFS:
+        return f"{folder} is on a read-only file system"
+    if code == errno.EBUSY:
+        return f"{named} is in use or is a mount point ({system})"
+    return f"{named}: {system}"
+
+
+def write_failure(exc: OSError, path: str | Path, what: str, consequence: str = "") -> WriteError:
+    """The :class:`~itp_stats.errors.WriteError` to raise when ``path`` cannot be written.
+
+    Parameters
+    ----------
+    exc : OSError
+        The error met.
+    path : str or Path
+        The file that was being written.
+    what : str
+        What the file is, e.g. ``"the gate result"``.
+    consequence : str, optional
+        What follows for the user (appended after a semicolon).
+
+    Returns
+    -------
+    WriteError
+        With the message ``cannot write <what> <path>: <reason>[; <consequence>]``.
+    """
+    message = f"cannot write {what} {path}: {explain_os_error(exc, path)}"
+    return WriteError(f"{message}; {consequence}" if consequence else message)

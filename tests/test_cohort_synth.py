@@ -188,3 +188,24 @@ def test_a_cohort_with_the_older_first_line_mark_still_works(tmp_path):
     assert not sidecar_path(old).exists()
     assert synthetic_mark(old) == mark
     pd.testing.assert_frame_equal(load_cohort(old), load_cohort(plain))
+
+
+def test_the_mark_of_bytes_read_once_with_their_sidecar(tmp_path):
+    from itp_stats.cohort.synth import synthetic_mark_of
+
+    frame = synthesize(20, 9)
+    for suffix in ("csv", "xlsx", "parquet"):
+        path = write_cohort(frame, tmp_path / f"c.{suffix}", seed=9)
+        data, side = path.read_bytes(), sidecar_path(path).read_bytes()
+        mark = synthetic_mark(path)
+        assert synthetic_mark_of(data, path.name, sidecar=side) == mark, suffix
+        path.unlink()  # the bytes alone say it: the path is never read again
+        sidecar_path(path).unlink()
+        inner = synthetic_mark_of(data, path.name)  # XLSX and Parquet carry the mark inside
+        assert inner == ("" if suffix == "csv" else mark), suffix
+    # a sidecar whose digest is not of these bytes is not trusted
+    other = write_cohort(synthesize(20, 10), tmp_path / "other.csv", seed=10)
+    stale = sidecar_path(other).read_bytes()
+    plain = frame.to_csv(index=False).encode()
+    assert synthetic_mark_of(plain, "c.csv", sidecar=stale) == ""
+    assert synthetic_mark_of(b"not a workbook", "c.xlsx") == ""

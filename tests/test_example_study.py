@@ -548,3 +548,120 @@ def test_reproducibility_lists_the_packages_that_computed_the_report(example):
     assert set(example.study.packages) == {"pingouin", "scipy", "pandas"}
     for module in ("pingouin", "scipy", "pandas"):
         assert module in sys.modules
+
+
+# -- 5. labels are the user's text: shown literally in every format --------------------------
+
+HOSTILE = "[x](javascript:alert(2)) <b>RAW</b> #text(fill: red)[X]"
+"""Markdown link, raw HTML and raw Typst in one label: each must print as it is written."""
+
+
+def _hostile_dictionary(d):
+    for i, marker in enumerate(d["markers"].values()):
+        marker["label"] = f"{marker['label']} {i} {HOSTILE}"
+    for code in list(d["timepoints"]):
+        d["timepoints"][code] = f"{d['timepoints'][code]} {HOSTILE}"
+    for column in d["columns"].values():
+        if column.get("role") in ("covariate", "group", "outcome", "marker"):
+            column["label"] = f"{column['label']} {HOSTILE}"
+        if column.get("unit"):
+            column["unit"] = f"{column['unit']} {HOSTILE}"
+        if column.get("type") == "category" and column.get("categories"):
+            column["labels"] = {str(c): f"{c} {HOSTILE}" for c in column["categories"]}
+
+
+def _hostile_study(s):
+    s["title"] = f"A study {HOSTILE}"
+    s["running_title"] = f"Running {HOSTILE}"
+    s["keywords"] = [f"keyword {HOSTILE}"]
+    s["authors"] = [{"name": f"Author {HOSTILE}", "affiliations": [f"Place {HOSTILE}"]}]
+    levels = s["group"]["levels"]
+    s["group"]["names"] = {lv: f"{lv} {HOSTILE}" for lv in levels}
+
+
+def _hostile_copy(folder: Path, source: Path) -> Path:
+    """Copy the study ``source`` and its dictionary into ``folder``, every label hostile."""
+    folder.mkdir(parents=True)
+    raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+    dictionary = yaml.safe_load((source.parent / raw["dictionary"]).read_text(encoding="utf-8"))
+    _hostile_dictionary(dictionary)
+    _hostile_study(raw)
+    raw["dictionary"] = "dictionary.yaml"
+    for name, body in (("dictionary.yaml", dictionary), ("study.yaml", raw)):
+        (folder / name).write_text(yaml.safe_dump(body, allow_unicode=True), encoding="utf-8")
+    return folder / "study.yaml"
+
+
+@pytest.fixture(scope="module", params=["example", "shipped"])
+def hostile(request, tmp_path_factory, example_data, monkeypatch_module):
+    import itp_stats.render.builtin as builtin
+
+    base = tmp_path_factory.mktemp(f"hostile-{request.param}")
+    if request.param == "example":
+        study, data = _hostile_copy(base / "study", STUDY), example_data
+    else:  # the ITP study: the groups derived by a rule (the group-definition sentence)
+        study = _hostile_copy(base / "study", Path(R.__file__).parents[2] / "data" / "study.yaml")
+        data = write_cohort(synthesize(72), base / "cohort.csv")
+    sources = base / "typst"
+    sources.mkdir()
+    compile_pdf = builtin.compile_pdf
+
+    def keep_source(source, output, root):  # the Typst source each PDF is compiled from
+        shutil.copy(source, sources / Path(output).with_suffix(".typ").name)
+        return compile_pdf(source, output, root)
+
+    monkeypatch_module.setattr(builtin, "compile_pdf", keep_source)
+    project = _copy_project(base / "project")
+    status, log = _render(project, study, data, "--to", "html,pdf,docx")
+    monkeypatch_module.setattr(builtin, "compile_pdf", compile_pdf)
+    assert status == 0, log
+    return SimpleNamespace(project=project, sources=sources)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("doc", ["index", "supplement"])
+def test_hostile_labels_stay_text_in_html(hostile, doc):
+    path = hostile.project / "_output" / "report" / f"{doc}.html"
+    page = path.read_text(encoding="utf-8")
+    assert not re.search(r"(?i)href\s*=\s*[\"']?\s*javascript:", page)
+    assert "<b>RAW</b>" not in page and "<b>RAW" not in page
+    assert re.search(r"(?i)<span[^>]*color:\s*red", page) is None
+    text = _html_text(path)
+    assert HOSTILE in text  # shown as written: the link, the tag and the Typst call
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("doc", ["index", "supplement"])
+def test_hostile_labels_stay_text_in_typst_and_pdf(hostile, doc):
+    source = (hostile.sources / f"{doc}.typ").read_text(encoding="utf-8")
+    assert "javascript" in source and "fill: red" in source  # the labels are there
+    # pandoc escapes the text it is given; a label interpreted as Typst would be unescaped
+    # (outside string literals, which Typst shows as they are: the running title's)
+    markup = re.sub(r'"(?:[^"\\\n]|\\.)*"', '""', source)
+    assert not re.search(r"(?<!\\)#text\(fill: red\)", markup)
+    assert not re.search(r'(?<!\\)#link\("javascript', source)
+    pdf = hostile.project / "_output" / "report" / f"{doc}.pdf"
+    assert _compact(HOSTILE) in _compact(_pdf_text(pdf))  # the running title's too
+    import pypdf
+
+    reader = pypdf.PdfReader(pdf)
+    for page in reader.pages:
+        for annotation in page.get("/Annots") or []:
+            action = annotation.get_object().get("/A") or {}
+            assert "javascript" not in str(action.get("/URI", "")).lower()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("doc", ["index", "supplement"])
+def test_hostile_labels_stay_text_in_docx(hostile, doc):
+    import zipfile
+
+    path = hostile.project / "_output" / "report" / f"{doc}.docx"
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        rels = {n: archive.read(n).decode("utf-8") for n in names if n.endswith(".rels")}
+        body = archive.read("word/document.xml").decode("utf-8")
+    for name, xml in rels.items():
+        assert "javascript" not in xml.lower(), name  # no link target
+    assert "<w:hyperlink" not in body or not re.search(r"<w:hyperlink[^>]*javascript", body)
+    assert HOSTILE in _docx_text(path)

@@ -57,3 +57,31 @@ def test_a_failed_write_leaves_the_file_and_no_temporary(tmp_path):
         assert tmp.name.startswith(".c.csv.") and tmp.name.endswith(".tmp.csv")
         tmp.write_text("after")
     assert target.read_text() == "after" and sorted(tmp_path.iterdir()) == [target]
+
+
+def test_explain_names_the_file_in_the_way(tmp_path):
+    import errno
+
+    from itp_stats.files import explain_os_error, write_failure
+
+    (tmp_path / "state").write_text("x")
+    target = tmp_path / "state" / "gate.json"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        error = exc
+    assert f"{tmp_path / 'state'} is a file, not a folder" in explain_os_error(error, target)
+    denied = PermissionError(errno.EACCES, "Permission denied", str(target))
+    assert explain_os_error(denied) == f"{target.parent} is not writable (Permission denied)"
+    full = OSError(errno.ENOSPC, "No space left on device", str(target))
+    assert explain_os_error(full) == (
+        f"{target.parent}: No space left on device (the disk or the quota is full)"
+    )
+    assert explain_os_error(OSError(errno.ENOSPC, "No space left on device")) == (
+        "No space left on device"
+    )
+    busy = OSError(errno.EBUSY, "Device or resource busy", str(tmp_path))
+    assert "mount point" in explain_os_error(busy)
+    message = str(write_failure(full, target, "the gate result", "stop"))
+    assert message.startswith(f"cannot write the gate result {target}: {target.parent}: No space")
+    assert message.endswith("; stop")

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from html import unescape
+from pathlib import Path
 
 import docx
 import pypdf
@@ -527,3 +528,93 @@ def test_hostile_text_shows_as_literal_text_in_every_format(tmp_path):
         " ".join(p.text for p in docx.Document(str(out / "main.docx")).paragraphs)
     )
     assert "<script>alert(1)</script> <b>bold</b>" in word and "\\newpage" in word
+
+
+def test_a_render_leaves_nothing_in_tmpdir(publishing, tmp_path):
+    private = tmp_path / "tmp"
+    private.mkdir()
+    done = _render_process(publishing, TMPDIR=str(private))
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in private.iterdir()) == []  # no kernel connection file
+    assert _leftovers(publishing) == []
+
+
+# -- Ctrl-C ------------------------------------------------------------------------------------
+
+
+def _descendants(pid: int) -> set[int]:
+    """Process ids of every live process below ``pid`` (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="utf-8") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z":  # a zombie is dead
+                children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+                if handle.read().rsplit(")", 1)[1].split()[0] != "Z":
+                    alive.add(pid)
+        except OSError:
+            pass
+    return alive
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process tree from /proc")
+def test_ctrl_c_stops_the_kernels_and_converters_at_once_and_keeps_the_outputs(tmp_path):
+    import signal
+
+    from render_support import copy_report_project
+
+    project = copy_report_project(tmp_path / "project")
+    env = {**os.environ, "ITP_STATS_ROOT": str(project)}
+    command = [sys.executable, "-m", "itp_stats", "render", str(project), "--engine", "builtin"]
+    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr
+    before = _tree(project / "_output")
+    # during the gate, kernel start-up, execution, conversion: another seed, so nothing is
+    # reused and every step runs
+    interrupted = 0
+    for i, delay in enumerate((2.0, 8.0, 20.0, 35.0)):
+        render = subprocess.Popen(
+            [*command, "-P", f"seed={i + 1}"], env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        time.sleep(delay)
+        started = _descendants(render.pid)
+        sent = time.monotonic()
+        render.send_signal(signal.SIGINT)
+        _, stderr = render.communicate(timeout=120)
+        took = time.monotonic() - sent
+        if render.returncode == 0:  # finished before the signal (a fast machine): no case
+            before = _tree(project / "_output")
+            continue
+        interrupted += 1
+        # a correctness bound (it does not wait for the documents), not a benchmark
+        assert took < 10, (delay, took, stderr)
+        assert render.returncode == 130, stderr
+        assert "Traceback" not in stderr, stderr
+        assert stderr.strip().splitlines()[-1] == (
+            "itp-stats render: interrupted; the render was stopped and nothing of it was "
+            "published: the previous outputs are unchanged"
+        )
+        time.sleep(0.5)
+        left = {pid: Path(f"/proc/{pid}/cmdline").read_bytes()[:200] for pid in _alive(started)}
+        assert left == {}, (delay, stderr)  # no kernel, pandoc or gate left
+        assert _tree(project / "_output") == before  # the previous outputs, whole
+    assert interrupted >= 2  # the render takes longer than the last delay but one
+    assert not [p for p in project.iterdir() if p.name.startswith("._output")]

@@ -135,3 +135,22 @@ def test_pdf_header_cells_do_not_collide(outputs):
                 for (_, end, left), (start, _, right) in itertools.pairwise(line):
                     assert end <= start + 0.1, f"{name}.pdf: {left!r} runs into {right!r}"
     assert checked >= 2
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
+            if p.is_file()}  # fmt: skip
+
+
+def test_a_one_document_render_keeps_what_it_did_not_rebuild(outputs):
+    # last in this module: it renders the index again into the same project
+    out = outputs.parent
+    before = _files(out)
+    figures = sorted(p for p in before if p.startswith("figures/"))
+    assert len(figures) == 18 and "figures/Figure S4.png" in figures, figures
+    assert main(["render", str(out.parent / "report" / "index.qmd"), "--quiet"]) == 0
+    after = _files(out)
+    assert sorted(after) == sorted(before)  # nothing removed: Figure S1–S4, the supplement
+    for name in before:
+        if name.startswith("report/supplement.") or "Figure S" in name:
+            assert after[name] == before[name], name  # kept as they were

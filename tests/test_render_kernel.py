@@ -100,3 +100,27 @@ def test_papermill_is_in_the_kernels_python_for_quarto_parameters():
     project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
     assert any(d.startswith("papermill") for d in project["project"]["dependencies"])
     assert importlib.util.find_spec("papermill") is not None  # this interpreter is the kernel's
+
+
+@pytest.mark.parametrize("with_log", [False, True])
+def test_a_session_leaves_no_kernel_and_no_connection_file(tmp_path, monkeypatch, with_log):
+    import os
+    import tempfile
+
+    private = tmp_path / "tmp"
+    private.mkdir()
+    monkeypatch.setenv("TMPDIR", str(private))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read $TMPDIR again
+    build = tmp_path / "build"
+    build.mkdir()
+    log = build / "k.log" if with_log else None
+    with KernelSession(tmp_path, log=log) as kernel:
+        assert kernel.run("print(1)")[0]["text"] == "1\n"
+        process = kernel._client.km.provisioner.process
+        connection = kernel._client.km.connection_file
+        assert os.path.isfile(connection)
+        assert os.path.dirname(connection) == str(build if with_log else private)
+    assert process.poll() is not None  # the kernel stopped with the session
+    assert not os.path.exists(connection)
+    assert list(private.iterdir()) == []
+    assert [p.name for p in build.iterdir()] == (["k.log"] if with_log else [])

@@ -18,6 +18,7 @@ from itp_stats.render.outputs import (
     OutputError,
     RenderLockedError,
     build_folder,
+    check_output_folder,
     clean_leftovers,
     install_file,
     install_files,
@@ -267,3 +268,55 @@ def test_stale_temporary_files_of_the_run_state_are_removed(tmp_path):
         os.utime(path, (0, 0))
     assert sorted(clean_leftovers(tmp_path, None)) == sorted(stale)
     assert sorted(state.iterdir()) == sorted(kept)
+
+
+@pytest.fixture
+def mounted_output(tmp_path):
+    """An output folder that is a mount point (a tmpfs), holding one previous file."""
+    import subprocess
+
+    out = tmp_path / "project" / "_output"
+    out.mkdir(parents=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "itp-stats-test", str(out)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip("mounting a tmpfs needs privileges this machine does not give")
+    (out / "index.html").write_text("previous")
+    yield out
+    subprocess.run(["umount", str(out)], check=False)
+
+
+def test_a_mount_point_output_folder_is_refused_with_what_to_do(tmp_path, mounted_output):
+    out = mounted_output
+    with pytest.raises(OutputError) as err:
+        check_output_folder(out)
+    message = str(err.value)
+    assert f"the output folder {out} is a mount point, which cannot be replaced" in message
+    assert f"--output-dir {out / 'itp-stats'}" in message and "\n" not in message
+    # publish says the same when it meets one (EBUSY), and leaves the previous set whole
+    staged = stage(out, carry_over=False)
+    stage_files(_built(tmp_path, out, {"index.html": "new"}), staged, out)
+    with pytest.raises(OutputError, match="is a mount point, which cannot be replaced"):
+        publish(staged, out)
+    assert _tree(out) == {"index.html": "previous"}
+    assert not staged.exists()
+    check_output_folder(out / "inside")  # a folder inside it is fine (does not exist yet)
+
+
+def test_render_into_a_mount_point_is_one_line(tmp_path, mounted_output):
+    from render_support import copy_report_project, run_cli
+
+    root = tmp_path / "project"
+    for name in ("_quarto.yml", "report", "data"):
+        assert not (root / name).exists()
+    copy_report_project(tmp_path / "copy")
+    for path in (tmp_path / "copy").iterdir():
+        path.rename(root / path.name)
+    status, text = run_cli("render", "--engine", "builtin", root=root)
+    assert status == 1 and "Traceback" not in text, text
+    assert "is a mount point, which cannot be replaced" in text
+    assert "Device or resource busy" not in text
+    assert _tree(mounted_output) == {"index.html": "previous"}

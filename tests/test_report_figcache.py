@@ -248,3 +248,27 @@ def test_submission_png_of_a_translucent_figure_is_rgb_on_white(tmp_path):
     image = Image.open(files["png"])
     assert image.mode == "RGB"
     assert all(120 <= c <= 135 for c in image.getpixel((0, 0)))  # grey: black over white
+
+
+def test_a_render_of_one_document_keeps_the_other_documents_figures(tmp_path):
+    from itp_stats.report.figcache import publish_figures
+
+    doc = tmp_path / "doc.qmd"
+    doc.write_text("::: {#fig-a}\n:::\n", encoding="utf-8")
+    supp = tmp_path / "supp.qmd"
+    supp.write_text(":::: {#suppfig-c}\n::::\n", encoding="utf-8")
+    folder = figure_folder(tmp_path, "key")
+    CachedFigure(folder, "fig-a", _drawer([]), submission=True).svg()  # only doc's are cached
+    out = tmp_path / "_output" / "figures"
+    out.mkdir(parents=True)
+    for name in ("Figure 1.pdf", "Figure S1.pdf", "Figure S1.png", "Figure 9.png"):
+        (out / name).write_bytes(b"previous " + name.encode())
+    published = publish_figures(tmp_path, "key", [doc, supp], out, rendered=[doc])
+    assert sorted(p.name for p in published) == [
+        "Figure 1.pdf", "Figure 1.png", "Figure S1.pdf", "Figure S1.png"
+    ]  # fmt: skip
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in published)
+    assert (out / "Figure 1.pdf").read_bytes().startswith(b"%PDF")  # rebuilt
+    assert (out / "Figure S1.png").read_bytes() == b"previous Figure S1.png"  # kept
+    # the supplement's figures, not cached, cannot be published by a render of it
+    assert publish_figures(tmp_path, "key", [doc, supp], out, rendered=[supp]) == []

@@ -362,3 +362,66 @@ def test_the_shipped_rows_without_their_mark_are_still_synthetic(tmp_path, monke
     changed = set_cell(cells(), "P010", "age_years", "61" if age != "61" else "62")
     other = prepare_study(str(write(changed, tmp_path / "changed.csv")), n_boot=50)
     assert not other.synthetic and other.synthetic_source == ""
+
+
+@pytest.mark.parametrize("when", ["after the bytes are read", "while they are analysed"])
+@pytest.mark.parametrize("other", ["sidecar", "first line"])
+def test_the_synthetic_notice_is_of_the_bytes_analysed(tmp_path, monkeypatch, when, other):
+    # the report of A never carries the notice of C, written over A during the render
+    import itp_stats.study.prepare as study_module
+    from itp_stats.cohort.synth import SYNTHETIC_MARK, sidecar_path
+    from itp_stats.gate.result import read_gate_result, sha256_file
+
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    data = tmp_path / "cohort.csv"
+    synthesize(40, 3).to_csv(data, index=False, lineterminator="\n")  # A: no provenance
+    validated = sha256_file(data)
+    read_gate_result(data)  # the render's pre-render gate validated A's bytes
+    made = write_cohort(synthesize(45, 8), tmp_path / "made.csv", seed=8)
+
+    def overwrite_with_c():
+        if other == "sidecar":  # C as itp-stats synth writes it, with its sidecar
+            data.write_bytes(made.read_bytes())
+            sidecar_path(data).write_bytes(sidecar_path(made).read_bytes())
+        else:  # C as older versions wrote it, the mark on its first line
+            mark = f"{SYNTHETIC_MARK} (n = 45, seed 8): no row is a real patient"
+            data.write_bytes(f"# {mark}\n".encode() + made.read_bytes())
+
+    read, load = study_module._read_bytes, study_module.load_cohort
+
+    def read_then_changed(path):
+        blob = read(path)
+        overwrite_with_c()
+        return blob
+
+    def load_then_changed(*args, **kwargs):
+        cohort = load(*args, **kwargs)
+        overwrite_with_c()
+        return cohort
+
+    if when == "after the bytes are read":
+        monkeypatch.setattr(study_module, "_read_bytes", read_then_changed)
+    else:
+        monkeypatch.setattr(study_module, "load_cohort", load_then_changed)
+    study = prepare_study(str(data), n_boot=50)
+    assert len(study.cohort) == 40 and study.sha256 == validated  # A's numbers
+    assert not study.synthetic and study.synthetic_source == ""  # and A's provenance
+
+
+def test_a_sidecar_is_read_once_with_the_bytes_it_describes(tmp_path, monkeypatch):
+    # the sidecar read with A's bytes marks A, even when it is removed before the analysis
+    import itp_stats.study.prepare as study_module
+    from itp_stats.cohort.synth import sidecar_path
+
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    data = write_cohort(synthesize(40, 5), tmp_path / "cohort.csv", seed=5)
+    load = study_module.load_cohort
+
+    def load_then_unmarked(*args, **kwargs):
+        cohort = load(*args, **kwargs)
+        sidecar_path(data).unlink()
+        return cohort
+
+    monkeypatch.setattr(study_module, "load_cohort", load_then_unmarked)
+    study = prepare_study(str(data), n_boot=50)
+    assert study.synthetic_source.startswith("synthetic cohort made by itp-stats synth (n = 40")

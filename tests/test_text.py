@@ -15,3 +15,17 @@ def test_lower_first_keeps_abbreviations():
 def test_join_words_leaves_out_empty_items():
     assert join_words(["a", "", "b", "c"], "or") == "a, b or c"
     assert join_words(["a"]) == "a" and join_words([]) == ""
+
+
+def test_md_literal_prints_the_users_text_as_written():
+    from itp_stats.text import md_literal
+
+    assert md_literal("[x](javascript:alert(2))") == "\\[x\\](javascript:alert(2))"
+    assert md_literal("<b>RAW</b>") == "\\<b\\>RAW\\</b\\>"
+    assert md_literal("#text(fill: red)[X]") == "#text(fill: red)\\[X\\]"
+    assert md_literal("$x$ @key ^a^ ~b~ *c* _d_ `e` a|b \\") == (
+        "\\$x\\$ \\@key \\^a\\^ \\~b\\~ \\*c\\* \\_d\\_ \\`e\\` a\\|b \\\\"
+    )
+    assert md_literal("two\nlines") == "two lines"  # a label never starts a block
+    for plain in ("CD3+ T cells", "cells/µL", "4 × 375 mg/m²", "Année (%)"):
+        assert md_literal(plain) == plain

@@ -83,6 +83,7 @@ __all__ = [
     "row_keys",
     "source_columns",
     "source_path",
+    "source_comment",
     "source_provenance",
     "source_unchanged",
     "take_snapshot",
@@ -462,6 +463,26 @@ def source_provenance(data: bytes) -> list[tuple[str, str]]:
         )
         rows.append(("snapshot digest", snapshot.digest))
     return rows
+
+
+def source_comment(data: bytes) -> str:
+    """The table's comment recorded in a source file's bytes (``""`` for none or not one).
+
+    Parameters
+    ----------
+    data : bytes
+        The source file's bytes, as the report read and hashed them.
+    """
+    try:
+        body = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return ""
+    if not isinstance(body, dict) or body.get("schema") != SOURCE_SCHEMA:
+        return ""
+    snap = body.get("snapshot")
+    if not isinstance(snap, dict):
+        return ""
+    return str(snap.get("comment") or "").strip()
 
 
 def resolve_source(text: str) -> Path:

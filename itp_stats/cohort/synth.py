@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +34,7 @@ import pandas as pd
 from itp_stats import __version__
 from itp_stats.cohort.dictionary import load_dictionary
 from itp_stats.cohort.iwg import iwg_response
-from itp_stats.files import replaced_atomically
+from itp_stats.files import replaced_atomically, write_failure
 
 __all__ = [
     "DEFAULT_SEED",
@@ -42,6 +44,7 @@ __all__ = [
     "sidecar_path",
     "synthesize",
     "synthetic_mark",
+    "synthetic_mark_of",
     "write_cohort",
 ]
 
@@ -252,17 +255,30 @@ def _sidecar(name: str, n: int, seed: int | None, mark: str, sha256: str) -> str
     return json.dumps(record, indent=2, ensure_ascii=False) + "\n"
 
 
-def _sidecar_mark(path: Path, sha256: str | None) -> str:
-    """The mark of ``path``'s sidecar when its digest is that of ``path``'s bytes, else ``""``."""
+def _recorded_mark(sidecar: bytes, sha256: str | Callable[[], str]) -> str:
+    """The mark a sidecar's bytes record when the digest they record is ``sha256``, else ``""``.
+
+    ``sha256`` may be a callable computing the digest, called only when the sidecar holds a
+    mark (a file is hashed only when that can change the answer).
+    """
     try:
-        record = json.loads(sidecar_path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # no sidecar, or not one itp-stats synth wrote
+        record = json.loads(sidecar.decode("utf-8"))
+    except ValueError:  # not one itp-stats synth wrote (UnicodeDecodeError included)
         return ""
     mark = str(record.get("mark") or "") if isinstance(record, dict) else ""
     if not mark.startswith(SYNTHETIC_MARK):
         return ""
-    digest = sha256 if sha256 is not None else _file_sha256(path)
+    digest = sha256() if callable(sha256) else sha256
     return mark if record.get("sha256") == digest else ""
+
+
+def _sidecar_mark(path: Path, sha256: str | None) -> str:
+    """The mark of ``path``'s sidecar when its digest is that of ``path``'s bytes, else ``""``."""
+    try:
+        sidecar = sidecar_path(path).read_bytes()
+    except OSError:  # no sidecar
+        return ""
+    return _recorded_mark(sidecar, sha256 if sha256 is not None else lambda: _file_sha256(path))
 
 
 def _inner_mark(path: Path) -> str:
@@ -288,6 +304,30 @@ def _inner_mark(path: Path) -> str:
         return meta.get(_PARQUET_KEY, b"").decode("utf-8", "replace")
     with open(path, "rb") as handle:
         first = handle.readline(4096)
+    return first.decode("utf-8", "replace").lstrip("\ufeff").lstrip("# ").strip()
+
+
+def _inner_mark_of(data: bytes, name: str) -> str:
+    """The mark ``data`` (the bytes of the file ``name``) carry inside, as :func:`_inner_mark`."""
+    from itp_stats.cohort.sql import is_source_file, source_comment
+
+    suffix = Path(name).suffix.lower()
+    if is_source_file(name):
+        return source_comment(data)
+    if suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(data), read_only=True)
+        text = book.properties.description or ""
+        book.close()
+        return text
+    if suffix == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        meta = pq.read_schema(pa.BufferReader(data)).metadata or {}
+        return meta.get(_PARQUET_KEY, b"").decode("utf-8", "replace")
+    first = data[:4096].split(b"\n", 1)[0]
     return first.decode("utf-8", "replace").lstrip("\ufeff").lstrip("# ").strip()
 
 
@@ -323,6 +363,37 @@ def synthetic_mark(path: str | Path, *, sha256: str | None = None) -> str:
     try:
         text = _sidecar_mark(path, sha256) or _inner_mark(path)
     except Exception:
+        return ""
+    return text if text.startswith(SYNTHETIC_MARK) else ""
+
+
+def synthetic_mark_of(data: bytes, name: str, *, sidecar: bytes | None = None) -> str:
+    """The provenance mark of a cohort's bytes, read once with its sidecar's, or ``""``.
+
+    What :func:`synthetic_mark` says of a file, said of bytes already read: a render reads
+    the data file's bytes and its sidecar's once, checks the data against the gate's digest,
+    analyses them, and takes their provenance from the same bytes, never from the path again
+    (a file replaced meanwhile must not lend its mark to the data read before).
+
+    Parameters
+    ----------
+    data : bytes
+        The cohort file's bytes (or a database source file's), as analysed.
+    name : str
+        The file's name (its suffix says the format).
+    sidecar : bytes, optional
+        The bytes of its sidecar (:func:`sidecar_path`), read with ``data``; its mark counts
+        only when the SHA-256 it records is that of ``data`` (a stale sidecar says nothing).
+
+    Returns
+    -------
+    str
+        The mark's text, or ``""``.
+    """
+    try:
+        recorded = _recorded_mark(sidecar, hashlib.sha256(data).hexdigest()) if sidecar else ""
+        text = recorded or _inner_mark_of(data, name)
+    except Exception:  # bytes that are not the format their name says: no mark
         return ""
     return text if text.startswith(SYNTHETIC_MARK) else ""
 
@@ -391,7 +462,10 @@ def write_cohort(frame: pd.DataFrame, path: str | Path, *, seed: int | None = No
 
 def _run(args: argparse.Namespace) -> int:
     frame = synthesize(args.n, args.seed)
-    path = write_cohort(frame, args.out, seed=args.seed)
+    try:
+        path = write_cohort(frame, args.out, seed=args.seed)
+    except OSError as exc:
+        raise write_failure(exc, args.out, "the cohort (and its provenance sidecar)") from None
     side = sidecar_path(path)
     print(
         f"wrote {len(frame)} synthetic patients (seed {args.seed}) to {path} (provenance: {side})"

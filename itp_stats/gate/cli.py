@@ -30,6 +30,7 @@ Great Expectations is imported only when a command runs, never when the parser i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,7 +80,6 @@ def _note_unstored(dictionary: Dictionary) -> None:
 def run_validate(args: argparse.Namespace) -> int:
     """Run ``itp-stats validate``; return the exit status."""
     from itp_stats.gate.report import format_report
-    from itp_stats.gate.result import write_gate_result
     from itp_stats.gate.run import validate_path
 
     _utf8_safe()
@@ -88,7 +88,7 @@ def run_validate(args: argparse.Namespace) -> int:
     result = validate_path(args.file, dictionary, docs_dir=docs)
     print(format_report(result, only_failed=args.failures_only))
     if args.json:
-        out = write_gate_result(result, args.json)
+        out = _write_result(result, Path(args.json))
         print(f"result written to {out}")
     if docs is not None:
         print(f"Data Docs written to {docs / 'index.html'}")
@@ -96,9 +96,37 @@ def run_validate(args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
+def _write_result(result: GateResult, path: Path) -> Path:
+    """Write a gate result; a file that cannot be written ends the command in one line.
+
+    Raises
+    ------
+    WriteError
+        ``path`` or its folder cannot be written (the message says why: a file where the
+        folder should be, no permission, a full disk).
+    """
+    from itp_stats.files import write_failure
+    from itp_stats.gate.result import write_gate_result
+
+    try:
+        return write_gate_result(result, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):  # no earlier verdict outlives this run
+            path.unlink(missing_ok=True)
+        raise write_failure(
+            exc, path, "the gate result", "the documents cannot be rendered without it"
+        ) from None
+
+
 def _write_failure(path: Path, data: Path, message: str, dictionary: Dictionary | None) -> None:
+    """Record a failed gate for the documents, if the result can be written at all.
+
+    The error that caused it is the one the user needs: a result that cannot be written is
+    not reported in its place (an earlier result is removed where possible, and the
+    documents refuse a missing one).
+    """
     from itp_stats import __version__
-    from itp_stats.gate.result import GateResult, dictionary_sha256, write_gate_result
+    from itp_stats.gate.result import GateResult, dictionary_sha256
     from itp_stats.gate.suite import suite_name
 
     result = GateResult(
@@ -114,7 +142,8 @@ def _write_failure(path: Path, data: Path, message: str, dictionary: Dictionary 
         suite=suite_name(dictionary) if dictionary is not None else "",
         error=message,
     )
-    write_gate_result(result, path)
+    with contextlib.suppress(ItpStatsError):
+        _write_result(result, path)
 
 
 def run_gate(args: argparse.Namespace) -> int:
@@ -127,11 +156,16 @@ def run_gate(args: argparse.Namespace) -> int:
 
         dictionary = _data_model(args)
         target = validation_dir()
-        written = write_project(target, dictionary)
+        try:
+            written = write_project(target, dictionary)
+        except OSError as exc:
+            from itp_stats.files import write_failure
+
+            raise write_failure(exc, exc.filename or target, "the suite into") from None
         print(f"wrote {len(written)} files to {target}")
         return 0
 
-    from itp_stats.gate.result import current_result, resolve_data_path, write_gate_result
+    from itp_stats.gate.result import current_result, resolve_data_path
 
     data = resolve_data_path(args.data)
     out = Path(args.json) if args.json else gate_result_path()
@@ -154,7 +188,7 @@ def run_gate(args: argparse.Namespace) -> int:
         # no stale verdict survives: the documents see a failed result and refuse
         _write_failure(out, data, str(exc), dictionary)
         raise
-    write_gate_result(result, out)
+    _write_result(result, out)
     _note_unstored(dictionary)
     return _report(result)
 

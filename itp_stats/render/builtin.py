@@ -11,7 +11,8 @@ step (:func:`itp_stats.render.outputs.publish`).
 Documents are built in ``.itp-stats/builds/``; a failure at any step, a kill, a full disk or
 a folder that cannot be written leaves the previous outputs whole, and nothing of the failed
 render is published. Documents execute in parallel, one kernel each, up to the number of
-CPUs.
+CPUs. Ctrl-C stops the kernels and the converters at once (:mod:`itp_stats.render.cancel`)
+and ends the render with the previous outputs whole.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ import os
 import shutil
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from itp_stats.config import state_dir
 from itp_stats.render.assemble import assemble_markdown
+from itp_stats.render.cancel import interruptible, run_all
 from itp_stats.render.convcache import conversion_key, converted
 from itp_stats.render.errors import PreRenderError, ProjectError
 from itp_stats.render.execute import execute_document
@@ -34,6 +35,7 @@ from itp_stats.render.kernel import PRINT_DPI
 from itp_stats.render.outputs import (
     OutputError,
     build_folder,
+    check_output_folder,
     clean_leftovers,
     install_files,
     kill_point,
@@ -206,8 +208,7 @@ def render_document(
         return fmt, built
 
     if len(formats) > 1 and job.parallel_formats:
-        with ThreadPoolExecutor(max_workers=len(formats)) as pool:
-            results = dict(pool.map(convert, list(formats)))
+        results = dict(run_all(convert, list(formats)))
     else:
         results = dict(convert(fmt) for fmt in formats)
     outputs = {
@@ -249,7 +250,9 @@ def render_project(job: RenderJob, progress: Progress | None = None) -> list[Pat
     output_dir = job.output_dir or project.output_dir
     if output_dir is not None and output_dir.is_symlink():
         output_dir = output_dir.resolve()  # publish where it points, keep the link
-    with render_lock(project.root, output_dir):
+    if output_dir is not None:
+        check_output_folder(output_dir)
+    with interruptible(), render_lock(project.root, output_dir):
         refuse_if_quarto_running(project.root)
         remove_stale_staging(project.root)
         cleaned = clean_leftovers(project.root, output_dir)
@@ -318,17 +321,10 @@ def _render_locked(job: RenderJob, output_dir: Path | None, progress: Progress) 
 
 def _build(job: RenderJob, build_root: Path, progress: Progress) -> list[BuiltDocument]:
     workers = max(1, min(len(job.documents), job.parallel or os.cpu_count() or 1))
-    if workers == 1:
-        return [render_document(job, doc, build_root, progress) for doc in job.documents]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [
-            pool.submit(render_document, job, doc, build_root, progress) for doc in job.documents
-        ]
-        errors = [f.exception() for f in futures]
-        first = next((e for e in errors if e is not None), None)
-        if first is not None:
-            raise first
-        return [f.result() for f in futures]
+    # in daemon threads even one at a time: Ctrl-C reaches this thread at once (run_all)
+    return run_all(
+        lambda doc: render_document(job, doc, build_root, progress), job.documents, workers
+    )
 
 
 def _post_render(commands: list[str], root: Path, env: dict[str, str], progress: Progress) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -26,6 +27,7 @@ from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 
+from itp_stats.render.cancel import stopping, tracked
 from itp_stats.render.errors import RenderError
 from itp_stats.report.figcache import PRINT_PNG_MIME
 
@@ -137,7 +139,10 @@ class KernelSession:
         Seconds a cell may run (``None``: no limit).
     log : Path, optional
         File receiving the kernel process's own stdout and stderr (start-up notices, crash
-        reports); discarded when not given. Cell outputs never go there.
+        reports); discarded when not given. Cell outputs never go there. The kernel's
+        connection file is written beside it (``<log>.connection.json``, in the render's
+        build folder, which the next render clears if this one is killed), else in
+        ``$TMPDIR``; either way it is removed when the session ends.
     print_dpi : int, optional
         Also output every figure as a PNG at this resolution (:data:`PRINT_PNG_MIME`).
     """
@@ -163,6 +168,8 @@ class KernelSession:
         manager = AsyncKernelManager(
             kernel_name=KERNEL_NAME, kernel_spec_manager=_ThisInterpreterSpecs()
         )
+        if log is not None:
+            manager.connection_file = str(Path(log).with_name(Path(log).name + ".connection.json"))
         self._client = NotebookClient(
             self._notebook,
             km=manager,
@@ -174,6 +181,8 @@ class KernelSession:
         )
         self._context: Any = None
         self._log: Any = None
+        self._tracking: Any = None
+        self._starting = False
 
     def __enter__(self) -> KernelSession:
         """Start the kernel.
@@ -183,19 +192,38 @@ class KernelSession:
         RenderError
             When the kernel cannot start.
         """
-        self._log = open(self.log, "wb") if self.log else subprocess.DEVNULL
-        self._context = self._client.setup_kernel(
-            env=self.env, cwd=str(self.cwd), stdout=self._log, stderr=self._log
-        )
+        # Ctrl-C kills the kernel from the main thread (itp_stats.render.cancel), also while
+        # it starts: registered first, kill() waits for the process to exist
+        self._tracking = tracked(self)
+        self._tracking.__enter__()
+        self._starting = True
         try:
+            self._log = open(self.log, "wb") if self.log else subprocess.DEVNULL
+            # cleanup_kc: the client was given its kernel manager, so nbclient would
+            # otherwise leave the kernel running and its connection file behind
+            self._context = self._client.setup_kernel(
+                env=self.env, cwd=str(self.cwd), stdout=self._log, stderr=self._log,
+                cleanup_kc=True,
+            )  # fmt: skip
             self._context.__enter__()
         except Exception as exc:
+            self._context = None
+            self._untrack()
             self._close_log()
+            if stopping():
+                raise KeyboardInterrupt from None
             detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise RenderError(f"the Python kernel could not start ({detail})") from None
         except BaseException:
+            self._context = None
+            self._untrack()
             self._close_log()
             raise
+        finally:
+            self._starting = False
+        if stopping():
+            self.__exit__(None, None, None)
+            raise KeyboardInterrupt
         if self.print_dpi:
             for output in self.run(print_figure_code(self.print_dpi)):
                 if output.get("output_type") == "error":
@@ -205,6 +233,11 @@ class KernelSession:
                         f"({output.get('ename')}: {output.get('evalue')})"
                     )
         return self
+
+    def _untrack(self) -> None:
+        if self._tracking is not None:
+            self._tracking.__exit__(None, None, None)
+            self._tracking = None
 
     def _close_log(self) -> None:
         if hasattr(self._log, "close"):
@@ -216,12 +249,32 @@ class KernelSession:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._untrack()
         if self._context is not None:
             try:
                 self._context.__exit__(exc_type, exc, tb)
             finally:
                 self._context = None
                 self._close_log()
+
+    def kill(self) -> None:
+        """Kill the kernel process at once (from any thread); the session then fails.
+
+        A kernel still starting is waited for (at most a second) until its process exists,
+        so that none is left running.
+        """
+        deadline = time.monotonic() + 1.0
+        while True:
+            manager = self._client.km
+            provisioner = getattr(manager, "provisioner", None) if manager is not None else None
+            process = getattr(provisioner, "process", None)
+            if process is not None:
+                if process.poll() is None:
+                    process.kill()
+                return
+            if not self._starting or time.monotonic() > deadline:
+                return
+            time.sleep(0.01)
 
     def run(self, code: str) -> list[dict[str, Any]]:
         """Execute ``code`` as one cell and return its outputs (nbformat output dicts).

@@ -40,6 +40,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from itp_stats.files import explain_os_error
 from itp_stats.render.errors import RenderError
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "OutputError",
     "RenderLockedError",
     "build_folder",
+    "check_output_folder",
     "clean_leftovers",
     "install_file",
     "install_files",
@@ -84,7 +86,7 @@ def kill_point(name: str) -> None:
 
 
 def _reason(exc: OSError) -> str:
-    return exc.strerror or type(exc).__name__
+    return explain_os_error(exc)
 
 
 def install_file(built: Path, target: Path) -> Path:
@@ -401,6 +403,31 @@ def _exchange(first: Path, second: Path) -> bool:
     raise OSError(code, os.strerror(code), str(second))
 
 
+def _mount_point_message(output_dir: Path) -> str:
+    return (
+        f"the output folder {output_dir} is a mount point, which cannot be replaced: a render "
+        "publishes its outputs by swapping the whole folder in one step; give --output-dir a "
+        f"folder inside it (e.g. --output-dir {output_dir / 'itp-stats'}) or mount its parent "
+        "instead"
+    )
+
+
+def check_output_folder(output_dir: Path) -> None:
+    """Refuse, before any work, an output folder that :func:`publish` could not replace.
+
+    A mount point cannot be renamed (``EBUSY``), so the staged set could never take its
+    place. The outputs are not written into it file by file instead: a reader, or a render
+    killed half-way, would then see a mix of two sets.
+
+    Raises
+    ------
+    OutputError
+        ``output_dir`` is a mount point (the message says what to do).
+    """
+    if output_dir.is_dir() and os.path.ismount(output_dir):
+        raise OutputError(f"{_mount_point_message(output_dir)}; nothing was rendered")
+
+
 def _fsync_folder(folder: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY)
@@ -440,6 +467,10 @@ def publish(staged: Path, output_dir: Path) -> None:
             _fsync_folder(output_dir.parent)
     except OSError as exc:
         _remove_tree(staged)
+        if exc.errno == errno.EBUSY and os.path.ismount(output_dir):
+            raise OutputError(
+                f"{_mount_point_message(output_dir)}; the previous outputs are unchanged"
+            ) from None
         raise OutputError(
             f"cannot publish the outputs to {output_dir} ({_reason(exc)}); the previous "
             "outputs are unchanged"

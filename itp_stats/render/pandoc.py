@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from itp_stats.render.cancel import stopping, tracked
 from itp_stats.render.errors import ToolError
 from itp_stats.render.formats import (
     RESOURCE_DIR,
@@ -316,10 +317,16 @@ def run_pandoc(
         yaml.safe_dump(metadata, allow_unicode=True, sort_keys=False), encoding="utf-8"
     )
     args = pandoc_arguments(meta, fmt, source, metadata_file, output, [build_dir, *resource_path])
-    proc = subprocess.run(args, cwd=build_dir, capture_output=True, text=True, check=False)
+    proc = subprocess.Popen(
+        args, cwd=build_dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    with proc, tracked(proc):  # Ctrl-C kills it (itp_stats.render.cancel)
+        _, stderr = proc.communicate()
+    if stopping():
+        raise KeyboardInterrupt
     if proc.returncode != 0:
         raise ToolError(
             f"pandoc failed writing {fmt} for {stem} (exit status {proc.returncode}):\n"
-            + proc.stderr.strip()
+            + stderr.strip()
         )
-    return output, proc.stderr.strip()
+    return output, stderr.strip()

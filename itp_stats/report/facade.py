@@ -22,7 +22,7 @@ from itp_stats.report import sentences as T
 from itp_stats.report import tables as report_tables
 from itp_stats.report.export import write_tables
 from itp_stats.report.figcache import CachedFigure, figure_folder, study_key
-from itp_stats.report.format import escape_markdown, format_number
+from itp_stats.report.format import escape_markdown, format_number, md_literal
 from itp_stats.report.format import to_pipe_table as _pipe
 from itp_stats.study.prepare import Study, package_versions, prepare_study
 from itp_stats.text import lower_first
@@ -316,34 +316,36 @@ def _log_note(study: Study, markers: list[str]) -> str:
         return ""
     if len(logged) == len(markers):
         return " (log scale)"
-    names = [report_tables.marker_label(study, m, unit=False) for m in logged]
+    names = [md_literal(report_tables.marker_label(study, m, unit=False)) for m in logged]
     return f" (log scale for {T.join_words(names)})"
 
 
 def _captions(study: Study) -> dict[str, str]:
     cfg = study.config
-    base = cfg.timepoint_label(cfg.baseline)
-    follow = cfg.timepoint_label(cfg.followup)
+    # the study's own words (labels, names, level codes) print as written: md_literal
+    base = md_literal(cfg.timepoint_label(cfg.baseline))
+    follow = md_literal(cfg.timepoint_label(cfg.followup))
     follow_l = follow[:1].lower() + follow[1:]
     base_l = base[:1].lower() + base[1:]
-    group = cfg.dictionary.label(cfg.design.group_column)
+    group = md_literal(cfg.dictionary.label(cfg.design.group_column))
     group_l = group[:1].lower() + group[1:]
     ci = report_tables.conf_header(study)
     values = [m for m in cfg.markers if not m.startswith("pct_")]
     first = (cfg.highlight_baseline or cfg.markers)[0]
-    first_label = report_tables.marker_label(study, first, unit=False)
+    first_label = md_literal(report_tables.marker_label(study, first, unit=False))
     pred = cfg.predictors[0] if cfg.predictors else None
-    other = cfg.other
+    other = md_literal(cfg.other)
+    positive = md_literal(cfg.positive)
     out = {
         "fig-flow": "Participant flow (STROBE item 13).",
         "tbl-baseline": f"Baseline characteristics by {group_l}.",
         "tbl-markers": (
             f"Markers at baseline ({base_l}) by {group_l}: median [IQR], tests and effect "
-            f"sizes ({cfg.positive} against {other})."
+            f"sizes ({positive} against {other})."
         ),
         "fig-baseline": f"{first_label} at baseline by {group_l}{_log_note(study, [first])}.",
         "fig-forest": (
-            f"{cfg.positive} against {other}: rank-biserial correlation with {ci}, every "
+            f"{positive} against {other}: rank-biserial correlation with {ci}, every "
             "baseline marker."
         ),
         "tbl-change": (
@@ -366,7 +368,8 @@ def _captions(study: Study) -> dict[str, str]:
         ),
         "supptbl-missing": "Missing data by variable and group (STROBE item 14b).",
         "supptbl-sensitivity": (
-            f"Sensitivity analysis: {' + '.join(cfg.responders)} against the other groups at "
+            f"Sensitivity analysis: {' + '.join(md_literal(r) for r in cfg.responders)} against "
+            "the other groups at "
             "baseline."
             if set(cfg.responders) != {cfg.positive}
             else "Sensitivity analysis: not done, it would repeat the primary comparison."
@@ -399,7 +402,9 @@ def _captions(study: Study) -> dict[str, str]:
     if not any(m.startswith("pct_") for m in cfg.markers):
         none = "No marker of this study has a parent population: there are no percentages."
         out["suppfig-pct-baseline"] = out["suppfig-pct-followup"] = none
-    names = [report_tables.marker_label(study, m, unit=False) for m in cfg.highlight_change]
+    names = [
+        md_literal(report_tables.marker_label(study, m, unit=False)) for m in cfg.highlight_change
+    ]
     out["fig-paired"] = (
         f"{T.join_words(names)} at baseline and {follow_l}, by group (patients with both "
         "values; one line per patient)."
@@ -407,7 +412,7 @@ def _captions(study: Study) -> dict[str, str]:
     out.update(model.captions(study))
     if pred is not None:
         out["fig-roc"] = (
-            f"ROC curve of the {lower_first(pred.label)} for "
+            f"ROC curve of the {md_literal(lower_first(pred.label))} for "
             f"{T.group_phrase(study, cfg.positive)}, with the AUC and its {ci}."
         )
     return out
@@ -420,7 +425,7 @@ def caption(study: Study, label: str) -> Markdown:
 
 def title(study: Study) -> Markdown:
     """The study's title, from its configuration."""
-    return Markdown(study.config.title)
+    return Markdown(md_literal(study.config.title))
 
 
 def synthetic_notice(study: Study) -> str:

@@ -336,8 +336,9 @@ class CachedFigure:
         return out
 
 
-def _float_order(documents: list[Path]) -> list[tuple[str, str]]:
-    """``(label, number)`` of every figure float of the documents, in order (Figure 1…, S1…)."""
+def _float_order(documents: list[Path]) -> list[tuple[Path, str, str]]:
+    """``(document, label, number)`` of every figure float of the documents, in order
+    (Figure 1…, S1…)."""
     import re
 
     out, counts = [], {"fig": 0, "suppfig": 0}
@@ -347,11 +348,17 @@ def _float_order(documents: list[Path]) -> list[tuple[str, str]]:
             label, kind = match.group(1), match.group(2)
             counts[kind] += 1
             prefix = "Figure " if kind == "fig" else "Figure S"
-            out.append((label, f"{prefix}{counts[kind]}"))
+            out.append((doc, label, f"{prefix}{counts[kind]}"))
     return out
 
 
-def publish_figures(state: Path, key: str, documents: list[Path], destination: Path) -> list[Path]:
+def publish_figures(
+    state: Path,
+    key: str,
+    documents: list[Path],
+    destination: Path,
+    rendered: list[Path] | None = None,
+) -> list[Path]:
     """Copy the submission files of a study's figures to ``destination``, named as numbered.
 
     Parameters
@@ -365,21 +372,34 @@ def publish_figures(state: Path, key: str, documents: list[Path], destination: P
         ``{#suppfig-…}`` floats gives the numbers (``Figure 1.pdf``, ``Figure S1.png``).
     destination : Path
         ``<output-dir>/figures``; replaced as a whole (written beside it, then renamed).
+    rendered : list of Path, optional
+        The documents this render rebuilt, when not all of ``documents`` (a render of one
+        document): only their figures are taken from the cache; the files of the other
+        documents' figures already in ``destination`` are kept as they are (a render does
+        not remove what it did not rebuild), and files no document numbers are dropped.
 
     Returns
     -------
     list of Path
-        The files published; none when a figure's files are missing or do not verify (the
-        folder is then left as it was).
+        The files published (kept ones included); none when a rendered figure's files are
+        missing or do not verify (the folder is then left as it was).
     """
     folder = state / "figures" / key
+    own = None if rendered is None else {p.resolve() for p in rendered}
     staged: list[tuple[Path, bytes]] = []
-    for label, number in _float_order(documents):
+    for doc, label, number in _float_order(documents):
         for fmt in ("pdf", "png"):
+            name = Path(f"{number}.{fmt}")
+            if own is not None and doc.resolve() not in own:
+                try:  # another document's figure, published by an earlier render: kept
+                    staged.append((name, (destination / name).read_bytes()))
+                except OSError:
+                    pass
+                continue
             data = read_verified(folder / f"{label}.submission.{fmt}")
             if data is None:
                 return []
-            staged.append((Path(f"{number}.{fmt}"), data))
+            staged.append((name, data))
     if not staged:
         return []
     destination.parent.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from itp_stats.text import md_literal
+
 __all__ = [
     "NNBSP",
     "format_p",
@@ -28,6 +30,7 @@ __all__ = [
     "abbreviation",
     "spelled_out",
     "shortened",
+    "md_literal",
 ]
 
 NOT_COMPUTED = "not computed"

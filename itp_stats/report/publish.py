@@ -26,6 +26,7 @@ from pathlib import Path
 
 from itp_stats.config import gate_result_path, output_dir, project_root, state_dir
 from itp_stats.errors import ItpStatsError
+from itp_stats.files import write_failure
 
 __all__ = [
     "MANIFEST_FILE",
@@ -249,6 +250,15 @@ def publish_tables(
 def _run(args: argparse.Namespace) -> int:
     out = Path(args.output_dir or os.environ.get("QUARTO_PROJECT_OUTPUT_DIR") or output_dir())
     try:
+        return _publish(out)
+    except OSError as exc:
+        raise write_failure(
+            exc, exc.filename or out, "the result tables and figures to", "nothing more was written"
+        ) from None
+
+
+def _publish(out: Path) -> int:
+    try:
         gate = json.loads(gate_result_path().read_text(encoding="utf-8"))
     except (OSError, ValueError):
         gate = {}
@@ -263,7 +273,10 @@ def _run(args: argparse.Namespace) -> int:
     if key:
         from itp_stats.report.figcache import publish_figures
 
-        figures = publish_figures(state_dir(), str(key), _documents(), out / "figures")
+        project, rendered = _documents()
+        figures = publish_figures(
+            state_dir(), str(key), project or rendered, out / "figures", rendered=rendered
+        )
         if figures:
             print(
                 f"itp-stats tables: wrote {len(figures)} figure files (vector PDF, "
@@ -272,21 +285,33 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _documents() -> list[Path]:
-    """The project's documents in render order (``$QUARTO_PROJECT_INPUT_FILES`` or
-    ``_quarto.yml``'s ``project.render``)."""
+def _documents() -> tuple[list[Path], list[Path] | None]:
+    """The project's documents in render order (``_quarto.yml``'s ``project.render``), and
+    the documents this render rebuilt (``$QUARTO_PROJECT_INPUT_FILES``) when not all of them.
+
+    Figures are numbered over all the project's documents; a render of some documents
+    publishes only theirs (see :func:`itp_stats.report.figcache.publish_figures`).
+    """
     import yaml
 
     root = project_root()
     listed = os.environ.get("QUARTO_PROJECT_INPUT_FILES", "").split("\n")
-    paths = [root / p.strip() for p in listed if p.strip()]
-    if not paths:
-        try:
-            config = yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8")) or {}
-            paths = [root / str(p) for p in (config.get("project") or {}).get("render") or []]
-        except (OSError, yaml.YAMLError):
-            paths = []
-    return [p for p in paths if p.is_file()]
+    inputs = [root / p.strip() for p in listed if p.strip()]
+    try:
+        config = yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8")) or {}
+        project = [root / str(p) for p in (config.get("project") or {}).get("render") or []]
+    except (OSError, yaml.YAMLError, AttributeError):
+        project = []
+    project = [p for p in project if p.is_file()]
+    inputs = [p for p in inputs if p.is_file()]
+    named = {p.resolve() for p in project}
+    project += [p for p in inputs if p.resolve() not in named]  # a document not listed
+    if not project:
+        return inputs, None
+    whole = os.environ.get("QUARTO_PROJECT_RENDER_ALL") == "1" or not inputs
+    if whole or {p.resolve() for p in inputs} >= {p.resolve() for p in project}:
+        return project, None
+    return project, inputs
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

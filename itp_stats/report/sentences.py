@@ -44,6 +44,7 @@ from itp_stats.report.format import (
     format_number,
     format_p,
     interval_digits,
+    md_literal,
 )
 from itp_stats.report.methods import (
     method_citations,
@@ -182,16 +183,6 @@ def conf_label(alpha: float) -> str:
     return f"{format_number(100 * (1 - alpha), 1).removesuffix('.0')}%"
 
 
-def md_literal(text: str) -> str:
-    """A label from the user's dictionary or study, safe inside a Markdown sentence: the
-    characters that would start a link, an autolink, raw HTML or a code span are escaped
-    (``[x](javascript:…)``, ``<script>`` show as text)."""
-    out = str(text)
-    for ch in ("\\", "`", "<", ">", "[", "]"):
-        out = out.replace(ch, "\\" + ch)
-    return out
-
-
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -313,7 +304,7 @@ def test_name(row: pd.Series) -> str:
 
 
 def _with_unit(text: str, unit: str) -> str:
-    return f"{text}{NNBSP}{unit}" if unit and unit != "percentage points" else text
+    return f"{text}{NNBSP}{md_literal(unit)}" if unit and unit != "percentage points" else text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -323,8 +314,8 @@ def _with_unit(text: str, unit: str) -> str:
 def cohort_methods(study) -> str:
     """Who was studied, when, and who was excluded (from the configuration and the flow)."""
     cfg, flow = _cfg(study), study.flow
-    base = lower_first(cfg.timepoint_label(cfg.baseline))
-    follow = lower_first(cfg.timepoint_label(cfg.followup))
+    base = lower_first(md_literal(cfg.timepoint_label(cfg.baseline)))
+    follow = lower_first(md_literal(cfg.timepoint_label(cfg.followup)))
     text = (
         f"{md_literal(_cap(cfg.population))}, one row per patient as described by the data "
         f"dictionary (Table S8 of the supplement), with measurements at {base} (baseline) and "
@@ -390,7 +381,7 @@ def markers_methods(study) -> str:
     text = (
         f"The analysis covers {len(counts)} {'marker' if len(counts) == 1 else 'markers'}, "
         f"measured at baseline and at follow-up: {labels}"
-        + (f" ({join_words(list(units))})." if units else ".")
+        + (f" ({join_words([md_literal(u) for u in units])})." if units else ".")
     )
     by_parent: dict[str, list[str]] = {}
     for m in cfg.markers:
@@ -454,7 +445,7 @@ def grouped_when(study) -> str:
     cfg = _cfg(study)
     if cfg.design.group_when == "end_of_followup":
         return "the end of follow-up"
-    return lower_first(cfg.timepoint_label(cfg.followup))
+    return lower_first(md_literal(cfg.timepoint_label(cfg.followup)))
 
 
 def participants_text(study) -> str:
@@ -476,7 +467,10 @@ def participants_text(study) -> str:
     small = study.small_groups
     if small:
         names = join_words(
-            [f"{_cfg(study).group_name(g)} ({g}, n{NNBSP}={NNBSP}{k})" for g, k in small]
+            [
+                f"{md_literal(_cfg(study).group_name(g))} ({g}, n{NNBSP}={NNBSP}{k})"
+                for g, k in small
+            ]
         )
         text += (
             f" Groups with fewer than 3 patients — {names} — are left out of the comparisons "
@@ -530,7 +524,7 @@ def missing_text(study) -> str:
     out = []
     for tp in dict.fromkeys(table["timepoint"]):
         rows = table[table["timepoint"] == tp]
-        when = lower_first(cfg.timepoint_label(tp))
+        when = lower_first(md_literal(cfg.timepoint_label(tp)))
         missing = int(rows["n_missing_all"].sum())
         if missing == 0:
             out.append(f"No patient missed every marker value at {when}.")
@@ -724,7 +718,7 @@ def _change_sentence(study, marker: str, group: str) -> str:
     within = study.results["change_within"]
     row = _row(within, marker=marker, group=group)
     label = quantity(study, marker)
-    follow = lower_first(cfg.timepoint_label(cfg.followup))
+    follow = lower_first(md_literal(cfg.timepoint_label(cfg.followup)))
     where = f"In the {group_phrase(study, group)} group"
     reason = _not_computed(row)
     if reason:
@@ -770,7 +764,7 @@ def _summary_change(study, marker: str) -> str:
     cfg = _cfg(study)
     row = _row(study.results["change_between"], marker=marker)
     what = quantity(study, marker)
-    follow = lower_first(cfg.timepoint_label(cfg.followup))
+    follow = lower_first(md_literal(cfg.timepoint_label(cfg.followup)))
     within = _change_sentence(study, marker, cfg.positive)
     reason = _not_computed(row)
     if reason:
@@ -1068,9 +1062,11 @@ def methods_prose(study) -> str:
     within = r["change_within"]
     named = _named(within["method"])
     if named:
+        base = md_literal(cfg.timepoint_label(cfg.baseline)).lower()
+        follow = md_literal(cfg.timepoint_label(cfg.followup)).lower()
         text = (
-            f"Within each group, the change from {cfg.timepoint_label(cfg.baseline).lower()} to "
-            f"{cfg.timepoint_label(cfg.followup).lower()} was tested with {join_words(named)}"
+            f"Within each group, the change from {base} to {follow} was tested with "
+            f"{join_words(named)}"
             f"{_how(within['method'], '@tbl-change')}"
         )
         if any("zero difference" in str(m) for m in within["method"]):
@@ -1110,7 +1106,7 @@ def _prediction_methods(study) -> str:
         if method.startswith("Youden's J"):
             continue  # the cutoff's own criterion, said with the cutoff
         if method.startswith("univariable logistic"):
-            unit = predictor.unit or "units"
+            unit = md_literal(predictor.unit) if predictor.unit else "units"
             per = format_number(predictor.per, 0 if float(predictor.per).is_integer() else 2)
             parts.append(
                 f"univariable logistic regression (odds ratio per {per} {unit}, with its Wald "

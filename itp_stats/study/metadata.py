@@ -27,8 +27,9 @@ from typing import Any
 import yaml
 
 from itp_stats.config import state_dir
-from itp_stats.files import replaced_atomically
+from itp_stats.files import replaced_atomically, write_failure
 from itp_stats.study.config import StudyConfig, load_study
+from itp_stats.text import md_literal
 
 __all__ = ["METADATA_NAME", "document_metadata", "metadata_path", "write_metadata", "register"]
 
@@ -55,16 +56,24 @@ def document_metadata(config: StudyConfig) -> dict[str, Any]:
         ``title``, and when the study gives them ``author`` (a list of ``{name,
         affiliations}``), ``keywords`` and ``itp-running-title``.
     """
-    meta: dict[str, Any] = {"title": config.title}
+    # the values are Markdown to Pandoc: the study's text is escaped to print as written
+    meta: dict[str, Any] = {"title": md_literal(config.title)}
     if config.authors:
         meta["author"] = [
-            {"name": a.name, **({"affiliations": list(a.affiliations)} if a.affiliations else {})}
+            {
+                "name": md_literal(a.name),
+                **(
+                    {"affiliations": [md_literal(p) for p in a.affiliations]}
+                    if a.affiliations
+                    else {}
+                ),
+            }
             for a in config.authors
         ]
     if config.keywords:
-        meta["keywords"] = list(config.keywords)
+        meta["keywords"] = [md_literal(k) for k in config.keywords]
     if config.running_title:
-        meta["itp-running-title"] = config.running_title
+        meta["itp-running-title"] = md_literal(config.running_title)
     return meta
 
 
@@ -96,7 +105,13 @@ def write_metadata(config: StudyConfig, path: Path | None = None) -> Path:
 
 def _run(args: argparse.Namespace) -> int:
     study = Path(args.study).expanduser().resolve() if args.study else None
-    written = write_metadata(load_study(study), Path(args.out) if args.out else None)
+    out = Path(args.out) if args.out else metadata_path()
+    try:
+        written = write_metadata(load_study(study), out)
+    except OSError as exc:
+        raise write_failure(
+            exc, out, "the documents' metadata", "the documents cannot be rendered without it"
+        ) from None
     print(f"itp-stats metadata: wrote {written}")
     return 0
 

@@ -376,6 +376,7 @@ def prepare_study(
     config = load_study(study)
     path = resolve_data_path(None if data is None else str(data))
     blob = _read_bytes(path)
+    sidecar = _read_sidecar(path)  # the provenance, read once with the bytes it describes
     sha = hashlib.sha256(blob).hexdigest()
     gate = read_gate_result(path, result_path=gate_result, study=config.path, data_sha256=sha)
     params = {
@@ -387,7 +388,8 @@ def prepare_study(
         "seed": int(seed),
         "synthetic": bool(synthetic),
     }
-    key = _cache_key(sha, gate, params, config, _sidecar_sha256(path))
+    sidecar_sha = hashlib.sha256(sidecar).hexdigest() if sidecar is not None else ""
+    key = _cache_key(sha, gate, params, config, sidecar_sha)
     with _locked(state_dir() / "study.lock"):
         cached = _load_cached(key)
         if cached is not None and cached.sha256 == sha and cached.params == params:
@@ -410,7 +412,10 @@ def prepare_study(
                     f"{path}: the validation gate counted {gate.n_rows} rows, the analysis "
                     f"{len(cohort)}; nothing is reported"
                 )
-        result = _compute(path, gate, params, config, cohort, sha, _provenance(path, blob))
+        from itp_stats.cohort.synth import synthetic_mark_of
+
+        mark = synthetic_mark_of(blob, path.name, sidecar=sidecar)
+        result = _compute(path, gate, params, config, cohort, sha, _provenance(path, blob), mark)
         _store_cached(key, result)
     return result
 
@@ -465,18 +470,22 @@ def _synthetic_source(
     sha: str | None = None,
     cohort: pd.DataFrame | None = None,
     config: StudyConfig | None = None,
+    mark: str | None = None,
 ) -> str:
     """Why the data are synthetic, ``""`` when they are not.
 
-    In this order: the provenance mark (the sidecar ``itp-stats synth`` wrote, only while its
-    SHA-256 is that of the bytes read, ``sha``; else a mark inside the file or the table's
-    comment); the bytes of the shipped ``data/cohort.csv``; its rows, typed, in any order; the
-    ``synthetic`` parameter. A CSV changed after ``itp-stats synth`` wrote it beside its
-    sidecar is therefore synthetic only when it still holds the shipped rows or is declared so.
+    In this order: the provenance mark ``mark``, taken from the bytes analysed and the
+    sidecar read with them (:func:`~itp_stats.cohort.synth.synthetic_mark_of`: the sidecar
+    ``itp-stats synth`` wrote, only while its SHA-256 is that of those bytes, ``sha``; else a
+    mark inside them or the table's comment), or, without one, from the file at ``path``; the
+    bytes of the shipped ``data/cohort.csv``; its rows, typed, in any order; the ``synthetic``
+    parameter. A CSV changed after ``itp-stats synth`` wrote it beside its sidecar is
+    therefore synthetic only when it still holds the shipped rows or is declared so.
     """
-    from itp_stats.cohort.synth import synthetic_mark
+    if mark is None:
+        from itp_stats.cohort.synth import synthetic_mark
 
-    mark = synthetic_mark(path, sha256=sha)
+        mark = synthetic_mark(path, sha256=sha)
     if mark:
         return mark
     shipped = (
@@ -501,10 +510,11 @@ def _compute(
     cohort: pd.DataFrame | None = None,
     sha: str | None = None,
     provenance: tuple[tuple[str, str], ...] = (),
+    mark: str | None = None,
 ) -> Study:
     with collecting() as packages:
         record("pandas", "reading and typing the cohort")
-        study = _analysed_study(path, gate, params, config, cohort, sha, provenance)
+        study = _analysed_study(path, gate, params, config, cohort, sha, provenance, mark)
     study.packages = packages
     return study
 
@@ -517,12 +527,13 @@ def _analysed_study(
     cohort: pd.DataFrame | None,
     sha: str | None,
     provenance: tuple[tuple[str, str], ...],
+    mark: str | None,
 ) -> Study:
     from itp_stats.study.plan import run_analysis
 
     if cohort is None:
         cohort = load_cohort(path, config.dictionary)
-    source = _synthetic_source(path, params["synthetic"], sha, cohort, config)
+    source = _synthetic_source(path, params["synthetic"], sha, cohort, config, mark)
     group = config.group
     cohort[group] = pd.Categorical(
         cohort[group].astype(object).where(cohort[group].astype(object).isin(config.levels)),
@@ -571,15 +582,16 @@ _KEEP_CACHED = 4
 """Most cached studies kept in the state folder."""
 
 
-def _sidecar_sha256(path: Path) -> str:
-    """SHA-256 of the data file's provenance sidecar (``""`` without one): whether the data
-    are synthetic may change with it while the data bytes do not."""
+def _read_sidecar(path: Path) -> bytes | None:
+    """The bytes of the data file's provenance sidecar (None without one): whether the data
+    are synthetic may change with it while the data bytes do not, so it is part of the cache
+    key, and it is read once, with the data, and judged against their digest."""
     from itp_stats.cohort.synth import sidecar_path
 
     try:
-        return hashlib.sha256(sidecar_path(path).read_bytes()).hexdigest()
+        return sidecar_path(path).read_bytes()
     except (OSError, ValueError, TypeError):
-        return ""
+        return None
 
 
 def _cache_key(
