@@ -331,6 +331,7 @@ def _optimism(x: np.ndarray, y: np.ndarray, n_boot: int, seed: int) -> tuple[np.
     slope 1 exactly (its score equations), so only its AUC and Brier score are computed there.
     """
     index = bootstrap_indices(x.size, n_boot, seed)
+    auc_x = _auc(x, y)
     chunk = max(1, int(4_000_000 // max(x.size, 1)))
     differences = []
     for start in range(0, n_boot, chunk):
@@ -355,9 +356,11 @@ def _optimism(x: np.ndarray, y: np.ndarray, n_boot: int, seed: int) -> tuple[np.
         )
         intercept, _, ok_i = _batched_logistic(lp_test, y_test, offset=lp_test, slope=False)
         _, slope, ok_s = _batched_logistic(lp_test, y_test)
+        # on the original patients the linear predictor orders them as the marker does
+        # (or in reverse when the refitted slope is negative): the AUC needs no ranking
         test = np.column_stack(
             [
-                _batched_auc(lp_test, y_test),
+                np.where(b > 0, auc_x, np.where(b < 0, 1 - auc_x, 0.5)),
                 ((y_test - _expit(lp_test)) ** 2).mean(axis=1),
                 np.where(ok_i, intercept, np.nan),
                 np.where(ok_s, slope, np.nan),
