@@ -23,10 +23,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from itp_stats.stats._common import DEFAULT_SEED, MIN_GROUP_SIZE, frame, not_computed
+from itp_stats.stats._common import (
+    DEFAULT_SEED,
+    MIN_GROUP_SIZE,
+    decimal_difference,
+    frame,
+    not_computed,
+)
 from itp_stats.stats.contingency import CONTINGENCY_COLUMNS, categorical_test, fisher_exact
 from itp_stats.stats.descriptives import describe_categorical, describe_continuous, missing_summary
-from itp_stats.stats.multiplicity import METHODS, adjust_pvalues, p_adjust
+from itp_stats.stats.multiplicity import METHODS, adjust_pvalues
 from itp_stats.stats.nonparametric import (
     DUNN_COLUMNS,
     JT_COLUMNS,
@@ -256,11 +262,9 @@ def _pairwise(data, dv, group, split: _Split, *, adjust, conf) -> pd.DataFrame:
         d = dunn(data, dv, group, groups=compared, adjust=adjust, conf_level=conf)
         computed = {(r["group1"], r["group2"]): r for r in d.to_dict("records")}
     elif len(compared) == 2:
+        # one comparison: nothing to adjust (no p_adj, no adjustment recorded)
         r = mann_whitney(data, dv, group, groups=compared, conf_level=conf).iloc[0].to_dict()
-        r["p_adj"] = float(p_adjust([r["p_unc"]], adjust)[0])
-        r["adjust"] = adj_name
-        if np.isfinite(r["p_adj"]):
-            r["note"] = _notes(r["note"], "one pair: the adjustment leaves p unchanged")
+        r["p_adj"], r["adjust"] = np.nan, None
         computed = {(r["group1"], r["group2"]): r}
     rows = []
     pairs = [(a, b) for i, a in enumerate(levels) for b in levels[i + 1 :]]
@@ -277,7 +281,8 @@ def _pairwise(data, dv, group, split: _Split, *, adjust, conf) -> pd.DataFrame:
             row = {
                 "test": "dunn" if len(compared) >= 3 else "mann_whitney", "dv": dv,
                 "between": group, "group1": a, "group2": b, "n1": split.n[a],
-                "n2": split.n[b], "adjust": adj_name, "method": not_computed(reason),
+                "n2": split.n[b], "adjust": adj_name if len(pairs) > 1 else None,
+                "method": not_computed(reason),
                 "effect_type": "rank_biserial", "conf_level": conf, "note": reason,
             }  # fmt: skip
         rows.append(row)
@@ -286,7 +291,7 @@ def _pairwise(data, dv, group, split: _Split, *, adjust, conf) -> pd.DataFrame:
         rows.append({
             "test": "dunn", "dv": dv, "between": group,
             "group1": levels[0] if levels else None, "group2": None,
-            "n1": split.n[levels[0]] if levels else 0, "n2": 0, "adjust": adj_name,
+            "n1": split.n[levels[0]] if levels else 0, "n2": 0, "adjust": None,
             "method": not_computed(reason), "effect_type": "rank_biserial",
             "conf_level": conf, "note": reason,
         })  # fmt: skip
@@ -545,7 +550,8 @@ def run_analysis(
             patients (``test`` "dunn" with three or more groups compared, "mann_whitney"
             with two; pairs with a left-out group are "not computed"), ``dv``, ``between``,
             ``group1``, ``group2``, ``n1``, ``n2``, ``statistic`` (Dunn's z, or W), ``p_unc``,
-            ``p_adj`` (``pairwise_adjust`` over the computed pairs of the marker),
+            ``p_adj`` (``pairwise_adjust`` over the computed pairs of the marker; missing,
+            with ``adjust`` empty, when one pair is compared: nothing to adjust),
             ``adjust``, ``method``, ``effect`` (rank-biserial r), ``effect_type``,
             ``ci_low``, ``ci_high``, ``conf_level``, ``note``, ``groups_compared``.
         ``baseline_trend``
@@ -617,10 +623,13 @@ def run_analysis(
     other = f"non-{positive}"
     data["_positive_vs_other"] = _binary(data[group], [positive], positive, other)
     data["_responders"] = _binary(data[group], responders, "responder", "non-responder")
-    for m in markers:
-        data[f"_change_{m}"] = pd.to_numeric(data[f"{m}_{follow_t}"], errors="coerce").astype(
-            float
-        ) - pd.to_numeric(data[f"{m}_{base_t}"], errors="coerce").astype(float)
+    for m in markers:  # in the recorded decimals, so that equal changes are tied
+        data[f"_change_{m}"] = decimal_difference(
+            pd.to_numeric(data[f"{m}_{follow_t}"], errors="coerce").to_numpy(
+                float, na_value=np.nan
+            ),
+            pd.to_numeric(data[f"{m}_{base_t}"], errors="coerce").to_numpy(float, na_value=np.nan),
+        )
 
     tables: dict[str, pd.DataFrame] = {}
     tables["parameters"] = pd.DataFrame({
