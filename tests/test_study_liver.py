@@ -98,8 +98,6 @@ DEMO_LEAKS = {
     "responders": "exported results_sensitivity_responders.csv (sheet 'Results sensitivity "
     "responders') with groups 'responder' and 'non-responder', and the row 'responders' of "
     "results_parameters.csv",
-    "count columns": "gate rule cells.type (Table S9, validation.csv): 'Every cell reads in its "
-    "column's type: whole numbers in count columns, yes/no in yes/no columns'",
 }
 """Demo words found in every rendering of this study: the defect each assertion shows."""
 DEMO_LEAKS_TWO = {
