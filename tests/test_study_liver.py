@@ -76,8 +76,8 @@ DEMO_WORDS = {
     "PR": r"\bPR\b",
     "NR": r"\bNR\b",
     "complete response": r"(?i)complete response",
-    # the demo's noun (cell counts), also inside file names (change_counts.csv); not the
-    # statistical "expected counts" nor the verb of "Pairs counts them"
+    # the demo's noun (cell counts), also inside file names (once change_counts.csv); not
+    # the statistical "expected counts" nor the verb of "Pairs counts them"
     "counts": r"(?i)(?<!expected )(?<!pairs )(?<![a-z])counts(?![a-z])",
     "count columns": r"(?i)\bcount columns\b",
     "cells/µL": r"cells/µL",
@@ -89,22 +89,6 @@ DEMO_WORDS = {
 """Words of the shipped study's field (immune thrombocytopenia, rituximab, lymphocyte subsets,
 IWG response) that a report of this study must never print, in a document, a result table's
 content or an output's file name."""
-
-DEMO_LEAKS = {
-    "counts": "exported file change_counts.csv (Table S7), named in tables/README.txt and the "
-    "workbook's README sheet",
-    "subsets": "exported files subsets_baseline.csv and subsets_followup.csv (Tables S1, S2), "
-    "named in tables/README.txt and the workbook's README sheet",
-    "responders": "exported results_sensitivity_responders.csv (sheet 'Results sensitivity "
-    "responders') with groups 'responder' and 'non-responder', and the row 'responders' of "
-    "results_parameters.csv",
-}
-"""Demo words found in every rendering of this study: the defect each assertion shows."""
-DEMO_LEAKS_TWO = {
-    "responders": DEMO_LEAKS["responders"] + "; supplement: 'No sensitivity analysis: the "
-    "responder groups are the positive group alone'",
-}
-
 
 # -- rendering (the pattern of tests/test_example_study.py) ----------------------------------
 
@@ -925,24 +909,9 @@ def test_no_non_zero_shift_prints_as_zero(liver):
 # -- 4. no word of the demo's field ------------------------------------------------------------
 
 
-def _demo_word_params():
-    params = []
-    for which in STUDIES:
-        leaks = {**DEMO_LEAKS, **(DEMO_LEAKS_TWO if which == "two" else {})}
-        for word in DEMO_WORDS:
-            marks = ()
-            if word in leaks:
-                marks = pytest.mark.xfail(
-                    strict=True,
-                    raises=AssertionError,
-                    reason=f"demo word {word!r}: {leaks[word]}",
-                )
-            params.append(pytest.param(which, word, marks=marks, id=f"{which}-{word}"))
-    return params
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize(("which", "word"), _demo_word_params())
+@pytest.mark.parametrize("word", DEMO_WORDS)
+@pytest.mark.parametrize("which", STUDIES)
 def test_no_word_of_the_demo_field(request, which, word):
     rendered = request.getfixturevalue(which)
     assert len(rendered.texts) > 40  # documents, tables, workbook, figures, file names
@@ -992,7 +961,7 @@ def test_sensitivity_analysis_of_the_three_group_study(three):
     assert "Table S5: Sensitivity analysis: transplanted + dead against the other groups" in text
     x = _values(three.analysed[three.analysed["status"] != "alive"], "albumin_m0")
     y = _values(three.analysed[three.analysed["status"] == "alive"], "albumin_m0")
-    sensitivity = three.results("sensitivity_responders").set_index("marker")
+    sensitivity = three.results("sensitivity").set_index("marker")
     assert sensitivity.loc["albumin", "p_unc"] == pytest.approx(_mann_whitney(x, y)[1], rel=1e-9)
     assert f"{len(x)} / {len(y)}" in text
 
@@ -1012,7 +981,7 @@ def test_two_group_study_shows_no_sensitivity_analysis(two):
                 "supplement caption",
                 "Table S5: Sensitivity analysis" in two.texts["supplement.html"],
             ),
-            ("exported table", "tables/results_sensitivity_responders.csv" in two.texts),
+            ("exported table", "tables/results_sensitivity.csv" in two.texts),
         )
         if present
     ]

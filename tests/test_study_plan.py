@@ -141,7 +141,7 @@ def test_all_tables_present(result):
 
 def test_marker_tables_have_one_row_per_marker_and_fdr(result):
     for name in ("baseline_kruskal", "baseline_positive", "baseline_trend",
-                 "change_between", "sensitivity_responders"):  # fmt: skip
+                 "change_between", "sensitivity"):  # fmt: skip
         t = result[name]
         assert t.marker.tolist() == MARKERS, name
         assert {"p_unc", "p_fdr", "p_fdr_method", "method"} <= set(t.columns)
@@ -278,7 +278,7 @@ def test_empty_group_table1_mann_whitney_and_fisher(empty_pr):
 def test_empty_group_leaves_the_contrasts_unchanged(empty_pr):
     c, res = empty_pr
     full = analyse(c.assign(**{GROUP: c[GROUP].cat.remove_unused_categories()}), responders=["CR"])
-    for name in ("baseline_positive", "sensitivity_responders", "prediction"):
+    for name in ("baseline_positive", "sensitivity", "prediction"):
         pd.testing.assert_frame_equal(res[name], full[name], check_dtype=False)
     mw = res["baseline_positive"].set_index("marker").loc["nk"]
     ref = scipy_mann_whitney(values(c, "nk_m0", "CR"), values(c, "nk_m0", "NR"))
@@ -385,7 +385,7 @@ def test_family_subset(cohort, result):
     family = ["nk", "pct_nk", "cd8_act"]
     res = analyse(cohort, family=family)
     for name in ("baseline_kruskal", "baseline_positive", "baseline_trend",
-                 "change_between", "sensitivity_responders"):  # fmt: skip
+                 "change_between", "sensitivity"):  # fmt: skip
         t = res[name].set_index("marker")
         inside = t.loc[family]
         assert inside.p_fdr_method.str.startswith("Benjamini–Hochberg, family of 3").all()

@@ -57,11 +57,11 @@ TABLES = {
     "table1": report_tables.table1,
     "table2": report_tables.table2,
     "table3": report_tables.table3,
-    "subsets_baseline": lambda s: report_tables.subsets_by_group(s, s.config.baseline),
-    "subsets_followup": lambda s: report_tables.subsets_by_group(s, s.config.followup),
+    "markers_baseline": lambda s: report_tables.subsets_by_group(s, s.config.baseline),
+    "markers_followup": lambda s: report_tables.subsets_by_group(s, s.config.followup),
     "pairwise": report_tables.pairwise_table,
     "trend": report_tables.trend_table,
-    "change_counts": report_tables.change_table_all,
+    "change_markers": report_tables.change_table_all,
     "missing": report_tables.missing_table,
     "sensitivity": report_tables.sensitivity_table,
     "dictionary": lambda s: (report_tables.dictionary_table(s), ""),
@@ -146,13 +146,13 @@ _TABLE_CAPTIONS = {
     "table1": "tbl-baseline",
     "table2": "tbl-markers",
     "table3": "tbl-change",
-    "subsets_baseline": "supptbl-subsets-baseline",
-    "subsets_followup": "supptbl-subsets-followup",
+    "markers_baseline": "supptbl-markers-baseline",
+    "markers_followup": "supptbl-markers-followup",
     "pairwise": "supptbl-pairwise",
     "missing": "supptbl-missing",
     "sensitivity": "supptbl-sensitivity",
     "trend": "supptbl-trend",
-    "change_counts": "supptbl-change-counts",
+    "change_markers": "supptbl-change-markers",
     "dictionary": "supptbl-dictionary",
     "validation": "supptbl-validation",
 }
@@ -222,7 +222,7 @@ def result_tables(
     if not cfg.ordered:
         left_out.add("baseline_trend")
     if set(cfg.responders) == {cfg.positive}:
-        left_out.add("sensitivity_responders")
+        left_out.add("sensitivity")
     out.update({f"results_{name}": t for name, t in study.results.items() if name not in left_out})
     return out
 
@@ -253,7 +253,7 @@ def table(study: Study, name: str) -> str:
     if note:
         note = note.rstrip(".")
         lead = (
-            "*Methods:* " if name not in {"subsets_baseline", "subsets_followup", "missing"} else ""
+            "*Methods:* " if name not in {"markers_baseline", "markers_followup", "missing"} else ""
         )
         text_ += f"\n::: {{.table-note}}\n{lead}{note}.\n:::\n"
     return text_
@@ -343,11 +343,11 @@ def _captions(study: Study) -> dict[str, str]:
             f"Change of the markers from baseline to {follow_l} within each group, on the "
             "patients with both values."
         ),
-        "supptbl-subsets-baseline": (
+        "supptbl-markers-baseline": (
             f"Every marker at baseline ({base_l}) by group: median [IQR] of the patients with "
             "a value, and their number when some are missing."
         ),
-        "supptbl-subsets-followup": (
+        "supptbl-markers-followup": (
             f"Every marker at {follow_l} by group: median [IQR] of the patients with a value, "
             "and their number when some are missing."
         ),
@@ -369,7 +369,7 @@ def _captions(study: Study) -> dict[str, str]:
             if cfg.ordered
             else "Trend test: not done, the groups are not ordered."
         ),
-        "supptbl-change-counts": (
+        "supptbl-change-markers": (
             f"Change of every marker, in its own unit, from baseline to {follow_l} within each "
             "group, on the patients with both values."
         ),
@@ -441,7 +441,7 @@ _ANALYSES = (
     ("Trend across ordered groups", "baseline_trend", ("method",)),
     ("Change within groups", "change_within", ("method", "effect_method", "hl_method")),
     ("Change between groups", "change_between", ("method",)),
-    ("Sensitivity analysis", "sensitivity_responders", ("method", "effect_method", "hl_method")),
+    ("Sensitivity analysis", "sensitivity", ("method", "effect_method", "hl_method")),
     ("Prediction", "prediction", ("method",)),
 )  # fmt: skip
 

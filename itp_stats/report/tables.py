@@ -646,15 +646,16 @@ def missing_table(study: Study) -> tuple[pd.DataFrame, str]:
 
 
 def sensitivity_table(study: Study) -> tuple[pd.DataFrame, str]:
-    """Sensitivity analysis: the responder groups against the others at baseline."""
+    """Sensitivity analysis: the groups of ``group.responders`` against the others at baseline
+    (nothing to show when they are the positive group alone: it would repeat the primary
+    comparison)."""
     cfg = study.config
     if set(cfg.responders) == {cfg.positive}:
         return pd.DataFrame(), (
-            "No sensitivity analysis: the responder groups are the positive group alone, so it "
-            "would repeat the primary comparison (group.responders in the study's "
-            "configuration)."
+            "No sensitivity analysis: it would repeat the primary comparison of the "
+            f"{cfg.positive} group with the others."
         )
-    sens = study.results["sensitivity_responders"]
+    sens = study.results["sensitivity"]
     marks, _ = variant_marks(sens["method"])
     rows = [
         [

@@ -138,7 +138,8 @@ TABLES = {
     "roc_curve": "roc_curve of every predictor, stacked (ROC_TABLE_COLUMNS)",
     "prediction": "predict_outcome of every predictor, stacked (AUC, Youden cutoff, OR; "
     "PREDICTION_TABLE_COLUMNS)",
-    "sensitivity_responders": "mann_whitney responders vs non-responders + p_fdr",
+    "sensitivity": "mann_whitney of the sensitivity groups (``responders``) vs the other "
+    "groups + p_fdr",
     "missing_markers": "per time point and group: patients, those missing every marker "
     "value and those missing any (MISSING_MARKERS_COLUMNS); p_unc and method: Fisher's exact "
     "test of 'every value missing' against the group, per time point",
@@ -559,10 +560,11 @@ def run_analysis(
             :func:`~itp_stats.stats.nonparametric.jonckheere` and ``groups_compared``;
             "not computed" when ``ordered`` is False or fewer than three groups are
             compared), then ``p_fdr``, ``p_fdr_method``.
-        ``baseline_positive``, ``sensitivity_responders``
+        ``baseline_positive``, ``sensitivity``
             ``marker``, then the columns of
             :func:`~itp_stats.stats.nonparametric.mann_whitney` (``group1`` = ``positive``
-            vs ``group2`` = "non-<positive>"; "responder" vs "non-responder"), ``between``
+            vs ``group2`` = "non-<positive>"; the ``responders`` levels joined by " + " vs
+            the other levels joined so), ``between``
             set to ``group``, then ``p_fdr``, ``p_fdr_method``.
         ``change_within``
             ``marker``, then :data:`CHANGE_WITHIN_COLUMNS`: one row per level with patients,
@@ -622,7 +624,15 @@ def run_analysis(
     base_cols = [f"{m}_{base_t}" for m in markers]
     other = f"non-{positive}"
     data["_positive_vs_other"] = _binary(data[group], [positive], positive, other)
-    data["_responders"] = _binary(data[group], responders, "responder", "non-responder")
+    # the sensitivity groups and the others, named by their levels with patients ("CR + PR"
+    # vs "NR")
+    present = set(data[group].dropna())
+
+    def named(levs: Sequence[Any]) -> str:
+        return " + ".join(str(v) for v in levs if v in present) or " + ".join(map(str, levs))
+
+    others = [lev for lev in levels if lev not in set(responders)]
+    data["_responders"] = _binary(data[group], responders, named(responders), named(others))
     for m in markers:  # in the recorded decimals, so that equal changes are tied
         data[f"_change_{m}"] = decimal_difference(
             pd.to_numeric(data[f"{m}_{follow_t}"], errors="coerce").to_numpy(
@@ -633,7 +643,7 @@ def run_analysis(
 
     tables: dict[str, pd.DataFrame] = {}
     tables["parameters"] = pd.DataFrame({
-        "name": ["group", "levels", "ordered", "positive", "responders", "timepoints",
+        "name": ["group", "levels", "ordered", "positive", "sensitivity_groups", "timepoints",
                  "predictors", "alpha", "conf_level", "n_boot", "seed", "pairwise_adjust",
                  "family_adjust", "markers", "family", "min_group_size"],
         "value": [group, _join(levels), ordered, positive, _join(responders),
@@ -761,9 +771,9 @@ def run_analysis(
         else pd.DataFrame(columns=PREDICTION_TABLE_COLUMNS)
     )
 
-    # Sensitivity analysis: responders vs non-responders
+    # Sensitivity analysis: the sensitivity groups against the others
     sens = [mann_whitney(data, c, "_responders", conf_level=conf) for c in base_cols]
-    tables["sensitivity_responders"] = fdr(_with_marker(sens, markers).assign(between=group))
+    tables["sensitivity"] = fdr(_with_marker(sens, markers).assign(between=group))
 
     tables["dropped_groups"] = frame(dropped, DROPPED_GROUPS_COLUMNS)
     return {name: tables[name] for name in TABLES}
