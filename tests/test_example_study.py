@@ -213,7 +213,8 @@ def test_example_table_headers_carry_the_group_sizes(example, example_data):
 def test_example_paragraph_is_built_from_the_results(example, name):
     paragraph = R.TEXTS[name](example.study)
     assert paragraph, name
-    html, pdf = example.texts["index.html"], _compact(example.texts["index.pdf"])
+    doc = "supplement" if name == "supplement" else "index"  # the supplement's opening
+    html, pdf = example.texts[f"{doc}.html"], _compact(example.texts[f"{doc}.pdf"])
     for piece in _pieces(paragraph):
         assert piece in html, (name, piece)
         assert _compact(piece) in pdf, (name, piece)

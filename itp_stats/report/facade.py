@@ -18,8 +18,8 @@ from IPython.display import Markdown
 from itp_stats.config import state_dir
 from itp_stats.report import sentences as T
 from itp_stats.report import tables as report_tables
-from itp_stats.report.export import write_tables
-from itp_stats.report.figcache import CachedFigure, figure_folder, study_key
+from itp_stats.report.export import SHEET_NAMES, write_tables
+from itp_stats.report.figcache import CachedFigure, figure_folder, mark_left_out, study_key
 from itp_stats.report.format import escape_markdown, format_number
 from itp_stats.report.format import to_pipe_table as _pipe
 from itp_stats.study.prepare import Study, package_versions, prepare_study
@@ -51,6 +51,9 @@ __all__ = [
     "markers_figure",
     "reproducibility",
     "title",
+    "left_out",
+    "supplement_intro",
+    "SUPPLEMENT_TABLES",
 ]
 
 TABLES = {
@@ -124,6 +127,7 @@ def setup(
             readme=_readme(result),
             descriptions=descriptions,
             notes={name: _plain_note(note) for name, (_, note) in built.items() if note},
+            sheet_names=_table_numbers(result),
         )
     return result
 
@@ -244,8 +248,8 @@ def table(study: Study, name: str) -> str:
         caption under Quarto.
     """
     formatted, note = TABLES[name](study)
-    if formatted.empty and note:
-        return f"{note}\n"  # a table with nothing to show: why, in one line
+    if formatted.empty and note:  # a table with nothing to show: left out, why in one line
+        return f"::: {{.itp-left-out}}\n{note}\n:::\n"
     if formatted.empty:
         # no failed rule: the gate's summary sentence has said so already
         return "" if name == "validation_failed" else "No rows.\n"
@@ -276,6 +280,7 @@ TEXTS = {
     "change_tables": T.change_tables_text,
     "prediction": T.prediction_text,
     "limitations": T.limitations_text,
+    "supplement": lambda s: supplement_intro(s),
 }
 """Paragraphs by name, each built by :mod:`itp_stats.report.sentences` from the results."""
 
@@ -405,6 +410,91 @@ def _captions(study: Study) -> dict[str, str]:
     return out
 
 
+def left_out(study: Study) -> dict[str, str]:
+    """The floats of the documents that the study has nothing to show in, by label, each
+    with the one line the documents say in its place.
+
+    A sensitivity analysis whose groups are the positive group alone (it would repeat the
+    primary comparison), a trend test of unordered groups, figures of percentages when no
+    marker has a parent population. :func:`table` and :func:`figure` print the line in an
+    ``itp-left-out`` div, which the documents' filter (``report.lua``) puts in the float's
+    place, unnumbered; the float's files are not exported.
+
+    Returns
+    -------
+    dict of str to str
+        Label (``supptbl-sensitivity``) to the line.
+    """
+    cfg = study.config
+    out = {}
+    if set(cfg.responders) == {cfg.positive}:
+        out["supptbl-sensitivity"] = report_tables.sensitivity_table(study)[1]
+    if not cfg.ordered:
+        out["supptbl-trend"] = report_tables.trend_table(study)[1]
+    if not any(m.startswith("pct_") for m in cfg.markers):
+        for label, when in (("suppfig-pct-baseline", "baseline"),
+                            ("suppfig-pct-followup", _follow_lower(study))):  # fmt: skip
+            out[label] = (
+                f"No figure of the markers as percentages at {when}: no marker of this study "
+                "has a parent population."
+            )
+    return out
+
+
+def _follow_lower(study: Study) -> str:
+    follow = study.config.timepoint_label(study.config.followup)
+    return follow[:1].lower() + follow[1:]
+
+
+SUPPLEMENT_TABLES = tuple(
+    name for name, sheet in SHEET_NAMES.items() if sheet.startswith("Table S")
+)
+"""The supplement's tables in the order it numbers them (Table S1, S2…)."""
+
+
+def _table_numbers(study: Study) -> dict[str, str]:
+    """The number each table of the documents has (``Table 2``, ``Table S4``), the tables left
+    out (:func:`left_out`) not counted: the sheet names of the exported workbook."""
+    gone = left_out(study)
+    numbers = {name: sheet for name, sheet in SHEET_NAMES.items() if name not in SUPPLEMENT_TABLES}
+    shown = [n for n in SUPPLEMENT_TABLES if _TABLE_CAPTIONS[n] not in gone]
+    numbers.update({name: f"Table S{i}" for i, name in enumerate(shown, 1)})
+    return numbers
+
+
+def supplement_intro(study: Study) -> str:
+    """The supplement's opening paragraph: what each of its floats holds, naming only those
+    the study shows (:func:`left_out`)."""
+    gone = left_out(study)
+    floats = [
+        ("supptbl-markers-baseline", "every marker at baseline"),
+        ("supptbl-markers-followup", f"every marker at {_follow_lower(study)}"),
+        ("supptbl-pairwise", "the pairwise comparisons"),
+        ("supptbl-missing", "the missing data"),
+        ("supptbl-sensitivity", "the sensitivity analysis"),
+        ("supptbl-trend", "the trend test"),
+        ("supptbl-change-markers", "the change of every marker in its own unit"),
+        ("supptbl-dictionary", "the data dictionary"),
+        ("supptbl-validation", "every rule of the validation gate"),
+    ]
+    tables = [f"{what} (@{label})" for label, what in floats if label not in gone]
+    figures = [label for label in FIGURES if label.startswith("suppfig-") and label not in gone]
+    text = f"This supplement accompanies the study report. It gives {T.join_words(tables)}."
+    if figures:
+        refs = (
+            T.join_words([f"@{label}" for label in figures])
+            if len(figures) <= 2
+            else f"@{figures[0]} to @{figures[-1]}"
+        )
+        verb = "shows" if len(figures) == 1 else "show"
+        text += f" {refs} {verb} every marker by group."
+    return (
+        f"{text} Methods, abbreviations and the q-values (Benjamini–Hochberg across the marker "
+        "family) are as in the report; the Computational notes give each method as computed. "
+        "The tables are also available as CSV and XLSX files next to this document."
+    )
+
+
 def caption(study: Study, label: str) -> Markdown:
     """The caption of a float (``fig-flow``, ``tbl-markers``…), built from the study."""
     return Markdown(_captions(study)[label])
@@ -476,8 +566,8 @@ def quality_summary(study: Study) -> str:
     return (
         f"The validation gate checked {len(steps)} {rules} on {study.gate.n_rows} rows "
         f"(file SHA-256 `{study.sha256[:12]}…`): no critical rule failed{warn} Every rule, "
-        "with the rows it tested, is listed in Table S9 of the supplement"
-        + ("; the failed rules follow.\n" if n_warn else ".\n")
+        f"with the rows it tested, is listed in {_table_numbers(study)['validation']} of the "
+        "supplement" + ("; the failed rules follow.\n" if n_warn else ".\n")
     )
 
 
@@ -660,15 +750,20 @@ def _figure_key(study: Study) -> str:
     )
 
 
-def figure(study: Study, label: str) -> CachedFigure:
+def figure(study: Study, label: str) -> CachedFigure | Markdown:
     """A figure of the documents (:data:`FIGURES`), drawn at most once per study.
 
     The returned object displays as PNG and SVG in the kernel like a matplotlib figure; its
     bytes come from the run state when an earlier render of the same study drew it
-    (:mod:`itp_stats.report.figcache`).
+    (:mod:`itp_stats.report.figcache`). A figure with nothing to show (:func:`left_out`)
+    is the line that says so, in an ``itp-left-out`` div.
     """
     build = FIGURES[label]
     folder = figure_folder(state_dir(), _figure_key(study))
+    line = left_out(study).get(label)
+    if line is not None:  # nothing to show: left out (not numbered, not published)
+        mark_left_out(folder, label, line)
+        return Markdown(f"::: {{.itp-left-out}}\n{escape_markdown(line)}\n:::\n")
     return CachedFigure(folder, label, lambda: build(study), submission=True)
 
 
