@@ -18,8 +18,9 @@ from IPython.display import Markdown
 from itp_stats.config import state_dir
 from itp_stats.report import sentences as T
 from itp_stats.report import tables as report_tables
-from itp_stats.report.export import SHEET_NAMES, write_tables
+from itp_stats.report.export import write_tables
 from itp_stats.report.figcache import CachedFigure, figure_folder, mark_left_out, study_key
+from itp_stats.report.floats import TABLE_LABELS, left_out, table_numbers, timepoint_phrase
 from itp_stats.report.format import escape_markdown, format_number
 from itp_stats.report.format import to_pipe_table as _pipe
 from itp_stats.study.prepare import Study, package_versions, prepare_study
@@ -52,8 +53,8 @@ __all__ = [
     "reproducibility",
     "title",
     "left_out",
+    "section",
     "supplement_intro",
-    "SUPPLEMENT_TABLES",
 ]
 
 TABLES = {
@@ -127,7 +128,7 @@ def setup(
             readme=_readme(result),
             descriptions=descriptions,
             notes={name: _plain_note(note) for name, (_, note) in built.items() if note},
-            sheet_names=_table_numbers(result),
+            sheet_names=table_numbers(result),
         )
     return result
 
@@ -146,20 +147,7 @@ def _exported(folder, source: dict[str, Any]) -> bool:
     return manifest["source"] == json.loads(json.dumps(source, default=str))
 
 
-_TABLE_CAPTIONS = {
-    "table1": "tbl-baseline",
-    "table2": "tbl-markers",
-    "table3": "tbl-change",
-    "markers_baseline": "supptbl-markers-baseline",
-    "markers_followup": "supptbl-markers-followup",
-    "pairwise": "supptbl-pairwise",
-    "missing": "supptbl-missing",
-    "sensitivity": "supptbl-sensitivity",
-    "trend": "supptbl-trend",
-    "change_markers": "supptbl-change-markers",
-    "dictionary": "supptbl-dictionary",
-    "validation": "supptbl-validation",
-}
+_TABLE_CAPTIONS = TABLE_LABELS
 """Which report caption describes each exported table (the workbook's README sheet)."""
 
 
@@ -188,8 +176,14 @@ def _notice_text(study: Study) -> str:
 
 
 def _report_tables(study: Study) -> dict[str, tuple[pd.DataFrame, str]]:
-    """The report tables (:data:`TABLES`) with their notes, built once for the export."""
-    return {name: build(study) for name, build in TABLES.items() if name != "validation_failed"}
+    """The report tables (:data:`TABLES`) with their notes, built once for the export; those
+    left out (:func:`~itp_stats.report.floats.left_out`) are not built."""
+    gone = left_out(study)
+    return {
+        name: build(study)
+        for name, build in TABLES.items()
+        if name != "validation_failed" and TABLE_LABELS.get(name) not in gone
+    }
 
 
 def _plain_note(note: str) -> str:
@@ -222,12 +216,14 @@ def result_tables(
     # a table with nothing to show (no trend test of unordered groups...) is not exported
     out.update({name: table for name, (table, _) in built.items() if not table.empty})
     cfg = study.config
-    left_out = set()  # results of analyses the design does not have (rows of "not computed")
+    skipped = set()  # results of analyses the design does not have (rows of "not computed")
     if not cfg.ordered:
-        left_out.add("baseline_trend")
+        skipped.add("baseline_trend")
     if set(cfg.responders) == {cfg.positive}:
-        left_out.add("sensitivity")
-    out.update({f"results_{name}": t for name, t in study.results.items() if name not in left_out})
+        skipped.add("sensitivity")
+    if not cfg.has_followup:  # one time point: no change
+        skipped.update({"change_within", "change_between"})
+    out.update({f"results_{name}": t for name, t in study.results.items() if name not in skipped})
     return out
 
 
@@ -247,8 +243,11 @@ def table(study: Study, name: str) -> str:
         ``method`` column); a note that is a paragraph after the table would become its
         caption under Quarto.
     """
+    line = left_out(study).get(TABLE_LABELS.get(name, ""))
+    if line is not None:  # a table with nothing to show: left out, why in one line (or none)
+        return f"::: {{.itp-left-out}}\n{line}\n:::\n"
     formatted, note = TABLES[name](study)
-    if formatted.empty and note:  # a table with nothing to show: left out, why in one line
+    if formatted.empty and note:  # nothing to show: why, in one line
         return f"::: {{.itp-left-out}}\n{note}\n:::\n"
     if formatted.empty:
         # no failed rule: the gate's summary sentence has said so already
@@ -321,8 +320,7 @@ def _log_note(study: Study, markers: list[str]) -> str:
 def _captions(study: Study) -> dict[str, str]:
     cfg = study.config
     base = cfg.timepoint_label(cfg.baseline)
-    follow = cfg.timepoint_label(cfg.followup)
-    follow_l = follow[:1].lower() + follow[1:]
+    follow_l = timepoint_phrase(study, cfg.followup)  # "" with one time point
     base_l = base[:1].lower() + base[1:]
     group = cfg.dictionary.label(cfg.design.group_column)
     group_l = group[:1].lower() + group[1:]
@@ -410,65 +408,16 @@ def _captions(study: Study) -> dict[str, str]:
     return out
 
 
-def left_out(study: Study) -> dict[str, str]:
-    """The floats of the documents that the study has nothing to show in, by label, each
-    with the one line the documents say in its place.
-
-    A sensitivity analysis whose groups are the positive group alone (it would repeat the
-    primary comparison), a trend test of unordered groups, figures of percentages when no
-    marker has a parent population. :func:`table` and :func:`figure` print the line in an
-    ``itp-left-out`` div, which the documents' filter (``report.lua``) puts in the float's
-    place, unnumbered; the float's files are not exported.
-
-    Returns
-    -------
-    dict of str to str
-        Label (``supptbl-sensitivity``) to the line.
-    """
-    cfg = study.config
-    out = {}
-    if set(cfg.responders) == {cfg.positive}:
-        out["supptbl-sensitivity"] = report_tables.sensitivity_table(study)[1]
-    if not cfg.ordered:
-        out["supptbl-trend"] = report_tables.trend_table(study)[1]
-    if not any(m.startswith("pct_") for m in cfg.markers):
-        for label, when in (("suppfig-pct-baseline", "baseline"),
-                            ("suppfig-pct-followup", _follow_lower(study))):  # fmt: skip
-            out[label] = (
-                f"No figure of the markers as percentages at {when}: no marker of this study "
-                "has a parent population."
-            )
-    return out
-
-
-def _follow_lower(study: Study) -> str:
-    follow = study.config.timepoint_label(study.config.followup)
-    return follow[:1].lower() + follow[1:]
-
-
-SUPPLEMENT_TABLES = tuple(
-    name for name, sheet in SHEET_NAMES.items() if sheet.startswith("Table S")
-)
-"""The supplement's tables in the order it numbers them (Table S1, S2…)."""
-
-
-def _table_numbers(study: Study) -> dict[str, str]:
-    """The number each table of the documents has (``Table 2``, ``Table S4``), the tables left
-    out (:func:`left_out`) not counted: the sheet names of the exported workbook."""
-    gone = left_out(study)
-    numbers = {name: sheet for name, sheet in SHEET_NAMES.items() if name not in SUPPLEMENT_TABLES}
-    shown = [n for n in SUPPLEMENT_TABLES if _TABLE_CAPTIONS[n] not in gone]
-    numbers.update({name: f"Table S{i}" for i, name in enumerate(shown, 1)})
-    return numbers
-
-
 def supplement_intro(study: Study) -> str:
     """The supplement's opening paragraph: what each of its floats holds, naming only those
     the study shows (:func:`left_out`)."""
     gone = left_out(study)
     floats = [
         ("supptbl-markers-baseline", "every marker at baseline"),
-        ("supptbl-markers-followup", f"every marker at {_follow_lower(study)}"),
+        (
+            "supptbl-markers-followup",
+            f"every marker at {timepoint_phrase(study, study.config.followup)}",
+        ),
         ("supptbl-pairwise", "the pairwise comparisons"),
         ("supptbl-missing", "the missing data"),
         ("supptbl-sensitivity", "the sensitivity analysis"),
@@ -493,6 +442,17 @@ def supplement_intro(study: Study) -> str:
         "family) are as in the report; the Computational notes give each method as computed. "
         "The tables are also available as CSV and XLSX files next to this document."
     )
+
+
+def section(study: Study, name: str) -> str:
+    """An ``itp-left-out-section`` div when the study has no section ``name`` (``change``: a
+    study of one time point has no change from baseline), which the documents' filter drops
+    from its heading on; empty text otherwise."""
+    if name != "change":
+        raise ValueError(f"unknown section {name!r}: change")
+    if study.config.has_followup:
+        return ""
+    return "\n::: {.itp-left-out-section}\n:::\n"
 
 
 def caption(study: Study, label: str) -> Markdown:
@@ -566,7 +526,7 @@ def quality_summary(study: Study) -> str:
     return (
         f"The validation gate checked {len(steps)} {rules} on {study.gate.n_rows} rows "
         f"(file SHA-256 `{study.sha256[:12]}…`): no critical rule failed{warn} Every rule, "
-        f"with the rows it tested, is listed in {_table_numbers(study)['validation']} of the "
+        f"with the rows it tested, is listed in {table_numbers(study)['validation']} of the "
         "supplement" + ("; the failed rules follow.\n" if n_warn else ".\n")
     )
 

@@ -453,7 +453,7 @@ def run_analysis(
     ordered: bool,
     positive: Any,
     responders: Sequence[Any],
-    timepoints: tuple[str, str],
+    timepoints: tuple[str, ...],
     predictors: Sequence[Mapping[str, Any]],
     levels: Sequence[Any] | None = None,
     family: Sequence[str] | None = None,
@@ -483,8 +483,9 @@ def run_analysis(
         The group contrasted with the others and predicted (e.g. complete response).
     responders : sequence
         Groups counted as responders in the sensitivity analysis (vs all other groups).
-    timepoints : (str, str)
-        Baseline and follow-up suffixes (e.g. ``("m0", "m12")``).
+    timepoints : (str, str) or (str,)
+        Baseline and follow-up suffixes (e.g. ``("m0", "m12")``), or the baseline alone in a
+        study of one time point (``change_within`` and ``change_between`` are then empty).
     predictors : sequence of mapping
         One mapping per predictor of ``positive``: ``column`` (baseline column), ``direction``
         ("lower": lower values in ``positive``, pROC ">"; "higher": pROC "<"; "auto": chosen
@@ -607,7 +608,9 @@ def run_analysis(
     computed are left out of the family counts of the adjustments.
     """
     conf = 1 - alpha
-    base_t, follow_t = timepoints
+    if not 1 <= len(timepoints) <= 2:
+        raise ValueError(f"timepoints: baseline and at most one follow-up, got {timepoints}")
+    base_t, follow_t = timepoints[0], (timepoints[1] if len(timepoints) > 1 else None)
     markers = list(markers)
     family_set = set(markers) if family is None else set(family)
     if not family_set <= set(markers):
@@ -633,7 +636,7 @@ def run_analysis(
 
     others = [lev for lev in levels if lev not in set(responders)]
     data["_responders"] = _binary(data[group], responders, named(responders), named(others))
-    for m in markers:  # in the recorded decimals, so that equal changes are tied
+    for m in markers if follow_t else ():  # in the recorded decimals: equal changes tie
         data[f"_change_{m}"] = decimal_difference(
             pd.to_numeric(data[f"{m}_{follow_t}"], errors="coerce").to_numpy(
                 float, na_value=np.nan
@@ -721,23 +724,30 @@ def run_analysis(
     tables["baseline_positive"] = fdr(_with_marker(mw, markers).assign(between=group))
     tables["baseline_trend"] = fdr(_with_marker(trend, markers))
 
-    # Change baseline -> follow-up
+    # Change baseline -> follow-up (none in a study of one time point)
     wx = []
-    for m in markers:
+    for m in markers if follow_t else ():
         before, after = f"{m}_{base_t}", f"{m}_{follow_t}"
         w = wilcoxon(data, before, after, by=group, groups=kept, dv=m, conf_level=conf)
         desc = _paired_descriptives(data, before, after, masks)
         for c in PAIRED_DESCRIPTIVES:
             w[c] = desc[c].to_numpy()
         wx.append(w[CHANGE_WITHIN_COLUMNS])
-    tables["change_within"] = fdr(_with_marker(wx, markers), by="group")
+    change_columns = ["marker", *CHANGE_WITHIN_COLUMNS, "p_fdr", "p_fdr_method"]
+    tables["change_within"] = (
+        fdr(_with_marker(wx, markers), by="group") if wx else pd.DataFrame(columns=change_columns)
+    )
     kc = []
-    for m in markers:
+    for m in markers if follow_t else ():
         label = f"{m}_{follow_t} - {m}_{base_t}"
         s = split(f"_change_{m}", "change_between", label=label)
         t = _omnibus(data, f"_change_{m}", group, s, conf=conf, n_boot=n_boot, seed=seed)
         kc.append(t.assign(dv=label))
-    tables["change_between"] = fdr(_with_marker(kc, markers))
+    tables["change_between"] = (
+        fdr(_with_marker(kc, markers))
+        if kc
+        else pd.DataFrame(columns=["marker", *OMNIBUS_COLUMNS, "p_fdr", "p_fdr_method"])
+    )
 
     # Prediction of the positive group from each baseline predictor
     roc, pred = [], []
