@@ -123,6 +123,43 @@ def _set(*keys: str, value: Any):
 
 _DROP = object()
 
+
+def _recoded(recode: Any):
+    """The shipped study with its group recorded (no derivation), levels CR and NR, and
+    ``recode``."""
+
+    def edit(s: dict[str, Any]) -> None:
+        s["group"].pop("derive")
+        s["group"]["levels"] = ["CR", "NR"]
+        s["group"]["responders"] = ["CR"]
+        s["group"]["ordered"] = False
+        s["group"]["recode"] = recode
+
+    return edit
+
+
+def test_recode_counts_recorded_values_as_a_level(tmp_path):
+    d = load_data_model(_study(tmp_path, _recoded({"PR": "CR"})))
+    assert d.design.recode == (("PR", "CR"),) and d.design.levels == ("CR", "NR")
+
+
+def _one_time_point(*keep: str, when: str | None = None, derive: bool = False):
+    """The shipped study without ``timepoints.followup`` nor the follow-up keys not in
+    ``keep``; its group recorded (derived with ``derive``), assessed ``when`` (default unset)."""
+
+    def edit(s: dict[str, Any]) -> None:
+        if not derive:
+            s["group"].pop("derive")
+        for key in ("followup", "followup_months", "followup_column", "followup_window"):
+            if key not in keep:
+                s["timepoints"].pop(key, None)
+        s["group"].pop("when", None)
+        if when:
+            s["group"]["when"] = when
+
+    return edit
+
+
 REFUSALS = [
     (_set("dictionary", value=_DROP), "dictionary", "missing"),
     (_set("dictionary", value="nowhere.yaml"), "dictionary", "does not exist"),
@@ -166,6 +203,22 @@ REFUSALS = [
     (_set("group", "levels", value=[True, False]), "group.levels", "must be quoted"),
     # the IWG derivation reads the platelets at the follow-up time point
     (_set("group", "when", value="end_of_followup"), "group.when", "derived group"),
+    # one time point: no follow-up exclusion, no group at follow-up (and no derivation)
+    (
+        _one_time_point("followup_months", "followup_column", "followup_window"),
+        "timepoints.followup_months",
+        "needs timepoints.followup",
+    ),
+    (_one_time_point("followup_window"), "timepoints.followup_window", "one time point"),
+    (_one_time_point(when="followup"), "group.when", "needs timepoints.followup"),
+    (_one_time_point(derive=True), "group.when", "derived group"),
+    # recode: recorded values counted as a level, without a new column
+    (_set("group", "recode", value={"PR": "CR"}), "group.recode", "not with derive"),
+    (_recoded("PR"), "group.recode", "expected a mapping"),
+    (_recoded({"SD": "CR"}), "group.recode", "SD not among the categories of 'response_m6'"),
+    (_recoded({"PR": "SD"}), "group.recode", "SD not among the levels"),
+    (_recoded({"NR": "CR"}), "group.recode", "NR is a level itself"),
+    (_recoded({"PR": True}), "group.recode", "must be quoted"),
 ]
 
 
@@ -179,6 +232,20 @@ def test_refusals_name_the_file_and_the_key(tmp_path, edit, key, message):
     assert message in text
     assert "\n" not in text
     assert info.value.exit_status == 2
+
+
+def test_a_study_of_one_time_point(tmp_path):
+    """No ``timepoints.followup`` (or ``followup: null``): the group at baseline by default."""
+    d = load_data_model(_study(tmp_path, _one_time_point()))
+    assert d.design.followup is None and d.design.followup_months is None
+    assert d.design.group_when == "baseline" and d.design.baseline == "m0"
+
+    def null(s: dict[str, Any]) -> None:
+        _one_time_point(when="end_of_followup")(s)
+        s["timepoints"]["followup"] = None
+
+    d = load_data_model(copy_study(tmp_path / "null", None, null))
+    assert d.design.followup is None and d.design.group_when == "end_of_followup"
 
 
 def test_group_at_end_of_followup_and_a_visit_window(tmp_path):

@@ -219,7 +219,7 @@ def test_example_paragraph_is_built_from_the_results(example, name):
     if name not in ("background", "summary_methods", "groups_named"):
         shortened(R.TEXTS["summary_methods"](example.study), seen)
     paragraph = shortened(paragraph, seen)
-    doc = "supplement" if name == "groups_named" else "index"  # its opening paragraph
+    doc = "supplement" if name in ("groups_named", "supplement") else "index"  # its opening
     html, pdf = example.texts[f"{doc}.html"], _compact(example.texts[f"{doc}.pdf"])
     for piece in _pieces(paragraph):
         assert piece in html, (name, piece)

@@ -101,6 +101,23 @@ def test_build_rules_follow_the_dictionary():
             assert f"composition.{'_'.join(comp.parts)}.{tp}" in ids
 
 
+def test_type_rule_names_the_kinds_of_columns_the_dictionary_has():
+    def text(dictionary):
+        return next(r.description for r in build_rules(dictionary) if r.rule_id == "cells.type")
+
+    # the shipped dictionary: integer, float and boolean columns
+    assert text(load_dictionary()) == (
+        "Every cell reads in its column's type: whole numbers in whole-number columns, numbers "
+        "in decimal columns, yes/no in yes/no columns (no 'ND', '<5' or '12,5')"
+    )
+    # the liver example: integer and float columns, no yes/no column, no count
+    liver = ROOT / "tests" / "fixtures" / "study_liver" / "dictionary.yaml"
+    assert text(load_dictionary(liver)) == (
+        "Every cell reads in its column's type: whole numbers in whole-number columns, numbers "
+        "in decimal columns (no 'ND', '<5' or '12,5')"
+    )
+
+
 def test_parent_rules_point_the_right_way():
     rules = {r.rule_id: r for r in build_rules()}
     cd4 = rules["cd4_m0.within_parent"]

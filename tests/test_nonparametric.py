@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from stats_data import (
     C_X,
     C_Y,
@@ -341,6 +342,31 @@ def test_wilcoxon_ties_and_zeros_match_r():
     # reference.R by hand: tanh(atanh(r) +/- qnorm(.975) * se), se from the 11 non-zero
     # differences (effectsize 0.8.3 counts all 14 pairs in its SE: 0.316922, 0.908279)
     assert close([row.ci_low, row.ci_high], [0.249527434578889, 0.920289948187868])
+
+
+def test_wilcoxon_ties_equal_changes_of_decimal_values():
+    # recorded with 1 decimal: 2.2 - 2.1, 3.1 - 3.0 and 0.3 - 0.2 are the same change, which
+    # binary floating point differences apart (0.10000000000000009, 0.10000000000000009,
+    # 0.09999999999999998)
+    m0 = [2.1, 3.0, 0.2, 1.0, 4.4, 2.0, 5.5, 1.2]
+    m6 = [2.2, 3.1, 0.3, 1.3, 4.1, 2.5, 5.7, 1.0]
+    # the defect: in binary floating point the 8 changes have 7 distinct sizes, not 4
+    assert len(set(np.abs(np.subtract(m6, m0)))) == 7
+    exact = [0.1, 0.1, 0.1, 0.3, -0.3, 0.5, 0.2, -0.2]  # the changes in tenths, by hand
+    row = wilcoxon(paired(m0, m6), "x_m0", "x_m6").iloc[0]
+    assert "normal approximation" in row.method  # ties: not the exact distribution
+    # scipy.stats.wilcoxon(exact, method="approx", correction=True): ranks with the ties of
+    # 0.1 (three), 0.3 (two) and 0.2 (two)
+    reference = stats.wilcoxon(exact, method="approx", correction=True)
+    assert close(row.p_unc, reference.pvalue)
+    # V by hand: |changes| ranked with ties 0.1 -> 2 (three), 0.2 -> 4.5, 0.3 -> 6.5, 0.5 -> 8;
+    # the positive ones: 3 * 2 + 6.5 + 8 + 4.5
+    assert row.statistic == 25
+    # within each group too
+    by_group = wilcoxon(paired(m0, m6).assign(g=["a"] * 4 + ["b"] * 4), "x_m0", "x_m6", by="g")
+    assert close(
+        by_group.p_unc.iloc[0], stats.wilcoxon(exact[:4], method="approx", correction=True).pvalue
+    )
 
 
 @pytest.mark.parametrize(

@@ -126,6 +126,60 @@ def test_numbers_references_and_warnings(tmp_path):
     assert "Table 2" not in text
 
 
+def test_left_out_floats_and_sections_are_not_numbered(tmp_path):
+    body = """\
+# Results
+
+See @fig-one and @fig-three.
+
+::: {#fig-one}
+![](img.png)
+
+First figure.
+:::
+
+::: {#fig-two}
+:::: {.cell}
+::: {.itp-left-out}
+No second figure: nothing to show.
+:::
+::::
+
+Second figure.
+:::
+
+## Change
+
+::: {.itp-left-out-section}
+:::
+
+A paragraph of the change section.
+
+::: {#fig-gone}
+![](img.png)
+
+Gone figure.
+:::
+
+## Prediction
+
+::: {#fig-three}
+![](img.png)
+
+Third figure.
+:::
+"""
+    output, warnings = _render(tmp_path, {}, body=body)
+    text = _text(output.read_text())
+    # the left-out figure: its one line, no caption, no number; the next one is Figure 2
+    assert "No second figure: nothing to show." in text and "Second figure." not in text
+    assert "Figure 2: Third figure." in text and "See Figure 1 and Figure 2." in text
+    # the left-out section: no heading, no text, no float
+    for gone in ("Change", "A paragraph of the change section", "Gone figure"):
+        assert gone not in text, gone
+    assert "Prediction" in text and "unresolved" not in warnings
+
+
 def test_crossref_titles_prefixes_labels_and_delimiter(tmp_path):
     meta = {
         "crossref": {

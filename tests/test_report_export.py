@@ -189,11 +189,11 @@ REPORT_ORDER = [  # the order result_tables gives them
     "table1",
     "table2",
     "table3",
-    "subsets_baseline",
-    "subsets_followup",
+    "markers_baseline",
+    "markers_followup",
     "pairwise",
     "trend",
-    "change_counts",
+    "change_markers",
     "missing",
     "sensitivity",
     "dictionary",
@@ -302,7 +302,7 @@ def test_sheets_are_named_as_the_report_numbers_them(tmp_path):
     assert all(len(name) <= 31 for name in book.sheetnames)
     assert len({name.lower() for name in book.sheetnames}) == len(book.sheetnames)
     # the CSVs keep the table names
-    assert (tmp_path / "subsets_baseline.csv").is_file()
+    assert (tmp_path / "markers_baseline.csv").is_file()
     assert (tmp_path / "results_roc_curve.csv").is_file()
 
 

@@ -141,7 +141,7 @@ def test_all_tables_present(result):
 
 def test_marker_tables_have_one_row_per_marker_and_fdr(result):
     for name in ("baseline_kruskal", "baseline_positive", "baseline_trend",
-                 "change_between", "sensitivity_responders"):  # fmt: skip
+                 "change_between", "sensitivity"):  # fmt: skip
         t = result[name]
         assert t.marker.tolist() == MARKERS, name
         assert {"p_unc", "p_fdr", "p_fdr_method", "method"} <= set(t.columns)
@@ -246,7 +246,8 @@ def test_empty_group_remaining_groups_compared_by_mann_whitney(empty_pr):
     dunn = res["baseline_dunn"]
     assert len(dunn) == len(MARKERS)
     assert (dunn.group1 == "CR").all() and (dunn.group2 == "NR").all()
-    assert np.allclose(dunn.p_unc, kw.p_unc.to_numpy()) and np.allclose(dunn.p_adj, dunn.p_unc)
+    assert np.allclose(dunn.p_unc, kw.p_unc.to_numpy())
+    assert dunn.p_adj.isna().all() and dunn.adjust.isna().all()  # one pair: no adjustment
     trend = res["baseline_trend"]
     assert trend.method.str.startswith("not computed: a trend needs at least three").all()
     assert (trend.p_fdr_method == "not adjusted: test not computed").all()
@@ -277,7 +278,7 @@ def test_empty_group_table1_mann_whitney_and_fisher(empty_pr):
 def test_empty_group_leaves_the_contrasts_unchanged(empty_pr):
     c, res = empty_pr
     full = analyse(c.assign(**{GROUP: c[GROUP].cat.remove_unused_categories()}), responders=["CR"])
-    for name in ("baseline_positive", "sensitivity_responders", "prediction"):
+    for name in ("baseline_positive", "sensitivity", "prediction"):
         pd.testing.assert_frame_equal(res[name], full[name], check_dtype=False)
     mw = res["baseline_positive"].set_index("marker").loc["nk"]
     ref = scipy_mann_whitney(values(c, "nk_m0", "CR"), values(c, "nk_m0", "NR"))
@@ -316,7 +317,8 @@ def test_group_of_two_pairs_and_within_group_tests(two_pr):
         "not computed: fewer than 3 values in group PR (n=2)"
     )
     assert dunn.loc[("CR", "NR"), "test"] == "mann_whitney"
-    assert np.isfinite(dunn.loc[("CR", "NR"), "p_adj"])
+    # one pair compared: nothing to adjust, and no adjustment recorded
+    assert np.isnan(dunn.loc[("CR", "NR"), "p_adj"]) and pd.isna(dunn.loc[("CR", "NR"), "adjust"])
     within = res["change_within"].set_index(["marker", "group"])
     assert within.loc[("nk", "PR"), "method"].startswith("not computed")
     assert not within.loc[("nk", "CR"), "method"].startswith("not computed")
@@ -383,7 +385,7 @@ def test_family_subset(cohort, result):
     family = ["nk", "pct_nk", "cd8_act"]
     res = analyse(cohort, family=family)
     for name in ("baseline_kruskal", "baseline_positive", "baseline_trend",
-                 "change_between", "sensitivity_responders"):  # fmt: skip
+                 "change_between", "sensitivity"):  # fmt: skip
         t = res[name].set_index("marker")
         inside = t.loc[family]
         assert inside.p_fdr_method.str.startswith("Benjamini–Hochberg, family of 3").all()

@@ -89,8 +89,11 @@ class Design:
         How the analysed group is derived (the recorded column is checked against it).
     levels : tuple of str
         Group levels in display order.
-    baseline, followup : str
-        Time point codes.
+    baseline : str
+        Baseline time point code.
+    followup : str or None
+        Follow-up time point code; ``None`` in a study of one time point (cross-sectional:
+        no follow-up exclusion, no change from baseline).
     followup_months : float or None
         Minimum follow-up for a patient to be analysed.
     followup_column : str or None
@@ -99,9 +102,14 @@ class Design:
         Months before ``followup_months`` in which the follow-up visit may fall (the gate
         accepts values at the follow-up time point from ``followup_months - followup_window``
         months of follow-up on); 0 by default.
-    group_when : {"followup", "end_of_followup"}
-        When the group was assessed: at the follow-up time point (default), or as the status
-        at the end of each patient's follow-up (a recorded outcome such as alive, dead).
+    group_when : {"followup", "end_of_followup", "baseline"}
+        When the group was assessed: at the follow-up time point (default with a follow-up
+        time point), as the status at the end of each patient's follow-up (a recorded
+        outcome such as alive, dead), or at the baseline time point (default without a
+        follow-up time point).
+    recode : tuple of (str, str)
+        Recorded values of the group column counted as a level (``("transplanted",
+        "alive")``): merges levels without a new column; empty by default.
     """
 
     path: Path | None
@@ -109,11 +117,12 @@ class Design:
     derivation: Derivation | None
     levels: tuple[str, ...]
     baseline: str
-    followup: str
+    followup: str | None
     followup_months: float | None = None
     followup_column: str | None = None
     followup_window: float = 0.0
     group_when: str = "followup"
+    recode: tuple[tuple[str, str], ...] = ()
 
     @property
     def analysed_group(self) -> str:
@@ -121,9 +130,44 @@ class Design:
         return self.derivation.into if self.derivation else self.group_column
 
 
-GROUP_WHEN = ("followup", "end_of_followup")
-"""When a group can be assessed (the study's ``group.when``): at the follow-up time point, or
-as each patient's status at the end of follow-up."""
+GROUP_WHEN = ("followup", "end_of_followup", "baseline")
+"""When a group can be assessed (the study's ``group.when``): at the follow-up time point, as
+each patient's status at the end of follow-up, or at the baseline time point."""
+
+
+def _recode(path, raw, levels, recorded, derivation) -> tuple[tuple[str, str], ...]:
+    """``group.recode``: recorded values of the group column counted as one of the levels."""
+    if raw is None or raw == {}:
+        return ()
+    if not isinstance(raw, dict):
+        raise _fail(
+            path, "group.recode", "expected a mapping of recorded values to levels "
+            "(transplanted: alive)"
+        )  # fmt: skip
+    if derivation is not None:
+        raise _fail(path, "group.recode", "not with derive: the rule gives the groups")
+    if any(isinstance(v, bool) for pair in raw.items() for v in pair):
+        raise _fail(
+            path, "group.recode", "yes, no, on and off must be quoted ('yes', 'no'): YAML "
+            "reads them unquoted as true and false"
+        )  # fmt: skip
+    pairs = tuple((str(k), str(v)) for k, v in raw.items())
+    unknown = [k for k, _ in pairs if recorded.categories and k not in recorded.categories]
+    if unknown:
+        raise _fail(
+            path, "group.recode", f"{', '.join(unknown)} not among the categories of "
+            f"{recorded.name!r}"
+        )  # fmt: skip
+    outside = [v for _, v in pairs if v not in levels]
+    if outside:
+        raise _fail(path, "group.recode", f"{', '.join(outside)} not among the levels")
+    both = [k for k, _ in pairs if k in levels]
+    if both:
+        raise _fail(
+            path, "group.recode", f"{', '.join(both)} is a level itself: leave it out of "
+            "group.levels to count it as another"
+        )  # fmt: skip
+    return pairs
 
 
 def resolve_study_path(study: str | os.PathLike | None = None) -> Path:
@@ -233,11 +277,14 @@ def _design(path: Path, raw: dict[str, Any], dictionary: Dictionary) -> Design:
             "group.levels",
             f"the {derivation.rule} rule gives {', '.join(default_levels)}",
         )
+    recode = _recode(path, group.get("recode"), levels, recorded, derivation)
     tps = raw.get("timepoints")
     if not isinstance(tps, dict):
         raise _fail(path, "timepoints", "missing (baseline and followup codes)")
     for key in ("baseline", "followup"):
         code = tps.get(key)
+        if code is None and key == "followup":
+            continue  # one time point: a cross-sectional study
         if code is None:
             raise _fail(path, f"timepoints.{key}", "missing")
         if str(code) not in dictionary.timepoints:
@@ -246,8 +293,17 @@ def _design(path: Path, raw: dict[str, Any], dictionary: Dictionary) -> Design:
                 path, f"timepoints.{key}", f"{code!r} is not a time point of the dictionary "
                 f"({known})"
             )  # fmt: skip
-    if str(tps["baseline"]) == str(tps["followup"]):
+    followup = None if tps.get("followup") is None else str(tps["followup"])
+    if str(tps["baseline"]) == followup:
         raise _fail(path, "timepoints", "baseline and followup must differ")
+    if followup is None:  # no follow-up time point: no follow-up exclusion either
+        given = [k for k in ("followup_months", "followup_column", "followup_window") if k in tps]
+        if given:
+            raise _fail(
+                path,
+                f"timepoints.{given[0]}",
+                "needs timepoints.followup (a study of one time point has no follow-up exclusion)",
+            )
     months = tps.get("followup_months")
     fcol = tps.get("followup_column")
     if (months is None) != (fcol is None):
@@ -276,9 +332,16 @@ def _design(path: Path, raw: dict[str, Any], dictionary: Dictionary) -> Design:
         raise _fail(
             path, "timepoints.followup_window", "must be 0 or more and less than followup_months"
         )
-    when = str(group.get("when") or "followup")
+    when = str(group.get("when") or ("followup" if followup else "baseline"))
     if when not in GROUP_WHEN:
         raise _fail(path, "group.when", f"{when!r} is not one of {', '.join(GROUP_WHEN)}")
+    if when == "followup" and followup is None:
+        raise _fail(
+            path,
+            "group.when",
+            "'followup' needs timepoints.followup; a study of one time point has its group "
+            "at baseline or at the end of follow-up",
+        )
     if when != "followup" and derivation is not None:
         raise _fail(path, "group.when", "a derived group is assessed at the follow-up time point")
     return Design(
@@ -288,10 +351,11 @@ def _design(path: Path, raw: dict[str, Any], dictionary: Dictionary) -> Design:
         derivation=derivation,
         levels=levels,
         baseline=str(tps["baseline"]),
-        followup=str(tps["followup"]),
+        followup=followup,
         followup_months=months,
         followup_column=None if fcol is None else str(fcol),
         followup_window=window,
+        recode=recode,
     )
 
 

@@ -239,6 +239,27 @@ def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
+def _type_rule_text(columns: Iterable[Any]) -> str:
+    """The type rule's description, naming only the kinds of columns the dictionary has:
+    whole numbers (``integer``), numbers (``float``), yes/no (``boolean``)."""
+    types = {col.type for col in columns}
+    kinds = [
+        (kind, text)
+        for kind, text in (
+            ("integer", "whole numbers in whole-number columns"),
+            ("float", "numbers in decimal columns"),
+            ("boolean", "yes/no in yes/no columns"),
+        )
+        if kind in types
+    ]
+    said = ", ".join(text for _, text in kinds)
+    return (
+        "Every cell reads in its column's type"
+        + (f": {said}" if said else "")
+        + (" (no 'ND', '<5' or '12,5')" if any(k != "boolean" for k, _ in kinds) else "")
+    )
+
+
 def build_rules(dictionary: Dictionary | None = None) -> list[Rule]:
     """Derive the gate's rules from the data dictionary and its study design, in report order.
 
@@ -289,8 +310,7 @@ def build_rules(dictionary: Dictionary | None = None) -> list[Rule]:
         Rule(
             "cells.type",
             "critical",
-            "Every cell reads in its column's type: whole numbers in count columns, yes/no "
-            "in yes/no columns (no 'ND', '<5' or '12,5')",
+            _type_rule_text(cols.values()),
             (),
             "ExpectColumnValuesToBeBetween",
             {"column": UNPARSED_CHECK, "max_value": 0},

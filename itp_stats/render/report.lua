@@ -15,6 +15,9 @@ parsing; the built-in renderer: first of its filters).
     parser would take for a float or a callout; tables.lua (after Quarto's renderers)
     turns it back into a Pandoc Figure or captioned Table, so that both engines hand
     Pandoc's writers the same floats (no Word layout tables, no unbreakable Typst floats);
+  * leaves out what a study does not have: a float holding a ::: {.itp-left-out} div
+    becomes that div's content (one line saying why), unnumbered; a section holding a
+    ::: {.itp-left-out-section} div is dropped from its heading on;
   * resolves @fig-x / @tbl-x (and custom keys) to "Figure 1" links; [-@fig-x] gives the
     number alone; @Fig-x capitalises; unknown ids render as ?@id with a warning;
   * draws callouts (.callout-note/-warning/-important/-tip/-caution, optional title) in
@@ -254,6 +257,53 @@ local number_filter = {
   end,
 }
 
+-- Left out: what a study does not have. A float whose cells printed a
+-- ::: {.itp-left-out} div (a figure or table with nothing to show) is replaced by that
+-- div's content, its one line saying why, and is not numbered; a section (from its heading
+-- to the next heading of its level or above) that holds a ::: {.itp-left-out-section} div
+-- is dropped whole (a design without that part: no heading, no text, no float).
+local function find_div(blocks, class)
+  local found = nil
+  pandoc.Blocks(blocks):walk({
+    Div = function(d)
+      if found == nil and d.classes:includes(class) then found = d end
+    end,
+  })
+  return found
+end
+
+local left_out_filter = {
+  traverse = "topdown",
+  Div = function(div)
+    if key_of(div.identifier) then
+      local marker = find_div(div.content, "itp-left-out")
+      if marker then return marker.content, false end
+    end
+  end,
+}
+
+local function drop_left_out_sections(blocks)
+  local drop = {}
+  local heading = nil
+  for i, block in ipairs(blocks) do
+    if block.t == "Header" then
+      heading = i
+    elseif heading and find_div({ block }, "itp-left-out-section") then
+      local level = blocks[heading].level
+      local j = heading
+      repeat
+        drop[j] = true
+        j = j + 1
+      until j > #blocks or (blocks[j].t == "Header" and blocks[j].level <= level)
+    end
+  end
+  local kept = pandoc.Blocks({})
+  for i, block in ipairs(blocks) do
+    if not drop[i] then kept:insert(block) end
+  end
+  return kept
+end
+
 local function capitalise(text)
   return text:sub(1, 1):upper() .. text:sub(2)
 end
@@ -416,6 +466,8 @@ return {
     Pandoc = function(doc)
       read_options(doc.meta)
       running_title(doc)
+      doc.blocks = drop_left_out_sections(doc.blocks)
+      doc.blocks = doc.blocks:walk(left_out_filter)
       doc.blocks = doc.blocks:walk(number_filter)
       -- after parking: a float's caption, printed first, comes before its content
       doc.blocks = abbreviations(doc.blocks)

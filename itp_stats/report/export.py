@@ -103,15 +103,17 @@ SHEET_NAMES: Mapping[str, str] = {
     "table1": "Table 1",
     "table2": "Table 2",
     "table3": "Table 3",
-    "subsets_baseline": "Table S1",
-    "subsets_followup": "Table S2",
+    "markers_baseline": "Table S1",
+    "markers_followup": "Table S2",
     "pairwise": "Table S3",
     "missing": "Table S4",
     "sensitivity": "Table S5",
     "trend": "Table S6",
-    "change_counts": "Table S7",
+    "change_markers": "Table S7",
     "dictionary": "Table S8",
     "validation": "Table S9",
+    "model_validation": "Table S10",
+    "adjusted": "Table S11",
 }
 """Default sheet name of each report table: the number the report and supplement give it.
 Tidy results (``results_<name>``) become ``Results <name>``; other tables keep their name."""
@@ -120,15 +122,17 @@ TABLE_DESCRIPTIONS: Mapping[str, str] = {
     "table1": "Baseline characteristics by group, as in the report.",
     "table2": "Markers at baseline by group: median [IQR], tests and effect sizes.",
     "table3": "Change of the markers from baseline to follow-up within each group.",
-    "subsets_baseline": "Every marker at baseline by group: median [IQR] and n.",
-    "subsets_followup": "Every marker at follow-up by group: median [IQR] and n.",
+    "markers_baseline": "Every marker at baseline by group: median [IQR] and n.",
+    "markers_followup": "Every marker at follow-up by group: median [IQR] and n.",
     "pairwise": "Pairwise post-hoc comparisons of the baseline markers between groups.",
     "missing": "Missing data by variable and group.",
-    "sensitivity": "Sensitivity analysis: responders against the other groups at baseline.",
+    "sensitivity": "Sensitivity analysis: the sensitivity groups against the others at baseline.",
     "trend": "Trend across the ordered groups at baseline (Jonckheere–Terpstra).",
-    "change_counts": "Change of every marker, in its own unit, from baseline to follow-up.",
+    "change_markers": "Change of every marker, in its own unit, from baseline to follow-up.",
     "dictionary": "Data dictionary: every column of the cohort file, its type and role.",
     "validation": "Validation gate: every rule, rows tested, failures, failing patient ids.",
+    "model_validation": "Prediction model: apparent and optimism-corrected performance.",
+    "adjusted": "Prediction model adjusted for the configured covariates: odds ratios.",
 }
 """Default "what it holds" of each report table, listed on the README sheet and written as
 its caption."""

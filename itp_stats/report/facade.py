@@ -21,7 +21,8 @@ from itp_stats.report import model
 from itp_stats.report import sentences as T
 from itp_stats.report import tables as report_tables
 from itp_stats.report.export import write_tables
-from itp_stats.report.figcache import CachedFigure, figure_folder, study_key
+from itp_stats.report.figcache import CachedFigure, figure_folder, mark_left_out, study_key
+from itp_stats.report.floats import TABLE_LABELS, left_out, table_numbers, timepoint_phrase
 from itp_stats.report.format import escape_markdown, format_number, md_literal
 from itp_stats.report.format import to_pipe_table as _pipe
 from itp_stats.study.prepare import Study, package_versions, prepare_study
@@ -53,17 +54,20 @@ __all__ = [
     "markers_figure",
     "reproducibility",
     "title",
+    "left_out",
+    "section",
+    "supplement_intro",
 ]
 
 TABLES = {
     "table1": report_tables.table1,
     "table2": report_tables.table2,
     "table3": report_tables.table3,
-    "subsets_baseline": lambda s: report_tables.subsets_by_group(s, s.config.baseline),
-    "subsets_followup": lambda s: report_tables.subsets_by_group(s, s.config.followup),
+    "markers_baseline": lambda s: report_tables.subsets_by_group(s, s.config.baseline),
+    "markers_followup": lambda s: report_tables.subsets_by_group(s, s.config.followup),
     "pairwise": report_tables.pairwise_table,
     "trend": report_tables.trend_table,
-    "change_counts": report_tables.change_table_all,
+    "change_markers": report_tables.change_table_all,
     "missing": report_tables.missing_table,
     "sensitivity": report_tables.sensitivity_table,
     "dictionary": lambda s: (report_tables.dictionary_table(s), ""),
@@ -128,6 +132,7 @@ def setup(
             readme=_readme(result),
             descriptions=descriptions,
             notes={name: _plain_note(note) for name, (_, note) in built.items() if note},
+            sheet_names=table_numbers(result),
         )
     return result
 
@@ -146,20 +151,7 @@ def _exported(folder, source: dict[str, Any]) -> bool:
     return manifest["source"] == json.loads(json.dumps(source, default=str))
 
 
-_TABLE_CAPTIONS = {
-    "table1": "tbl-baseline",
-    "table2": "tbl-markers",
-    "table3": "tbl-change",
-    "subsets_baseline": "supptbl-subsets-baseline",
-    "subsets_followup": "supptbl-subsets-followup",
-    "pairwise": "supptbl-pairwise",
-    "missing": "supptbl-missing",
-    "sensitivity": "supptbl-sensitivity",
-    "trend": "supptbl-trend",
-    "change_counts": "supptbl-change-counts",
-    "dictionary": "supptbl-dictionary",
-    "validation": "supptbl-validation",
-}
+_TABLE_CAPTIONS = TABLE_LABELS
 """Which report caption describes each exported table (the workbook's README sheet)."""
 
 
@@ -188,8 +180,14 @@ def _notice_text(study: Study) -> str:
 
 
 def _report_tables(study: Study) -> dict[str, tuple[pd.DataFrame, str]]:
-    """The report tables (:data:`TABLES`) with their notes, built once for the export."""
-    return {name: build(study) for name, build in TABLES.items() if name != "validation_failed"}
+    """The report tables (:data:`TABLES`) with their notes, built once for the export; those
+    left out (:func:`~itp_stats.report.floats.left_out`) are not built."""
+    gone = left_out(study)
+    return {
+        name: build(study)
+        for name, build in TABLES.items()
+        if name != "validation_failed" and TABLE_LABELS.get(name) not in gone
+    }
 
 
 def _plain_note(note: str) -> str:
@@ -222,12 +220,14 @@ def result_tables(
     # a table with nothing to show (no trend test of unordered groups...) is not exported
     out.update({name: table for name, (table, _) in built.items() if not table.empty})
     cfg = study.config
-    left_out = set()  # results of analyses the design does not have (rows of "not computed")
+    skipped = set()  # results of analyses the design does not have (rows of "not computed")
     if not cfg.ordered:
-        left_out.add("baseline_trend")
+        skipped.add("baseline_trend")
     if set(cfg.responders) == {cfg.positive}:
-        left_out.add("sensitivity_responders")
-    out.update({f"results_{name}": t for name, t in study.results.items() if name not in left_out})
+        skipped.add("sensitivity")
+    if not cfg.has_followup:  # one time point: no change
+        skipped.update({"change_within", "change_between"})
+    out.update({f"results_{name}": t for name, t in study.results.items() if name not in skipped})
     return out
 
 
@@ -247,9 +247,12 @@ def table(study: Study, name: str) -> str:
         ``method`` column); a note that is a paragraph after the table would become its
         caption under Quarto.
     """
+    line = left_out(study).get(TABLE_LABELS.get(name, ""))
+    if line is not None:  # a table with nothing to show: left out, why in one line (or none)
+        return f"::: {{.itp-left-out}}\n{line}\n:::\n"
     formatted, note = TABLES[name](study)
-    if formatted.empty and note:
-        return f"{note}\n"  # a table with nothing to show: why, in one line
+    if formatted.empty and note:  # nothing to show: why, in one line
+        return f"::: {{.itp-left-out}}\n{note}\n:::\n"
     if formatted.empty:
         # no failed rule: the gate's summary sentence has said so already
         return "" if name == "validation_failed" else "No rows.\n"
@@ -257,7 +260,7 @@ def table(study: Study, name: str) -> str:
     if note:
         note = note.rstrip(".")
         lead = (
-            "*Methods:* " if name not in {"subsets_baseline", "subsets_followup", "missing"} else ""
+            "*Methods:* " if name not in {"markers_baseline", "markers_followup", "missing"} else ""
         )
         text_ += f"\n::: {{.table-note}}\n{lead}{note}.\n:::\n"
     return text_
@@ -283,6 +286,7 @@ TEXTS = {
         filter(None, [T.prediction_text(s), model.validation_text(s)])
     ),
     "limitations": T.limitations_text,
+    "supplement": lambda s: supplement_intro(s),
 }
 """Paragraphs by name, each built by :mod:`itp_stats.report.sentences` from the results."""
 
@@ -324,8 +328,7 @@ def _captions(study: Study) -> dict[str, str]:
     cfg = study.config
     # the study's own words (labels, names, level codes) print as written: md_literal
     base = md_literal(cfg.timepoint_label(cfg.baseline))
-    follow = md_literal(cfg.timepoint_label(cfg.followup))
-    follow_l = follow[:1].lower() + follow[1:]
+    follow_l = md_literal(timepoint_phrase(study, cfg.followup))  # "" with one time point
     base_l = base[:1].lower() + base[1:]
     group = md_literal(cfg.dictionary.label(cfg.design.group_column))
     group_l = group[:1].lower() + group[1:]
@@ -352,11 +355,11 @@ def _captions(study: Study) -> dict[str, str]:
             f"Change of the markers from baseline to {follow_l} within each group, on the "
             "patients with both values."
         ),
-        "supptbl-subsets-baseline": (
+        "supptbl-markers-baseline": (
             f"Every marker at baseline ({base_l}) by group: median [IQR] of the patients with "
             "a value, and their number when some are missing."
         ),
-        "supptbl-subsets-followup": (
+        "supptbl-markers-followup": (
             f"Every marker at {follow_l} by group: median [IQR] of the patients with a value, "
             "and their number when some are missing."
         ),
@@ -379,7 +382,7 @@ def _captions(study: Study) -> dict[str, str]:
             if cfg.ordered
             else "Trend test: not done, the groups are not ordered."
         ),
-        "supptbl-change-counts": (
+        "supptbl-change-markers": (
             f"Change of every marker, in its own unit, from baseline to {follow_l} within each "
             "group, on the patients with both values."
         ),
@@ -416,6 +419,65 @@ def _captions(study: Study) -> dict[str, str]:
             f"{T.group_phrase(study, cfg.positive)}, with the AUC and its {ci}."
         )
     return out
+
+
+def supplement_intro(study: Study) -> str:
+    """The supplement's opening paragraph: what each of its floats holds, naming only those
+    the study shows (:func:`left_out`)."""
+    gone = left_out(study)
+    floats = [
+        ("supptbl-markers-baseline", "every marker at baseline"),
+        (
+            "supptbl-markers-followup",
+            f"every marker at {timepoint_phrase(study, study.config.followup)}",
+        ),
+        ("supptbl-pairwise", "the pairwise comparisons"),
+        ("supptbl-missing", "the missing data"),
+        ("supptbl-sensitivity", "the sensitivity analysis"),
+        ("supptbl-trend", "the trend test"),
+        ("supptbl-change-markers", "the change of every marker in its own unit"),
+        ("supptbl-dictionary", "the data dictionary"),
+        ("supptbl-validation", "every rule of the validation gate"),
+        ("supptbl-model-validation", "the internal validation of the prediction model"),
+        ("supptbl-adjusted", "the adjusted prediction model"),
+    ]
+    tables = [f"{what} (@{label})" for label, what in floats if label not in gone]
+    figures = [
+        label
+        for label in FIGURES
+        if label.startswith("suppfig-") and label not in gone and label != "suppfig-calibration"
+    ]
+    named = T.groups_named(study)
+    text = (
+        f"This supplement accompanies the study report.{' ' + named if named else ''} It gives "
+        f"{T.join_words(tables)}."
+    )
+    if figures:
+        refs = (
+            T.join_words([f"@{label}" for label in figures])
+            if len(figures) <= 2
+            else f"@{figures[0]} to @{figures[-1]}"
+        )
+        verb = "shows" if len(figures) == 1 else "show"
+        text += f" {refs} {verb} every marker by group."
+    if "suppfig-calibration" not in gone:
+        text += " @suppfig-calibration shows the calibration of the prediction model."
+    return (
+        f"{text} Methods, abbreviations and the q-values (Benjamini–Hochberg across the marker "
+        "family) are as in the report; the Computational notes give each method as computed. "
+        "The tables are also available as CSV and XLSX files next to this document."
+    )
+
+
+def section(study: Study, name: str) -> str:
+    """An ``itp-left-out-section`` div when the study has no section ``name`` (``change``: a
+    study of one time point has no change from baseline), which the documents' filter drops
+    from its heading on; empty text otherwise."""
+    if name != "change":
+        raise ValueError(f"unknown section {name!r}: change")
+    if study.config.has_followup:
+        return ""
+    return "\n::: {.itp-left-out-section}\n:::\n"
 
 
 def caption(study: Study, label: str) -> Markdown:
@@ -464,7 +526,7 @@ _ANALYSES = (
     ("Trend across ordered groups", "baseline_trend", ("method",)),
     ("Change within groups", "change_within", ("method", "effect_method", "hl_method")),
     ("Change between groups", "change_between", ("method",)),
-    ("Sensitivity analysis", "sensitivity_responders", ("method", "effect_method", "hl_method")),
+    ("Sensitivity analysis", "sensitivity", ("method", "effect_method", "hl_method")),
     ("Prediction", "prediction", ("method",)),
     ("Prediction model validation", "model_validation", ("method",)),
     ("Adjusted prediction model", "adjusted", ("method",)),
@@ -501,8 +563,8 @@ def quality_summary(study: Study) -> str:
     return (
         f"The validation gate checked {len(steps)} {rules} on {study.gate.n_rows} rows "
         f"(file SHA-256 `{study.sha256[:12]}…`): no critical rule failed{warn} Every rule, "
-        "with the rows it tested, is listed in Table S9 of the supplement"
-        + ("; the failed rules follow.\n" if n_warn else ".\n")
+        f"with the rows it tested, is listed in {table_numbers(study)['validation']} of the "
+        "supplement" + ("; the failed rules follow.\n" if n_warn else ".\n")
     )
 
 
@@ -686,15 +748,20 @@ def _figure_key(study: Study) -> str:
     )
 
 
-def figure(study: Study, label: str) -> CachedFigure:
+def figure(study: Study, label: str) -> CachedFigure | Markdown:
     """A figure of the documents (:data:`FIGURES`), drawn at most once per study.
 
     The returned object displays as PNG and SVG in the kernel like a matplotlib figure; its
     bytes come from the run state when an earlier render of the same study drew it
-    (:mod:`itp_stats.report.figcache`).
+    (:mod:`itp_stats.report.figcache`). A figure with nothing to show (:func:`left_out`)
+    is the line that says so, in an ``itp-left-out`` div.
     """
     build = FIGURES[label]
     folder = figure_folder(state_dir(), _figure_key(study))
+    line = left_out(study).get(label)
+    if line is not None:  # nothing to show: left out (not numbered, not published)
+        mark_left_out(folder, label, line)
+        return Markdown(f"::: {{.itp-left-out}}\n{escape_markdown(line)}\n:::\n")
     record("matplotlib", "the figures")
     return CachedFigure(folder, label, lambda: build(study), submission=True)
 

@@ -41,6 +41,8 @@ __all__ = [
     "figure_folder",
     "kernel_image_types",
     "publish_figures",
+    "mark_left_out",
+    "LEFT_OUT_SUFFIX",
     "study_key",
 ]
 
@@ -336,9 +338,31 @@ class CachedFigure:
         return out
 
 
-def _float_order(documents: list[Path]) -> list[tuple[Path, str, str]]:
+LEFT_OUT_SUFFIX = "left-out"
+"""Suffix of the file that marks a figure of the documents as left out (nothing to show)."""
+
+
+def mark_left_out(folder: Path, label: str, line: str) -> None:
+    """Record that the figure ``label`` has nothing to show and is left out of the documents
+    (which say ``line`` instead): it is not numbered and not published.
+
+    Parameters
+    ----------
+    folder : Path
+        The study key's cache folder (:func:`figure_folder`).
+    label : str
+        The figure's label (``suppfig-pct-baseline``).
+    line : str
+        What the documents say in its place.
+    """
+    path = Path(folder) / f"{label}.{LEFT_OUT_SUFFIX}"
+    if not path.is_file() or path.read_text(encoding="utf-8") != line:
+        path.write_text(line, encoding="utf-8")
+
+
+def _float_order(documents: list[Path], folder: Path | None = None) -> list[tuple[Path, str, str]]:
     """``(document, label, number)`` of every figure float of the documents, in order
-    (Figure 1…, S1…)."""
+    (Figure 1…, S1…), without those ``folder`` marks as left out (:func:`mark_left_out`)."""
     import re
 
     out, counts = [], {"fig": 0, "suppfig": 0}
@@ -346,6 +370,8 @@ def _float_order(documents: list[Path]) -> list[tuple[Path, str, str]]:
         text = doc.read_text(encoding="utf-8")
         for match in re.finditer(r"\{#((fig|suppfig)-[A-Za-z0-9_-]+)", text):
             label, kind = match.group(1), match.group(2)
+            if folder is not None and (folder / f"{label}.{LEFT_OUT_SUFFIX}").is_file():
+                continue
             counts[kind] += 1
             prefix = "Figure " if kind == "fig" else "Figure S"
             out.append((doc, label, f"{prefix}{counts[kind]}"))
@@ -369,7 +395,8 @@ def publish_figures(
         The study key of the render (the exported tables' ``study_key``).
     documents : list of Path
         The project's documents, in render order: the order of their ``{#fig-…}`` and
-        ``{#suppfig-…}`` floats gives the numbers (``Figure 1.pdf``, ``Figure S1.png``).
+        ``{#suppfig-…}`` floats gives the numbers (``Figure 1.pdf``, ``Figure S1.png``);
+        a figure marked as left out (:func:`mark_left_out`) has no number and no file.
     destination : Path
         ``<output-dir>/figures``; replaced as a whole (written beside it, then renamed).
     rendered : list of Path, optional
@@ -387,7 +414,7 @@ def publish_figures(
     folder = state / "figures" / key
     own = None if rendered is None else {p.resolve() for p in rendered}
     staged: list[tuple[Path, bytes]] = []
-    for doc, label, number in _float_order(documents):
+    for doc, label, number in _float_order(documents, folder):
         for fmt in ("pdf", "png"):
             name = Path(f"{number}.{fmt}")
             if own is not None and doc.resolve() not in own:

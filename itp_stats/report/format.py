@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from itp_stats.stats._common import decimal_places
 from itp_stats.text import md_literal
 
 __all__ = [
@@ -128,12 +129,8 @@ def recorded_decimals(values: object, cap: int = 3) -> int:
         none does; 0 when there is no value. ``[3, 4.5, 3.44]`` gives 2, whole counts 0.
     """
     x = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").astype(float)
-    x = x[x.map(math.isfinite)].to_numpy()
-    tolerance = 1e-9 * abs(x).clip(min=1.0)
-    for d in range(cap):
-        if (abs(x.round(d) - x) <= tolerance).all():
-            return d
-    return cap
+    places = decimal_places(x.to_numpy(), cap=cap - 1, rel_tol=1e-9)
+    return cap if places is None else places
 
 
 def _shown(x: float, digits: int) -> float:

@@ -36,6 +36,7 @@ from typing import Any
 
 import pandas as pd
 
+from itp_stats.report.floats import table_number
 from itp_stats.report.format import (
     NNBSP,
     abbreviation,
@@ -315,11 +316,13 @@ def cohort_methods(study) -> str:
     """Who was studied, when, and who was excluded (from the configuration and the flow)."""
     cfg, flow = _cfg(study), study.flow
     base = lower_first(md_literal(cfg.timepoint_label(cfg.baseline)))
-    follow = lower_first(md_literal(cfg.timepoint_label(cfg.followup)))
+    when = f"at {base} (baseline)"
+    if cfg.has_followup:
+        when += f" and at {lower_first(md_literal(cfg.timepoint_label(cfg.followup)))} (follow-up)"
     text = (
         f"{md_literal(_cap(cfg.population))}, one row per patient as described by the data "
-        f"dictionary (Table S8 of the supplement), with measurements at {base} (baseline) and "
-        f"at {follow} (follow-up)."
+        f"dictionary ({table_number(study, 'dictionary')} of the supplement), with "
+        f"measurements {when}."
     )
     if cfg.design.followup_column:
         months = format_number(cfg.design.followup_months, 1).removesuffix(".0")
@@ -363,7 +366,16 @@ def group_methods(study) -> str:
             f"{md_literal(lower_first(recorded.label))} must agree with this derivation (a rule "
             "of the validation gate)."
         )
-    return f"The groups are the recorded {md_literal(lower_first(recorded.label))}: {groups}."
+    text = f"The groups are the recorded {md_literal(lower_first(recorded.label))}: {groups}."
+    merged: dict[str, list[str]] = {}
+    for value, level in cfg.design.recode:
+        merged.setdefault(level, []).append(md_literal(value))
+    for level, values in merged.items():
+        text += (
+            f" Patients recorded as {join_words(values, 'or')} are counted in the "
+            f"{group_phrase(study, level)} group."
+        )
+    return text
 
 
 def markers_methods(study) -> str:
@@ -380,7 +392,7 @@ def markers_methods(study) -> str:
     labels = join_words([md_literal(d.markers[m].label) for m in counts])
     text = (
         f"The analysis covers {len(counts)} {'marker' if len(counts) == 1 else 'markers'}, "
-        f"measured at baseline and at follow-up: {labels}"
+        f"measured at baseline{' and at follow-up' if cfg.has_followup else ''}: {labels}"
         + (f" ({join_words([md_literal(u) for u in units])})." if units else ".")
     )
     by_parent: dict[str, list[str]] = {}
@@ -445,6 +457,8 @@ def grouped_when(study) -> str:
     cfg = _cfg(study)
     if cfg.design.group_when == "end_of_followup":
         return "the end of follow-up"
+    if cfg.design.group_when == "baseline":
+        return lower_first(md_literal(cfg.timepoint_label(cfg.baseline)))
     return lower_first(md_literal(cfg.timepoint_label(cfg.followup)))
 
 
@@ -550,7 +564,10 @@ def missing_text(study) -> str:
                 f"{p_phrase(p, alpha)})"
             )
         out.append(text + ".")
-    return " ".join(out) + " Table S4 of the supplement gives every variable's missing values."
+    return (
+        " ".join(out) + f" {table_number(study, 'missing')} of the supplement gives every "
+        "variable's missing values."
+    )
 
 
 def _omnibus_sentence(study, marker: str, when: str) -> str:
@@ -775,8 +792,11 @@ def _summary_change(study, marker: str) -> str:
 
 
 def change_text(study) -> str:
-    """Change from baseline to follow-up of the highlighted markers (R5, R2)."""
+    """Change from baseline to follow-up of the highlighted markers (R5, R2); none in a
+    study of one time point."""
     cfg = _cfg(study)
+    if not cfg.has_followup:
+        return ""
     out = []
     for m in cfg.highlight_change:
         out.append(_change_sentence(study, m, cfg.positive))
@@ -823,7 +843,8 @@ def summary_methods(study) -> str:
         f"The cohort held {flow['assessed']} {md_literal(cfg.population)}{period}, grouped at "
         f"{grouped_when(study)} into {groups}; "
         f"{flow['analysed']} were analysed{_excluded_phrase(flow)}. The {n_markers} "
-        f"{'marker' if n_markers == 1 else 'markers'} at baseline and follow-up were compared "
+        f"{'marker' if n_markers == 1 else 'markers'} at baseline"
+        f"{' and follow-up' if cfg.has_followup else ''} were compared "
         f"between the {k} groups with rank-based tests, and effect sizes are given with "
         f"{conf_label(_alpha(study))} confidence intervals."
     )
@@ -846,7 +867,9 @@ def summary_results(study) -> str:
         f"At {grouped_when(study)}: {_counts_phrase(study)}.",
         baseline_text(study),
         prediction_text(study, short=True),
-        " ".join(_summary_change(study, m) for m in cfg.highlight_change),
+        " ".join(_summary_change(study, m) for m in cfg.highlight_change)
+        if cfg.has_followup
+        else "",
     ]
     return " ".join(p for p in parts if p)
 
@@ -906,8 +929,8 @@ def limitations_text(study) -> str:
     text += (
         f" {tests}; the "
         "Benjamini–Hochberg q-values control the false discovery rate across them, not the "
-        "family-wise error. Missing values are handled by complete-case analysis (Table S4 of "
-        "the supplement gives the missing data by group)."
+        "family-wise error. Missing values are handled by complete-case analysis "
+        f"({table_number(study, 'missing')} of the supplement gives the missing data by group)."
     )
     return text
 
@@ -954,13 +977,17 @@ def _predictive_values(ppv, npv) -> str:
 
 def change_tables_text(study) -> str:
     """What the change tables hold, as their contents are chosen (``tables.table3``: the
-    percentages when some markers have one, the supplement's Table S7 then the values)."""
+    percentages when some markers have one, the supplement's change table then the values);
+    none in a study of one time point."""
+    if not _cfg(study).has_followup:
+        return ""
     markers = list(study.results["change_within"]["marker"].unique())
     pcts = [m for m in markers if m.startswith("pct_")]
     if pcts and len(pcts) < len(markers):
         return (
-            "@tbl-change gives the change of each percentage within each group (Table S7 of "
-            "the supplement that of the values themselves)"
+            "@tbl-change gives the change of each percentage within each group "
+            f"({table_number(study, 'change_markers')} of the supplement that of the values "
+            "themselves)"
         )
     return "@tbl-change gives the change of every marker within each group"
 
@@ -1057,7 +1084,7 @@ def methods_prose(study) -> str:
         if named:
             out.append(
                 f"A trend across the ordered groups ({', '.join(cfg.levels)}) was tested with "
-                f"{join_words(named)}{_how(trend['method'], 'Table S6')}."
+                f"{join_words(named)}{_how(trend['method'], table_number(study, 'trend'))}."
             )
     within = r["change_within"]
     named = _named(within["method"])

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from itp_stats.report.floats import left_out, table_number
 from itp_stats.report.format import (
     NNBSP,
     format_ci,
@@ -541,7 +542,7 @@ def subsets_by_group(study: Study, timepoint: str) -> tuple[pd.DataFrame, str]:
     cols = ["Marker", *(f"{g} ({_n(sizes[g])})" for g in groups)]
     note = (
         "Median [interquartile range] of the patients with a value; (n = k) when fewer "
-        "patients than the group's have one (missing values: Table S4)"
+        f"patients than the group's have one (missing values: {table_number(study, 'missing')})"
     )
     return pd.DataFrame(rows, columns=cols), note
 
@@ -589,10 +590,7 @@ def _statistic_name(methods: pd.Series) -> str:
 def trend_table(study: Study) -> tuple[pd.DataFrame, str]:
     """Jonckheere–Terpstra trend test across the ordered groups at baseline."""
     if not study.config.ordered:
-        return pd.DataFrame(), (
-            "No trend test: the study's groups are not ordered (group.ordered in its "
-            "configuration)."
-        )
+        return pd.DataFrame(), left_out(study)["supptbl-trend"]
     jt = study.results["baseline_trend"]
     marks, _ = variant_marks(jt["method"])
     rows = [
@@ -646,15 +644,13 @@ def missing_table(study: Study) -> tuple[pd.DataFrame, str]:
 
 
 def sensitivity_table(study: Study) -> tuple[pd.DataFrame, str]:
-    """Sensitivity analysis: the responder groups against the others at baseline."""
+    """Sensitivity analysis: the groups of ``group.responders`` against the others at baseline
+    (nothing to show when they are the positive group alone: it would repeat the primary
+    comparison)."""
     cfg = study.config
     if set(cfg.responders) == {cfg.positive}:
-        return pd.DataFrame(), (
-            "No sensitivity analysis: the responder groups are the positive group alone, so it "
-            "would repeat the primary comparison (group.responders in the study's "
-            "configuration)."
-        )
-    sens = study.results["sensitivity_responders"]
+        return pd.DataFrame(), left_out(study)["supptbl-sensitivity"]
+    sens = study.results["sensitivity"]
     marks, _ = variant_marks(sens["method"])
     rows = [
         [

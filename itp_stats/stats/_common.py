@@ -18,6 +18,40 @@ MIN_GROUP_SIZE = 3
 DEFAULT_SEED = 20230601
 
 
+def decimal_places(values: np.ndarray, cap: int = 10, rel_tol: float = 1e-14) -> int | None:
+    """The fewest decimals that print every finite value of ``values`` exactly, or ``None``.
+
+    A value read from text such as ``2.2`` is the binary float nearest to it; it counts as
+    having 1 decimal when rounding it to 1 decimal changes it by at most ``rel_tol`` of its
+    size (1e-14, a few units in the last place, by default). ``None`` when no number of
+    decimals up to ``cap`` prints every value (values that are not recorded decimals, such as
+    computed ratios); 0 when there is no finite value.
+    """
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    tolerance = rel_tol * np.abs(x).clip(min=1.0)
+    for places in range(cap + 1):
+        if (np.abs(x.round(places) - x) <= tolerance).all():
+            return places
+    return None
+
+
+def decimal_difference(after: np.ndarray, before: np.ndarray) -> np.ndarray:
+    """``after − before`` in the decimals the values are recorded with.
+
+    Differencing the binary floats nearest to recorded decimals leaves noise in the last
+    bits (``2.2 − 2.1`` is not ``3.1 − 3.0``), so that equal changes are not tied when they
+    are ranked. The difference is rounded to the decimals of the operands
+    (:func:`decimal_places` of both together), which it cannot exceed; values that are not
+    recorded decimals are differenced as they are.
+    """
+    a = np.asarray(after, dtype=float)
+    b = np.asarray(before, dtype=float)
+    d = a - b
+    places = decimal_places(np.r_[a.ravel(), b.ravel()])
+    return d if places is None else d.round(places) + 0.0
+
+
 def not_computed(reason: str) -> str:
     """Return the ``method`` text of a row that was not computed, e.g. ``"not computed: ..."``."""
     return f"not computed: {reason}"

@@ -31,6 +31,7 @@ from itp_stats.provenance import uses
 from itp_stats.stats._common import (
     DEFAULT_SEED,
     MIN_GROUP_SIZE,
+    decimal_difference,
     frame,
     not_computed,
     small_group_reason,
@@ -492,11 +493,13 @@ def signed_rank_core(d: np.ndarray, *, conf_level: float, correct: bool = True) 
 
 
 def paired_differences(data: pd.DataFrame, before: str, after: str) -> tuple[np.ndarray, int]:
-    """``after − before`` on complete pairs, and the number of rows dropped as incomplete."""
+    """``after − before`` on complete pairs (in the decimals the values are recorded with,
+    :func:`~itp_stats.stats._common.decimal_difference`), and the number of rows dropped as
+    incomplete."""
     b = pd.to_numeric(data[before], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     a = pd.to_numeric(data[after], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     ok = np.isfinite(a) & np.isfinite(b)
-    return a[ok] - b[ok], int((~ok).sum())
+    return decimal_difference(a[ok], b[ok]), int((~ok).sum())
 
 
 def paired_reason(d: np.ndarray) -> str | None:

@@ -192,9 +192,20 @@ class StudyConfig:
         return self.design.baseline
 
     @property
-    def followup(self) -> str:
-        """Follow-up time point code."""
+    def followup(self) -> str | None:
+        """Follow-up time point code; ``None`` in a study of one time point."""
         return self.design.followup
+
+    @property
+    def has_followup(self) -> bool:
+        """Whether the study has a follow-up time point (else it is cross-sectional: no
+        follow-up exclusion, no change from baseline)."""
+        return self.design.followup is not None
+
+    @property
+    def timepoints(self) -> tuple[str, ...]:
+        """The study's time point codes: baseline, then follow-up when there is one."""
+        return tuple(tp for tp in (self.design.baseline, self.design.followup) if tp)
 
     def timepoint_label(self, code: str) -> str:
         """The dictionary's label of a time point (``m6`` → ``6 months``)."""
@@ -247,6 +258,8 @@ def _marker_family(path: Path, raw: dict[str, Any], d: Dictionary) -> tuple[list
     design = d.design
     for stem in stems:
         for tp in (design.baseline, design.followup):
+            if tp is None:
+                continue
             col = d.markers[stem].column(tp)
             if col not in d.columns:
                 raise _fail(path, "markers", f"{stem}: the dictionary has no column {col}")
@@ -385,7 +398,11 @@ def load_study(study: str | os.PathLike | None = None) -> StudyConfig:
         raise _fail(path, "predictors", "name at least one predictor of the positive group")
     if not hl["baseline"]:
         hl["baseline"] = (markers[0],)
-    if not hl["change"]:
+    if hl["change"] and dictionary.design.followup is None:
+        raise _fail(
+            path, "highlight.change", "a study of one time point has no change to highlight"
+        )
+    if not hl["change"] and dictionary.design.followup is not None:
         pcts = [m for m in markers if m.startswith("pct_")]
         hl["change"] = (pcts or markers)[:1]
         hl["change"] = tuple(hl["change"])

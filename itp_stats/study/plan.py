@@ -23,7 +23,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from itp_stats.stats._common import DEFAULT_SEED, MIN_GROUP_SIZE, frame, not_computed
+from itp_stats.stats._common import (
+    DEFAULT_SEED,
+    MIN_GROUP_SIZE,
+    decimal_difference,
+    frame,
+    not_computed,
+)
 from itp_stats.stats.adjusted import ADJUSTED_COLUMNS, adjusted_or
 from itp_stats.stats.calibration import (
     CALIBRATION_CURVE_COLUMNS,
@@ -33,7 +39,7 @@ from itp_stats.stats.calibration import (
 )
 from itp_stats.stats.contingency import CONTINGENCY_COLUMNS, categorical_test, fisher_exact
 from itp_stats.stats.descriptives import describe_categorical, describe_continuous, missing_summary
-from itp_stats.stats.multiplicity import METHODS, adjust_pvalues, p_adjust
+from itp_stats.stats.multiplicity import METHODS, adjust_pvalues
 from itp_stats.stats.nonparametric import (
     DUNN_COLUMNS,
     JT_COLUMNS,
@@ -156,7 +162,8 @@ TABLES = {
     "(CALIBRATION_TABLE_COLUMNS)",
     "adjusted": "adjusted_or of every predictor with adjust_for covariates "
     "(ADJUSTED_TABLE_COLUMNS)",
-    "sensitivity_responders": "mann_whitney responders vs non-responders + p_fdr",
+    "sensitivity": "mann_whitney of the sensitivity groups (``responders``) vs the other "
+    "groups + p_fdr",
     "missing_markers": "per time point and group: patients, those missing every marker "
     "value and those missing any (MISSING_MARKERS_COLUMNS); p_unc and method: Fisher's exact "
     "test of 'every value missing' against the group, per time point",
@@ -280,11 +287,9 @@ def _pairwise(data, dv, group, split: _Split, *, adjust, conf) -> pd.DataFrame:
         d = dunn(data, dv, group, groups=compared, adjust=adjust, conf_level=conf)
         computed = {(r["group1"], r["group2"]): r for r in d.to_dict("records")}
     elif len(compared) == 2:
+        # one comparison: nothing to adjust (no p_adj, no adjustment recorded)
         r = mann_whitney(data, dv, group, groups=compared, conf_level=conf).iloc[0].to_dict()
-        r["p_adj"] = float(p_adjust([r["p_unc"]], adjust)[0])
-        r["adjust"] = adj_name
-        if np.isfinite(r["p_adj"]):
-            r["note"] = _notes(r["note"], "one pair: the adjustment leaves p unchanged")
+        r["p_adj"], r["adjust"] = np.nan, None
         computed = {(r["group1"], r["group2"]): r}
     rows = []
     pairs = [(a, b) for i, a in enumerate(levels) for b in levels[i + 1 :]]
@@ -301,7 +306,8 @@ def _pairwise(data, dv, group, split: _Split, *, adjust, conf) -> pd.DataFrame:
             row = {
                 "test": "dunn" if len(compared) >= 3 else "mann_whitney", "dv": dv,
                 "between": group, "group1": a, "group2": b, "n1": split.n[a],
-                "n2": split.n[b], "adjust": adj_name, "method": not_computed(reason),
+                "n2": split.n[b], "adjust": adj_name if len(pairs) > 1 else None,
+                "method": not_computed(reason),
                 "effect_type": "rank_biserial", "conf_level": conf, "note": reason,
             }  # fmt: skip
         rows.append(row)
@@ -310,7 +316,7 @@ def _pairwise(data, dv, group, split: _Split, *, adjust, conf) -> pd.DataFrame:
         rows.append({
             "test": "dunn", "dv": dv, "between": group,
             "group1": levels[0] if levels else None, "group2": None,
-            "n1": split.n[levels[0]] if levels else 0, "n2": 0, "adjust": adj_name,
+            "n1": split.n[levels[0]] if levels else 0, "n2": 0, "adjust": None,
             "method": not_computed(reason), "effect_type": "rank_biserial",
             "conf_level": conf, "note": reason,
         })  # fmt: skip
@@ -490,7 +496,7 @@ def run_analysis(
     ordered: bool,
     positive: Any,
     responders: Sequence[Any],
-    timepoints: tuple[str, str],
+    timepoints: tuple[str, ...],
     predictors: Sequence[Mapping[str, Any]],
     levels: Sequence[Any] | None = None,
     family: Sequence[str] | None = None,
@@ -520,8 +526,9 @@ def run_analysis(
         The group contrasted with the others and predicted (e.g. complete response).
     responders : sequence
         Groups counted as responders in the sensitivity analysis (vs all other groups).
-    timepoints : (str, str)
-        Baseline and follow-up suffixes (e.g. ``("m0", "m12")``).
+    timepoints : (str, str) or (str,)
+        Baseline and follow-up suffixes (e.g. ``("m0", "m12")``), or the baseline alone in a
+        study of one time point (``change_within`` and ``change_between`` are then empty).
     predictors : sequence of mapping
         One mapping per predictor of ``positive``: ``column`` (baseline column), ``direction``
         ("lower": lower values in ``positive``, pROC ">"; "higher": pROC "<"; "auto": chosen
@@ -588,7 +595,8 @@ def run_analysis(
             patients (``test`` "dunn" with three or more groups compared, "mann_whitney"
             with two; pairs with a left-out group are "not computed"), ``dv``, ``between``,
             ``group1``, ``group2``, ``n1``, ``n2``, ``statistic`` (Dunn's z, or W), ``p_unc``,
-            ``p_adj`` (``pairwise_adjust`` over the computed pairs of the marker),
+            ``p_adj`` (``pairwise_adjust`` over the computed pairs of the marker; missing,
+            with ``adjust`` empty, when one pair is compared: nothing to adjust),
             ``adjust``, ``method``, ``effect`` (rank-biserial r), ``effect_type``,
             ``ci_low``, ``ci_high``, ``conf_level``, ``note``, ``groups_compared``.
         ``baseline_trend``
@@ -596,10 +604,11 @@ def run_analysis(
             :func:`~itp_stats.stats.nonparametric.jonckheere` and ``groups_compared``;
             "not computed" when ``ordered`` is False or fewer than three groups are
             compared), then ``p_fdr``, ``p_fdr_method``.
-        ``baseline_positive``, ``sensitivity_responders``
+        ``baseline_positive``, ``sensitivity``
             ``marker``, then the columns of
             :func:`~itp_stats.stats.nonparametric.mann_whitney` (``group1`` = ``positive``
-            vs ``group2`` = "non-<positive>"; "responder" vs "non-responder"), ``between``
+            vs ``group2`` = "non-<positive>"; the ``responders`` levels joined by " + " vs
+            the other levels joined so), ``between``
             set to ``group``, then ``p_fdr``, ``p_fdr_method``.
         ``change_within``
             ``marker``, then :data:`CHANGE_WITHIN_COLUMNS`: one row per level with patients,
@@ -644,7 +653,9 @@ def run_analysis(
     computed are left out of the family counts of the adjustments.
     """
     conf = 1 - alpha
-    base_t, follow_t = timepoints
+    if not 1 <= len(timepoints) <= 2:
+        raise ValueError(f"timepoints: baseline and at most one follow-up, got {timepoints}")
+    base_t, follow_t = timepoints[0], (timepoints[1] if len(timepoints) > 1 else None)
     markers = list(markers)
     family_set = set(markers) if family is None else set(family)
     if not family_set <= set(markers):
@@ -661,15 +672,26 @@ def run_analysis(
     base_cols = [f"{m}_{base_t}" for m in markers]
     other = f"non-{positive}"
     data["_positive_vs_other"] = _binary(data[group], [positive], positive, other)
-    data["_responders"] = _binary(data[group], responders, "responder", "non-responder")
-    for m in markers:
-        data[f"_change_{m}"] = pd.to_numeric(data[f"{m}_{follow_t}"], errors="coerce").astype(
-            float
-        ) - pd.to_numeric(data[f"{m}_{base_t}"], errors="coerce").astype(float)
+    # the sensitivity groups and the others, named by their levels with patients ("CR + PR"
+    # vs "NR")
+    present = set(data[group].dropna())
+
+    def named(levs: Sequence[Any]) -> str:
+        return " + ".join(str(v) for v in levs if v in present) or " + ".join(map(str, levs))
+
+    others = [lev for lev in levels if lev not in set(responders)]
+    data["_responders"] = _binary(data[group], responders, named(responders), named(others))
+    for m in markers if follow_t else ():  # in the recorded decimals: equal changes tie
+        data[f"_change_{m}"] = decimal_difference(
+            pd.to_numeric(data[f"{m}_{follow_t}"], errors="coerce").to_numpy(
+                float, na_value=np.nan
+            ),
+            pd.to_numeric(data[f"{m}_{base_t}"], errors="coerce").to_numpy(float, na_value=np.nan),
+        )
 
     tables: dict[str, pd.DataFrame] = {}
     tables["parameters"] = pd.DataFrame({
-        "name": ["group", "levels", "ordered", "positive", "responders", "timepoints",
+        "name": ["group", "levels", "ordered", "positive", "sensitivity_groups", "timepoints",
                  "predictors", "alpha", "conf_level", "n_boot", "seed", "pairwise_adjust",
                  "family_adjust", "markers", "family", "min_group_size"],
         "value": [group, _join(levels), ordered, positive, _join(responders),
@@ -747,23 +769,30 @@ def run_analysis(
     tables["baseline_positive"] = fdr(_with_marker(mw, markers).assign(between=group))
     tables["baseline_trend"] = fdr(_with_marker(trend, markers))
 
-    # Change baseline -> follow-up
+    # Change baseline -> follow-up (none in a study of one time point)
     wx = []
-    for m in markers:
+    for m in markers if follow_t else ():
         before, after = f"{m}_{base_t}", f"{m}_{follow_t}"
         w = wilcoxon(data, before, after, by=group, groups=kept, dv=m, conf_level=conf)
         desc = _paired_descriptives(data, before, after, masks)
         for c in PAIRED_DESCRIPTIVES:
             w[c] = desc[c].to_numpy()
         wx.append(w[CHANGE_WITHIN_COLUMNS])
-    tables["change_within"] = fdr(_with_marker(wx, markers), by="group")
+    change_columns = ["marker", *CHANGE_WITHIN_COLUMNS, "p_fdr", "p_fdr_method"]
+    tables["change_within"] = (
+        fdr(_with_marker(wx, markers), by="group") if wx else pd.DataFrame(columns=change_columns)
+    )
     kc = []
-    for m in markers:
+    for m in markers if follow_t else ():
         label = f"{m}_{follow_t} - {m}_{base_t}"
         s = split(f"_change_{m}", "change_between", label=label)
         t = _omnibus(data, f"_change_{m}", group, s, conf=conf, n_boot=n_boot, seed=seed)
         kc.append(t.assign(dv=label))
-    tables["change_between"] = fdr(_with_marker(kc, markers))
+    tables["change_between"] = (
+        fdr(_with_marker(kc, markers))
+        if kc
+        else pd.DataFrame(columns=["marker", *OMNIBUS_COLUMNS, "p_fdr", "p_fdr_method"])
+    )
 
     # Prediction of the positive group from each baseline predictor
     roc, pred = [], []
@@ -817,9 +846,9 @@ def run_analysis(
     tables["calibration_curve"] = _stacked(curves, CALIBRATION_TABLE_COLUMNS)
     tables["adjusted"] = _stacked(adjusted, ADJUSTED_TABLE_COLUMNS)
 
-    # Sensitivity analysis: responders vs non-responders
+    # Sensitivity analysis: the sensitivity groups against the others
     sens = [mann_whitney(data, c, "_responders", conf_level=conf) for c in base_cols]
-    tables["sensitivity_responders"] = fdr(_with_marker(sens, markers).assign(between=group))
+    tables["sensitivity"] = fdr(_with_marker(sens, markers).assign(between=group))
 
     tables["dropped_groups"] = frame(dropped, DROPPED_GROUPS_COLUMNS)
     return {name: tables[name] for name in TABLES}

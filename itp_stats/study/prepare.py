@@ -103,8 +103,8 @@ def exclusions(cohort: pd.DataFrame, config: StudyConfig) -> pd.DataFrame:
     """
     d, design = config.dictionary, config.design
     group = cohort[config.group]
-    follow = lower_first(config.timepoint_label(config.followup))
-    if design.derivation is not None:
+    if design.derivation is not None:  # a derived group is assessed at follow-up
+        follow = lower_first(config.timepoint_label(config.followup))
         inputs = join_words([lower_first(d.label(c)) for c in design.derivation.columns], "or")
         missing_reason = f"group at {follow} not determinable (missing {inputs})"
     else:
@@ -535,6 +535,8 @@ def _analysed_study(
         cohort = load_cohort(path, config.dictionary)
     source = _synthetic_source(path, params["synthetic"], sha, cohort, config, mark)
     group = config.group
+    if config.design.recode:  # recorded values counted as a level (group.recode)
+        cohort[group] = cohort[group].astype(object).replace(dict(config.design.recode))
     cohort[group] = pd.Categorical(
         cohort[group].astype(object).where(cohort[group].astype(object).isin(config.levels)),
         categories=list(config.levels),
@@ -548,7 +550,7 @@ def _analysed_study(
         categorical=list(config.categorical),
         group=group,
         levels=list(config.levels),
-        timepoints=(config.baseline, config.followup),
+        timepoints=config.timepoints,
         positive=config.positive,
         responders=list(config.responders),
         ordered=config.ordered,
