@@ -216,7 +216,7 @@ def test_example_paragraph_is_built_from_the_results(example, name):
     # abbreviations as report.lua prints them: the summary's methods come first and spell
     # the groups out, every later paragraph abbreviates them
     seen: set[str] = set()
-    if name not in ("background", "summary_methods", "groups_named"):
+    if name not in ("background", "summary_methods", "groups_named", "supplement"):
         shortened(R.TEXTS["summary_methods"](example.study), seen)
     paragraph = shortened(paragraph, seen)
     doc = "supplement" if name in ("groups_named", "supplement") else "index"  # its opening

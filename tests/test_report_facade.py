@@ -207,19 +207,19 @@ def test_pdf_figures_are_vector(project):
 
 def test_supplement_numbering(supplement_html, project, study):
     text = _text(supplement_html)
-    for k in range(1, 10):
+    for k in range(1, 12):  # S10, S11: the prediction model's validation and adjusted model
         assert f"Table S{k}" in text
-    for k in range(1, 5):
+    for k in range(1, 6):  # S5: the calibration of the prediction model
         assert f"Figure S{k}" in text
-    assert "Table S10" not in text and "Figure S5" not in text
+    assert "Table S12" not in text and "Figure S6" not in text
     steps = R.TABLES["validation"](study)[0]
     plain = text.replace("\u2019", "'").replace("\u2018", "'")
     missing = [rule for rule in steps["Rule"] if rule not in plain]
     assert not missing, missing[:3]
-    assert len(re.findall(r'<img[^>]+src="data:image/', supplement_html)) == 4
+    assert len(re.findall(r'<img[^>]+src="data:image/', supplement_html)) == 5
     reader = pypdf.PdfReader(project["out"] / "report" / "supplement.pdf")
     pdf = " ".join(p.extract_text() for p in reader.pages)
-    assert "Table S9" in pdf and "Figure S4" in pdf
+    assert "Table S11" in pdf and "Figure S5" in pdf
 
 
 def test_result_tables_published_as_csv_and_xlsx(project, study):

@@ -249,7 +249,7 @@ def table(study: Study, name: str) -> str:
     """
     line = left_out(study).get(TABLE_LABELS.get(name, ""))
     if line is not None:  # a table with nothing to show: left out, why in one line (or none)
-        return f"::: {{.itp-left-out}}\n{line}\n:::\n"
+        return f"::: {{.itp-left-out}}\n{escape_markdown(line)}\n:::\n"
     formatted, note = TABLES[name](study)
     if formatted.empty and note:  # nothing to show: why, in one line
         return f"::: {{.itp-left-out}}\n{note}\n:::\n"
@@ -429,7 +429,7 @@ def supplement_intro(study: Study) -> str:
         ("supptbl-markers-baseline", "every marker at baseline"),
         (
             "supptbl-markers-followup",
-            f"every marker at {timepoint_phrase(study, study.config.followup)}",
+            f"every marker at {md_literal(timepoint_phrase(study, study.config.followup))}",
         ),
         ("supptbl-pairwise", "the pairwise comparisons"),
         ("supptbl-missing", "the missing data"),

@@ -230,7 +230,7 @@ def validation_text(study) -> str:
             )
             continue
         per = format_number(predictor.per, 0 if float(predictor.per).is_integer() else 2)
-        unit = f" {predictor.unit}" if predictor.unit else ""
+        unit = f" {T.md_literal(predictor.unit)}" if predictor.unit else ""
         flag = " (fewer than 10: the estimate may be biased and unstable)" if first["note"] else ""
         out.append(
             f"Adjusted for {covariates}, the odds ratio was "

@@ -98,7 +98,7 @@ def describe_continuous(
     return frame(rows, CONTINUOUS_COLUMNS)
 
 
-@uses(("pandas", "counts and percentages"))
+@uses(("pandas", "frequencies of categories"))
 def describe_categorical(
     data: pd.DataFrame,
     variables: Sequence[str],
