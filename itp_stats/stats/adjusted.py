@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from itp_stats.stats.prediction import _fisher_info, _penalised
+from itp_stats.stats.prediction import firth_fit
 
 __all__ = [
     "ADJUSTED_COLUMNS",
@@ -34,7 +34,6 @@ __all__ = [
     "MIN_EPV",
     "adjusted_or",
     "design_matrix",
-    "firth_fit",
     "separated",
 ]
 
@@ -95,35 +94,6 @@ def separated(X: np.ndarray, y: np.ndarray) -> bool:
         -A.sum(axis=0), A_ub=-A, b_ub=np.zeros(len(y)), bounds=[(-1, 1)] * k, method="highs"
     )
     return bool(result.status == 0 and -result.fun > 1e-7 * max(1.0, np.abs(A).max()))
-
-
-def firth_fit(X: np.ndarray, y: np.ndarray, max_iter: int = 500) -> tuple[np.ndarray, np.ndarray]:
-    """Firth's penalised maximum likelihood for a logistic model with design ``X``.
-
-    Returns the estimate and the inverse Fisher information at it (its Wald covariance).
-    Modified score X'(y − p + h(½ − p)) with Fisher scoring, step halving on the penalised
-    log-likelihood and steps capped at 5, as ``logistf``.
-    """
-    beta = np.zeros(X.shape[1])
-    beta[0] = np.log(y.mean() / (1 - y.mean()))
-    pl = _penalised(beta, X, y)
-    for _ in range(max_iter):
-        info, p = _fisher_info(beta, X)
-        inv = np.linalg.inv(info)
-        h = p * (1 - p) * np.einsum("ij,jk,ik->i", X, inv, X)
-        step = inv @ (X.T @ (y - p + h * (0.5 - p)))
-        step *= min(1.0, 5.0 / max(np.max(np.abs(step)), 1e-300))
-        t = 1.0
-        while t > 1e-10:
-            candidate = beta + t * step
-            pl_new = _penalised(candidate, X, y)
-            if pl_new >= pl - 1e-13 * abs(pl):
-                break
-            t /= 2
-        beta, pl = candidate, pl_new
-        if np.max(np.abs(t * step)) < 1e-11 * (1 + np.max(np.abs(beta))):
-            break
-    return beta, np.linalg.inv(_fisher_info(beta, X)[0])
 
 
 def adjusted_or(

@@ -25,6 +25,7 @@ from itp_stats.stats._ranks import delong_ci, delong_placements, resample_counts
 __all__ = [
     "PREDICTION_COLUMNS",
     "ROC_COLUMNS",
+    "firth_fit",
     "firth_logistic",
     "logistic_or",
     "predict_outcome",
@@ -515,6 +516,36 @@ def _firth_beta0(b1: float, b0: float, X: np.ndarray, y: np.ndarray) -> tuple[fl
     return float(beta[0]), pl
 
 
+def firth_fit(X: np.ndarray, y: np.ndarray, max_iter: int = 500) -> tuple[np.ndarray, np.ndarray]:
+    """Firth's penalised maximum likelihood for a logistic model with design ``X`` (its first
+    column the intercept).
+
+    Returns the estimate and the inverse Fisher information at it (its Wald covariance).
+    Modified score X'(y − p + h(½ − p)) with Fisher scoring, step halving on the penalised
+    log-likelihood and steps capped at 5, as ``logistf``.
+    """
+    beta = np.zeros(X.shape[1])
+    beta[0] = np.log(y.mean() / (1 - y.mean()))
+    pl = _penalised(beta, X, y)
+    for _ in range(max_iter):
+        info, p = _fisher_info(beta, X)
+        inv = np.linalg.inv(info)
+        h = p * (1 - p) * np.einsum("ij,jk,ik->i", X, inv, X)
+        step = inv @ (X.T @ (y - p + h * (0.5 - p)))
+        step *= min(1.0, 5.0 / max(np.max(np.abs(step)), 1e-300))  # logistf's maxstep 5
+        t = 1.0
+        while t > 1e-10:
+            candidate = beta + t * step
+            pl_new = _penalised(candidate, X, y)
+            if pl_new >= pl - 1e-13 * abs(pl):
+                break
+            t /= 2
+        beta, pl = candidate, pl_new
+        if np.max(np.abs(t * step)) < 1e-12 * (1 + np.max(np.abs(beta))):
+            break
+    return beta, np.linalg.inv(_fisher_info(beta, X)[0])
+
+
 def firth_logistic(x: np.ndarray, y: np.ndarray, conf_level: float = 0.95) -> dict[str, float]:
     """Firth's penalised-likelihood logistic regression of ``y`` (0/1) on one predictor.
 
@@ -535,25 +566,8 @@ def firth_logistic(x: np.ndarray, y: np.ndarray, conf_level: float = 0.95) -> di
     and test are equivariant) and transformed back.
     """
     X, centre, scale = _standardised(x)
-    beta = np.array([np.log(y.mean() / (1 - y.mean())), 0.0])
+    beta, _ = firth_fit(X, y)
     pl = _penalised(beta, X, y)
-    for _ in range(500):
-        info, p = _fisher_info(beta, X)
-        inv = np.linalg.inv(info)
-        w = p * (1 - p)
-        h = w * np.einsum("ij,jk,ik->i", X, inv, X)
-        step = inv @ (X.T @ (y - p + h * (0.5 - p)))
-        step *= min(1.0, 5.0 / max(np.max(np.abs(step)), 1e-300))  # logistf's maxstep 5
-        t = 1.0
-        while t > 1e-10:
-            cand = beta + t * step
-            pl_new = _penalised(cand, X, y)
-            if pl_new >= pl - 1e-13 * abs(pl):
-                break
-            t /= 2
-        beta, pl = cand, pl_new
-        if np.max(np.abs(t * step)) < 1e-12 * (1 + np.max(np.abs(beta))):
-            break
     b0_hat, b1_hat = float(beta[0]), float(beta[1])
     q = float(stats.chi2.ppf(conf_level, 1))
     se = float(np.sqrt(np.linalg.inv(_fisher_info(beta, X)[0])[1, 1]))
