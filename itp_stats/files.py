@@ -22,6 +22,7 @@ from itp_stats.errors import WriteError
 
 __all__ = [
     "explain_os_error",
+    "sha256_file",
     "new_file_mode",
     "normal_mode",
     "replaced_atomically",
@@ -158,3 +159,14 @@ def write_failure(exc: OSError, path: str | Path, what: str, consequence: str = 
     """
     message = f"cannot write {what} {path}: {explain_os_error(exc, path)}"
     return WriteError(f"{message}; {consequence}" if consequence else message)
+
+
+def sha256_file(path: str | Path) -> str:
+    """SHA-256 (hex) of a file's bytes, read in blocks of 1 MiB."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -826,7 +826,7 @@ def load_source(
     """
     from itp_stats.cohort.dictionary import load_dictionary
     from itp_stats.cohort.load import CohortParseError, load_cohort
-    from itp_stats.gate.result import sha256_file
+    from itp_stats.files import sha256_file
 
     d = dictionary or load_dictionary()
     path = resolve_source(str(data)) if is_database_url(str(data)) else Path(data)

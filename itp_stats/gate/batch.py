@@ -40,7 +40,7 @@ from itp_stats.cohort.load import (
     type_cohort,
 )
 from itp_stats.errors import CohortReadError
-from itp_stats.gate.result import sha256_file
+from itp_stats.files import sha256_file
 from itp_stats.gate.suite import (
     CHECK_PREFIX,
     GROUP_CHECK,

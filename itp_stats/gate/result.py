@@ -57,6 +57,7 @@ from typing import TYPE_CHECKING, Any
 
 from itp_stats.config import DEFAULT_COHORT, gate_result_path, project_root
 from itp_stats.errors import CohortReadError, ItpStatsError
+from itp_stats.files import sha256_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -322,15 +323,6 @@ def content_sha256(data: dict[str, Any]) -> str:
     body = {k: v for k, v in data.items() if k != "content_sha256"}
     text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def sha256_file(path: str | Path) -> str:
-    """SHA-256 (hex) of a file's bytes."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def dictionary_sha256(dictionary: Dictionary | None = None) -> str | None:

@@ -83,19 +83,23 @@ from itp_stats.gate.suite import (
 )
 
 __all__ = [
+    "MAX_DETAIL",
     "GateRuntime",
     "docs_frame",
     "docs_suite",
     "gate_result",
     "gate_runtime",
     "gx_version",
+    "quiet_gx",
+    "step_row",
     "validate_batch",
     "validate_frame",
     "validate_path",
     "validate_stream",
 ]
 
-_MAX_DETAIL = 10
+MAX_DETAIL = 10
+"""Most failing patient ids a step of the gate's table lists (the file and database gates)."""
 
 
 def _import_gx() -> Any:
@@ -114,7 +118,7 @@ def gx_version() -> str:
 
 
 @contextlib.contextmanager
-def _quiet():
+def quiet_gx():
     """Silence GX's prints and warnings while it runs."""
     sink = io.StringIO()
     with (
@@ -204,7 +208,7 @@ class GateRuntime:
         """Run the checkpoint on the whole frame (escaped) and build the Data Docs from it."""
         if self.docs_dir is None:
             return
-        with _quiet():
+        with quiet_gx():
             self.checkpoint.run(batch_parameters={"dataframe": docs_frame(frame)})
             self.context.build_data_docs()
 
@@ -233,7 +237,7 @@ class GateRuntime:
         }
         whole: pd.DataFrame | None = None
         n = 0
-        with _quiet(), configurations_memoised():
+        with quiet_gx(), configurations_memoised():
             for chunk in chunks:
                 frame = chunk.frame
                 if kept is None:
@@ -284,7 +288,7 @@ class GateRuntime:
         for rule_id, res in self._validate(frame, again, "COMPLETE").items():
             local = [int(r) for r in (res.result or {}).get("unexpected_index_list") or []]
             rows = merged[rule_id].result.setdefault("unexpected_index_list", [])
-            room = max(_MAX_DETAIL - len(rows), 0)
+            room = max(MAX_DETAIL - len(rows), 0)
             wanted.update(local[:room])
             rows.extend(start + r for r in local)
         if not wanted:
@@ -508,7 +512,7 @@ def gate_runtime(
         progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
         data_docs_sites=sites,
     )
-    with _quiet():
+    with quiet_gx():
         context = gx.get_context(mode="ephemeral", project_config=config)
         asset = context.data_sources.add_pandas(DATASOURCE_NAME).add_dataframe_asset(ASSET_NAME)
         batch_definition = asset.add_batch_definition_whole_dataframe(BATCH_DEFINITION_NAME)
@@ -570,7 +574,7 @@ def _row_detail(
         columns = [rule_column(rule)] if rule_column(rule) in frame else []
     only_present = rule.needs is not None  # e.g. follow-up: show the cells that have a value
     parts = []
-    for r in rows[:_MAX_DETAIL]:
+    for r in rows[:MAX_DETAIL]:
         if rule.expectation == "ExpectColumnValuesToBeUnique":
             parts.append(f"{labels[r]} (row {r + 2})")
             continue
@@ -598,7 +602,7 @@ def _unique(items: list[str], limit: int) -> list[str]:
     return list(dict.fromkeys(items))[:limit]
 
 
-def _step(
+def step_row(
     index: int,
     rule: Rule,
     res: Any,
@@ -686,12 +690,12 @@ def _step(
                 step["detail"] = "; ".join(
                     f"{labels[int(r)]}: "
                     + ", ".join(f"{c}={v!r}" for c, v in zip(g["column"], g["value"], strict=True))
-                    for r, g in list(by_row)[:_MAX_DETAIL]
+                    for r, g in list(by_row)[:MAX_DETAIL]
                 )
         elif rows:
             step["detail"] = _row_detail(frame, rule, rows, labels, kinds, shown or {})
-        if len(rows) > _MAX_DETAIL:
-            step["detail"] += f"; … ({len(rows) - _MAX_DETAIL} more)"
+        if len(rows) > MAX_DETAIL:
+            step["detail"] += f"; … ({len(rows) - MAX_DETAIL} more)"
     if step["n_tested"]:
         step["pct_failed"] = 100.0 * step["n_failed"] / step["n_tested"]
     step["passed"] = success and step["n_failed"] == 0
@@ -701,8 +705,8 @@ def _step(
 def _warning_line(step: dict[str, Any]) -> str:
     if not step["evaluated"]:
         return f"{step['rule_id']}: {step['rule']} — {step['detail']}"
-    ids = ", ".join(step["failing_ids"][:_MAX_DETAIL])
-    more = step["n_failed"] - min(len(step["failing_ids"]), _MAX_DETAIL)
+    ids = ", ".join(step["failing_ids"][:MAX_DETAIL])
+    more = step["n_failed"] - min(len(step["failing_ids"]), MAX_DETAIL)
     ids += f" (+{more} more)" if more > 0 and ids else ""
     return f"{step['rule_id']}: {step['rule']} — {step['n_failed']} of {step['n_tested']} rows" + (
         f": {ids}" if ids else ""
@@ -724,7 +728,7 @@ def _steps(
     derivation = getattr(dictionary.design, "derivation", None)
     shown = {GROUP_CHECK: derivation.into} if derivation is not None else {}
     return [
-        _step(
+        step_row(
             i,
             rule,
             outcome.results.get(rule.rule_id),

@@ -662,11 +662,11 @@ def validate_source(
     """
     from itp_stats.cohort.dictionary import load_dictionary
     from itp_stats.gate.run import (
-        _MAX_DETAIL,
-        _quiet,
-        _step,
+        MAX_DETAIL,
         gate_result,
         gate_runtime,
+        quiet_gx,
+        step_row,
     )
 
     d = dictionary or load_dictionary()
@@ -674,7 +674,7 @@ def validate_source(
     path = resolve_source(source.url) if is_database_url(str(data)) else Path(data)
     runtime = gate_runtime(d, docs_dir=docs_dir)
     _probe_columns(source)  # a readable message when the server or the table is not there
-    with _quiet():
+    with quiet_gx():
         datasource = _datasource(runtime, source)
         engine = datasource.get_execution_engine().engine
     try:
@@ -698,7 +698,7 @@ def validate_source(
                 snapshot = take_snapshot(raw, source, columns, md5=counted)
             raw.commit()
         path = write_source_file(source, snapshot)
-        with _quiet():
+        with quiet_gx():
             batches = _assets(datasource)
             results = _run_expectations(
                 runtime, batches["rows"], batches["header"], set(query.columns)
@@ -712,13 +712,13 @@ def validate_source(
                 labels = _Labels()
                 _fetch_labels(cur, labels, results, id_column)
                 frame = KeptRows(query.columns, lambda c: _distinct(raw, c))
-                _fetch_rows(cur, frame, results, _MAX_DETAIL)
-                problems = _problems(cur, query, d, _MAX_DETAIL)
+                _fetch_rows(cur, frame, results, MAX_DETAIL)
+                problems = _problems(cur, query, d, MAX_DETAIL)
                 kinds = {name: c.type for name, c in d.columns.items()}
                 derivation = getattr(d.design, "derivation", None)
                 shown = {GROUP_CHECK: derivation.into} if derivation is not None else {}
                 steps = [
-                    _step(
+                    step_row(
                         i,
                         rule,
                         results.get(rule.rule_id),

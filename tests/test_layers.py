@@ -1,0 +1,55 @@
+"""The sub-packages import in data-flow order and through public names only.
+
+cohort → gate → stats → study → report → render (DESIGN.md "Layout"): no module of a layer
+imports a module of a later one, and no module imports another layer's private name
+(``_name``); foundation modules (``itp_stats.files``, ``text``, ``errors``, ``config``,
+``provenance``) serve every layer.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "itp_stats"
+ORDER = ["cohort", "gate", "stats", "study", "report", "render"]
+
+
+def _imports(path: Path) -> list[tuple[str, list[str], bool]]:
+    """(module imported, names imported, inside a function) of every itp_stats import."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("itp_stats"):
+            out.append((node.module, [a.name for a in node.names], False))
+        elif isinstance(node, ast.Import):
+            out += [(a.name, [], False) for a in node.names if a.name.startswith("itp_stats")]
+    return out
+
+
+def _layer(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 and parts[1] in ORDER else None
+
+
+MODULES = sorted(p for layer in ORDER for p in (PACKAGE / layer).rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_import_from_a_later_layer_or_of_another_layers_private_name(path):
+    layer = path.relative_to(PACKAGE).parts[0]
+    for module, names, _ in _imports(path):
+        other = _layer(module)
+        if other is None or other == layer:
+            continue
+        assert ORDER.index(other) < ORDER.index(layer), f"{layer} imports {module}"
+        private = [n for n in names if n.startswith("_")]
+        assert not private, f"{path.name} imports {module}.{private}"
+
+
+def test_the_cohort_layer_does_not_ask_the_gate():
+    """The digest helpers live in the foundation (itp_stats.files), not in gate/."""
+    for path in (PACKAGE / "cohort").rglob("*.py"):
+        assert not any(m.startswith("itp_stats.gate") for m, _, _ in _imports(path)), path
