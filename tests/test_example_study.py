@@ -542,11 +542,14 @@ def test_reproducibility_lists_the_packages_that_computed_the_report(example):
                      "statsmodels", "scikit-learn", "nbclient", "typst", "pypandoc-binary")
         if re.search(rf"\b{name}\s+{re.escape(version(name))}", section)
     }  # fmt: skip
-    assert listed == {"pingouin", "scipy", "pandas", "matplotlib", "great-expectations"}
+    assert listed == {
+        "pingouin", "scipy", "pandas", "matplotlib", "great-expectations", "statsmodels",
+    }  # fmt: skip
     assert "Kruskal–Wallis H and p" in section and "the figures" in section
+    assert "the calibration smoother (lowess)" in section
     # the reverse: what the study step recorded is what it imported and used
-    assert set(example.study.packages) == {"pingouin", "scipy", "pandas"}
-    for module in ("pingouin", "scipy", "pandas"):
+    assert set(example.study.packages) == {"pingouin", "scipy", "pandas", "statsmodels"}
+    for module in ("pingouin", "scipy", "pandas", "statsmodels"):
         assert module in sys.modules
 
 

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from itp_stats.provenance import record
 from itp_stats.stats.prediction import firth_fit
 
 __all__ = [
@@ -188,6 +189,7 @@ def adjusted_or(
     else:
         import statsmodels.api as sm
 
+        record("statsmodels", "the adjusted logistic model")
         fit = sm.GLM(y, X, family=sm.families.Binomial()).fit()
         beta, cov = np.asarray(fit.params), np.asarray(fit.cov_params())
         estimator = "maximum likelihood, Wald CI, as glm"

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from itp_stats.provenance import record
 from itp_stats.stats._common import DEFAULT_SEED
 from itp_stats.stats._ranks import delong_ci, delong_placements
 from itp_stats.stats.prediction import _logistic_fit, separation
@@ -433,6 +434,7 @@ def calibration_curve(
                 "method": f"{k} groups of the predicted risk; Clopper–Pearson CI",
             }
         )
+    record("statsmodels", "the calibration smoother (lowess)")
     delta = 0.01 * float(np.ptp(p))  # R lowess's default delta
     smooth = lowess(y, p, frac=2 / 3, it=0, delta=delta, return_sorted=True)
     for px, py in smooth:
