@@ -377,24 +377,39 @@ end
 -- The last rows of a table with a note, kept with it in Word (the note never stands alone
 -- at the top of a page): their paragraphs take the style "Table Keep" (reference.docx:
 -- the table text with "keep with next").
+-- A short table is kept whole (all its rows), so that it never starts at a page foot with
+-- one row and continues on the next page.
 local KEPT_ROWS = 3
-local function keep_last_rows(tbl)
+local SHORT_TABLE_ROWS = 12
+local function table_rows(tbl)
   local rows = {}
   for _, body in ipairs(tbl.bodies) do
     for _, row in ipairs(body.body) do rows[#rows + 1] = row end
   end
-  for i = math.max(1, #rows - KEPT_ROWS + 1), #rows do
-    for _, cell in ipairs(rows[i].cells) do
-      -- Pandoc gives a cell's Plain text the style Compact whatever the div says; a Para
-      -- inside the div takes the div's style
-      local blocks = pandoc.Blocks({})
-      for _, block in ipairs(cell.contents) do
-        blocks:insert(block.t == "Plain" and pandoc.Para(block.content) or block)
-      end
-      cell.contents = pandoc.Blocks({
-        pandoc.Div(blocks, pandoc.Attr("", {}, { ["custom-style"] = "Table Keep" })),
-      })
+  return rows
+end
+
+local function keep_row(row)
+  for _, cell in ipairs(row.cells) do
+    -- Pandoc gives a cell's Plain text the style Compact whatever the div says; a Para
+    -- inside the div takes the div's style
+    local blocks = pandoc.Blocks({})
+    for _, block in ipairs(cell.contents) do
+      blocks:insert(block.t == "Plain" and pandoc.Para(block.content) or block)
     end
+    cell.contents = pandoc.Blocks({
+      pandoc.Div(blocks, pandoc.Attr("", {}, { ["custom-style"] = "Table Keep" })),
+    })
+  end
+end
+
+local function keep_last_rows(tbl, kept)
+  local rows = table_rows(tbl)
+  for i = math.max(1, #rows - (kept or KEPT_ROWS) + 1), #rows do
+    keep_row(rows[i])
+  end
+  if kept and kept >= #rows then -- the whole table: its header rows too
+    for _, row in ipairs(tbl.head.rows) do keep_row(row) end
   end
   return tbl
 end
@@ -585,11 +600,19 @@ local function Image(img)
   return img
 end
 
--- Tables followed by a note keep their last rows with it (DOCX).
+-- Tables followed by a note keep their last rows with it, and short tables keep all their
+-- rows together (DOCX).
 local function keep_notes(blocks)
   if not is_format("docx") then return nil end
   for i, block in ipairs(blocks) do
-    if block.t == "Table" and is_note(blocks[i + 1]) then blocks[i] = keep_last_rows(block) end
+    if block.t == "Table" then
+      local n = #table_rows(block)
+      if n <= SHORT_TABLE_ROWS then
+        blocks[i] = keep_last_rows(block, n)
+      elseif is_note(blocks[i + 1]) then
+        blocks[i] = keep_last_rows(block)
+      end
+    end
   end
   return blocks
 end
