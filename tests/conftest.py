@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,16 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 Edit = Callable[[dict[str, Any]], None]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C reaches the tests and their renders even when the suite was started where
+    SIGINT is ignored (a shell's background job: ``make test &``). An ignored signal stays
+    ignored in every child process and Python then installs no handler, so the Ctrl-C tests
+    would see no interrupt; a handled one is reset to the default in children, as a terminal
+    user's are."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")

@@ -128,10 +128,11 @@ def _fit(t: np.ndarray, e: np.ndarray, conf_level: float):
     km.fit(t, event_observed=e.astype(bool))
     curve = km.survival_function_.iloc[:, 0]
     bounds = km.confidence_interval_survival_function_
-    times = curve.index.to_numpy(dtype=float)
-    surv = curve.to_numpy(dtype=float)
-    low = bounds.iloc[:, 0].to_numpy(dtype=float)
-    high = bounds.iloc[:, 1].to_numpy(dtype=float)
+    # copies: pandas' copy-on-write hands out read-only views, and the bounds are edited
+    times = curve.index.to_numpy(dtype=float, copy=True)
+    surv = curve.to_numpy(dtype=float, copy=True)
+    low = bounds.iloc[:, 0].to_numpy(dtype=float, copy=True)
+    high = bounds.iloc[:, 1].to_numpy(dtype=float, copy=True)
     # R gives no log(−log) interval where the estimate is 1 (before the first event) or 0
     undefined = (surv >= 1) | (surv <= 0)
     low[undefined] = np.nan
