@@ -100,3 +100,21 @@ def test_no_adjusted_model_without_covariates(shipped):
     bare = dataclasses.replace(cfg.predictors[0], adjust_for=())
     study = dataclasses.replace(shipped, config=dataclasses.replace(cfg, predictors=(bare,)))
     assert model.captions(study)["supptbl-adjusted"].startswith("Adjusted model: not done")
+
+
+def test_calibration_figure_draws_the_results(shipped):
+    """The figure's points are the risk groups of the results, and its title states the
+    corrected slope and Brier score as the table prints them."""
+    from itp_stats.report import facade
+
+    fig = model.calibration_figure(shipped, facade._figures(shipped))
+    ax = fig.axes[0]
+    v = shipped.results["model_validation"].set_index("measure")
+    title = ax.get_title()
+    assert f"calibration slope {format_number(v.loc['calibration_slope', 'corrected'], 2)}" in title
+    assert f"Brier score {format_number(v.loc['brier', 'corrected'], 3)}" in title
+    groups = shipped.results["calibration_curve"]
+    groups = groups[groups["kind"] == "group"]
+    drawn = [line for line in ax.lines if line.get_marker() == "o"]
+    assert np.allclose(drawn[0].get_xdata(), groups["predicted"])
+    assert np.allclose(drawn[0].get_ydata(), groups["observed"])

@@ -218,12 +218,7 @@ def validation_text(study) -> str:
         if adj.empty:
             continue
         first = adj.iloc[0]
-        covariates = T.join_words(
-            [
-                T.md_literal(lower_first(study.config.dictionary.label(c)))
-                for c in predictor.adjust_for
-            ]
-        )
+        covariates = T.covariates_phrase(study, predictor)
         if not _fitted(adj):
             out.append(
                 f"The odds ratio adjusted for {covariates} was not estimated: {first['note']}."
@@ -249,9 +244,7 @@ def captions(study) -> dict[str, str]:
         return {}
     predictor = cfg.predictors[0]
     positive = T.group_phrase(study, cfg.positive)
-    covariates = T.join_words(
-        [T.md_literal(lower_first(cfg.dictionary.label(c))) for c in predictor.adjust_for]
-    )
+    covariates = T.covariates_phrase(study, predictor)
     return {
         "supptbl-model-validation": (
             f"Prediction of {positive}: apparent and optimism-corrected performance of the "

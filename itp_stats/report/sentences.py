@@ -58,6 +58,7 @@ from itp_stats.report.methods import (
 from itp_stats.text import join_words, lower_first
 
 __all__ = [
+    "covariates_phrase",
     "test_name",
     "group_phrase",
     "groups_named",
@@ -874,6 +875,13 @@ def summary_results(study) -> str:
     return " ".join(p for p in parts if p)
 
 
+def covariates_phrase(study, predictor) -> str:
+    """The covariates a predictor's model is adjusted for, as a sentence names them ("age at
+    rituximab start, sex and ITP phase at rituximab start"); "" when there are none."""
+    d = _cfg(study).dictionary
+    return join_words([md_literal(lower_first(d.label(c))) for c in predictor.adjust_for])
+
+
 def limitations_text(study) -> str:
     """Limitations, stated for what the report did and found."""
     cfg = _cfg(study)
@@ -892,11 +900,9 @@ def limitations_text(study) -> str:
     if adjusted is not None and cfg.predictors and not adjusted.empty:
         first = adjusted[adjusted["predictor"] == cfg.predictors[0].column]
         if not first.empty and not str(first["method"].iloc[0]).startswith("not c"):
-            names = [md_literal(lower_first(cfg.dictionary.label(c)))
-                     for c in cfg.predictors[0].adjust_for]  # fmt: skip
             text = (
                 "The analysis is observational and, but for the odds ratio adjusted for "
-                f"{join_words(names)}, univariable"
+                f"{covariates_phrase(study, cfg.predictors[0])}, univariable"
             )
     text += (
         f": the association of the baseline {label} with the groups may be confounded."

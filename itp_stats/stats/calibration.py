@@ -73,10 +73,7 @@ def bootstrap_indices(n: int, n_boot: int, seed: int = DEFAULT_SEED) -> np.ndarr
 
 def _auc(lp: np.ndarray, y: np.ndarray) -> float:
     """AUC of the linear predictor: P(lp of a case > lp of a control) + ½ P(tie)."""
-    cases, controls = lp[y == 1], lp[y == 0]
-    ranks = stats.rankdata(np.concatenate([cases, controls]))
-    u = ranks[: cases.size].sum() - cases.size * (cases.size + 1) / 2
-    return float(u / (cases.size * controls.size))
+    return delong_placements(lp[y == 1], lp[y == 0])[0]
 
 
 def _intercept_with_offset(lp: np.ndarray, y: np.ndarray) -> tuple[float, float]:
