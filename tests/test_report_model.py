@@ -52,6 +52,13 @@ def test_validation_sentences_state_the_results(shipped):
     corrected, apparent = v.loc["auc", "corrected"], v.loc["auc", "apparent"]
     auc = f"{format_number(corrected, 2)} (apparent {format_number(apparent, 2)})"
     assert f"the data, was {auc}" in text
+    # the calibration intercept and slope: corrected, then apparent, as the table prints them
+    i, s = v.loc["calibration_intercept"], v.loc["calibration_slope"]
+    assert (
+        f"the calibration intercept {model._signed(i.corrected, 2)} (apparent "
+        f"{model._signed(i.apparent, 2)}; 0 is ideal) and the calibration slope "
+        f"{format_number(s.corrected, 2)} (apparent {format_number(s.apparent, 2)})"
+    ) in text
     slope = float(v.loc["calibration_slope", "corrected"])
     # V2: the slope read by the stated thresholds
     reading = "close to 1" if model.SLOPE_LOW <= slope <= model.SLOPE_HIGH else "too"

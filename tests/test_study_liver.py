@@ -976,9 +976,10 @@ def test_left_out_floats_are_said_in_one_line_and_not_numbered(liver):
         ) in text
     assert "No trend test: the study's groups are not ordered" in text
     assert "Figure S2: Every marker, in its own unit, at 1 year by group" in text
-    assert "Figure S3: Calibration of the logistic model" in text and "Figure S4" not in text
+    assert "Figure S3" not in text  # the calibration is the report's (Figure 6)
+    assert "Figure 6: Calibration of the logistic model" in liver.texts["index.html"]
     exported = {name for name in liver.texts if name.startswith("figures/Figure S")}
-    assert exported == {"figures/Figure S1.pdf", "figures/Figure S2.pdf", "figures/Figure S3.pdf"}
+    assert exported == {"figures/Figure S1.pdf", "figures/Figure S2.pdf"}
     # the tables after a left-out one are numbered on: the trend test (both studies) and the
     # sensitivity analysis (the two-group study) are left out of S1…S9, and the adjusted
     # model (no covariates named) after the prediction model's validation
@@ -1169,13 +1170,13 @@ def test_one_time_point_study_says_nothing_about_follow_up_or_change(one):
         assert f"tables/{gone}.csv" not in names, gone
     # the figures: flow, baseline, forest, ROC; every marker at baseline (no percentages)
     figures = sorted(n for n in names if n.startswith("figures/") and n.endswith(".pdf"))
-    # Figure S2: the calibration of the prediction model
-    assert figures == [f"figures/Figure {i}.pdf" for i in (1, 2, 3, 4)] + [
+    # Figure 5: the calibration of the prediction model
+    assert figures == [f"figures/Figure {i}.pdf" for i in (1, 2, 3, 4, 5)] + [
         "figures/Figure S1.pdf",
-        "figures/Figure S2.pdf",
     ]
     html = one.texts["index.html"]
-    assert "Table 3" not in html and "Figure 5" not in html
+    assert "Table 3" not in html and "Figure 6" not in html
+    assert "Figure 5: Calibration of the logistic model" in html
     assert "Markers at baseline" in html and "Prediction" in html
     # the supplement numbers on: markers, pairs, missing data, dictionary, validation
     supplement = one.texts["supplement.html"]

@@ -442,11 +442,7 @@ def supplement_intro(study: Study) -> str:
         ("supptbl-adjusted", "the adjusted prediction model"),
     ]
     tables = [f"{what} (@{label})" for label, what in floats if label not in gone]
-    figures = [
-        label
-        for label in FIGURES
-        if label.startswith("suppfig-") and label not in gone and label != "suppfig-calibration"
-    ]
+    figures = [label for label in FIGURES if label.startswith("suppfig-") and label not in gone]
     named = T.groups_named(study)
     text = (
         f"This supplement accompanies the study report.{' ' + named if named else ''} It gives "
@@ -460,8 +456,6 @@ def supplement_intro(study: Study) -> str:
         )
         verb = "shows" if len(figures) == 1 else "show"
         text += f" {refs} {verb} every marker by group."
-    if "suppfig-calibration" not in gone:
-        text += " @suppfig-calibration shows the calibration of the prediction model."
     return (
         f"{text} Methods, abbreviations and the q-values (Benjamini–Hochberg across the marker "
         "family) are as in the report; the Computational notes give each method as computed. "
@@ -512,7 +506,7 @@ def statistical_methods(study: Study) -> str:
             "\n\nThe prediction was also judged as a model (TRIPOD): "
             f"{validation}. Supplementary tables give the apparent and corrected values"
             + (" and the adjusted model" if not study.results["adjusted"].empty else "")
-            + "; a supplementary figure shows the calibration."
+            + "."
         )
     return text
 
@@ -726,11 +720,11 @@ FIGURES = {
     "fig-forest": forest_figure,
     "fig-paired": paired_figure,
     "fig-roc": roc_figure,
+    "fig-calibration": lambda s: model.calibration_figure(s, _figures(s)),
     "suppfig-counts-baseline": lambda s: markers_figure(s, "baseline", "counts"),
     "suppfig-pct-baseline": lambda s: markers_figure(s, "baseline", "pct"),
     "suppfig-counts-followup": lambda s: markers_figure(s, "followup", "counts"),
     "suppfig-pct-followup": lambda s: markers_figure(s, "followup", "pct"),
-    "suppfig-calibration": lambda s: model.calibration_figure(s, _figures(s)),
 }
 """The figures of the documents by label, each drawn from the study."""
 

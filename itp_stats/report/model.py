@@ -191,22 +191,26 @@ def validation_text(study) -> str:
         if _fitted(rows):
             v = rows.set_index("measure")
             auc, slope, brier = v.loc["auc"], v.loc["calibration_slope"], v.loc["brier"]
+            intercept = v.loc["calibration_intercept"]
             sentence = (
                 "Corrected for optimism (internal validation by bootstrap), the AUC of the "
                 "logistic model, which takes the direction of the association from the data, "
                 f"was {format_number(auc['corrected'], 2)} (apparent "
                 f"{format_number(auc['apparent'], 2)}), the Brier score "
                 f"{format_number(brier['corrected'], 3)} (apparent "
-                f"{format_number(brier['apparent'], 3)}) and the calibration slope "
-                f"{format_number(slope['corrected'], 2)}"
+                f"{format_number(brier['apparent'], 3)}), the calibration intercept "
+                f"{_signed(intercept['corrected'], 2)} (apparent "
+                f"{_signed(intercept['apparent'], 2)}; 0 is ideal) and the calibration slope "
+                f"{format_number(slope['corrected'], 2)} (apparent "
+                f"{format_number(slope['apparent'], 2)})"
             )
             corrected = float(slope["corrected"])
             if corrected < SLOPE_LOW:
-                sentence += " (below 1: the predicted risks are too extreme, overfitted)"
+                sentence += ", below 1: the predicted risks are too extreme (overfitted)"
             elif corrected > SLOPE_HIGH:
-                sentence += " (above 1: the predicted risks are too moderate)"
+                sentence += ", above 1: the predicted risks are too moderate"
             else:
-                sentence += " (close to 1)"
+                sentence += ", close to 1"
             sentence += "."
             if _finite(auc["corrected"]) and float(auc["corrected"]) <= 0.5:
                 sentence += (
@@ -226,7 +230,7 @@ def validation_text(study) -> str:
             continue
         per = format_number(predictor.per, 0 if float(predictor.per).is_integer() else 2)
         unit = f" {T.md_literal(predictor.unit)}" if predictor.unit else ""
-        flag = " (fewer than 10: the estimate may be biased and unstable)" if first["note"] else ""
+        flag = "; fewer than 10, so the estimate may be biased and unstable" if first["note"] else ""
         out.append(
             f"Adjusted for {covariates}, the odds ratio was "
             f"{T._nb(format_ci(first['effect'], first['ci_low'], first['ci_high'], 2))} per "
@@ -238,7 +242,7 @@ def validation_text(study) -> str:
 
 
 def captions(study) -> dict[str, str]:
-    """Captions of the supplement's model tables and calibration figure."""
+    """Captions of the supplement's model tables and of the report's calibration figure."""
     cfg = study.config
     if not cfg.predictors:
         return {}
@@ -255,7 +259,7 @@ def captions(study) -> dict[str, str]:
             if covariates
             else "Adjusted model: not done, the study names no covariates to adjust for."
         ),
-        "suppfig-calibration": (
+        "fig-calibration": (
             f"Calibration of the logistic model of {positive} on the "
             f"{T.md_literal(lower_first(predictor.label))}: observed proportion against predicted "
             "risk by risk group, with the smoothed curve and the line of perfect calibration."

@@ -30,7 +30,7 @@ def calibration_plot(curve: pd.DataFrame, *, outcome_label: str, summary: str = 
         their exact intervals, the lowess curve; a "No data" note when ``curve`` is empty.
     """
     with s.drawing():
-        fig, axes = s.new_figure((3.6, 3.6))
+        fig, axes = s.new_figure((4.2, 4.0))  # the size of the ROC curve beside it
         ax = axes[0, 0]
         ax.plot([0, 1], [0, 1], linestyle="--", color=s.GREY, linewidth=0.8, zorder=1)
         groups = curve[curve["kind"] == "group"] if not curve.empty else curve
@@ -69,5 +69,6 @@ def calibration_plot(curve: pd.DataFrame, *, outcome_label: str, summary: str = 
         ax.set_xlabel("Predicted risk")
         ax.set_ylabel(f"Observed proportion of {outcome_label}")
         if summary:  # above the panel, where no point or curve can be
-            ax.set_title(summary, fontsize=8, wrap=True)
+            head, _, rest = summary.partition(": ")
+            ax.set_title(f"{head}:\n{rest}" if rest else summary, fontsize=8)
     return fig
