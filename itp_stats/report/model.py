@@ -230,7 +230,8 @@ def validation_text(study) -> str:
             continue
         per = format_number(predictor.per, 0 if float(predictor.per).is_integer() else 2)
         unit = f" {T.md_literal(predictor.unit)}" if predictor.unit else ""
-        flag = "; fewer than 10, so the estimate may be biased and unstable" if first["note"] else ""
+        flag = "; fewer than 10, so the estimate may be biased and unstable"
+        flag = flag if first["note"] else ""
         out.append(
             f"Adjusted for {covariates}, the odds ratio was "
             f"{T._nb(format_ci(first['effect'], first['ci_low'], first['ci_high'], 2))} per "
