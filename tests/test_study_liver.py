@@ -1188,6 +1188,30 @@ def test_one_time_point_study_says_nothing_about_follow_up_or_change(one):
     _in_documents(one, "Table S3 of the supplement gives every variable's missing values.")
 
 
+def test_one_time_point_study_names_its_participants_people():
+    from itp_stats.study.config import load_study
+
+    config = load_study(ONE.study)
+    assert (config.participants.singular, config.participants.plural) == ("person", "people")
+    shipped = load_study(None)  # the shipped study says patients
+    assert (shipped.participants.singular, shipped.participants.plural) == ("patient", "patients")
+
+
+@pytest.mark.slow
+def test_one_time_point_documents_say_people_never_patients(one):
+    """``participants: {singular: person, plural: people}``: every sentence, header, caption,
+    figure and exported table uses it; ``patient_id``, the file's column, is not a word."""
+    for where, text in one.texts.items():
+        found = re.search(r"(?i)\bpatients?\b", text)
+        assert not found, (where, text[max(0, found.start() - 80) : found.end() + 80])
+    n = len(one.cohort)
+    _in_documents(one, f"The file held {n} people; {n} were analysed.")
+    _in_documents(one, "No person missed every marker value at inclusion.")
+    assert "People in the data file" in one.texts["figures/Figure 1.pdf"]
+    assert "Failing person ids" in one.texts["supplement.html"]
+    assert "one row per person as described by the data dictionary" in one.texts["index.html"]
+
+
 @pytest.mark.slow
 def test_one_time_point_sentences_hold_the_recomputed_values(one):
     cohort, levels = one.cohort, ONE.levels

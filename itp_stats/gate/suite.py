@@ -42,6 +42,7 @@ import yaml
 
 from itp_stats.cohort.design import DERIVATION_RULES
 from itp_stats.cohort.dictionary import Composition, Dictionary, load_dictionary
+from itp_stats.cohort.participants import DEFAULT_PARTICIPANTS
 from itp_stats.errors import ItpStatsError
 from itp_stats.files import replaced_atomically
 from itp_stats.text import lower_first
@@ -281,6 +282,7 @@ def build_rules(dictionary: Dictionary | None = None) -> list[Rule]:
     """
     d = dictionary or load_dictionary()
     cols = d.columns
+    who = getattr(d.design, "participants", None) or DEFAULT_PARTICIPANTS
     rules: list[Rule] = []
     add = rules.append
     file_columns = list(cols)
@@ -290,7 +292,7 @@ def build_rules(dictionary: Dictionary | None = None) -> list[Rule]:
             "table.columns",
             "critical",
             "The file has exactly the columns of the data dictionary: none missing, none "
-            "unknown (direct identifiers such as a patient name are not allowed)",
+            f"unknown (direct identifiers such as a {who.singular} name are not allowed)",
             (),
             "ExpectTableColumnsToMatchSet",
             {"column_set": sorted(file_columns + check_columns(d)), "exact_match": True},
@@ -300,7 +302,7 @@ def build_rules(dictionary: Dictionary | None = None) -> list[Rule]:
         Rule(
             "table.rows",
             "critical",
-            "The file has at least one patient",
+            f"The file has at least one {who.singular}",
             (),
             "ExpectTableRowCountToBeBetween",
             {"min_value": 1},
@@ -430,7 +432,7 @@ def build_rules(dictionary: Dictionary | None = None) -> list[Rule]:
             Rule(
                 f"{tp}.followup",
                 "critical",
-                f"Values at {d.timepoints[tp].lower()} only for patients followed {months} "
+                f"Values at {d.timepoints[tp].lower()} only for {who.plural} followed {months} "
                 f"months or more: empty when follow-up is shorter",
                 (*measured, fcol),
                 "ExpectColumnValuesToBeBetween",

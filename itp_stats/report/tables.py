@@ -455,8 +455,9 @@ def _change_rows(study: Study, markers: list[str]) -> tuple[list[list[str]], str
     dropped = int(within["method"].astype(str).str.contains("zero difference").sum())
     if dropped:
         note += (
-            f"; in {dropped} {'row' if dropped == 1 else 'rows'}, patients whose value did not "
-            "change were left out of the Wilcoxon test (Pairs counts them)"
+            f"; in {dropped} {'row' if dropped == 1 else 'rows'}, "
+            f"{study.config.participants.plural} whose value did not change were left out of "
+            "the Wilcoxon test (Pairs counts them)"
         )
     return rows, note
 
@@ -540,9 +541,10 @@ def subsets_by_group(study: Study, timepoint: str) -> tuple[pd.DataFrame, str]:
             cells.append(text)
         rows.append([marker_label(study, marker), *cells])
     cols = ["Marker", *(f"{g} ({_n(sizes[g])})" for g in groups)]
+    who = study.config.participants.plural
     note = (
-        "Median [interquartile range] of the patients with a value; (n = k) when fewer "
-        f"patients than the group's have one (missing values: {table_number(study, 'missing')})"
+        f"Median [interquartile range] of the {who} with a value; (n = k) when fewer "
+        f"{who} than the group's have one (missing values: {table_number(study, 'missing')})"
     )
     return pd.DataFrame(rows, columns=cols), note
 
@@ -724,7 +726,8 @@ def validation_table(study: Study, *, only_failed: bool = False) -> pd.DataFrame
     -------
     pandas.DataFrame
         ``Step``, ``Rule``, ``Columns``, ``Severity``, ``Tested``, ``Failed``, ``% failed``,
-        ``Failing patient ids``, ``Status``.
+        ``Failing patient ids`` (the study's singular noun for its participants in place of
+        ``patient``), ``Status``.
     """
     from itp_stats.gate.result import step_table
 
@@ -740,7 +743,7 @@ def validation_table(study: Study, *, only_failed: bool = False) -> pd.DataFrame
             "Tested": steps["n_tested"].astype(str),
             "Failed": steps["n_failed"].astype(str),
             "% failed": [format_number(v, 1) for v in steps["pct_failed"]],
-            "Failing patient ids": steps["failing_ids"],
+            f"Failing {study.config.participants.singular} ids": steps["failing_ids"],
             "Status": ["pass" if p else "FAIL" for p in steps["passed"]],
         }
     ).reset_index(drop=True)

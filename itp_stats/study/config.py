@@ -17,6 +17,7 @@ from typing import Any
 
 from itp_stats.cohort.design import Design, load_data_model, read_study_file
 from itp_stats.cohort.dictionary import Dictionary
+from itp_stats.cohort.participants import Participants
 from itp_stats.errors import StudyConfigError
 
 __all__ = ["DIRECTIONS", "Author", "Predictor", "StudyConfig", "load_study"]
@@ -182,6 +183,11 @@ class StudyConfig:
         return self.dictionary.design
 
     @property
+    def participants(self) -> Participants:
+        """The study's noun for its participants (``patient``/``patients`` by default)."""
+        return self.design.participants
+
+    @property
     def group(self) -> str:
         """Column defining the analysed groups."""
         return self.design.analysed_group
@@ -224,7 +230,7 @@ class StudyConfig:
 
     @property
     def other(self) -> str:
-        """Label of the patients outside the positive group: the other group's label when
+        """Label of the participants outside the positive group: the other group's label when
         there are two, else ``non-<positive>`` (``non-CR``)."""
         rest = [lv for lv in self.levels if lv != self.positive]
         if len(rest) == 1:
@@ -414,7 +420,7 @@ def load_study(study: str | os.PathLike | None = None) -> StudyConfig:
         sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
         name=str(raw.get("name") or path.stem),
         title=str(raw.get("title") or "Study report"),
-        population=str(raw.get("population") or "patients"),
+        population=str(raw.get("population") or design.participants.plural),
         dictionary=dictionary,
         levels=levels,
         group_names={str(k): str(v) for k, v in names.items()},
