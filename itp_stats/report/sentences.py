@@ -23,10 +23,14 @@ R5 *Change* (:func:`change_word`): "rose"/"fell" by the size of the Hodges–Leh
 R6 *Conclusion* (:func:`conclusion`): from the primary comparison only — the positive group
    against the others for the first highlighted baseline marker (R1 on its Hodges–Lehmann
    shift).
-R7 *Counts and levels*: every count (patients, groups, markers, tests), the confidence level
-   and the time-point labels are computed from the results and the configuration.
+R7 *Counts and levels*: every count (participants, groups, markers, tests), the confidence
+   level and the time-point labels are computed from the results and the configuration; the
+   participants are named by the study's noun (``participants``, default "patients").
 R8 *p-values* (:func:`p_phrase`): as in the tables (gtsummary style), never printed on the
    other side of alpha from their value.
+R9 *Computed markers* (:func:`computed_methods`): each analysed marker the dictionary declares
+   as computed is said to be computed, with its inputs and operation; a ratio also says how
+   many values a zero denominator left missing, per time point (or that none did).
 """
 
 from __future__ import annotations
@@ -85,6 +89,7 @@ __all__ = [
     "cohort_methods",
     "group_methods",
     "markers_methods",
+    "computed_methods",
     "family_methods",
     "methods_prose",
 ]
@@ -385,11 +390,9 @@ def markers_methods(study) -> str:
     cfg = _cfg(study)
     d = cfg.dictionary
     counts = [m for m in cfg.markers if not m.startswith("pct_")]
+    columns = [d.column(d.markers[m].column(cfg.baseline)) for m in counts]
     units = dict.fromkeys(  # in the markers' order; a marker without a unit adds none
-        d.columns[d.markers[m].column(cfg.baseline)].unit
-        for m in counts
-        if d.markers[m].column(cfg.baseline) in d.columns
-        and d.columns[d.markers[m].column(cfg.baseline)].unit
+        c.unit for c in columns if c is not None and c.unit
     )
     labels = join_words([md_literal(d.markers[m].label) for m in counts])
     text = (
@@ -409,7 +412,48 @@ def markers_methods(study) -> str:
             for parent, names in by_parent.items()
         ]
         text += f" Percentages are derived from the counts: {join_words(parts, 'and')}."
-    return text
+    return text + computed_methods(study)
+
+
+def computed_methods(study) -> str:
+    """How each analysed computed marker was derived (R9), with the values a zero
+    denominator left missing; ``""`` when the study analyses none.
+
+    "The kappa/lambda ratio was computed at each time point from the recorded values, as
+    free kappa divided by free lambda; it is missing where one of them is missing or free
+    lambda is 0 (2 values at inclusion)." A ratio no zero denominator left missing ends
+    "(no value of free lambda was 0)".
+    """
+    from itp_stats.cohort.computed import OPERATIONS, computed_zero_denominators
+
+    cfg = _cfg(study)
+    d = cfg.dictionary
+    zeros = computed_zero_denominators(study.cohort, d) if d.computed else {}
+    out = []
+    for m in cfg.markers:
+        computation = None if m.startswith("pct_") else d.markers[m].compute
+        if computation is None:
+            continue
+        names = [md_literal(lower_first(d.markers[x].label)) for x in computation.inputs]
+        words = OPERATIONS[computation.operation]["words"]
+        formula = f" {words} ".join(names)
+        text = (
+            f" The {md_literal(lower_first(d.markers[m].label))} was computed at each time "
+            f"point from the recorded values, as {formula}; it is missing where one of them is "
+            "missing"
+        )
+        zero = [
+            f"{n} {'value' if n == 1 else 'values'} at "
+            f"{lower_first(md_literal(cfg.timepoint_label(tp)))}"
+            for tp in cfg.timepoints
+            for n in [zeros.get(d.markers[m].column(tp), 0)]
+            if n
+        ]
+        if computation.operation == "ratio":
+            said = join_words(zero) if zero else f"no value of {names[1]} was 0"
+            text += f" or {names[1]} is 0 ({said})"
+        out.append(text + ".")
+    return "".join(out)
 
 
 def _family_kinds(cfg) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from itp_stats.cohort.computed import OPERATIONS
 from itp_stats.report.floats import left_out, table_number
 from itp_stats.report.format import (
     NNBSP,
@@ -53,8 +54,8 @@ def marker_unit(study: Study, marker: str) -> str:
     if marker.startswith("pct_"):
         return "%"
     d = study.dictionary
-    column = d.markers[marker].column(study.config.baseline)
-    return (d.columns[column].unit if column in d.columns else None) or ""
+    column = d.column(d.markers[marker].column(study.config.baseline))
+    return (column.unit if column is not None else None) or ""
 
 
 def marker_label(study: Study, marker: str, *, unit: bool = True) -> str:
@@ -268,7 +269,8 @@ def table1(study: Study) -> tuple[pd.DataFrame, str]:
     cat = res["table1_categorical"]
     d = study.dictionary
     for variable in tests.index:
-        label = d.columns[variable].label_with_unit if variable in d.columns else d.label(variable)
+        known = d.column(variable)
+        label = known.label_with_unit if known is not None else d.label(variable)
         miss = missing[(missing["variable"] == variable) & (missing["group"] == "Overall")]
         n_miss = int(miss["n_missing"].iloc[0]) if len(miss) else 0
         p = tests.loc[variable, "p_unc"]
@@ -691,9 +693,14 @@ def _labelled_code(column: Any, code: str) -> str:
 
 
 def dictionary_table(study: Study) -> pd.DataFrame:
-    """The data dictionary as a table: column, label, unit, type, allowed values, missing."""
+    """The data dictionary as a table: column, label, unit, type, allowed values, missing.
+
+    The computed markers' columns follow the file's, their allowed values the computation
+    (``computed: kappa_m0 / lambda_m0``).
+    """
     rows = []
-    for c in study.dictionary.columns.values():
+    d = study.dictionary
+    for c in d.columns.values():
         if c.range is not None:
             allowed = f"{c.range[0]:g} to {c.range[1]:g}"
         elif c.categories:
@@ -708,6 +715,14 @@ def dictionary_table(study: Study) -> pd.DataFrame:
         rows.append(
             [f"`{c.name}`", c.label, c.unit or "", c.type, allowed,
              "yes" if c.missing else "no", c.role]
+        )  # fmt: skip
+    for c in d.computed.values():
+        computation = d.markers[str(c.marker)].compute
+        symbol = f" {OPERATIONS[computation.operation]['symbol']} "
+        formula = symbol.join(f"`{x}`" for x in computation.columns(str(c.timepoint)))
+        rows.append(
+            [f"`{c.name}`", c.label, c.unit or "", c.type, f"computed: {formula}", "yes",
+             "marker (computed)"]
         )  # fmt: skip
     cols = ["Column", "Label", "Unit", "Type", "Allowed", "May be missing", "Role"]
     return pd.DataFrame(rows, columns=cols)

@@ -267,7 +267,7 @@ def _marker_family(path: Path, raw: dict[str, Any], d: Dictionary) -> tuple[list
             if tp is None:
                 continue
             col = d.markers[stem].column(tp)
-            if col not in d.columns:
+            if d.column(col) is None:
                 raise _fail(path, "markers", f"{stem}: the dictionary has no column {col}")
     pcts = [f"pct_{m}" for m in stems if d.markers[m].parent]
     for m in stems:
@@ -295,7 +295,7 @@ def _predictors(path: Path, raw: Any, d: Dictionary) -> list[Predictor]:
         if not isinstance(spec, dict) or "column" not in spec:
             raise _fail(path, key, "expected a mapping with 'column'")
         column = str(spec["column"])
-        col = d.columns.get(column)
+        col = d.column(column)
         if col is None:
             raise _fail(path, f"{key}.column", f"{column!r} is not a column of the dictionary")
         if not col.is_numeric:
@@ -312,7 +312,7 @@ def _predictors(path: Path, raw: Any, d: Dictionary) -> list[Predictor]:
         adjust = spec.get("adjust_for") or []
         if isinstance(adjust, str) or not isinstance(adjust, list):
             raise _fail(path, f"{key}.adjust_for", "expected a list of column names")
-        known = set(d.columns) | set(d.derived)
+        known = set(d.columns) | set(d.derived) | set(d.computed)
         for name in adjust:
             if str(name) not in known:
                 raise _fail(
@@ -327,7 +327,7 @@ def _predictors(path: Path, raw: Any, d: Dictionary) -> list[Predictor]:
 
 
 def _covariates(path: Path, raw: Any, d: Dictionary) -> tuple[list[str], list[str]]:
-    known = set(d.columns) | set(d.derived)
+    known = set(d.columns) | set(d.derived) | set(d.computed)
     if raw is None:
         cov = [c for c in d.by_role("covariate")]
         cont = [c.name for c in cov if c.is_numeric]

@@ -540,8 +540,8 @@ def dictionary() -> Dictionary | None:
 def unit(column: str) -> str | None:
     """Unit of a column from the dictionary (``%`` for derived percentages)."""
     d = dictionary()
-    if d is not None and column in d.columns:
-        return d.columns[column].unit
+    if d is not None and d.column(column) is not None:
+        return d.column(column).unit
     if column.startswith("pct_"):
         return "%"
     return None
