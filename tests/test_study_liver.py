@@ -1084,6 +1084,20 @@ def test_two_group_study_merges_transplanted_with_alive_by_recode(two):
 
 
 @pytest.mark.slow
+def test_two_group_study_cites_its_own_reference(two):
+    """``bibliography: references.bib`` beside the study: its background's [@kamath2001] is
+    formatted by the project's CSL, in the reference list of every document."""
+    reference = (
+        "Kamath PS, Wiesner RH, Malinchoc M, Kremers W, Therneau TM, Kosberg CL, et al. A model "
+        "to predict survival in patients with end-stage liver disease. Hepatology "
+        "2001;33(2):464–70."
+    )
+    _in_documents(two, reference)
+    _in_documents(two, "routine liver tests predict survival in chronic liver disease [1]")
+    assert "kamath2001" not in two.html and "???" not in two.html
+
+
+@pytest.mark.slow
 def test_two_group_study_compares_dead_with_alive(two):
     assert "dead vs alive r (95% CI)" in two.html
     assert "For the dead group against the other group, the p-values come from" in two.html

@@ -18,7 +18,9 @@ from typing import Any
 from itp_stats.cohort.design import Design, load_data_model, read_study_file
 from itp_stats.cohort.dictionary import Dictionary
 from itp_stats.cohort.participants import Participants
+from itp_stats.config import REFERENCES
 from itp_stats.errors import StudyConfigError
+from itp_stats.study.bibliography import check_citations, resolve_bibliography
 
 __all__ = ["DIRECTIONS", "Author", "Predictor", "StudyConfig", "load_study"]
 
@@ -151,6 +153,9 @@ class StudyConfig:
         The documents' keywords (PDF, DOCX and HTML metadata).
     running_title : str
         A short title printed at the head of the PDF pages (empty: none).
+    bibliography : Path or None
+        The study's own references (``bibliography: FILE``, BibTeX or CSL-JSON), which its
+        ``background`` may cite beside the project's; None when not given.
     """
 
     path: Path
@@ -176,6 +181,7 @@ class StudyConfig:
     authors: tuple[Author, ...] = ()
     keywords: tuple[str, ...] = ()
     running_title: str = ""
+    bibliography: Path | None = None
 
     @property
     def design(self) -> Design:
@@ -412,6 +418,9 @@ def load_study(study: str | os.PathLike | None = None) -> StudyConfig:
         pcts = [m for m in markers if m.startswith("pct_")]
         hl["change"] = (pcts or markers)[:1]
         hl["change"] = tuple(hl["change"])
+    background = str(raw.get("background") or "").strip()
+    bibliography = resolve_bibliography(path, raw.get("bibliography"))
+    check_citations(path, background, REFERENCES, bibliography)
     period = raw.get("period_column")
     if period is not None and period not in dictionary.columns:
         raise _fail(path, "period_column", f"{period!r} is not a column of the dictionary")
@@ -435,8 +444,9 @@ def load_study(study: str | os.PathLike | None = None) -> StudyConfig:
         highlight_baseline=hl["baseline"],
         highlight_change=hl["change"],
         period_column=None if period is None else str(period),
-        background=str(raw.get("background") or "").strip(),
+        background=background,
         authors=_authors(path, raw.get("authors")),
         keywords=_words(path, raw.get("keywords"), "keywords"),
         running_title=" ".join(str(raw.get("running_title") or "").split()),
+        bibliography=bibliography,
     )
