@@ -114,6 +114,10 @@ class Design:
     participants : Participants
         The study's noun for its participants (``patient``/``patients`` by default), which
         the gate's rules and the documents use.
+    study_name : str
+        The study's ``name`` (its file's stem when it has none): with the dictionary's
+        ``name``, it names the gate's stored suite, so that studies sharing a dictionary keep
+        suites of their own.
     """
 
     path: Path | None
@@ -128,6 +132,7 @@ class Design:
     group_when: str = "followup"
     recode: tuple[tuple[str, str], ...] = ()
     participants: Participants = DEFAULT_PARTICIPANTS
+    study_name: str = ""
 
     @property
     def analysed_group(self) -> str:
@@ -362,6 +367,7 @@ def _design(path: Path, raw: dict[str, Any], dictionary: Dictionary) -> Design:
         followup_window=window,
         recode=recode,
         participants=read_participants(path, raw.get("participants")),
+        study_name=str(raw.get("name") or path.stem),
     )
 
 

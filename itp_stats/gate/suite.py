@@ -21,7 +21,9 @@ composition (sum of subsets over the parent count), the cells recorded per time 
 cells that did not parse in their type. They let the same expectations run unchanged on
 pandas, on a SQL view or on Spark.
 
-The suite is named after the dictionary's ``name`` (:func:`suite_name`). :func:`write_project`
+The suite is named after the dictionary's ``name`` and the study's (:func:`suite_name`), so
+that two studies on one dictionary, with different groups, time points or follow-up rules, keep
+suites of their own. :func:`write_project`
 stores it, its validation definition, its checkpoint, its rules as a table and the context
 configuration in ``validation/``, a GX project a data manager can review in git.
 :func:`check_stored_suite` refuses to run when the stored suite of that name differs from what
@@ -111,15 +113,22 @@ class SuiteOutOfDateError(ItpStatsError):
     exit_status = 2
 
 
-def suite_name(dictionary: Dictionary | None = None) -> str:
-    """Name of the expectation suite: the dictionary's ``name`` as an identifier.
+def _identifier(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
-    ``itp-rituximab-cohort`` gives ``itp_rituximab_cohort``; it names the suite's files in
+
+def suite_name(dictionary: Dictionary | None = None) -> str:
+    """Name of the expectation suite: ``<dictionary>__<study>``, both names as identifiers.
+
+    The dictionary ``itp-rituximab-cohort`` of the study ``itp-rituximab`` gives
+    ``itp_rituximab_cohort__itp_rituximab`` (a single ``_`` inside each name, two between
+    them); a dictionary read without a study, its name alone. It names the suite's files in
     ``validation/`` (see :func:`project_files`).
     """
     d = dictionary or load_dictionary()
-    name = re.sub(r"[^a-z0-9]+", "_", d.name.lower()).strip("_")
-    return name or "cohort"
+    name = _identifier(d.name) or "cohort"
+    study = _identifier(str(getattr(d.design, "study_name", "") or ""))
+    return f"{name}__{study}" if study else name
 
 
 def checkpoint_name(dictionary: Dictionary | None = None) -> str:
