@@ -367,7 +367,7 @@ def group_methods(study) -> str:
         # labels and names are the user's text: escaped before they enter the sentence
         labels = {k: md_literal(lower_first(d.label(v))) for k, v in derivation.inputs.items()}
         names = {lv: md_literal(name) for lv, name in cfg.group_names.items()}
-        text = describe_rule(derivation.rule, labels, names)
+        text = describe_rule(derivation.rule, labels, names, cfg.participants.singular)
         return (
             f"The groups — {groups} — were derived from the data: {text} The recorded "
             f"{md_literal(lower_first(recorded.label))} must agree with this derivation (a rule "
