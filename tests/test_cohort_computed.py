@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -204,3 +205,20 @@ def test_bad_computations_are_refused_with_the_file_and_marker(tmp_path, markers
     with pytest.raises(DictionaryError, match=message) as err:
         load_dictionary(path)
     assert str(err.value).startswith(str(path.resolve()))
+
+
+def test_validate_refuses_a_computation_of_a_non_marker_naming_file_and_marker(tmp_path):
+    from render_support import run_cli
+
+    raw = yaml.safe_load((LIVER / "dictionary.yaml").read_text(encoding="utf-8"))
+    raw["markers"]["alt_sex"] = {"label": "ALT by sex", "compute": {"sum": ["alt", "sex"]}}
+    (tmp_path / "dictionary.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    shutil.copy(LIVER / "study_two.yaml", tmp_path / "study.yaml")
+    shutil.copy(LIVER / "references.bib", tmp_path / "references.bib")
+    status, out = run_cli(
+        "validate", str(LIVER / "cohort.csv"), "--study", str(tmp_path / "study.yaml"),
+        root=tmp_path,
+    )  # fmt: skip
+    assert status == 2 and "Traceback" not in out
+    expected = "markers: 'alt_sex': compute.sum: 'sex' is not a marker of the dictionary"
+    assert f"{tmp_path / 'dictionary.yaml'}: {expected}" in out
