@@ -15,6 +15,7 @@ __all__ = [
     "DEFAULT_COHORT",
     "DEFAULT_STUDY",
     "DICTIONARY",
+    "REFERENCES",
     "gate_result_path",
     "output_dir",
     "project_root",
@@ -60,6 +61,10 @@ DEFAULT_COHORT: Path = _PACKAGE_DIR.parent / "data" / "cohort.csv"
 
 DEFAULT_STUDY: Path = _PACKAGE_DIR.parent / "data" / "study.yaml"
 """The shipped study configuration (the default of ``-P study=`` and ``--study``)."""
+
+REFERENCES: Path = _PACKAGE_DIR.parent / "report" / "references.bib"
+"""The project's references (``_quarto.yml``: ``bibliography``): the methods the documents
+cite, and what a study's background may cite besides its own ``bibliography``."""
 
 
 def state_dir(root: Path | None = None) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from itp_stats.cohort.iwg import iwg_response
+from itp_stats.cohort.iwg import describe_rule, iwg_response
 
 NA = None
 
@@ -66,3 +66,17 @@ def test_iwg_response_is_ordered_categorical_aligned_with_input():
     assert got.cat.ordered
     assert got.index.equals(index)
     assert got.tolist() == ["CR", "PR", "NR"]
+
+
+def test_rule_in_words_names_the_participants_by_the_study_noun():
+    labels = {
+        "platelets_baseline": "baseline count",
+        "platelets": "count at 6 months",
+        "bleeding": "bleeding",
+        "rescue": "rescue therapy",
+    }
+    names = {"CR": "complete response", "PR": "partial response", "NR": "no response"}
+    text = describe_rule("iwg2009", labels, names)
+    assert "A patient who needed rescue therapy (rescue therapy) has no response." in text
+    people = describe_rule("iwg2009", labels, names, participant="participant")
+    assert "A participant who needed rescue therapy" in people and "patient" not in people

@@ -455,9 +455,9 @@ def test_write_suite_for_a_study_then_refuse_when_stale(tmp_path, capsys, monkey
 
     status, out, _ = _main(capsys, "gate", "--write-suite", "--study", str(study))
     assert status == 0
-    suite = tmp_path / "validation" / "expectations" / "twelve_month_cohort.json"
+    suite = tmp_path / "validation" / "expectations" / "twelve_month_cohort__itp_rituximab.json"
     assert suite.is_file() and str(tmp_path / "validation") in out
-    assert (tmp_path / "validation" / "rules" / "twelve_month_cohort.md").is_file()
+    assert (tmp_path / "validation" / "rules" / "twelve_month_cohort__itp_rituximab.md").is_file()
     status, _, err = _main(capsys, "gate", "--study", str(study))
     assert status == 0, err
     assert "not stored" not in err

@@ -197,8 +197,8 @@ def test_warnings_for_the_callout(tmp_path, monkeypatch):
 
 
 def test_result_names_the_suite_and_its_stored_file(shipped_result):
-    assert shipped_result.suite == "itp_rituximab_cohort"
-    stored = ROOT / "validation" / "expectations" / "itp_rituximab_cohort.json"
+    assert shipped_result.suite == "itp_rituximab_cohort__itp_rituximab"
+    stored = ROOT / "validation" / "expectations" / "itp_rituximab_cohort__itp_rituximab.json"
     assert shipped_result.suite_sha256 == sha256(stored)
     assert shipped_result.to_dict()["suite_sha256"] == shipped_result.suite_sha256
     assert shipped_result.dictionary_sha256 == dictionary_sha256()
@@ -248,7 +248,8 @@ def test_current_result_follows_the_study_in_use(tmp_path, monkeypatch):
     write_gate_result(validate_path(data, d2), out)
     assert current_result(data, out, d2) is not None
     assert stored_suite_sha256(d2) is not None
-    (tmp_path / "validation" / "expectations" / "itp_rituximab_cohort.json").unlink()
+    stored = tmp_path / "validation" / "expectations" / "itp_rituximab_cohort__itp_rituximab.json"
+    stored.unlink()
     assert stored_suite_sha256(d2) is None
     assert current_result(data, out, d2) is None
 
@@ -261,7 +262,7 @@ def test_reader_reruns_for_another_study(tmp_path, monkeypatch):
     with pytest.raises(GateFailedError):  # the shipped study on 12-month columns
         read_gate_result(data, study=None)
     result = read_gate_result(data, study=study)
-    assert result.passed and result.suite == "twelve_month_cohort"
+    assert result.passed and result.suite == "twelve_month_cohort__itp_rituximab"
     assert result.suite_sha256 is None  # not stored in tmp_path/validation
     monkeypatch.setenv("ITP_STATS_STUDY", str(study))
     assert read_gate_result(data, rerun=False).timestamp == result.timestamp
@@ -277,7 +278,7 @@ def test_reader_refuses_a_stale_stored_suite(tmp_path, monkeypatch):
     raw = yaml.safe_load(dictionary.read_text())
     raw["columns"]["age_years"]["range"] = [16, 100]
     dictionary.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True))
-    with pytest.raises(SuiteOutOfDateError, match=r"twelve_month_cohort\.json"):
+    with pytest.raises(SuiteOutOfDateError, match=r"twelve_month_cohort__itp_rituximab\.json"):
         read_gate_result(study=study)
 
 

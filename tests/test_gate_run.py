@@ -117,7 +117,7 @@ def test_twelve_month_study_catches_its_own_violations(tmp_path, own_study):
     assert steps["response_m12.consistent"]["n_tested"] == 70
     assert steps["m12.followup"]["n_tested"] == 2
     assert len(clean.steps) == len(build_rules())
-    assert clean.suite == "twelve_month_cohort"
+    assert clean.suite == "twelve_month_cohort__itp_rituximab"
 
     short = row_of(raw, "P004")
     raw.loc[short, "fu_months"] = "8"  # values at 12 months, yet followed 8 months

@@ -38,7 +38,7 @@ from itp_stats.gate.suite import (
 
 ROOT = Path(__file__).resolve().parents[1]
 VALIDATION = ROOT / "validation"
-SUITE_NAME = "itp_rituximab_cohort"
+SUITE_NAME = "itp_rituximab_cohort__itp_rituximab"
 
 
 def test_stored_project_equals_dictionary():
@@ -183,13 +183,69 @@ def test_validation_folder_is_a_working_gx_project(tmp_path, cohort_path):
     assert result.success
 
 
-def test_suite_is_named_after_the_dictionary(tmp_path):
+def test_suite_is_named_after_the_dictionary_and_the_study(tmp_path):
     assert suite_name() == SUITE_NAME
     assert checkpoint_name() == f"{SUITE_NAME}_gate"
     d = load_data_model(copy_study(tmp_path, twelve_month_dictionary, twelve_month_study))
-    assert suite_name(d) == "twelve_month_cohort"
-    assert suite_dict(d)["name"] == "twelve_month_cohort"
-    assert stored_suite_path(d, tmp_path) == tmp_path / "expectations" / "twelve_month_cohort.json"
+    name = "twelve_month_cohort__itp_rituximab"  # the copied study keeps the shipped name
+    assert suite_name(d) == suite_dict(d)["name"] == name
+    assert stored_suite_path(d, tmp_path) == tmp_path / "expectations" / f"{name}.json"
+    # a study without a name: its file's stem; a dictionary read alone: its name only
+    unnamed = copy_study(tmp_path / "unnamed", study_edit=lambda s: s.pop("name"))
+    assert suite_name(load_data_model(unnamed)) == "itp_rituximab_cohort__study"
+    assert suite_name(load_dictionary(DEFAULT_STUDY.with_name("dictionary.yaml"))) == (
+        "itp_rituximab_cohort"
+    )
+
+
+@pytest.mark.slow
+def test_two_studies_on_one_dictionary_keep_and_gate_by_suites_of_their_own(tmp_path):
+    """Two study files naming one dictionary, with different follow-up rules: each stores its
+    own suite, and each validates against its own (before, the second --write-suite replaced
+    the first's suite, and the first study was then refused as out of date)."""
+    from render_support import run_cli
+
+    shutil.copytree(VALIDATION, tmp_path / "validation", ignore=shutil.ignore_patterns("unc*"))
+    six = copy_study(tmp_path / "studies", study_edit=lambda s: s.update(name="six-months"))
+    five = six.with_name("five.yaml")
+    raw = yaml.safe_load(six.read_text(encoding="utf-8"))
+    raw["name"] = "five-months"
+    raw["timepoints"]["followup_window"] = 1
+    five.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    cohort = str(ROOT / "data" / "cohort.csv")
+    for study in (six, five):
+        status, out = run_cli("gate", "--write-suite", "--study", str(study), root=tmp_path)
+        assert status == 0, out
+    stored = sorted(p.name for p in (tmp_path / "validation" / "expectations").glob("*.json"))
+    assert stored == [
+        "itp_rituximab_cohort__five_months.json",
+        "itp_rituximab_cohort__itp_rituximab.json",
+        "itp_rituximab_cohort__six_months.json",
+    ]
+    rules = {
+        study.stem: {
+            e["meta"]["rule_id"]: e
+            for e in json.loads(stored_suite_path(load_data_model(study), tmp_path / "validation")
+                                .read_text(encoding="utf-8"))["expectations"]
+        }
+        for study in (six, five)
+    }  # fmt: skip
+    # the follow-up window changes one rule: values at 6 months from 5 months of follow-up on
+    assert (
+        rules["study"]["m6.followup"]["kwargs"]["row_condition"]
+        != (rules["five"]["m6.followup"]["kwargs"]["row_condition"])
+    )
+    for study in (six, five):
+        status, out = run_cli("validate", cohort, "--study", str(study), root=tmp_path)
+        assert status == 0 and "differs" not in out and "not stored" not in out, out
+    # a change to one study's configuration puts only its own suite out of date
+    raw["timepoints"]["followup_window"] = 2
+    five.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    status, out = run_cli("validate", cohort, "--study", str(five), root=tmp_path)
+    assert status == 2 and "itp_rituximab_cohort__five_months.json" in out
+    assert "Traceback" not in out
+    status, out = run_cli("validate", cohort, "--study", str(six), root=tmp_path)
+    assert status == 0, out
 
 
 def test_shipped_rules_come_from_the_design():
@@ -321,7 +377,7 @@ def test_stored_suite_is_checked(tmp_path):
     folder = tmp_path / "validation"
     assert check_stored_suite(d, folder) is None  # none stored
     written = write_project(folder, d)
-    stored = folder / "expectations" / "twelve_month_cohort.json"
+    stored = folder / "expectations" / "twelve_month_cohort__itp_rituximab.json"
     assert stored in written
     assert check_stored_suite(d, folder) == stored
 

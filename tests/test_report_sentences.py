@@ -250,9 +250,12 @@ def test_a_status_at_end_of_follow_up_is_said_so(tmp_path, monkeypatch):
 def test_data_quality_paragraph_names_only_the_rules_that_ran():
     from types import SimpleNamespace
 
-    def said(*rule_ids):
+    from itp_stats.cohort.participants import DEFAULT_PARTICIPANTS, Participants
+
+    def said(*rule_ids, who=DEFAULT_PARTICIPANTS):
         steps = [{"rule_id": r} for r in rule_ids]
-        return T.quality_intro(SimpleNamespace(gate=SimpleNamespace(steps=steps)))
+        config = SimpleNamespace(participants=who)
+        return T.quality_intro(SimpleNamespace(gate=SimpleNamespace(steps=steps), config=config))
 
     plain = said("table.columns", "albumin_m0.type", "albumin_m0.range", "patient_id.unique")
     assert "(types, ranges and unique and well-formed identifiers)" in plain
@@ -260,7 +263,11 @@ def test_data_quality_paragraph_names_only_the_rules_that_ran():
     full = said("response_m6.consistent", "composition.cd4_cd8.m0", "m6.followup")
     assert "agreement of the recorded group with its derivation" in full
     assert "subsets within their parent populations" in full
-    assert "followed long enough" in full
+    assert "values at follow-up only for patients followed long enough" in full
+    assert "its failing patient ids." in full
+    people = said("m6.followup", who=Participants("person", "people"))
+    assert "only for people followed long enough" in people
+    assert "its failing person ids." in people and "patient" not in people
 
 
 def test_group_phrase_marks_the_abbreviation(tmp_path, base_frame):

@@ -1085,6 +1085,20 @@ def test_two_group_study_merges_transplanted_with_alive_by_recode(two):
 
 
 @pytest.mark.slow
+def test_two_group_study_cites_its_own_reference(two):
+    """``bibliography: references.bib`` beside the study: its background's [@kamath2001] is
+    formatted by the project's CSL, in the reference list of every document."""
+    reference = (
+        "Kamath PS, Wiesner RH, Malinchoc M, Kremers W, Therneau TM, Kosberg CL, et al. A model "
+        "to predict survival in patients with end-stage liver disease. Hepatology "
+        "2001;33(2):464–70."
+    )
+    _in_documents(two, reference)
+    _in_documents(two, "routine liver tests predict survival in chronic liver disease [1]")
+    assert "kamath2001" not in two.html and "???" not in two.html
+
+
+@pytest.mark.slow
 def test_two_group_study_compares_dead_with_alive(two):
     assert "dead vs alive r (95% CI)" in two.html
     assert "For the dead group against the other group, the p-values come from" in two.html
@@ -1187,6 +1201,30 @@ def test_one_time_point_study_says_nothing_about_follow_up_or_change(one):
                   "inclusion (baseline).")  # fmt: skip
     _in_documents(one, "is listed in Table S5 of the supplement.")
     _in_documents(one, "Table S3 of the supplement gives every variable's missing values.")
+
+
+def test_one_time_point_study_names_its_participants_people():
+    from itp_stats.study.config import load_study
+
+    config = load_study(ONE.study)
+    assert (config.participants.singular, config.participants.plural) == ("person", "people")
+    shipped = load_study(None)  # the shipped study says patients
+    assert (shipped.participants.singular, shipped.participants.plural) == ("patient", "patients")
+
+
+@pytest.mark.slow
+def test_one_time_point_documents_say_people_never_patients(one):
+    """``participants: {singular: person, plural: people}``: every sentence, header, caption,
+    figure and exported table uses it; ``patient_id``, the file's column, is not a word."""
+    for where, text in one.texts.items():
+        found = re.search(r"(?i)\bpatients?\b", text)
+        assert not found, (where, text[max(0, found.start() - 80) : found.end() + 80])
+    n = len(one.cohort)
+    _in_documents(one, f"The file held {n} people; {n} were analysed.")
+    _in_documents(one, "No person missed every marker value at inclusion.")
+    assert "People in the data file" in one.texts["figures/Figure 1.pdf"]
+    assert "Failing person ids" in one.texts["supplement.html"]
+    assert "one row per person as described by the data dictionary" in one.texts["index.html"]
 
 
 @pytest.mark.slow

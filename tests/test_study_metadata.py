@@ -86,3 +86,21 @@ def test_metadata_command_exits_2_naming_the_key(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 2 and "keywords" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "m.yml").exists()
+
+
+def test_the_study_bibliography_is_written_as_references_for_both_engines(tmp_path):
+    """The liver example's own reference, as a CSL item the project's metadata carries."""
+    from itp_stats.render.project import load_project
+
+    config = load_study(ROOT / "tests" / "fixtures" / "study_liver" / "study_two.yaml")
+    out = write_metadata(config, tmp_path / "meta.yml")
+    (item,) = yaml.safe_load(out.read_text(encoding="utf-8"))["references"]
+    assert item["id"] == "kamath2001" and item["issued"] == {"date-parts": [[2001]]}
+    (tmp_path / "_quarto.yml").write_text(
+        "project:\n  type: default\nbibliography: refs.bib\nmetadata-files: [meta.yml]\n",
+        encoding="utf-8",
+    )
+    meta = load_project(tmp_path).base_metadata()
+    assert meta["references"][0]["id"] == "kamath2001"
+    assert meta["bibliography"] == str(tmp_path / "refs.bib")  # the project's, kept
+    assert "references" not in document_metadata(load_study(ROOT / "data" / "study.yaml"))

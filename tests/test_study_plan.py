@@ -220,7 +220,7 @@ def test_empty_group_is_dropped_and_recorded(empty_pr):
     dropped = res["dropped_groups"]
     assert len(dropped) == 1
     row = dropped.iloc[0]
-    assert (row.group, row.n, row.reason, row.tables) == ("PR", 0, "no patients", "all")
+    assert (row.group, row.n, row.reason, row.tables) == ("PR", 0, "no one in the group", "all")
     assert pd.isna(row.variable)
     for name in ("table1_continuous", "marker_descriptives", "table1_categorical"):
         assert "PR" not in set(res[name].group), name

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from itp_stats.cohort.dictionary import Dictionary, load_dictionary, yaml_reason
+from itp_stats.cohort.participants import DEFAULT_PARTICIPANTS, Participants, read_participants
 from itp_stats.config import DEFAULT_STUDY
 from itp_stats.errors import StudyConfigError
 
@@ -110,6 +111,13 @@ class Design:
     recode : tuple of (str, str)
         Recorded values of the group column counted as a level (``("transplanted",
         "alive")``): merges levels without a new column; empty by default.
+    participants : Participants
+        The study's noun for its participants (``patient``/``patients`` by default), which
+        the gate's rules and the documents use.
+    study_name : str
+        The study's ``name`` (its file's stem when it has none): with the dictionary's
+        ``name``, it names the gate's stored suite, so that studies sharing a dictionary keep
+        suites of their own.
     """
 
     path: Path | None
@@ -123,6 +131,8 @@ class Design:
     followup_window: float = 0.0
     group_when: str = "followup"
     recode: tuple[tuple[str, str], ...] = ()
+    participants: Participants = DEFAULT_PARTICIPANTS
+    study_name: str = ""
 
     @property
     def analysed_group(self) -> str:
@@ -356,6 +366,8 @@ def _design(path: Path, raw: dict[str, Any], dictionary: Dictionary) -> Design:
         followup_column=None if fcol is None else str(fcol),
         followup_window=window,
         recode=recode,
+        participants=read_participants(path, raw.get("participants")),
+        study_name=str(raw.get("name") or path.stem),
     )
 
 

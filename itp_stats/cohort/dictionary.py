@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from itp_stats.cohort.computed import Computation, read_computation
 from itp_stats.errors import DictionaryError
 
 __all__ = [
@@ -169,7 +170,7 @@ class Column:
 
 @dataclass(frozen=True)
 class Marker:
-    """A lymphocyte subset measured at every time point.
+    """A marker measured at every time point, or computed from recorded markers.
 
     Attributes
     ----------
@@ -182,6 +183,14 @@ class Marker:
         show (:func:`itp_stats.report.tables.marker_digits`).
     pct_decimals : int or None
         Decimals its percentage prints with (``pct_decimals:``); None: 1.
+    compute : Computation or None
+        For a computed marker (``compute: {ratio: [kappa, lambda]}``), how it is derived from
+        recorded markers at each time point (:mod:`itp_stats.cohort.computed`); None for a
+        recorded one.
+    unit : str or None
+        A computed marker's unit (``unit:``; default: its inputs' common unit for a sum or a
+        difference, none for a ratio of one unit, ``a/b`` for a ratio of two). A recorded
+        marker's unit is its columns'.
     """
 
     name: str
@@ -189,6 +198,8 @@ class Marker:
     parent: str | None
     decimals: int | None = None
     pct_decimals: int | None = None
+    compute: Computation | None = None
+    unit: str | None = None
 
     def column(self, timepoint: str) -> str:
         """Name of the count column at ``timepoint``."""
@@ -235,6 +246,10 @@ class Dictionary:
     design : itp_stats.cohort.design.Design or None
         The study's group, time points and follow-up rule, when the dictionary was loaded
         through a study configuration (:func:`itp_stats.cohort.design.load_data_model`).
+    computed : dict of str to Column
+        Columns of the computed markers (``kl_ratio_m0``), one per marker and time point
+        where its inputs are recorded: not in the file, computed after the gate
+        (:func:`itp_stats.cohort.computed.add_computed`).
     """
 
     columns: dict[str, Column]
@@ -247,6 +262,17 @@ class Dictionary:
     design: Any = field(default=None, compare=False)
     name: str = "cohort"
     binned: dict[str, Binned] = field(default_factory=dict)
+    computed: dict[str, Column] = field(default_factory=dict)
+
+    @property
+    def computed_sources(self) -> dict[str, tuple[str, str]]:
+        """Computed column → (its marker, its time point)."""
+        return {n: (str(c.marker), str(c.timepoint)) for n, c in self.computed.items()}
+
+    def column(self, name: str) -> Column | None:
+        """The column of the file, or the computed marker column, named ``name`` (None if
+        neither)."""
+        return self.columns.get(name) or self.computed.get(name)
 
     @property
     def names(self) -> list[str]:
@@ -455,6 +481,87 @@ def _binned(path: Path, name: str, spec: Any, columns: dict[str, Column]) -> Bin
     return Binned(name=name, source=source, bins=tuple(bins))
 
 
+def _computed_unit(path: Path, marker: Marker, columns: dict[str, Column], tp: str) -> str | None:
+    if marker.unit is not None:
+        return marker.unit or None
+    computation = marker.compute
+    units = [columns[c].unit or "" for c in computation.columns(tp)]
+    if computation.operation == "ratio":
+        return None if units[0] == units[1] else f"{units[0] or '1'}/{units[1] or '1'}"
+    if len(set(units)) > 1:
+        raise DictionaryError(
+            f"{path}: markers: {marker.name!r}: compute.{computation.operation}: its markers "
+            f"are in different units ({', '.join(u or 'none' for u in units)}): give the "
+            "marker a unit, or compute from markers in one unit"
+        )
+    return units[0] or None
+
+
+def _computed_columns(
+    path: Path, markers: dict[str, Marker], columns: dict[str, Column], timepoints: dict
+) -> dict[str, Column]:
+    """The computed markers' columns, checked: inputs recorded, numeric, at each time point."""
+    out: dict[str, Column] = {}
+    for marker in markers.values():
+        computation = marker.compute
+        if computation is None:
+            continue
+        where = f"{path}: markers: {marker.name!r}: compute.{computation.operation}"
+        if marker.parent is not None:
+            raise DictionaryError(
+                f"{path}: markers: {marker.name!r}: a computed marker has no parent "
+                "(its percentage would not be a part of a whole)"
+            )
+        for name in computation.inputs:
+            if name not in markers:
+                raise DictionaryError(f"{where}: {name!r} is not a marker of the dictionary")
+            if markers[name].compute is not None:
+                raise DictionaryError(
+                    f"{where}: {name!r} is computed itself: compute from recorded markers"
+                )
+        for tp, tp_label in timepoints.items():
+            needed = computation.columns(str(tp))
+            present = [c for c in needed if c in columns]
+            if not present:
+                continue
+            if len(present) < len(needed):
+                absent = ", ".join(c for c in needed if c not in columns)
+                raise DictionaryError(
+                    f"{where}: at {tp}, {absent} is not a column of the dictionary (the "
+                    f"other inputs are: {', '.join(present)})"
+                )
+            for c in needed:
+                if not columns[c].is_numeric:
+                    raise DictionaryError(f"{where}: {c!r} is not numeric (type {columns[c].type})")
+            name = marker.column(str(tp))
+            if name in columns:
+                raise DictionaryError(
+                    f"{where}: {name!r} is also listed in columns: a computed marker is not "
+                    "read from the file"
+                )
+            out[name] = Column(
+                name=name,
+                label=f"{marker.label} at {str(tp_label).lower()}",
+                type="float",
+                role="marker",
+                unit=_computed_unit(path, marker, columns, str(tp)),
+                marker=marker.name,
+                timepoint=str(tp),
+            )
+        if not any(c.marker == marker.name for c in out.values()):
+            raise DictionaryError(
+                f"{where}: its markers have no column at any time point "
+                f"({', '.join(computation.columns(next(iter(timepoints), 'm0')))} …)"
+            )
+    for marker in markers.values():
+        if marker.parent is not None and markers[marker.parent].compute is not None:
+            raise DictionaryError(
+                f"{path}: markers: {marker.name!r}: parent {marker.parent!r} is computed, not "
+                "recorded"
+            )
+    return out
+
+
 @lru_cache(maxsize=16)
 def _load(path: Path, stamp: tuple[int, int]) -> Dictionary:
     try:
@@ -479,6 +586,10 @@ def _load(path: Path, stamp: tuple[int, int]) -> Dictionary:
             parent=spec.get("parent"),
             decimals=_decimals(path, str(name), spec, "decimals"),
             pct_decimals=_decimals(path, str(name), spec, "pct_decimals"),
+            compute=(
+                read_computation(path, str(name), spec["compute"]) if "compute" in spec else None
+            ),
+            unit=None if spec.get("unit") is None else str(spec["unit"]),
         )
     for col in columns.values():
         if col.parent is not None and col.parent not in columns:
@@ -515,6 +626,11 @@ def _load(path: Path, stamp: tuple[int, int]) -> Dictionary:
             raise DictionaryError(
                 f"{path}: compositions[{i}]: {', '.join(unknown)} not among the markers"
             )
+        computed_in = [str(m) for m in [*c["parts"], c["whole"]] if markers[m].compute]
+        if computed_in:
+            raise DictionaryError(
+                f"{path}: compositions[{i}]: {', '.join(computed_in)} is computed, not recorded"
+            )
         compositions.append(Composition(parts=tuple(c["parts"]), whole=c["whole"]))
     tolerance = raw.get("composition_tolerance", 0.0)
     if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or tolerance < 0:
@@ -542,6 +658,7 @@ def _load(path: Path, stamp: tuple[int, int]) -> Dictionary:
         path=path,
         name=str(raw.get("name") or path.stem),
         binned=binned,
+        computed=_computed_columns(path, markers, columns, timepoints),
     )
 
 

@@ -116,7 +116,9 @@ def _boolean(values: pd.Series) -> np.ndarray:
     )
 
 
-def describe_rule(rule: str, labels: dict[str, str], names: dict[str, str]) -> str:
+def describe_rule(
+    rule: str, labels: dict[str, str], names: dict[str, str], participant: str = "patient"
+) -> str:
     """The derivation rule in words, for the report's methods (cited as [@rodeghiero2009]).
 
     Parameters
@@ -128,6 +130,8 @@ def describe_rule(rule: str, labels: dict[str, str], names: dict[str, str]) -> s
         to the labels of the columns that hold them.
     names : dict of str to str
         Long names of the levels (``CR`` → ``complete response``).
+    participant : str, default "patient"
+        The study's singular noun for its participants.
 
     Returns
     -------
@@ -141,6 +145,6 @@ def describe_rule(rule: str, labels: dict[str, str], names: dict[str, str]) -> s
         f"by the IWG 2009 criteria [@rodeghiero2009], **{cr}** (CR) is a "
         f"{labels['platelets']} ≥ {CR_THRESHOLD} ×10⁹/L without bleeding; **{pr}** (PR) a "
         f"count ≥ {RESPONSE_THRESHOLD} ×10⁹/L and at least twice the "
-        f"{labels['platelets_baseline']}, without bleeding; **{nr}** (NR) otherwise. A patient "
-        f"who needed rescue therapy ({labels['rescue']}) has no response."
+        f"{labels['platelets_baseline']}, without bleeding; **{nr}** (NR) otherwise. A "
+        f"{participant} who needed rescue therapy ({labels['rescue']}) has no response."
     )

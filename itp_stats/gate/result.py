@@ -17,7 +17,7 @@ JSON layout (``schema`` ``itp-stats/gate-result/1``)::
       "n_rows": 72, "n_columns": 29,
       "timestamp": "2025-01-01T12:00:00+00:00",
       "gx_version": "1.24.1", "itp_stats_version": "0.1.0",
-      "suite": "itp_rituximab_cohort",      # named after the dictionary's name
+      "suite": "itp_rituximab_cohort__itp_rituximab",  # <dictionary>__<study> names
       "suite_sha256": "…",                  # of validation/expectations/<suite>.json, or null
       "code_sha256": "…",                   # of the itp_stats package's source files
       "n_rules": 71, "n_failed_critical": 1, "n_failed_warning": 0,

@@ -663,7 +663,7 @@ def step_row(
         step["n_tested"] = 1
         step["n_failed"] = 0 if success else 1
         if not success:
-            step["detail"] = f"the file has {result.get('observed_value', 0)} patient rows"
+            step["detail"] = f"the file has {result.get('observed_value', 0)} rows"
     elif kind == "ExpectColumnUniqueValueCountToBeBetween":
         column = rule_column(rule)
         present = sorted(str(v) for v in frame[column].dropna().unique())

@@ -21,7 +21,9 @@ composition (sum of subsets over the parent count), the cells recorded per time 
 cells that did not parse in their type. They let the same expectations run unchanged on
 pandas, on a SQL view or on Spark.
 
-The suite is named after the dictionary's ``name`` (:func:`suite_name`). :func:`write_project`
+The suite is named after the dictionary's ``name`` and the study's (:func:`suite_name`), so
+that two studies on one dictionary, with different groups, time points or follow-up rules, keep
+suites of their own. :func:`write_project`
 stores it, its validation definition, its checkpoint, its rules as a table and the context
 configuration in ``validation/``, a GX project a data manager can review in git.
 :func:`check_stored_suite` refuses to run when the stored suite of that name differs from what
@@ -42,6 +44,7 @@ import yaml
 
 from itp_stats.cohort.design import DERIVATION_RULES
 from itp_stats.cohort.dictionary import Composition, Dictionary, load_dictionary
+from itp_stats.cohort.participants import DEFAULT_PARTICIPANTS
 from itp_stats.errors import ItpStatsError
 from itp_stats.files import replaced_atomically
 from itp_stats.text import lower_first
@@ -110,15 +113,22 @@ class SuiteOutOfDateError(ItpStatsError):
     exit_status = 2
 
 
-def suite_name(dictionary: Dictionary | None = None) -> str:
-    """Name of the expectation suite: the dictionary's ``name`` as an identifier.
+def _identifier(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
-    ``itp-rituximab-cohort`` gives ``itp_rituximab_cohort``; it names the suite's files in
+
+def suite_name(dictionary: Dictionary | None = None) -> str:
+    """Name of the expectation suite: ``<dictionary>__<study>``, both names as identifiers.
+
+    The dictionary ``itp-rituximab-cohort`` of the study ``itp-rituximab`` gives
+    ``itp_rituximab_cohort__itp_rituximab`` (a single ``_`` inside each name, two between
+    them); a dictionary read without a study, its name alone. It names the suite's files in
     ``validation/`` (see :func:`project_files`).
     """
     d = dictionary or load_dictionary()
-    name = re.sub(r"[^a-z0-9]+", "_", d.name.lower()).strip("_")
-    return name or "cohort"
+    name = _identifier(d.name) or "cohort"
+    study = _identifier(str(getattr(d.design, "study_name", "") or ""))
+    return f"{name}__{study}" if study else name
 
 
 def checkpoint_name(dictionary: Dictionary | None = None) -> str:
@@ -281,6 +291,7 @@ def build_rules(dictionary: Dictionary | None = None) -> list[Rule]:
     """
     d = dictionary or load_dictionary()
     cols = d.columns
+    who = getattr(d.design, "participants", None) or DEFAULT_PARTICIPANTS
     rules: list[Rule] = []
     add = rules.append
     file_columns = list(cols)
@@ -290,7 +301,7 @@ def build_rules(dictionary: Dictionary | None = None) -> list[Rule]:
             "table.columns",
             "critical",
             "The file has exactly the columns of the data dictionary: none missing, none "
-            "unknown (direct identifiers such as a patient name are not allowed)",
+            f"unknown (direct identifiers such as a {who.singular} name are not allowed)",
             (),
             "ExpectTableColumnsToMatchSet",
             {"column_set": sorted(file_columns + check_columns(d)), "exact_match": True},
@@ -300,7 +311,7 @@ def build_rules(dictionary: Dictionary | None = None) -> list[Rule]:
         Rule(
             "table.rows",
             "critical",
-            "The file has at least one patient",
+            f"The file has at least one {who.singular}",
             (),
             "ExpectTableRowCountToBeBetween",
             {"min_value": 1},
@@ -430,7 +441,7 @@ def build_rules(dictionary: Dictionary | None = None) -> list[Rule]:
             Rule(
                 f"{tp}.followup",
                 "critical",
-                f"Values at {d.timepoints[tp].lower()} only for patients followed {months} "
+                f"Values at {d.timepoints[tp].lower()} only for {who.plural} followed {months} "
                 f"months or more: empty when follow-up is shorter",
                 (*measured, fcol),
                 "ExpectColumnValuesToBeBetween",

@@ -174,7 +174,8 @@ def _readme(study: Study) -> dict[str, Any]:
 def _notice_text(study: Study) -> str:
     return (
         "These results were computed from a SYNTHETIC cohort: no value comes from a real "
-        "patient, and no number is a result of a published study. How it is known: "
+        f"{study.config.participants.singular}, and no number is a result of a published "
+        "study. How it is known: "
         f"{lower_first(study.synthetic_source).rstrip('.')}."
     )
 
@@ -339,6 +340,7 @@ def _captions(study: Study) -> dict[str, str]:
     pred = cfg.predictors[0] if cfg.predictors else None
     other = md_literal(cfg.other)
     positive = md_literal(cfg.positive)
+    who = cfg.participants
     out = {
         "fig-flow": "Participant flow (STROBE item 13).",
         "tbl-baseline": f"Baseline characteristics by {group_l}.",
@@ -353,15 +355,15 @@ def _captions(study: Study) -> dict[str, str]:
         ),
         "tbl-change": (
             f"Change of the markers from baseline to {follow_l} within each group, on the "
-            "patients with both values."
+            f"{who.plural} with both values."
         ),
         "supptbl-markers-baseline": (
-            f"Every marker at baseline ({base_l}) by group: median [IQR] of the patients with "
-            "a value, and their number when some are missing."
+            f"Every marker at baseline ({base_l}) by group: median [IQR] of the {who.plural} "
+            "with a value, and their number when some are missing."
         ),
         "supptbl-markers-followup": (
-            f"Every marker at {follow_l} by group: median [IQR] of the patients with a value, "
-            "and their number when some are missing."
+            f"Every marker at {follow_l} by group: median [IQR] of the {who.plural} with a "
+            "value, and their number when some are missing."
         ),
         "supptbl-pairwise": (
             "Pairwise post-hoc comparisons of the baseline markers between groups (adjusted "
@@ -384,14 +386,14 @@ def _captions(study: Study) -> dict[str, str]:
         ),
         "supptbl-change-markers": (
             f"Change of every marker, in its own unit, from baseline to {follow_l} within each "
-            "group, on the patients with both values."
+            f"group, on the {who.plural} with both values."
         ),
         "supptbl-dictionary": (
             "Data dictionary: every column of the cohort file, its type, allowed values and role."
         ),
         "supptbl-validation": (
             "Validation gate: every rule, its severity, the rows tested, failures and failing "
-            "patient ids."
+            f"{who.singular} ids."
         ),
         "suppfig-counts-baseline": (
             f"Every marker, in its own unit, at baseline by group{_log_note(study, values)}."
@@ -409,8 +411,8 @@ def _captions(study: Study) -> dict[str, str]:
         md_literal(report_tables.marker_label(study, m, unit=False)) for m in cfg.highlight_change
     ]
     out["fig-paired"] = (
-        f"{T.join_words(names)} at baseline and {follow_l}, by group (patients with both "
-        "values; one line per patient)."
+        f"{T.join_words(names)} at baseline and {follow_l}, by group ({who.plural} with both "
+        f"values; one line per {who.singular})."
     )
     out.update(model.captions(study))
     if pred is not None:
@@ -491,7 +493,8 @@ def synthetic_notice(study: Study) -> str:
     return (
         '\n::: {.callout-warning title="Synthetic data"}\n'
         "This document is built from a **synthetic** cohort: no value in it comes from a real "
-        "patient, and no number in it is a result of a published study. How it is known: "
+        f"{study.config.participants.singular}, and no number in it is a result of a published "
+        "study. How it is known: "
         f"{escape_markdown(lower_first(study.synthetic_source).rstrip('.'))}.\n:::\n"
     )
 
@@ -593,6 +596,7 @@ def _figures(study: Study) -> ModuleType:
         levels=list(cfg.levels),
         group=cfg.group,
         synthetic=_notice_text(study) if study.synthetic else "",
+        participants=cfg.participants.plural,
     )
     return figures
 

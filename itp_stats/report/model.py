@@ -114,11 +114,12 @@ def validation_methods(study) -> str:
         return ""
     used, total = int(fitted["n_boot_used"].iloc[0]), int(fitted["n_boot"].iloc[0])
     seed = int(fitted["seed"].iloc[0])
+    who = study.config.participants.plural
     return (
-        "the logistic model of the group on the predictor, judged on the patients it was "
+        f"the logistic model of the group on the predictor, judged on the {who} it was "
         "fitted to (apparent) and corrected for that optimism by Harrell's bootstrap: refitted "
         f"in each of {total} resamples (seed {seed}; {used} could be fitted), the mean "
-        "difference between its performance in the resample and on the original patients is "
+        f"difference between its performance in the resample and on the original {who} is "
         "subtracted; calibration intercept with the linear predictor as offset (0 is ideal), "
         "calibration slope (1 is ideal), Brier score (mean squared error of the predicted "
         "risks); AUC with DeLong's interval"
@@ -160,7 +161,8 @@ def adjusted_table(study) -> tuple[pd.DataFrame, str]:
             else "maximum likelihood"
         )
         notes.append(
-            f"{int(first['n'])} patients with every value, {int(first['n_events'])} in the "
+            f"{study.config.participants.count(int(first['n']))} with every value, "
+            f"{int(first['n_events'])} in the "
             f"smaller outcome group: {format_number(first['epv'], 1)} events per variable"
             + (f" ({first['note']})" if str(first["note"]) else "")
             + f"; odds ratios by {estimator}, with Wald intervals; categories against the "
@@ -236,7 +238,7 @@ def validation_text(study) -> str:
             f"Adjusted for {covariates}, the odds ratio was "
             f"{T._nb(format_ci(first['effect'], first['ci_low'], first['ci_high'], 2))} per "
             f"{per}{unit} ({T.p_phrase(first['p_unc'], alpha)}; "
-            f"{int(first['n'])} patients with every value, "
+            f"{study.config.participants.count(int(first['n']))} with every value, "
             f"{format_number(first['epv'], 1)} events per variable{flag})."
         )
     return " ".join(out)

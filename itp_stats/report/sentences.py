@@ -23,10 +23,14 @@ R5 *Change* (:func:`change_word`): "rose"/"fell" by the size of the Hodges–Leh
 R6 *Conclusion* (:func:`conclusion`): from the primary comparison only — the positive group
    against the others for the first highlighted baseline marker (R1 on its Hodges–Lehmann
    shift).
-R7 *Counts and levels*: every count (patients, groups, markers, tests), the confidence level
-   and the time-point labels are computed from the results and the configuration.
+R7 *Counts and levels*: every count (participants, groups, markers, tests), the confidence
+   level and the time-point labels are computed from the results and the configuration; the
+   participants are named by the study's noun (``participants``, default "patients").
 R8 *p-values* (:func:`p_phrase`): as in the tables (gtsummary style), never printed on the
    other side of alpha from their value.
+R9 *Computed markers* (:func:`computed_methods`): each analysed marker the dictionary declares
+   as computed is said to be computed, with its inputs and operation; a ratio also says how
+   many values a zero denominator left missing, per time point (or that none did).
 """
 
 from __future__ import annotations
@@ -85,6 +89,7 @@ __all__ = [
     "cohort_methods",
     "group_methods",
     "markers_methods",
+    "computed_methods",
     "family_methods",
     "methods_prose",
 ]
@@ -316,24 +321,25 @@ def _with_unit(text: str, unit: str) -> str:
 def cohort_methods(study) -> str:
     """Who was studied, when, and who was excluded (from the configuration and the flow)."""
     cfg, flow = _cfg(study), study.flow
+    who = cfg.participants
     base = lower_first(md_literal(cfg.timepoint_label(cfg.baseline)))
     when = f"at {base} (baseline)"
     if cfg.has_followup:
         when += f" and at {lower_first(md_literal(cfg.timepoint_label(cfg.followup)))} (follow-up)"
     text = (
-        f"{md_literal(_cap(cfg.population))}, one row per patient as described by the data "
+        f"{md_literal(_cap(cfg.population))}, one row per {who.singular} as described by the data "
         f"dictionary ({table_number(study, 'dictionary')} of the supplement), with "
         f"measurements {when}."
     )
     if cfg.design.followup_column:
         months = format_number(cfg.design.followup_months, 1).removesuffix(".0")
         text += (
-            f" Patients followed for less than {months} months, or whose group at "
+            f" {who.plural_cap} followed for less than {months} months, or whose group at "
             f"{grouped_when(study)} could not be determined, are excluded from the comparisons "
             "with the reason (@fig-flow)."
         )
     else:
-        text += " Patients without a group are excluded from the comparisons (@fig-flow)."
+        text += f" {who.plural_cap} without a group are excluded from the comparisons (@fig-flow)."
     if flow["excluded"]:
         parts = [f"{n} {reason}" for reason, n in flow["excluded"]]
         text += f" Excluded: {join_words(parts)}."
@@ -361,7 +367,7 @@ def group_methods(study) -> str:
         # labels and names are the user's text: escaped before they enter the sentence
         labels = {k: md_literal(lower_first(d.label(v))) for k, v in derivation.inputs.items()}
         names = {lv: md_literal(name) for lv, name in cfg.group_names.items()}
-        text = describe_rule(derivation.rule, labels, names)
+        text = describe_rule(derivation.rule, labels, names, cfg.participants.singular)
         return (
             f"The groups — {groups} — were derived from the data: {text} The recorded "
             f"{md_literal(lower_first(recorded.label))} must agree with this derivation (a rule "
@@ -373,8 +379,8 @@ def group_methods(study) -> str:
         merged.setdefault(level, []).append(md_literal(value))
     for level, values in merged.items():
         text += (
-            f" Patients recorded as {join_words(values, 'or')} are counted in the "
-            f"{group_phrase(study, level)} group."
+            f" {cfg.participants.plural_cap} recorded as {join_words(values, 'or')} are counted "
+            f"in the {group_phrase(study, level)} group."
         )
     return text
 
@@ -384,11 +390,9 @@ def markers_methods(study) -> str:
     cfg = _cfg(study)
     d = cfg.dictionary
     counts = [m for m in cfg.markers if not m.startswith("pct_")]
+    columns = [d.column(d.markers[m].column(cfg.baseline)) for m in counts]
     units = dict.fromkeys(  # in the markers' order; a marker without a unit adds none
-        d.columns[d.markers[m].column(cfg.baseline)].unit
-        for m in counts
-        if d.markers[m].column(cfg.baseline) in d.columns
-        and d.columns[d.markers[m].column(cfg.baseline)].unit
+        c.unit for c in columns if c is not None and c.unit
     )
     labels = join_words([md_literal(d.markers[m].label) for m in counts])
     text = (
@@ -408,7 +412,48 @@ def markers_methods(study) -> str:
             for parent, names in by_parent.items()
         ]
         text += f" Percentages are derived from the counts: {join_words(parts, 'and')}."
-    return text
+    return text + computed_methods(study)
+
+
+def computed_methods(study) -> str:
+    """How each analysed computed marker was derived (R9), with the values a zero
+    denominator left missing; ``""`` when the study analyses none.
+
+    "The kappa/lambda ratio was computed at each time point from the recorded values, as
+    free kappa divided by free lambda; it is missing where one of them is missing or free
+    lambda is 0 (2 values at inclusion)." A ratio no zero denominator left missing ends
+    "(no value of free lambda was 0)".
+    """
+    from itp_stats.cohort.computed import OPERATIONS, computed_zero_denominators
+
+    cfg = _cfg(study)
+    d = cfg.dictionary
+    zeros = computed_zero_denominators(study.cohort, d) if d.computed else {}
+    out = []
+    for m in cfg.markers:
+        computation = None if m.startswith("pct_") else d.markers[m].compute
+        if computation is None:
+            continue
+        names = [md_literal(lower_first(d.markers[x].label)) for x in computation.inputs]
+        words = OPERATIONS[computation.operation]["words"]
+        formula = f" {words} ".join(names)
+        text = (
+            f" The {md_literal(lower_first(d.markers[m].label))} was computed at each time "
+            f"point from the recorded values, as {formula}; it is missing where one of them is "
+            "missing"
+        )
+        zero = [
+            f"{n} {'value' if n == 1 else 'values'} at "
+            f"{lower_first(md_literal(cfg.timepoint_label(tp)))}"
+            for tp in cfg.timepoints
+            for n in [zeros.get(d.markers[m].column(tp), 0)]
+            if n
+        ]
+        if computation.operation == "ratio":
+            said = join_words(zero) if zero else f"no value of {names[1]} was 0"
+            text += f" or {names[1]} is 0 ({said})"
+        out.append(text + ".")
+    return "".join(out)
 
 
 def _family_kinds(cfg) -> str:
@@ -424,7 +469,8 @@ def family_methods(study) -> str:
     n_boot = format_number(study.params["n_boot"], 0)
     return (
         "Continuous variables are summarised as median [interquartile range], categorical "
-        "ones as n (%). Every analysis uses the patients with the values it needs, and "
+        f"ones as n (%). Every analysis uses the {cfg.participants.plural} with the values it "
+        "needs, and "
         f"reports that number. Confidence intervals are at {conf_label(_alpha(study))} (where "
         "too few values made that level unreachable, an interval gives the level it attains); the "
         f"bootstrap interval of the cutoff uses {n_boot} resamples with seed "
@@ -464,9 +510,9 @@ def grouped_when(study) -> str:
 
 
 def participants_text(study) -> str:
-    """Flow: patients in the file, excluded with reasons, analysed per group (R7)."""
-    flow = study.flow
-    text = f"The file held {flow['assessed']} patients; {flow['analysed']} were analysed"
+    """Flow: participants in the file, excluded with reasons, analysed per group (R7)."""
+    flow, who = study.flow, _cfg(study).participants
+    text = f"The file held {who.count(flow['assessed'])}; {flow['analysed']} were analysed"
     if flow["excluded"]:
         parts = [f"{n} {reason}" for reason, n in flow["excluded"]]
         text += f" and {flow['assessed'] - flow['analysed']} excluded ({join_words(parts)})"
@@ -475,7 +521,7 @@ def participants_text(study) -> str:
     if empty:
         names = join_words([group_phrase(study, lv) for lv in empty])
         text += (
-            f" No patient was in the {names} group"
+            f" No {who.singular} was in the {names} group"
             f"{'s' if len(empty) > 1 else ''}; "
             f"{'they are' if len(empty) > 1 else 'it is'} left out of every comparison."
         )
@@ -488,7 +534,7 @@ def participants_text(study) -> str:
             ]
         )
         text += (
-            f" Groups with fewer than 3 patients — {names} — are left out of the comparisons "
+            f" Groups with fewer than 3 {who.plural} — {names} — are left out of the comparisons "
             "between groups; the remaining groups are compared."
         )
     return text
@@ -502,10 +548,10 @@ _RULE_KINDS = (
     (("unique", "pattern"), "unique and well-formed identifiers"),
     (("within_parent", "composition"), "subsets within their parent populations"),
     (("consistent",), "agreement of the recorded group with its derivation"),
-    (("followup", "present"), "values at follow-up only for patients followed long enough"),
+    (("followup", "present"), "values at follow-up only for {who} followed long enough"),
 )
 """Rule kinds of the gate (the last part of a rule id, or its first for compositions) and
-how the data-quality paragraph names them."""
+how the data-quality paragraph names them (``{who}``: the study's plural for its participants)."""
 
 
 def quality_intro(study) -> str:
@@ -514,13 +560,14 @@ def quality_intro(study) -> str:
     for step in getattr(study.gate, "steps", []) or []:
         parts = str(step.get("rule_id", "")).split(".")
         kinds.update({parts[0], parts[-1]})
-    checked = [words for ids, words in _RULE_KINDS if kinds & set(ids)]
+    who = _cfg(study).participants
+    checked = [words.format(who=who.plural) for ids, words in _RULE_KINDS if kinds & set(ids)]
     what = f" ({join_words(checked)})" if checked else ""
     return (
         "Before any statistic was computed, the data passed a validation gate of Great "
         f"Expectations rules built from the data dictionary and the study configuration{what}. "
         "A failed critical rule stops the report; a failed warning rule is reported here with "
-        "its failing patient ids."
+        f"its failing {who.singular} ids."
     )
 
 
@@ -542,11 +589,11 @@ def missing_text(study) -> str:
         when = lower_first(md_literal(cfg.timepoint_label(tp)))
         missing = int(rows["n_missing_all"].sum())
         if missing == 0:
-            out.append(f"No patient missed every marker value at {when}.")
+            out.append(f"No {cfg.participants.singular} missed every marker value at {when}.")
             continue
         parts = [f"{int(r.n_missing_all)} of {int(r.n)} {r.group}" for r in rows.itertuples()]
         text = (
-            f"At {when}, {missing} {'patient' if missing == 1 else 'patients'} had no marker "
+            f"At {when}, {cfg.participants.count(missing)} had no marker "
             f"value ({join_words(parts)})"
         )
         p, method = rows["p_unc"].iloc[0], str(rows["method"].iloc[0])
@@ -557,7 +604,8 @@ def missing_text(study) -> str:
         if p < alpha:
             text += (
                 f"; this differed between the groups ({test}, {p_phrase(p, alpha)}), so "
-                f"the comparisons at {when}, which use the patients with values, may be biased"
+                f"the comparisons at {when}, which use the {cfg.participants.plural} with values, "
+                "may be biased"
             )
         else:
             text += (
@@ -592,11 +640,12 @@ def _omnibus_sentence(study, marker: str, when: str) -> str:
 
 def _contrast_sentence(study, marker: str) -> str:
     cfg = _cfg(study)
+    who = cfg.participants.plural
     mw = _row(study.results["baseline_positive"], marker=marker)
     reason = _not_computed(mw)
     positive = _positive_phrase(study)
     if reason:
-        return f"It was not compared between {positive} and the other patients ({reason})."
+        return f"It was not compared between {positive} and the other {who} ({reason})."
     alpha = _alpha(study)
     word = direction(mw["hl_estimate"], mw["hl_ci_low"], mw["hl_ci_high"], mw["p_unc"], alpha)
     digits, unit = _digits(study, marker), _unit(study, marker)
@@ -619,8 +668,8 @@ def _contrast_sentence(study, marker: str) -> str:
         f"{p_phrase(mw['p_unc'], alpha, test='Mann–Whitney')}{q}"
     )
     if word == "similar":
-        return f"It was similar in {positive} and the other patients ({stats})."
-    return f"It was {word} in {positive} than in the other patients ({stats})."
+        return f"It was similar in {positive} and the other {who} ({stats})."
+    return f"It was {word} in {positive} than in the other {who} ({stats})."
 
 
 def baseline_text(study) -> str:
@@ -908,7 +957,8 @@ def limitations_text(study) -> str:
         f": the association of the baseline {label} with the groups may be confounded."
         if found
         else (
-            f"; with {study.flow['analysed']} patients, a difference smaller than the "
+            f"; with {cfg.participants.count(study.flow['analysed'])}, a difference smaller "
+            "than the "
             "confidence intervals allow may have been missed."
         )
     )
@@ -1075,7 +1125,8 @@ def methods_prose(study) -> str:
     if named:
         effects = _named([*mw["effect_method"], *mw["hl_method"]])
         compared = (
-            f"The {positive} group was compared with the other patients with {join_words(named)}"
+            f"The {positive} group was compared with the other {cfg.participants.plural} "
+            f"with {join_words(named)}"
             if k > 2
             else f"For the {positive} group against the other group, the p-values come from "
             f"{join_words(named)}"
@@ -1103,7 +1154,9 @@ def methods_prose(study) -> str:
             f"{_how(within['method'], '@tbl-change')}"
         )
         if any("zero difference" in str(m) for m in within["method"]):
-            text += "; patients whose value did not change were left out of that test"
+            text += (
+                f"; {cfg.participants.plural} whose value did not change were left out of that test"
+            )
         effects = _named([*within["hl_method"], *within["effect_method"]])
         if effects:
             text += f". The size of the change is given by {join_words(effects)}"
@@ -1159,7 +1212,8 @@ def _prediction_methods(study) -> str:
     if any(m.startswith(("positive predictive", "negative predictive")) for m in methods):
         text += (
             " Unlike sensitivity and specificity, the predictive values depend on the "
-            f"proportion of patients in the {positive} group in the cohort."
+            f"proportion of {_cfg(study).participants.plural} in the {positive} group in the "
+            "cohort."
         )
     return text
 

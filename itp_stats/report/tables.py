@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from itp_stats.cohort.computed import OPERATIONS
 from itp_stats.report.floats import left_out, table_number
 from itp_stats.report.format import (
     NNBSP,
@@ -53,8 +54,8 @@ def marker_unit(study: Study, marker: str) -> str:
     if marker.startswith("pct_"):
         return "%"
     d = study.dictionary
-    column = d.markers[marker].column(study.config.baseline)
-    return (d.columns[column].unit if column in d.columns else None) or ""
+    column = d.column(d.markers[marker].column(study.config.baseline))
+    return (column.unit if column is not None else None) or ""
 
 
 def marker_label(study: Study, marker: str, *, unit: bool = True) -> str:
@@ -268,7 +269,8 @@ def table1(study: Study) -> tuple[pd.DataFrame, str]:
     cat = res["table1_categorical"]
     d = study.dictionary
     for variable in tests.index:
-        label = d.columns[variable].label_with_unit if variable in d.columns else d.label(variable)
+        known = d.column(variable)
+        label = known.label_with_unit if known is not None else d.label(variable)
         miss = missing[(missing["variable"] == variable) & (missing["group"] == "Overall")]
         n_miss = int(miss["n_missing"].iloc[0]) if len(miss) else 0
         p = tests.loc[variable, "p_unc"]
@@ -455,8 +457,9 @@ def _change_rows(study: Study, markers: list[str]) -> tuple[list[list[str]], str
     dropped = int(within["method"].astype(str).str.contains("zero difference").sum())
     if dropped:
         note += (
-            f"; in {dropped} {'row' if dropped == 1 else 'rows'}, patients whose value did not "
-            "change were left out of the Wilcoxon test (Pairs counts them)"
+            f"; in {dropped} {'row' if dropped == 1 else 'rows'}, "
+            f"{study.config.participants.plural} whose value did not change were left out of "
+            "the Wilcoxon test (Pairs counts them)"
         )
     return rows, note
 
@@ -540,9 +543,10 @@ def subsets_by_group(study: Study, timepoint: str) -> tuple[pd.DataFrame, str]:
             cells.append(text)
         rows.append([marker_label(study, marker), *cells])
     cols = ["Marker", *(f"{g} ({_n(sizes[g])})" for g in groups)]
+    who = study.config.participants.plural
     note = (
-        "Median [interquartile range] of the patients with a value; (n = k) when fewer "
-        f"patients than the group's have one (missing values: {table_number(study, 'missing')})"
+        f"Median [interquartile range] of the {who} with a value; (n = k) when fewer "
+        f"{who} than the group's have one (missing values: {table_number(study, 'missing')})"
     )
     return pd.DataFrame(rows, columns=cols), note
 
@@ -689,9 +693,14 @@ def _labelled_code(column: Any, code: str) -> str:
 
 
 def dictionary_table(study: Study) -> pd.DataFrame:
-    """The data dictionary as a table: column, label, unit, type, allowed values, missing."""
+    """The data dictionary as a table: column, label, unit, type, allowed values, missing.
+
+    The computed markers' columns follow the file's, their allowed values the computation
+    (``computed: kappa_m0 / lambda_m0``).
+    """
     rows = []
-    for c in study.dictionary.columns.values():
+    d = study.dictionary
+    for c in d.columns.values():
         if c.range is not None:
             allowed = f"{c.range[0]:g} to {c.range[1]:g}"
         elif c.categories:
@@ -706,6 +715,14 @@ def dictionary_table(study: Study) -> pd.DataFrame:
         rows.append(
             [f"`{c.name}`", c.label, c.unit or "", c.type, allowed,
              "yes" if c.missing else "no", c.role]
+        )  # fmt: skip
+    for c in d.computed.values():
+        computation = d.markers[str(c.marker)].compute
+        symbol = f" {OPERATIONS[computation.operation]['symbol']} "
+        formula = symbol.join(f"`{x}`" for x in computation.columns(str(c.timepoint)))
+        rows.append(
+            [f"`{c.name}`", c.label, c.unit or "", c.type, f"computed: {formula}", "yes",
+             "marker (computed)"]
         )  # fmt: skip
     cols = ["Column", "Label", "Unit", "Type", "Allowed", "May be missing", "Role"]
     return pd.DataFrame(rows, columns=cols)
@@ -724,7 +741,8 @@ def validation_table(study: Study, *, only_failed: bool = False) -> pd.DataFrame
     -------
     pandas.DataFrame
         ``Step``, ``Rule``, ``Columns``, ``Severity``, ``Tested``, ``Failed``, ``% failed``,
-        ``Failing patient ids``, ``Status``.
+        ``Failing patient ids`` (the study's singular noun for its participants in place of
+        ``patient``), ``Status``.
     """
     from itp_stats.gate.result import step_table
 
@@ -740,7 +758,7 @@ def validation_table(study: Study, *, only_failed: bool = False) -> pd.DataFrame
             "Tested": steps["n_tested"].astype(str),
             "Failed": steps["n_failed"].astype(str),
             "% failed": [format_number(v, 1) for v in steps["pct_failed"]],
-            "Failing patient ids": steps["failing_ids"],
+            f"Failing {study.config.participants.singular} ids": steps["failing_ids"],
             "Status": ["pass" if p else "FAIL" for p in steps["passed"]],
         }
     ).reset_index(drop=True)

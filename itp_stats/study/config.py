@@ -17,7 +17,10 @@ from typing import Any
 
 from itp_stats.cohort.design import Design, load_data_model, read_study_file
 from itp_stats.cohort.dictionary import Dictionary
+from itp_stats.cohort.participants import Participants
+from itp_stats.config import REFERENCES
 from itp_stats.errors import StudyConfigError
+from itp_stats.study.bibliography import check_citations, resolve_bibliography
 
 __all__ = ["DIRECTIONS", "Author", "Predictor", "StudyConfig", "load_study"]
 
@@ -150,6 +153,9 @@ class StudyConfig:
         The documents' keywords (PDF, DOCX and HTML metadata).
     running_title : str
         A short title printed at the head of the PDF pages (empty: none).
+    bibliography : Path or None
+        The study's own references (``bibliography: FILE``, BibTeX or CSL-JSON), which its
+        ``background`` may cite beside the project's; None when not given.
     """
 
     path: Path
@@ -175,11 +181,17 @@ class StudyConfig:
     authors: tuple[Author, ...] = ()
     keywords: tuple[str, ...] = ()
     running_title: str = ""
+    bibliography: Path | None = None
 
     @property
     def design(self) -> Design:
         """The data side (group column, derivation, time points, follow-up rule)."""
         return self.dictionary.design
+
+    @property
+    def participants(self) -> Participants:
+        """The study's noun for its participants (``patient``/``patients`` by default)."""
+        return self.design.participants
 
     @property
     def group(self) -> str:
@@ -224,7 +236,7 @@ class StudyConfig:
 
     @property
     def other(self) -> str:
-        """Label of the patients outside the positive group: the other group's label when
+        """Label of the participants outside the positive group: the other group's label when
         there are two, else ``non-<positive>`` (``non-CR``)."""
         rest = [lv for lv in self.levels if lv != self.positive]
         if len(rest) == 1:
@@ -261,7 +273,7 @@ def _marker_family(path: Path, raw: dict[str, Any], d: Dictionary) -> tuple[list
             if tp is None:
                 continue
             col = d.markers[stem].column(tp)
-            if col not in d.columns:
+            if d.column(col) is None:
                 raise _fail(path, "markers", f"{stem}: the dictionary has no column {col}")
     pcts = [f"pct_{m}" for m in stems if d.markers[m].parent]
     for m in stems:
@@ -289,7 +301,7 @@ def _predictors(path: Path, raw: Any, d: Dictionary) -> list[Predictor]:
         if not isinstance(spec, dict) or "column" not in spec:
             raise _fail(path, key, "expected a mapping with 'column'")
         column = str(spec["column"])
-        col = d.columns.get(column)
+        col = d.column(column)
         if col is None:
             raise _fail(path, f"{key}.column", f"{column!r} is not a column of the dictionary")
         if not col.is_numeric:
@@ -306,7 +318,7 @@ def _predictors(path: Path, raw: Any, d: Dictionary) -> list[Predictor]:
         adjust = spec.get("adjust_for") or []
         if isinstance(adjust, str) or not isinstance(adjust, list):
             raise _fail(path, f"{key}.adjust_for", "expected a list of column names")
-        known = set(d.columns) | set(d.derived)
+        known = set(d.columns) | set(d.derived) | set(d.computed)
         for name in adjust:
             if str(name) not in known:
                 raise _fail(
@@ -321,7 +333,7 @@ def _predictors(path: Path, raw: Any, d: Dictionary) -> list[Predictor]:
 
 
 def _covariates(path: Path, raw: Any, d: Dictionary) -> tuple[list[str], list[str]]:
-    known = set(d.columns) | set(d.derived)
+    known = set(d.columns) | set(d.derived) | set(d.computed)
     if raw is None:
         cov = [c for c in d.by_role("covariate")]
         cont = [c.name for c in cov if c.is_numeric]
@@ -406,6 +418,9 @@ def load_study(study: str | os.PathLike | None = None) -> StudyConfig:
         pcts = [m for m in markers if m.startswith("pct_")]
         hl["change"] = (pcts or markers)[:1]
         hl["change"] = tuple(hl["change"])
+    background = str(raw.get("background") or "").strip()
+    bibliography = resolve_bibliography(path, raw.get("bibliography"))
+    check_citations(path, background, REFERENCES, bibliography)
     period = raw.get("period_column")
     if period is not None and period not in dictionary.columns:
         raise _fail(path, "period_column", f"{period!r} is not a column of the dictionary")
@@ -414,7 +429,7 @@ def load_study(study: str | os.PathLike | None = None) -> StudyConfig:
         sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
         name=str(raw.get("name") or path.stem),
         title=str(raw.get("title") or "Study report"),
-        population=str(raw.get("population") or "patients"),
+        population=str(raw.get("population") or design.participants.plural),
         dictionary=dictionary,
         levels=levels,
         group_names={str(k): str(v) for k, v in names.items()},
@@ -429,8 +444,9 @@ def load_study(study: str | os.PathLike | None = None) -> StudyConfig:
         highlight_baseline=hl["baseline"],
         highlight_change=hl["change"],
         period_column=None if period is None else str(period),
-        background=str(raw.get("background") or "").strip(),
+        background=background,
         authors=_authors(path, raw.get("authors")),
         keywords=_words(path, raw.get("keywords"), "keywords"),
         running_title=" ".join(str(raw.get("running_title") or "").split()),
+        bibliography=bibliography,
     )

@@ -13,7 +13,10 @@ What is written, from the study configuration (:class:`~itp_stats.study.config.S
 * ``author``: its ``authors``, each ``{name, affiliations}`` (Quarto's author schema);
 * ``keywords``: its ``keywords``;
 * ``itp-running-title``: its ``running_title``, printed at the head of the PDF's pages by
-  ``report.lua``.
+  ``report.lua``;
+* ``references``: the entries of its own ``bibliography`` as CSL items
+  (:func:`itp_stats.study.bibliography.csl_items`), which pandoc's citeproc uses beside the
+  project's ``bibliography`` under both engines, so that its ``background`` cites them.
 
 A key the study does not give is left out (no author: no by-line).
 """
@@ -28,6 +31,7 @@ import yaml
 
 from itp_stats.config import state_dir
 from itp_stats.files import replaced_atomically, write_failure
+from itp_stats.study.bibliography import csl_items
 from itp_stats.study.config import StudyConfig, load_study
 from itp_stats.text import md_literal
 
@@ -54,7 +58,8 @@ def document_metadata(config: StudyConfig) -> dict[str, Any]:
     -------
     dict
         ``title``, and when the study gives them ``author`` (a list of ``{name,
-        affiliations}``), ``keywords`` and ``itp-running-title``.
+        affiliations}``), ``keywords``, ``itp-running-title`` and ``references`` (its
+        bibliography's entries as CSL items).
     """
     # the values are Markdown to Pandoc: the study's text is escaped to print as written
     meta: dict[str, Any] = {"title": md_literal(config.title)}
@@ -74,6 +79,8 @@ def document_metadata(config: StudyConfig) -> dict[str, Any]:
         meta["keywords"] = [md_literal(k) for k in config.keywords]
     if config.running_title:
         meta["itp-running-title"] = md_literal(config.running_title)
+    if config.bibliography is not None:
+        meta["references"] = csl_items(config.bibliography)
     return meta
 
 

@@ -390,7 +390,7 @@ def _missing_markers(data, markers, group, masks, timepoints, *, conf) -> pd.Dat
             test = fisher_exact(data, flag, group, groups=list(masks), conf_level=conf).iloc[0]
             p, method = test["p_unc"], str(test["method"])
         else:
-            p, method = np.nan, not_computed("no patient misses" if k == 0 else "all miss")
+            p, method = np.nan, not_computed("no one misses" if k == 0 else "all miss")
         for lev, mask in masks.items():
             rows.append({
                 "timepoint": tp, "group": lev, "n": int(mask.sum()),
@@ -566,7 +566,7 @@ def run_analysis(
             :data:`GROUPS_COLUMNS`: ``group`` (every level, in order), ``n`` (analysed
             patients), ``analysed`` (False for a level without patients, dropped).
         ``dropped_groups``
-            :data:`DROPPED_GROUPS_COLUMNS`: ``group``, ``n``, ``reason`` ("no patients" or
+            :data:`DROPPED_GROUPS_COLUMNS`: ``group``, ``n``, ``reason`` ("no one in the group" or
             "fewer than 3 non-missing values"), ``variable`` (missing for a level dropped
             from every analysis; else the column, or the change "x_m6 - x_m0", it was left
             out for), ``tables`` ("all", or the tables whose between-group tests leave it
@@ -711,7 +711,7 @@ def run_analysis(
         "analysed": [counts[lev] > 0 for lev in levels],
     })  # fmt: skip
     dropped: list[dict[str, Any]] = [
-        {"group": lev, "n": 0, "reason": "no patients", "variable": None, "tables": "all"}
+        {"group": lev, "n": 0, "reason": "no one in the group", "variable": None, "tables": "all"}
         for lev in levels
         if counts[lev] == 0
     ]

@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from itp_stats.cohort.computed import add_computed
 from itp_stats.cohort.dictionary import Dictionary
 from itp_stats.cohort.load import load_cohort
 from itp_stats.config import DEFAULT_COHORT, state_dir
@@ -534,6 +535,8 @@ def _analysed_study(
     if cohort is None:
         cohort = load_cohort(path, config.dictionary)
     source = _synthetic_source(path, params["synthetic"], sha, cohort, config, mark)
+    # computed markers, from the recorded columns the gate has validated
+    cohort = add_computed(cohort, config.dictionary)
     group = config.group
     if config.design.recode:  # recorded values counted as a level (group.recode)
         cohort[group] = cohort[group].astype(object).replace(dict(config.design.recode))

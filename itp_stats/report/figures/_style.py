@@ -308,6 +308,9 @@ class FigureContext:
         drawn then carries a visible mark (:data:`SYNTHETIC_MARK`) and the notice as its
         :data:`SYNTHETIC_ATTRIBUTE`, which the files for submission write into their
         metadata.
+    participants : str
+        The study's plural noun for its participants (``patients``): the flow diagram's first
+        box, the legend of individual lines, the one group of all participants.
     """
 
     dictionary: Dictionary | None = None
@@ -316,6 +319,7 @@ class FigureContext:
     levels: tuple[str, ...] = ()
     group: str | None = None
     synthetic: str = ""
+    participants: str = "patients"
 
 
 _CONTEXT = FigureContext()
@@ -329,6 +333,7 @@ def set_context(
     levels: Sequence[Hashable] | None = None,
     group: str | None = None,
     synthetic: str = "",
+    participants: str = "patients",
 ) -> FigureContext:
     """Set the study the figures are drawn for (replacing the previous context entirely).
 
@@ -360,6 +365,8 @@ def set_context(
         :data:`SYNTHETIC_MARK` in its lower right corner, in a strip of its own, and keeps the
         notice as its attribute :data:`SYNTHETIC_ATTRIBUTE` (written into the metadata of
         its files for submission).
+    participants : str, default "patients"
+        The study's plural noun for its participants (:attr:`FigureContext.participants`).
 
     Returns
     -------
@@ -376,6 +383,7 @@ def set_context(
         levels=order,
         group=group,
         synthetic=str(synthetic or ""),
+        participants=str(participants or "patients"),
     )
     return _CONTEXT
 
@@ -457,10 +465,10 @@ def levels(data: pd.DataFrame, group: str | None) -> list[Hashable]:
 
     The categories of a categorical column (every one, even when empty); otherwise the levels
     present, those of the context's level order first (in that order), then the rest sorted.
-    ``["All patients"]`` when ``group`` is None.
+    ``["All patients"]`` when ``group`` is None (the context's noun for the participants).
     """
     if group is None:
-        return ["All patients"]
+        return [f"All {get_context().participants}"]
     if group not in data:
         raise KeyError(f"group column {group!r} is not in the data")
     col = data[group]
@@ -532,8 +540,8 @@ def dictionary() -> Dictionary | None:
 def unit(column: str) -> str | None:
     """Unit of a column from the dictionary (``%`` for derived percentages)."""
     d = dictionary()
-    if d is not None and column in d.columns:
-        return d.columns[column].unit
+    if d is not None and d.column(column) is not None:
+        return d.column(column).unit
     if column.startswith("pct_"):
         return "%"
     return None

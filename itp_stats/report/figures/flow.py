@@ -16,11 +16,12 @@ from itp_stats.report.figures import _style as s
 __all__ = ["participant_flow"]
 
 DEFAULT_LABELS: dict[str, str] = {
-    "assessed": "Patients in the data file",
+    "assessed": "{Participants} in the data file",
     "excluded": "Excluded",
     "analysed": "Analysed",
 }
-"""Default texts of the three main boxes (override with ``labels`` or ``counts["labels"]``)."""
+"""Default texts of the three main boxes (override with ``labels`` or ``counts["labels"]``);
+``{Participants}`` is the context's noun for the participants, capitalised (``Patients``)."""
 
 _LINE = 9 / 72 * 1.3  # line height of 9 pt text, inches
 _PAD = 0.09  # inner padding of a box, inches
@@ -75,7 +76,11 @@ def _normalise(
         )
     if min([assessed, analysed, *(n for _, n in excluded), *groups.values()]) < 0:
         raise ValueError("flow counts must not be negative")
-    box_labels = {**DEFAULT_LABELS, **dict(c.get("labels") or {}), **dict(labels or {})}
+    who = s.get_context().participants
+    default = {
+        k: v.replace("{Participants}", who[:1].upper() + who[1:]) for k, v in DEFAULT_LABELS.items()
+    }
+    box_labels = {**default, **dict(c.get("labels") or {}), **dict(labels or {})}
     names = {
         str(k): str(v) for k, v in {**(c.get("group_labels") or {}), **(group_labels or {})}.items()
     }
@@ -161,7 +166,8 @@ def participant_flow(
     labels : mapping of str to str, optional
         Texts of the ``assessed``, ``excluded`` and ``analysed`` boxes (before the n), e.g.
         ``{"analysed": "Analysed: group known at 6 months"}``; they take precedence over
-        ``counts["labels"]``. Default: "Patients in the data file", "Excluded", "Analysed".
+        ``counts["labels"]``. Default: "Patients in the data file" (the context's noun for
+        the participants, :func:`set_context`), "Excluded", "Analysed".
     group_labels : mapping of str to str, optional
         Long name of each group (``{"CR": "complete response"}``), taking precedence over
         ``counts["group_labels"]`` and the context's ``group_names`` (:func:`set_context`).

@@ -603,7 +603,14 @@ def _paired_row(
 
 def _paired_legend(fig: Figure) -> None:
     handles = [
-        Line2D([], [], color=s.GREY, lw=0.9, alpha=0.7, label="Individual patients"),
+        Line2D(
+            [],
+            [],
+            color=s.GREY,
+            lw=0.9,
+            alpha=0.7,
+            label=f"Individual {s.get_context().participants}",
+        ),
         Line2D([], [], color="black", lw=2.2, marker="o", ms=5, label="Median"),
     ]
     fig.legend(handles=handles, loc="outside lower center", ncols=2)
