@@ -1,13 +1,15 @@
 # itp-stats: two commands do all the set-up.
 #   make report   create .venv if missing, install the project, validate the cohort, render
 #   make test     create .venv (with the dev extras) if missing, run the test suite
+#   make bundle   render, then write the submission ZIP (itp-stats bundle) and verify it
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 DATA   ?= data/cohort.csv
 STUDY  ?= data/study.yaml
+BUNDLE ?= submission.zip
 
-.PHONY: report test lint format bench clean
+.PHONY: report bundle test lint format bench clean
 
 # uv installs the project in seconds (pip takes most of a minute); tools/install_venv.py gives
 # it pip's configured indexes and falls back to pip when uv is missing or fails.
@@ -26,6 +28,12 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 report: $(VENV)/.installed
 	$(BIN)/itp-stats render --study $(STUDY) -P data=$(DATA)
+
+# the submission ZIP of the render (every document and format, figures, tables, validation
+# record, manifest of digests), checked against the cohort it was built from
+bundle: report
+	$(BIN)/itp-stats bundle --out $(BUNDLE)
+	$(BIN)/itp-stats verify $(BUNDLE) $(DATA)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q

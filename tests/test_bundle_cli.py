@@ -1,0 +1,77 @@
+"""``itp-stats bundle`` and ``itp-stats verify`` end to end, on one render of a copy of the
+report project."""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+from render_support import copy_report_project, run_cli
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    root = copy_report_project(tmp_path_factory.mktemp("bundle") / "project")
+    status, text = run_cli("render", "--engine", "builtin", "--quiet", root=root)
+    assert status == 0, text
+    return root
+
+
+@pytest.fixture(scope="module")
+def bundle(project):
+    status, text = run_cli("bundle", root=project)
+    assert status == 0, text
+    path = project / "itp-rituximab-submission.zip"
+    assert str(path) in text
+    return path
+
+
+def test_bundle_holds_every_output_and_verifies(project, bundle):
+    with zipfile.ZipFile(bundle) as z:
+        names = z.namelist()
+    for doc in ("index", "supplement"):
+        for fmt in ("html", "pdf", "docx"):
+            assert f"report/{doc}.{fmt}" in names
+    assert "figures/Figure 1.pdf" in names and "figures/Figure 1.png" in names
+    assert "tables/table1.csv" in names and "tables/results.xlsx" in names
+    assert "validation/gate.json" in names and names[-1] == "manifest.json"
+    status, text = run_cli("verify", str(bundle), str(project / "data" / "cohort.csv"))
+    assert status == 0 and "verified and was built from" in text, text
+
+
+def test_verify_names_a_changed_member(project, bundle, tmp_path):
+    changed = tmp_path / "changed.zip"
+    with zipfile.ZipFile(bundle) as src, zipfile.ZipFile(changed, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "tables/table2.csv":
+                data = data[:-1] + bytes([data[-1] ^ 0x01])
+            dst.writestr(info, data)
+    status, text = run_cli("verify", str(changed))
+    assert status == 1 and text.startswith("itp-stats verify: error: tables/table2.csv: "), text
+    assert "Traceback" not in text
+
+
+def test_verify_refuses_another_cohort(project, bundle, tmp_path):
+    other = tmp_path / "cohort.csv"
+    other.write_bytes((project / "data" / "cohort.csv").read_bytes() + b"\n")
+    status, text = run_cli("verify", str(bundle), str(other))
+    assert status == 1 and "not the cohort the bundle was built from" in text, text
+
+
+def test_meca_bundle_has_the_meca_manifest_first(project):
+    status, text = run_cli("bundle", "--meca", root=project)
+    assert status == 0, text
+    with zipfile.ZipFile(project / "itp-rituximab-meca.zip") as z:
+        names = z.namelist()
+    assert names[:2] == ["manifest.xml", "article.xml"]
+    status, text = run_cli("verify", str(project / "itp-rituximab-meca.zip"))
+    assert status == 0, text
+
+
+def test_bundle_without_a_render_says_what_to_do(tmp_path):
+    root = copy_report_project(tmp_path / "fresh")
+    status, text = run_cli("bundle", root=root)
+    assert status == 1 and "make report" in text and "Traceback" not in text, text
