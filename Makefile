@@ -29,9 +29,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 report: $(VENV)/.installed
 	$(BIN)/itp-stats render --study $(STUDY) -P data=$(DATA)
 
-# the submission ZIP of the render (every document and format, figures, tables, validation
-# record, manifest of digests), checked against the cohort it was built from
+# the submission ZIP of the render (every document and format, the analysis plan rendered
+# after the report, figures, tables, validation record, manifest of digests), checked
+# against the cohort it was built from
 bundle: report
+	$(BIN)/itp-stats plan --study $(STUDY)
 	$(BIN)/itp-stats bundle --out $(BUNDLE)
 	$(BIN)/itp-stats verify $(BUNDLE) $(DATA)
 

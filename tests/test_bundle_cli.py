@@ -3,10 +3,11 @@ report project."""
 
 from __future__ import annotations
 
+import json
 import zipfile
 
 import pytest
-from render_support import copy_report_project, run_cli
+from render_support import copy_report_project, html_text, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -15,6 +16,8 @@ pytestmark = pytest.mark.slow
 def project(tmp_path_factory):
     root = copy_report_project(tmp_path_factory.mktemp("bundle") / "project")
     status, text = run_cli("render", "--engine", "builtin", "--quiet", root=root)
+    assert status == 0, text
+    status, text = run_cli("plan", "--quiet", root=root)
     assert status == 0, text
     return root
 
@@ -28,7 +31,7 @@ def bundle(project):
     return path
 
 
-def test_bundle_holds_every_output_and_verifies(project, bundle):
+def test_bundle_holds_every_output_and_verifies(project, bundle, tmp_path):
     with zipfile.ZipFile(bundle) as z:
         names = z.namelist()
     for doc in ("index", "supplement"):
@@ -37,6 +40,15 @@ def test_bundle_holds_every_output_and_verifies(project, bundle):
     assert "figures/Figure 1.pdf" in names and "figures/Figure 1.png" in names
     assert "tables/table1.csv" in names and "tables/results.xlsx" in names
     assert "validation/gate.json" in names and names[-1] == "manifest.json"
+    for fmt in ("html", "pdf", "docx"):
+        assert f"report/plan.{fmt}" in names
+    with zipfile.ZipFile(bundle) as z:
+        record = json.loads(z.read("plan/sap.json"))
+        manifest = json.loads(z.read("manifest.json"))
+        (tmp_path / "index.html").write_bytes(z.read("report/index.html"))
+    report = html_text(tmp_path / "index.html")
+    assert manifest["plan_sha256"] == record["sha256"]
+    assert record["sha256"][:12] in report and "Deviations from the plan: none." in report
     status, text = run_cli("verify", str(bundle), str(project / "data" / "cohort.csv"))
     assert status == 0 and "verified and was built from" in text, text
 
@@ -69,6 +81,16 @@ def test_meca_bundle_has_the_meca_manifest_first(project):
     assert names[:2] == ["manifest.xml", "article.xml"]
     status, text = run_cli("verify", str(project / "itp-rituximab-meca.zip"))
     assert status == 0, text
+
+
+def test_bundle_without_the_plan_says_what_to_do(project, tmp_path):
+    moved = project / "_output" / "report" / "plan.pdf"
+    moved.rename(tmp_path / "plan.pdf")
+    try:
+        status, text = run_cli("bundle", "--out", str(tmp_path / "b.zip"), root=project)
+    finally:
+        (tmp_path / "plan.pdf").rename(moved)
+    assert status == 1 and "itp-stats plan --study" in text and "Traceback" not in text, text
 
 
 def test_bundle_without_a_render_says_what_to_do(tmp_path):

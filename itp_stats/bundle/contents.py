@@ -1,16 +1,18 @@
 """What a submission bundle holds: the files of the last render, checked to belong together.
 
 The render publishes the documents, figure files and tables into the output folder
-(``_output/``) and keeps the validation record and the export's manifest in the run state
-(``.itp-stats/``). :func:`gather` reads them back, refuses a set that does not belong to one
-render of one cohort (a table that differs from its export, a validation record of another
-file, a study configuration edited since), and returns the bytes to bundle with the facts
-the manifest records.
+(``_output/``) and ``itp-stats plan`` the statistical analysis plan beside them; the render
+keeps the validation record and the export's manifest in the run state (``.itp-stats/``).
+:func:`gather` reads them back, refuses a set that does not belong to one render of one
+cohort (a table that differs from its export, a validation record of another file, a study
+configuration edited since, a plan of another configuration or not the one the report
+cites), and returns the bytes to bundle with the facts the manifest records.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +87,34 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _plan(config, output_dir: Path, files: dict[str, bytes]) -> dict[str, Any]:
+    """Add the analysis plan (its documents and record) to ``files``; return its record.
+
+    The rendered plan must print the digest of this configuration's plan, and the rendered
+    report must cite it.
+    """
+    from itp_stats.report.sap import plan_record
+
+    record = plan_record(config)
+    again = f"render the plan again (itp-stats plan --study {config.path}), then bundle"
+    for fmt in FORMATS:
+        path = output_dir / "report" / f"plan.{fmt}"
+        files[f"report/plan.{fmt}"] = _read(path, "statistical analysis plan", again)
+    if record["sha256"].encode() not in files["report/plan.html"]:
+        raise BundleError(
+            f"{output_dir / 'report' / 'plan.html'}: not the analysis plan of {config.path}; "
+            f"{again}"
+        )
+    if record["sha256"][:12].encode() not in files["report/index.html"]:
+        raise BundleError(
+            f"{output_dir / 'report' / 'index.html'}: the report cites another analysis plan; "
+            "render the report again (make report), then the plan, then bundle"
+        )
+    text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
+    files["plan/sap.json"] = text.encode("utf-8")
+    return record
+
+
 def gather(root: Path, output_dir: Path, state: Path, *, extra: dict[str, bytes] | None = None):
     """Collect the files of the last render into a :class:`Contents`.
 
@@ -106,7 +136,8 @@ def gather(root: Path, output_dir: Path, state: Path, *, extra: dict[str, bytes]
     Raises
     ------
     BundleError
-        A document, format, figure folder or table missing; a published table that differs
+        A document, format, figure folder or table missing; the analysis plan missing, of
+        another configuration, or not the one the report cites; a published table that differs
         from the export of the render; a validation record that is not of the cohort the
         tables were computed from, or did not pass; a study configuration or dictionary
         changed since the render.
@@ -157,12 +188,14 @@ def gather(root: Path, output_dir: Path, state: Path, *, extra: dict[str, bytes]
             f"{config.path}: the study configuration or its dictionary changed since the "
             f"render; {again}"
         )
+    plan = _plan(config, output_dir, files)
     files.update(extra or {})
     dictionary = Path(config.dictionary.path)
     contents.facts = {
         "study": {"name": config.name, "file": config.path.name, "sha256": config.sha256},
         "dictionary": {"file": dictionary.name, "sha256": _sha(dictionary.read_bytes())},
         "data_model_sha256": model,
+        "plan_sha256": plan["sha256"],
         "data": {
             "file": Path(str(source.get("data", ""))).name,
             "sha256": source.get("data_sha256"),

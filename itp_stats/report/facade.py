@@ -20,6 +20,7 @@ from itp_stats.provenance import record
 from itp_stats.report import model
 from itp_stats.report import sentences as T
 from itp_stats.report import tables as report_tables
+from itp_stats.report.deviations import plan_paragraph
 from itp_stats.report.export import write_tables
 from itp_stats.report.figcache import CachedFigure, figure_folder, mark_left_out, study_key
 from itp_stats.report.floats import TABLE_LABELS, left_out, table_numbers, timepoint_phrase
@@ -287,6 +288,7 @@ TEXTS = {
     ),
     "limitations": T.limitations_text,
     "supplement": lambda s: supplement_intro(s),
+    "plan": plan_paragraph,
 }
 """Paragraphs by name, each built by :mod:`itp_stats.report.sentences` from the results."""
 
