@@ -3,7 +3,10 @@ report project."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -42,6 +45,7 @@ def test_bundle_holds_every_output_and_verifies(project, bundle, tmp_path):
     assert "validation/gate.json" in names and names[-1] == "manifest.json"
     for fmt in ("html", "pdf", "docx"):
         assert f"report/plan.{fmt}" in names
+    assert "checklist/strobe.csv" in names and "checklist/strobe.docx" in names
     with zipfile.ZipFile(bundle) as z:
         record = json.loads(z.read("plan/sap.json"))
         manifest = json.loads(z.read("manifest.json"))
@@ -51,6 +55,56 @@ def test_bundle_holds_every_output_and_verifies(project, bundle, tmp_path):
     assert record["sha256"][:12] in report and "Deviations from the plan: none." in report
     status, text = run_cli("verify", str(bundle), str(project / "data" / "cohort.csv"))
     assert status == 0 and "verified and was built from" in text, text
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", text.replace("\u2019", "'"))
+
+
+def test_checklist_points_at_pages_that_hold_what_each_item_asks(project, bundle, monkeypatch):
+    """Every filled item: its section exists in the PDF and in the HTML, and the page the
+    checklist gives lies inside that section and prints what the item asks."""
+    import pypdf
+
+    from itp_stats import report as R
+    from itp_stats.bundle.checklist import pdf_sections
+    from itp_stats.report.strobe import AUTHORS, ITEMS, checklist, place_text
+
+    with zipfile.ZipFile(bundle) as z:
+        rows = list(csv.DictReader(io.StringIO(z.read("checklist/strobe.csv").decode("utf-8"))))
+    assert [r["Item"] for r in rows] == [n for n, _, _ in ITEMS]
+    authors = {r["Item"] for r in rows if r["Reported in"] == AUTHORS}
+    assert authors == {"1", "2", "3", "18", "20", "21", "22"}
+    monkeypatch.setenv("ITP_STATS_ROOT", str(project))
+    study = R.setup(
+        str(project / "data" / "cohort.csv"), study=str(project / "data" / "study.yaml"),
+        export=False,
+    )  # fmt: skip
+    places = checklist(study)
+    places = places[places["document"] != ""]
+    reported = {r["Item"]: r["Reported in"] for r in rows}
+    for place in places.itertuples():
+        prefix = place_text(place.document, place.section, place.table)
+        found = re.findall(rf"{re.escape(prefix)} \(PDF p\. (\d+)\)", reported[place.item])
+        assert found, (place.item, prefix, reported[place.item])
+        reader = pypdf.PdfReader(project / "_output" / "report" / f"{place.document}.pdf")
+        path = tuple(place.section.split(" › "))
+        sections = pdf_sections(reader)
+        start = next(p for s, p in sections if s == path)
+        index = [s for s, _ in sections].index(path)
+        end = next((p for s, p in sections[index + 1 :] if len(s) <= len(path)), 10_000)
+        pages = [int(page) - 1 for page in found]
+        assert any(
+            start <= page <= end
+            and _compact(place.evidence) in _compact(reader.pages[page].extract_text())
+            for page in pages
+        ), (place.item, place.section, place.evidence, found)
+        html = (project / "_output" / "report" / f"{place.document}.html").read_text("utf-8")
+        title = r"\s+".join(re.escape(word) for word in path[-1].split())
+        assert re.search(rf"<h[1-4][^>]*>\s*{title}\s*</h[1-4]>", html), path
+        assert place.evidence in html_text(
+            project / "_output" / "report" / f"{place.document}.html"
+        )
 
 
 def test_verify_names_a_changed_member(project, bundle, tmp_path):

@@ -115,6 +115,20 @@ def _plan(config, output_dir: Path, files: dict[str, bytes]) -> dict[str, Any]:
     return record
 
 
+def _checklist(source: dict[str, Any], config, output_dir: Path) -> dict[str, bytes]:
+    """The STROBE checklist of the rendered study, with its PDF pages (CSV and Word)."""
+    from itp_stats.bundle.checklist import checklist_files, locate_pages
+    from itp_stats.report.facade import setup
+    from itp_stats.report.strobe import checklist
+
+    params = {
+        k: source[k] for k in ("alpha", "adjust", "n_boot", "seed", "synthetic") if k in source
+    }
+    study = setup(source["data"], study=str(config.path), export=False, **params)
+    pdfs = {name: output_dir / "report" / f"{name}.pdf" for name in DOCUMENTS}
+    return checklist_files(locate_pages(checklist(study), pdfs), config.title)
+
+
 def gather(root: Path, output_dir: Path, state: Path, *, extra: dict[str, bytes] | None = None):
     """Collect the files of the last render into a :class:`Contents`.
 
@@ -127,7 +141,7 @@ def gather(root: Path, output_dir: Path, state: Path, *, extra: dict[str, bytes]
     state : Path
         The run-state folder (``.itp-stats``): the export's manifest and the gate's record.
     extra : dict of str to bytes, optional
-        More files to bundle (the analysis plan's record, the checklist), after the others.
+        More files to bundle, after the others.
 
     Returns
     -------
@@ -136,7 +150,8 @@ def gather(root: Path, output_dir: Path, state: Path, *, extra: dict[str, bytes]
     Raises
     ------
     BundleError
-        A document, format, figure folder or table missing; the analysis plan missing, of
+        A checklist pointer the PDF does not bear out (:class:`~itp_stats.bundle.checklist.
+        ChecklistError`); a document, format, figure folder or table missing; the plan missing, of
         another configuration, or not the one the report cites; a published table that differs
         from the export of the render; a validation record that is not of the cohort the
         tables were computed from, or did not pass; a study configuration or dictionary
@@ -189,6 +204,7 @@ def gather(root: Path, output_dir: Path, state: Path, *, extra: dict[str, bytes]
             f"render; {again}"
         )
     plan = _plan(config, output_dir, files)
+    files.update(_checklist(source, config, output_dir))
     files.update(extra or {})
     dictionary = Path(config.dictionary.path)
     contents.facts = {

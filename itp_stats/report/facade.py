@@ -26,6 +26,7 @@ from itp_stats.report.figcache import CachedFigure, figure_folder, mark_left_out
 from itp_stats.report.floats import TABLE_LABELS, left_out, table_numbers, timepoint_phrase
 from itp_stats.report.format import escape_markdown, format_number, md_literal
 from itp_stats.report.format import to_pipe_table as _pipe
+from itp_stats.report.strobe import checklist_markdown as strobe_checklist
 from itp_stats.study.prepare import Study, package_versions, prepare_study
 from itp_stats.text import lower_first
 
@@ -58,6 +59,7 @@ __all__ = [
     "left_out",
     "section",
     "supplement_intro",
+    "strobe_checklist",
 ]
 
 TABLES = {
