@@ -108,3 +108,18 @@ def test_a_cohort_with_a_too_small_group_lists_the_dropped_comparisons(small):
     text = plan_paragraph(small)
     assert "group stable was left out of the between-group tests of" in text
     assert "used Mann–Whitney instead of Kruskal–Wallis (groups left out)" in text
+
+
+def test_the_shipped_study_with_two_pr_patients_lists_the_dropped_comparisons(tmp_path):
+    frame = pd.read_csv(ROOT / "data" / "cohort.csv", dtype=str, keep_default_na=False)
+    pr = frame.index[frame["response_m6"] == "PR"]
+    frame.drop(pr[2:]).to_csv(tmp_path / "small_pr.csv", index=False)
+    study = prepare_study(
+        tmp_path / "small_pr.csv", study=ROOT / "data" / "study.yaml",
+        gate_result=tmp_path / "gate.json",
+    )  # fmt: skip
+    found = deviations(study)
+    assert set(found["rule"]) == {"D3", "D4"}  # planned parameters: no D1
+    text = plan_paragraph(study)
+    assert "group PR was left out of the between-group tests of" in text
+    assert "used Mann–Whitney instead of Kruskal–Wallis (groups left out)" in text
