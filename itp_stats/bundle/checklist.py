@@ -148,6 +148,25 @@ def checklist_table(located: pd.DataFrame) -> pd.DataFrame:
     return checklist_rows(located)
 
 
+_WIDTHS = (6, 18, 42, 34)
+"""Relative widths of the Word table's columns (item, topic, recommendation, place)."""
+
+
+def _with_widths(pipe: str, widths: tuple[int, ...]) -> str:
+    """A pipe table whose separator row gives pandoc the columns' relative widths."""
+    lines = pipe.splitlines()
+    cells = lines[1].strip("|").split("|")
+    lines[1] = (
+        "|"
+        + "|".join(
+            (":" if c.startswith(":") else "") + "-" * w + (":" if c.endswith(":") else "")
+            for c, w in zip(cells, widths, strict=True)
+        )
+        + "|"
+    )
+    return "\n".join(lines) + "\n"
+
+
 def checklist_files(located: pd.DataFrame, title: str) -> dict[str, bytes]:
     """``checklist/strobe.csv`` and ``checklist/strobe.docx`` of a located checklist.
 
@@ -173,7 +192,8 @@ def checklist_files(located: pd.DataFrame, title: str) -> dict[str, bytes]:
         f"# STROBE checklist: {escape_markdown(title)}\n\n"
         "Cohort-study checklist (von Elm et al., 2007), filled from the rendered report: each "
         "item with the document, section and PDF page it is reported in, or marked to be "
-        "completed by the authors.\n\n" + to_pipe_table(table.map(escape_markdown))
+        "completed by the authors.\n\n"
+        + _with_widths(to_pipe_table(table.map(escape_markdown)), _WIDTHS)
     )
     reference = Path(RESOURCE_DIR) / "reference.docx"
     with tempfile.TemporaryDirectory() as folder:
