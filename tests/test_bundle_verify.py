@@ -118,3 +118,20 @@ def test_meca_layout_adds_its_manifest_and_article_and_verifies(made, tmp_path):
         names = z.namelist()
     assert names[:2] == ["manifest.xml", "article.xml"] and names[-1] == "manifest.json"
     assert verify_bundle(path, data).n_files == 5
+
+
+def test_a_sealed_manifest_with_a_malformed_file_list_is_refused(tmp_path):
+    from itp_stats.bundle.manifest import seal
+
+    path = tmp_path / "m.zip"
+    write_bundle({"manifest.json": seal({"schema": "itp-stats/bundle/1", "files": [1]})}, path)
+    with pytest.raises(BundleDifference, match="its list of files is malformed"):
+        verify_bundle(path)
+
+
+def test_the_meca_manifest_lists_every_member_but_itself(made, tmp_path):
+    _, _, contents = made
+    files = bundle_files(contents, meca=True)
+    xml = files["manifest.xml"].decode("utf-8")
+    for name in files:
+        assert (f'xlink:href="{name}"' in xml) == (name != "manifest.xml"), name

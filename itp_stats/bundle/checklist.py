@@ -111,7 +111,8 @@ def locate_pages(checklist: pd.DataFrame, pdfs: Mapping[str, str | Path]) -> pd.
     Raises
     ------
     ChecklistError
-        A section the PDF has no heading for, or whose pages do not hold the phrase.
+        A PDF that cannot be read, a section it has no heading for, or a section whose
+        pages do not hold the phrase.
     """
     import pypdf
 
@@ -123,9 +124,13 @@ def locate_pages(checklist: pd.DataFrame, pdfs: Mapping[str, str | Path]) -> pd.
             pages.append("")
             continue
         if row.document not in readers:
-            reader = pypdf.PdfReader(str(pdfs[row.document]))
-            texts = [(p.extract_text() or "").splitlines() for p in reader.pages]
-            readers[row.document] = (pdf_sections(reader), texts)
+            path = pdfs[row.document]
+            try:
+                reader = pypdf.PdfReader(str(path))
+                texts = [(p.extract_text() or "").splitlines() for p in reader.pages]
+                readers[row.document] = (pdf_sections(reader), texts)
+            except (OSError, pypdf.errors.PyPdfError) as exc:
+                raise ChecklistError(f"{path}: cannot read the PDF ({exc})") from None
         sections, texts = readers[row.document]
         path = tuple(row.section.split(" › "))
         span = _section_pages(sections, path, len(texts))

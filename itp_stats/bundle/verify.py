@@ -49,6 +49,14 @@ def _member(archive: zipfile.ZipFile, name: str) -> bytes:
         raise BundleDifference(f"{name}: damaged in the ZIP ({exc})") from None
 
 
+def _entry_ok(entry: object) -> bool:
+    return (
+        isinstance(entry, dict)
+        and isinstance(entry.get("path"), str)
+        and isinstance(entry.get("sha256"), str)
+    )
+
+
 def verify_bundle(bundle: str | Path, data: str | Path | None = None) -> Verified:
     """Check every digest of ``bundle``; with ``data``, that the bundle was built from it.
 
@@ -90,8 +98,11 @@ def verify_bundle(bundle: str | Path, data: str | Path | None = None) -> Verifie
             )
         if manifest.get("schema") != SCHEMA:
             raise BundleDifference(f"{MANIFEST_NAME}: not a manifest of schema {SCHEMA}")
+        entries = manifest.get("files")
+        if not isinstance(entries, list) or not all(_entry_ok(e) for e in entries):
+            raise BundleDifference(f"{MANIFEST_NAME}: its list of files is malformed")
         listed = {}
-        for entry in manifest.get("files", []):
+        for entry in entries:
             listed[entry["path"]] = entry
             got = hashlib.sha256(_member(archive, entry["path"])).hexdigest()
             if got != entry["sha256"]:
@@ -108,8 +119,11 @@ def verify_bundle(bundle: str | Path, data: str | Path | None = None) -> Verifie
         if "validation/gate.json" in listed:
             import json
 
-            record = json.loads(archive.read("validation/gate.json"))
-            if record.get("data_sha256") != expected:
+            try:
+                record = json.loads(archive.read("validation/gate.json"))
+            except ValueError:
+                record = None
+            if not isinstance(record, dict) or record.get("data_sha256") != expected:
                 raise BundleDifference(
                     "validation/gate.json: the validation record is of another cohort than "
                     "the manifest's data"

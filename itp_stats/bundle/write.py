@@ -42,7 +42,7 @@ def bundle_files(contents: Contents, *, meca: bool = False) -> dict[str, bytes]:
         article = jats_stub(
             contents.title, contents.authors, contents.keywords, contents.facts["data"]["sha256"]
         )
-        files = meca_files(files, article) | files
+        files = meca_files([*files, MANIFEST_NAME], article) | files
     manifest = {
         "schema": SCHEMA,
         "layout": "meca" if meca else "plain",
