@@ -50,6 +50,8 @@ def test_plan_has_every_section_in_order():
     for phrase in phrases:
         assert phrase in text, phrase
     assert re.search(r"2\D?000 bootstrap resamples", text)
+    tests = plan[plan["section"] == "Tests"].set_index("item")["plan"]
+    assert tests["Sensitivity analysis"].startswith("Mann–Whitney test of CR + PR against")
 
 
 def test_plan_reads_no_cohort(tmp_path, monkeypatch):

@@ -248,6 +248,13 @@ def analysis_plan(
         "Positive group against the others",
         f"Mann–Whitney test of the {positive} group against the others, every baseline marker.",
     )
+    if set(cfg.responders) != {cfg.positive}:
+        add(
+            "Tests",
+            "Sensitivity analysis",
+            f"Mann–Whitney test of {' + '.join(md_literal(r) for r in cfg.responders)} against "
+            "the other groups, every baseline marker.",
+        )
     if cfg.ordered and k >= 3:
         add(
             "Tests",
