@@ -107,3 +107,8 @@ def test_another_study_gets_its_own_words():
     assert "regulatory T cells" in text.lower() or "Regulatory T cells" in text
     for word in (r"\bCR\b", r"\bNK\b", r"(?i)rituximab", r"\bIWG\b", r"(?i)platelet"):
         assert not re.search(word, text), word
+
+
+def test_a_study_of_one_time_point_plans_nothing_about_follow_up():
+    text = plan_document(ROOT / "tests" / "fixtures" / "study_liver" / "study_baseline.yaml")
+    assert "follow" not in text.lower() and "**Change.**" not in text and "**R5.**" not in text

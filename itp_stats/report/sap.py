@@ -341,7 +341,8 @@ def analysis_plan(
     )
     # Sentence rules
     for code, rule in sentence_rules():
-        add("Sentence rules", code, rule)
+        if cfg.has_followup or not rule.startswith("Change:"):  # no change: no change rule
+            add("Sentence rules", code, rule)
     # Parameters
     add(
         "Parameters",
