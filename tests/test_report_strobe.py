@@ -42,3 +42,14 @@ def test_phrases_are_computed_from_the_study(study):
     assert table.loc["15", "evidence"] == "At 12 months:"
     assert table.loc["16", "evidence"].tolist()[0] == "95% CI"
     assert "Results › Change from baseline to follow-up" in table.loc["17", "section"].tolist()
+
+
+def test_a_study_of_one_time_point_points_at_no_change_section(tmp_path):
+    liver = STUDY.parents[1] / "study_liver"
+    study = prepare_study(
+        liver / "cohort_baseline.csv", study=liver / "study_baseline.yaml",
+        gate_result=tmp_path / "gate.json", n_boot=200,
+    )  # fmt: skip
+    table = checklist(study)
+    assert not table["section"].str.contains("Change").any()
+    assert list(dict.fromkeys(table["item"])) == [str(i) for i in range(1, 23)]

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 import itp_stats.report.sentences as T
-from itp_stats.report.floats import table_number
+from itp_stats.report.floats import left_out, table_number
 from itp_stats.report.tables import conf_header
 
 __all__ = [
@@ -151,15 +151,21 @@ def _places(study: Any) -> dict[str, list[tuple[str, ...]]]:
         "16": [
             ("index", "Results › Markers at baseline", conf_header(study)),
         ],
-        "17": [("supplement", "Supplementary tables", "Sensitivity analysis", "sensitivity")],
+        "17": [],
         "19": [("index", "Limitations", _first_words(T.limitations_text(study)))],
     }
+    if "supptbl-sensitivity" not in left_out(study):  # a sensitivity analysis was done
+        places["17"].append(
+            ("supplement", "Supplementary tables", "Sensitivity analysis", "sensitivity")
+        )
     if cfg.predictors:
         places["16"].append(("index", "Results › Prediction", "AUC"))
     if cfg.has_followup:
         places["17"].append(
             ("index", "Results › Change from baseline to follow-up", "Change of the markers")
         )
+    if not places["17"]:  # neither: the authors say what else they did
+        del places["17"]
     return places
 
 
