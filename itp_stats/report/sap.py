@@ -141,7 +141,8 @@ def analysis_plan(
         add(
             "Population",
             "Period",
-            f"The period is the range of {md_literal(lower_first(d.label(cfg.period_column)))}.",
+            "The study period is the range of the "
+            f"{md_literal(lower_first(d.label(cfg.period_column)))} over the patients.",
         )
     base = lower_first(md_literal(cfg.timepoint_label(cfg.baseline)))
     when = f"{base} (baseline)"
