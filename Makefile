@@ -1,13 +1,16 @@
 # itp-stats: two commands do all the set-up.
 #   make report   create .venv if missing, install the project, validate the cohort, render
 #   make test     create .venv (with the dev extras) if missing, run the test suite
+#   make plan     render the statistical analysis plan (no cohort read)
+#   make bundle   render, then write the submission ZIP (itp-stats bundle) and verify it
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 DATA   ?= data/cohort.csv
 STUDY  ?= data/study.yaml
+BUNDLE ?= submission.zip
 
-.PHONY: report test lint format bench clean
+.PHONY: report plan bundle test lint format bench clean
 
 # uv installs the project in seconds (pip takes most of a minute); tools/install_venv.py gives
 # it pip's configured indexes and falls back to pip when uv is missing or fails.
@@ -26,6 +29,18 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 report: $(VENV)/.installed
 	$(BIN)/itp-stats render --study $(STUDY) -P data=$(DATA)
+
+# the statistical analysis plan, from the study configuration alone (no cohort, no gate)
+plan: $(VENV)/.installed
+	$(BIN)/itp-stats plan --study $(STUDY)
+
+# the submission ZIP of the render (every document and format, the analysis plan rendered
+# after the report, figures, tables, validation record, manifest of digests), checked
+# against the cohort it was built from
+bundle: report
+	$(BIN)/itp-stats plan --study $(STUDY)
+	$(BIN)/itp-stats bundle --out $(BUNDLE)
+	$(BIN)/itp-stats verify $(BUNDLE) $(DATA)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q

@@ -30,6 +30,9 @@ _COMMANDS = {
     "stage": "itp_stats.render.staging",
     "tables": "itp_stats.report.publish",
     "publish": "itp_stats.render.staging",
+    "plan": "itp_stats.render.plan",
+    "bundle": "itp_stats.bundle.cli",
+    "verify": "itp_stats.bundle.cli",
 }
 
 

@@ -1,6 +1,6 @@
 """The sub-packages import in data-flow order and through public names only.
 
-cohort → gate → stats → study → report → render (DESIGN.md "Layout"): no module of a layer
+cohort → gate → stats → study → report → render → bundle (DESIGN.md "Layout"): no module of a layer
 imports a module of a later one, and no module imports another layer's private name
 (``_name``); foundation modules (``itp_stats.files``, ``text``, ``errors``, ``config``,
 ``provenance``) serve every layer.
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "itp_stats"
-ORDER = ["cohort", "gate", "stats", "study", "report", "render"]
+ORDER = ["cohort", "gate", "stats", "study", "report", "render", "bundle"]
 
 
 def _imports(path: Path) -> list[tuple[str, list[str], bool]]:

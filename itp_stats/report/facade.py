@@ -20,11 +20,13 @@ from itp_stats.provenance import record
 from itp_stats.report import model
 from itp_stats.report import sentences as T
 from itp_stats.report import tables as report_tables
+from itp_stats.report.deviations import plan_paragraph
 from itp_stats.report.export import write_tables
 from itp_stats.report.figcache import CachedFigure, figure_folder, mark_left_out, study_key
 from itp_stats.report.floats import TABLE_LABELS, left_out, table_numbers, timepoint_phrase
 from itp_stats.report.format import escape_markdown, format_number, md_literal
 from itp_stats.report.format import to_pipe_table as _pipe
+from itp_stats.report.strobe import checklist_markdown as strobe_checklist
 from itp_stats.study.prepare import Study, package_versions, prepare_study
 from itp_stats.text import lower_first
 
@@ -57,6 +59,7 @@ __all__ = [
     "left_out",
     "section",
     "supplement_intro",
+    "strobe_checklist",
 ]
 
 TABLES = {
@@ -288,6 +291,7 @@ TEXTS = {
     ),
     "limitations": T.limitations_text,
     "supplement": lambda s: supplement_intro(s),
+    "plan": plan_paragraph,
 }
 """Paragraphs by name, each built by :mod:`itp_stats.report.sentences` from the results."""
 

@@ -1,0 +1,125 @@
+"""Deviations from the analysis plan: what ran against what was planned (rules D1–D5)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+from example_study import STUDY, write_example_cohort
+
+from itp_stats.report.deviations import DEVIATION_COLUMNS, deviations, plan_paragraph
+from itp_stats.report.sap import PLANNED_PARAMETERS, plan_sha256
+from itp_stats.study.config import load_study
+from itp_stats.study.plan import DROPPED_GROUPS_COLUMNS
+from itp_stats.study.prepare import prepare_study
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _fake(params=None, dropped=(), tests=(), empty_columns=()):
+    """A computed study as the rules read it: parameters and a few result tables."""
+    config = load_study(ROOT / "data" / "study.yaml")
+    omnibus = pd.DataFrame(
+        [{"test": t, "method": m} for t, m in tests] or [{"test": "kruskal_wallis", "method": "x"}]
+    )
+    desc = pd.DataFrame(
+        [{"variable": "nk_m0", "group": "CR", "n": 5}]
+        + [{"variable": c, "group": g, "n": 0} for c in empty_columns for g in ("CR", "NR")]
+    )
+    return SimpleNamespace(
+        config=config,
+        params=dict(PLANNED_PARAMETERS) | dict(params or {}),
+        results={
+            "dropped_groups": pd.DataFrame(list(dropped), columns=DROPPED_GROUPS_COLUMNS),
+            "table1_tests": omnibus.assign(kind="continuous"),
+            "baseline_kruskal": omnibus,
+            "change_between": omnibus.iloc[0:0],
+            "marker_descriptives": desc,
+        },
+    )
+
+
+def test_the_planned_run_has_none():
+    study = _fake()
+    assert deviations(study).empty
+    text = plan_paragraph(study)
+    assert text.endswith("Deviations from the plan: none.")
+    assert plan_sha256(load_study(ROOT / "data" / "study.yaml"))[:12] in text
+
+
+def test_an_overridden_parameter_is_listed():
+    found = deviations(_fake({"alpha": 0.01, "seed": 1}))
+    assert list(found.columns) == DEVIATION_COLUMNS
+    assert found[["rule", "what", "planned", "run"]].values.tolist() == [
+        ["D1", "alpha", "0.05", "0.01"],
+        ["D1", "seed", "20230601", "1"],
+    ]
+    text = plan_paragraph(_fake({"alpha": 0.01}))
+    assert "alpha was 0.01 instead of the planned 0.05" in text and "none" not in text
+    text = plan_paragraph(_fake({"n_boot": 200}))
+    assert "the number of bootstrap resamples was 200 instead of the planned 2000" in text
+
+
+def test_dropped_and_left_out_groups_and_switched_tests_are_counted():
+    dropped = [
+        ("NR", 0, "no patients", None, "all"),
+        ("PR", 2, "fewer than 3 non-missing values", "nk_m0", "baseline_kruskal"),
+        ("PR", 2, "fewer than 3 non-missing values", "cd3_m0", "baseline_kruskal"),
+    ]
+    tests = [("mann_whitney", "Mann–Whitney U"), ("mann_whitney", "Mann–Whitney U"),
+             ("kruskal_wallis", "not computed: fewer than two groups")]  # fmt: skip
+    found = deviations(_fake(dropped=dropped, tests=tests))
+    rows = found[["rule", "what", "run", "n"]].values.tolist()
+    assert ["D2", "NR", "no patients", 0] in rows
+    assert ["D3", "PR", "fewer than 3 values", 2] in rows
+    # table1_tests and baseline_kruskal each ran the same three rows
+    assert ["D4", "between-group test", "mann_whitney", 4] in rows
+    assert ["D4", "between-group test", "not computed", 2] in rows
+    text = plan_paragraph(_fake(dropped=dropped, tests=tests))
+    assert "group NR had no patients and was dropped from every analysis" in text
+    assert "group PR was left out of the between-group tests of 2 variables" in text
+    assert "4 between-group tests used Mann–Whitney instead of Kruskal–Wallis" in text
+    assert "2 between-group tests planned as Kruskal–Wallis could not be computed" in text
+
+
+def test_a_marker_without_data_is_listed():
+    found = deviations(_fake(empty_columns=["cd19_m6"]))
+    assert found[["rule", "what"]].values.tolist() == [["D5", "cd19_m6"]]
+    study = _fake(empty_columns=["cd19_m6"])
+    label = study.config.dictionary.label("cd19_m6")
+    assert f"{label} had no value: not analysed" in plan_paragraph(study)
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("small")
+    data = write_example_cohort(folder / "small.csv", sizes=(20, 2, 20))
+    return prepare_study(data, study=STUDY, gate_result=folder / "gate.json", n_boot=200)
+
+
+def test_a_cohort_with_a_too_small_group_lists_the_dropped_comparisons(small):
+    found = deviations(small)
+    rules = found.set_index("rule")
+    assert rules.loc["D1", "what"] == "n_boot"  # the test's own 200 resamples
+    assert rules.loc["D3", "what"] == "stable" and rules.loc["D3", "n"] > 0
+    assert rules.loc["D4", "run"] == "mann_whitney" and rules.loc["D4", "n"] > 0
+    text = plan_paragraph(small)
+    assert "group stable was left out of the between-group tests of" in text
+    assert "used Mann–Whitney instead of Kruskal–Wallis (groups left out)" in text
+
+
+def test_the_shipped_study_with_two_pr_patients_lists_the_dropped_comparisons(tmp_path):
+    frame = pd.read_csv(ROOT / "data" / "cohort.csv", dtype=str, keep_default_na=False)
+    pr = frame.index[frame["response_m6"] == "PR"]
+    frame.drop(pr[2:]).to_csv(tmp_path / "small_pr.csv", index=False)
+    study = prepare_study(
+        tmp_path / "small_pr.csv", study=ROOT / "data" / "study.yaml",
+        gate_result=tmp_path / "gate.json",
+    )  # fmt: skip
+    found = deviations(study)
+    assert set(found["rule"]) == {"D3", "D4"}  # planned parameters: no D1
+    text = plan_paragraph(study)
+    assert "group PR was left out of the between-group tests of" in text
+    assert "used Mann–Whitney instead of Kruskal–Wallis (groups left out)" in text
