@@ -12,7 +12,7 @@ from example_study import STUDY, write_example_cohort
 from itp_stats.report.deviations import DEVIATION_COLUMNS, deviations, plan_paragraph
 from itp_stats.report.sap import PLANNED_PARAMETERS, plan_sha256
 from itp_stats.study.config import load_study
-from itp_stats.study.plan import DROPPED_GROUPS_COLUMNS
+from itp_stats.study.plan import DROPPED_GROUPS_COLUMNS, NO_ONE_IN_GROUP
 from itp_stats.study.prepare import prepare_study
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,7 +64,7 @@ def test_an_overridden_parameter_is_listed():
 
 def test_dropped_and_left_out_groups_and_switched_tests_are_counted():
     dropped = [
-        ("NR", 0, "no patients", None, "all"),
+        ("NR", 0, NO_ONE_IN_GROUP, None, "all"),
         ("PR", 2, "fewer than 3 non-missing values", "nk_m0", "baseline_kruskal"),
         ("PR", 2, "fewer than 3 non-missing values", "cd3_m0", "baseline_kruskal"),
     ]
@@ -72,7 +72,7 @@ def test_dropped_and_left_out_groups_and_switched_tests_are_counted():
              ("kruskal_wallis", "not computed: fewer than two groups")]  # fmt: skip
     found = deviations(_fake(dropped=dropped, tests=tests))
     rows = found[["rule", "what", "run", "n"]].values.tolist()
-    assert ["D2", "NR", "no patients", 0] in rows
+    assert ["D2", "NR", NO_ONE_IN_GROUP, 0] in rows
     assert ["D3", "PR", "fewer than 3 values", 2] in rows
     # table1_tests and baseline_kruskal each ran the same three rows
     assert ["D4", "between-group test", "mann_whitney", 4] in rows

@@ -25,7 +25,7 @@ import pandas as pd
 
 from itp_stats.report.format import format_number, md_literal
 from itp_stats.report.sap import PLANNED_PARAMETERS, Planned, plan_sha256
-from itp_stats.study.plan import MIN_GROUP_SIZE
+from itp_stats.study.plan import MIN_GROUP_SIZE, NO_ONE_IN_GROUP
 
 __all__ = ["DEVIATION_COLUMNS", "deviations", "plan_paragraph"]
 
@@ -73,10 +73,10 @@ def deviations(study) -> pd.DataFrame:
             rows.append({"rule": "D1", "kind": "parameter", "what": key,
                          "planned": _shown(planned), "run": _shown(run), "n": 1})  # fmt: skip
     dropped = study.results["dropped_groups"]
-    for group in dropped.loc[dropped["reason"] == "no patients", "group"]:
+    for group in dropped.loc[dropped["reason"] == NO_ONE_IN_GROUP, "group"]:
         rows.append({"rule": "D2", "kind": "group dropped", "what": str(group),
-                     "planned": "compared", "run": "no patients", "n": 0})  # fmt: skip
-    small = dropped[dropped["reason"] != "no patients"]
+                     "planned": "compared", "run": NO_ONE_IN_GROUP, "n": 0})  # fmt: skip
+    small = dropped[dropped["reason"] != NO_ONE_IN_GROUP]
     for group, part in small.groupby("group", sort=False):
         rows.append({
             "rule": "D3", "kind": "group left out", "what": str(group),
@@ -129,7 +129,8 @@ def _sentence(study, row: pd.Series) -> str:
         name = _PARAMETER_WORDS.get(row["what"], what)
         return f"{name} was {run} instead of the planned {planned}"
     if rule == "D2":
-        return f"group {what} had no patients and was dropped from every analysis"
+        who = study.config.participants.plural
+        return f"group {what} had no {who} and was dropped from every analysis"
     if rule == "D3":
         variables = "variable" if n == 1 else "variables"
         return (

@@ -136,13 +136,14 @@ def analysis_plan(
         rows.append((section, item, text))
 
     # Population
-    add("Population", "Who", f"{_cap(md_literal(cfg.population))}, one row per patient.")
+    who = cfg.participants
+    add("Population", "Who", f"{_cap(md_literal(cfg.population))}, one row per {who.singular}.")
     if cfg.period_column:
         add(
             "Population",
             "Period",
             "The study period is the range of the "
-            f"{md_literal(lower_first(d.label(cfg.period_column)))} over the patients.",
+            f"{md_literal(lower_first(d.label(cfg.period_column)))} over the {who.plural}.",
         )
     base = lower_first(md_literal(cfg.timepoint_label(cfg.baseline)))
     when = f"{base} (baseline)"
@@ -266,7 +267,7 @@ def analysis_plan(
         add(
             "Tests",
             "Change",
-            "Wilcoxon signed-rank test of the change within each group (patients with both "
+            f"Wilcoxon signed-rank test of the change within each group ({who.plural} with both "
             f"values); the change compared between the groups: {omnibus}.",
         )
     if cfg.predictors:
@@ -327,15 +328,15 @@ def analysis_plan(
     add(
         "Missing data and small groups",
         "Missing values",
-        "No imputation: every analysis uses the patients with the values it needs and "
+        f"No imputation: every analysis uses the {who.plural} with the values it needs and "
         "reports their number; missing values are counted per variable and group, and "
-        "whether a patient misses every marker is compared between the groups (Fisher's "
+        f"whether a {who.singular} misses every marker is compared between the groups (Fisher's "
         "exact test).",
     )
     add(
         "Missing data and small groups",
         "Small groups",
-        "A group without patients is dropped from every analysis; a group with fewer than "
+        f"A group without {who.plural} is dropped from every analysis; a group with fewer than "
         f"{MIN_GROUP_SIZE} values of a variable is left out of that variable's between-group "
         "tests, and the remaining groups are compared; a test that cannot be computed is "
         "reported as not computed, with its reason.",

@@ -117,7 +117,7 @@ def _places(study: Any) -> dict[str, list[tuple[str, ...]]]:
     )
     places: dict[str, list[tuple[str, ...]]] = {
         "4": [
-            ("index", "Methods › Cohort", "one row per patient"),
+            ("index", "Methods › Cohort", f"one row per {cfg.participants.singular}"),
             ("index", "Methods › Analysis plan", "statistical analysis plan"),
         ],
         "5": [setting],
@@ -138,7 +138,11 @@ def _places(study: Any) -> dict[str, list[tuple[str, ...]]]:
             ("index", "Methods › Analysis plan", "Deviations from the plan"),
         ],
         "13": [
-            ("index", "Results › Participants", f"The file held {flow['assessed']} patients"),
+            (
+                "index",
+                "Results › Participants",
+                f"The file held {cfg.participants.count(flow['assessed'])}",
+            ),
             ("index", "Results › Participants", "Participant flow"),
         ],
         "14": [

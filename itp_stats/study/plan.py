@@ -60,6 +60,7 @@ __all__ = [
     "GROUPS_COLUMNS",
     "MIN_GROUP_SIZE",
     "MISSING_MARKERS_COLUMNS",
+    "NO_ONE_IN_GROUP",
     "OMNIBUS_COLUMNS",
     "PAIRWISE_COLUMNS",
     "PREDICTION_TABLE_COLUMNS",
@@ -121,6 +122,9 @@ CALIBRATION_TABLE_COLUMNS = ["predictor", *CALIBRATION_CURVE_COLUMNS]
 
 ADJUSTED_TABLE_COLUMNS = ["predictor", *ADJUSTED_COLUMNS]
 """Columns of ``adjusted``."""
+
+NO_ONE_IN_GROUP = "no one in the group"
+"""The ``reason`` of a level dropped from every analysis: no one is in it."""
 
 DIRECTIONS = {"lower": ">", "higher": "<", "auto": "auto"}
 """Predictor directions of the study configuration and the pROC direction each one means:
@@ -711,7 +715,7 @@ def run_analysis(
         "analysed": [counts[lev] > 0 for lev in levels],
     })  # fmt: skip
     dropped: list[dict[str, Any]] = [
-        {"group": lev, "n": 0, "reason": "no one in the group", "variable": None, "tables": "all"}
+        {"group": lev, "n": 0, "reason": NO_ONE_IN_GROUP, "variable": None, "tables": "all"}
         for lev in levels
         if counts[lev] == 0
     ]
