@@ -165,7 +165,7 @@ def plan_paragraph(study) -> str:
     found = deviations(study)
     text = (
         "The analyses follow the statistical analysis plan built from the study "
-        "configuration and the data dictionary before any data were read (SHA-256 "
+        "configuration and the data dictionary alone, without reading any data (SHA-256 "
         f"{digest[:12]}…, the plan document's digest). "
     )
     if found.empty:

@@ -414,8 +414,8 @@ def plan_document(
         "This statistical analysis plan was built from the study configuration "
         f"`{record['study']['file']}` (SHA-256 `{record['study']['sha256'][:12]}…`) and the "
         f"data dictionary `{record['dictionary']['file']}` (SHA-256 "
-        f"`{record['dictionary']['sha256'][:12]}…`) alone, before any data were read. The "
-        "report cites it by its digest.",
+        f"`{record['dictionary']['sha256'][:12]}…`) alone, without reading any data: its "
+        "content does not depend on them, and the report cites it by its digest.",
         "",
         f"**Plan digest (SHA-256):** `{record['sha256']}`",
         "",
