@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from itp_stats.cohort.dictionary import Dictionary, load_dictionary, yaml_reason
+from itp_stats.cohort.endpoints import Endpoint, read_endpoints
 from itp_stats.config import DEFAULT_STUDY
 from itp_stats.errors import StudyConfigError
 
@@ -110,6 +111,8 @@ class Design:
     recode : tuple of (str, str)
         Recorded values of the group column counted as a level (``("transplanted",
         "alive")``): merges levels without a new column; empty by default.
+    endpoints : tuple of Endpoint
+        The study's time-to-event endpoints (its ``time_to_event`` section); none by default.
     """
 
     path: Path | None
@@ -123,6 +126,7 @@ class Design:
     followup_window: float = 0.0
     group_when: str = "followup"
     recode: tuple[tuple[str, str], ...] = ()
+    endpoints: tuple[Endpoint, ...] = ()
 
     @property
     def analysed_group(self) -> str:
@@ -356,6 +360,7 @@ def _design(path: Path, raw: dict[str, Any], dictionary: Dictionary) -> Design:
         followup_column=None if fcol is None else str(fcol),
         followup_window=window,
         recode=recode,
+        endpoints=read_endpoints(path, raw.get("time_to_event"), dictionary, levels),
     )
 
 
