@@ -19,6 +19,7 @@ from itp_stats.config import state_dir
 from itp_stats.provenance import record
 from itp_stats.report import model
 from itp_stats.report import sentences as T
+from itp_stats.report import survival as tte
 from itp_stats.report import tables as report_tables
 from itp_stats.report.export import write_tables
 from itp_stats.report.figcache import CachedFigure, figure_folder, mark_left_out, study_key
@@ -56,6 +57,7 @@ __all__ = [
     "title",
     "left_out",
     "section",
+    "time_to_event",
     "supplement_intro",
 ]
 
@@ -74,6 +76,9 @@ TABLES = {
     "validation": lambda s: (report_tables.validation_table(s), ""),
     "model_validation": model.validation_table,
     "adjusted": model.adjusted_table,
+    "survival": tte.survival_table,
+    "cox": tte.cox_table,
+    "ph": tte.ph_table,
     "validation_failed": lambda s: (report_tables.validation_table(s, only_failed=True), ""),
 }
 """Report tables by name: each gives ``(formatted table, footnote)``."""
@@ -413,6 +418,7 @@ def _captions(study: Study) -> dict[str, str]:
         "values; one line per patient)."
     )
     out.update(model.captions(study))
+    out.update(tte.captions(study))
     if pred is not None:
         out["fig-roc"] = (
             f"ROC curve of the {md_literal(lower_first(pred.label))} for "
@@ -440,6 +446,8 @@ def supplement_intro(study: Study) -> str:
         ("supptbl-validation", "every rule of the validation gate"),
         ("supptbl-model-validation", "the internal validation of the prediction model"),
         ("supptbl-adjusted", "the adjusted prediction model"),
+        ("supptbl-cox", "the Cox models of the time-to-event endpoints"),
+        ("supptbl-ph", "their tests of proportional hazards"),
     ]
     tables = [f"{what} (@{label})" for label, what in floats if label not in gone]
     figures = [
@@ -480,6 +488,13 @@ def section(study: Study, name: str) -> str:
     return "\n::: {.itp-left-out-section}\n:::\n"
 
 
+def time_to_event(study: Study) -> str:
+    """The time-to-event section: its heading and a paragraph per endpoint
+    (:func:`itp_stats.report.survival.section_text`); empty text in a study without
+    ``time_to_event``, whose documents then have no such section, table or figure."""
+    return tte.section_text(study)
+
+
 def caption(study: Study, label: str) -> Markdown:
     """The caption of a float (``fig-flow``, ``tbl-markers``…), built from the study."""
     return Markdown(_captions(study)[label])
@@ -514,6 +529,9 @@ def statistical_methods(study: Study) -> str:
             + (" and the adjusted model" if not study.results["adjusted"].empty else "")
             + "; a supplementary figure shows the calibration."
         )
+    survival = tte.methods_text(study)
+    if survival:
+        text += "\n\n" + survival
     return text
 
 
@@ -530,6 +548,11 @@ _ANALYSES = (
     ("Prediction", "prediction", ("method",)),
     ("Prediction model validation", "model_validation", ("method",)),
     ("Adjusted prediction model", "adjusted", ("method",)),
+    ("Time to event: Kaplan–Meier", "tte_km", ("method",)),
+    ("Time to event: median follow-up", "tte_followup", ("method",)),
+    ("Time to event: groups compared", "tte_logrank", ("method",)),
+    ("Time to event: Cox models", "tte_cox", ("method",)),
+    ("Time to event: proportional hazards", "tte_ph", ("method",)),
 )  # fmt: skip
 
 
@@ -731,6 +754,7 @@ FIGURES = {
     "suppfig-counts-followup": lambda s: markers_figure(s, "followup", "counts"),
     "suppfig-pct-followup": lambda s: markers_figure(s, "followup", "pct"),
     "suppfig-calibration": lambda s: model.calibration_figure(s, _figures(s)),
+    "fig-survival": lambda s: tte.survival_figure(s, _figures(s)),
 }
 """The figures of the documents by label, each drawn from the study."""
 
