@@ -119,9 +119,11 @@ def survival_table(study) -> tuple[pd.DataFrame, str]:
     out = []
     for ep in endpoints:
         km = _rows(study, "tte_km", ep.name)
-        for group, rows in km.groupby("group", sort=False):
+        for k, (group, rows) in enumerate(km.groupby("group", sort=False)):
             med = rows[rows["measure"] == "median"].iloc[0]
-            entry = {"Endpoint": md_literal(ep.title)} if len(endpoints) > 1 else {}
+            # the endpoint named on its first row only (its rows follow one another)
+            name = md_literal(ep.title) if k == 0 else ""
+            entry = {"Endpoint": name} if len(endpoints) > 1 else {}
             entry |= {
                 "Group": _group_name(study, ep, group),
                 "Patients": str(int(med["n"])),
@@ -182,6 +184,28 @@ def _model_name(test: str) -> str:
     return "adjusted" if test == "cox_adjusted" else "unadjusted"
 
 
+def _blank_repeats(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """A value of ``columns`` printed on the first of the rows that share it (and every
+    column before it) only, as a grouped table reads."""
+    out = table.copy()
+    present = [c for c in columns if c in out]
+    for i, column in enumerate(present):
+        key = table[present[: i + 1]].astype(str).agg("\x1f".join, axis=1)
+        out.loc[key.eq(key.shift()), column] = ""
+    return out
+
+
+def _model_label(ep, predictor, test: str, n: int | None = None, events: int | None = None):
+    """``unadjusted``, ``adjusted`` (with the patients and events when given), naming the
+    predictor when the endpoint has several."""
+    label = _model_name(test)
+    if len(ep.predictors) > 1:
+        label += f", {md_literal(lower_first(predictor.label))}"
+    if n is not None:
+        label += f" ({n} patients, {events} events)"
+    return label
+
+
 def cox_table(study) -> tuple[pd.DataFrame, str]:
     """Every Cox model of every endpoint: each term's hazard ratio with its interval and p."""
     ci = T.conf_label(T._alpha(study))
@@ -208,14 +232,15 @@ def cox_table(study) -> tuple[pd.DataFrame, str]:
                     out.append(
                         head
                         | {
-                            "Model": f"{model} ({int(r['n'])} patients, {int(r['n_events'])} "
-                            f"events)",
+                            "Model": _model_label(
+                                ep, p, str(test), int(r["n"]), int(r["n_events"])
+                            ),
                             "Term": _term_label(study, str(r["term"]), p),
                             f"Hazard ratio ({ci} CI)": hr,
                             "p": format_p(r["p_unc"], alpha=alpha),
                         }
                     )
-    table = pd.DataFrame(out)
+    table = _blank_repeats(pd.DataFrame(out), ["Endpoint", "Model"])
     notes.insert(
         0,
         "Cox proportional hazards models (Efron's ties), Wald intervals; categories against "
@@ -241,8 +266,7 @@ def ph_table(study) -> tuple[pd.DataFrame, str]:
                     out.append(
                         head
                         | {
-                            "Model": f"{_model_name(str(model))}, "
-                            f"{md_literal(lower_first(p.label))}",
+                            "Model": _model_label(ep, p, str(model)),
                             "Term": "Global" if term == "GLOBAL" else _term_label(study, term, p),
                             "Chi-square": format_number(r["statistic"], 2),
                             "df": str(int(r["df"])),
@@ -253,7 +277,7 @@ def ph_table(study) -> tuple[pd.DataFrame, str]:
         "Score test of each term's product with 1 − KM(t), Efron's ties, as R's cox.zph "
         "(survival 3); a small p says the term's hazard ratio changes over follow-up"
     )
-    return pd.DataFrame(out), note
+    return _blank_repeats(pd.DataFrame(out), ["Endpoint", "Model"]), note
 
 
 # ---------------------------------------------------------------------------------------------
