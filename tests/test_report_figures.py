@@ -832,6 +832,7 @@ def _long_level_study(s: dict) -> None:
         "positive": levels[0],
         "responders": levels[:2],
     }
+    s.pop("time_to_event", None)  # its population names the shipped levels
 
 
 def _m12_long(folder) -> tuple:
