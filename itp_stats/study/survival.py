@@ -100,10 +100,12 @@ def risk_times(last: float, unit: str = "") -> list[float]:
     step (12 at a time for months when it fits) up to the last observed time."""
     if not math.isfinite(last) or last <= 0:
         return [0.0]
-    steps = [6.0, 12.0, 24.0, 36.0, 60.0, 120.0] if "month" in unit else []
+    months = [s for s in (3.0, 6.0, 12.0, 24.0, 36.0, 60.0, 120.0) if last / s <= 5.5]
     magnitude = 10 ** math.floor(math.log10(last))
-    steps += [m * magnitude / 10 for m in (1, 2, 2.5, 5, 10, 20, 25, 50)]
-    step = min((s for s in steps if last / s <= 6), default=last)
+    steps = [m * magnitude / 10 for m in (1, 2, 2.5, 5, 10, 20, 25, 50)]
+    if "month" in unit and months:
+        steps = months
+    step = min((s for s in steps if last / s <= 5.5), default=last)
     return [float(x) for x in np.arange(0, last + 1e-9, step)]
 
 
