@@ -148,7 +148,7 @@ def test_html_figures_are_2x_images_that_enlarge(index_html):
     import struct
 
     images = re.findall(r"<img\b[^>]*>", index_html)
-    assert len(images) == 5
+    assert len(images) == 6
     for image in images:
         data = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', image)[1])
         pixels = struct.unpack(">II", data[16:24])  # the PNG's IHDR: width, height
@@ -156,25 +156,25 @@ def test_html_figures_are_2x_images_that_enlarge(index_html):
         # twice the pixels of the size shown: sharp on a high-density screen and enlarged
         assert [round(p / 2) for p in pixels] == shown
         assert 'title="Click to enlarge"' in image
-    assert index_html.count('tabindex="0">') >= 5  # each figure takes the focus on a click
+    assert index_html.count('tabindex="0">') >= 6  # each figure takes the focus on a click
     # palette PNGs: the page with its 2x figures stays well under a megabyte
     assert len(index_html.encode("utf-8")) < 800_000
 
 
 def test_report_figures_tables_and_references(index_html, study):
     images = re.findall(r'<img[^>]+src="data:image/(png|svg\+xml)', index_html)
-    assert len(images) == 5  # flow, NK by group, forest, paired, ROC
+    assert len(images) == 6  # flow, NK by group, forest, paired, ROC, Kaplan–Meier
     text = _text(index_html)
-    for k in range(1, 6):
+    for k in range(1, 7):
         assert f"Figure {k}" in text
-    assert "Figure 6" not in text
+    assert "Figure 7" not in text
     # captions are computed from the study: group label and follow-up time point
     assert "Figure 2: CD3−CD16+CD56+ NK cells at baseline by response at 6 months" in text
     # an abbreviation keeps its capitals inside the caption's sentence
     assert "Figure 5: ROC curve of the NK cells (CD3−CD16+CD56+)" in text and "nK" not in text
-    for k in range(1, 4):
+    for k in range(1, 5):  # Table 4: the time-to-event endpoints
         assert f"Table {k}" in text
-    assert "Table 4" not in text
+    assert "Table 5" not in text
     assert text.count("<table") == 0 and index_html.count("<table") >= 5
     assert "Rodeghiero" in text and "Rivière" in text  # bibliography
     assert "R.setup" not in text and "import" not in text  # code hidden
@@ -207,11 +207,13 @@ def test_pdf_figures_are_vector(project):
 
 def test_supplement_numbering(supplement_html, project, study):
     text = _text(supplement_html)
-    for k in range(1, 12):  # S10, S11: the prediction model's validation and adjusted model
+    # S10, S11: the prediction model's validation and adjusted model; S12, S13: the Cox
+    # models of the time-to-event endpoints and their tests of proportional hazards
+    for k in range(1, 14):
         assert f"Table S{k}" in text
     for k in range(1, 6):  # S5: the calibration of the prediction model
         assert f"Figure S{k}" in text
-    assert "Table S12" not in text and "Figure S6" not in text
+    assert "Table S14" not in text and "Figure S6" not in text
     steps = R.TABLES["validation"](study)[0]
     plain = text.replace("\u2019", "'").replace("\u2018", "'")
     missing = [rule for rule in steps["Rule"] if rule not in plain]
@@ -219,7 +221,7 @@ def test_supplement_numbering(supplement_html, project, study):
     assert len(re.findall(r'<img[^>]+src="data:image/', supplement_html)) == 5
     reader = pypdf.PdfReader(project["out"] / "report" / "supplement.pdf")
     pdf = " ".join(p.extract_text() for p in reader.pages)
-    assert "Table S11" in pdf and "Figure S5" in pdf
+    assert "Table S13" in pdf and "Figure S5" in pdf
 
 
 def test_result_tables_published_as_csv_and_xlsx(project, study):
