@@ -62,8 +62,14 @@ def pandas_rules(frame: pd.DataFrame, rules, labels: list[str]) -> list[dict[str
         rows = np.ones(n, dtype=bool)
         if "row_condition" in kw:
             col, op, value = kw["row_condition"]
-            x = frame[col].to_numpy(dtype=float, na_value=np.nan)
-            rows = x < value if op == "<" else x >= value
+            if op == "notnull":
+                rows = frame[col].notna().to_numpy()
+            elif op == "not_in":  # a recorded value outside the set
+                s = frame[col].astype(object)
+                rows = s.notna().to_numpy() & ~s.isin(value).to_numpy()
+            else:
+                x = frame[col].to_numpy(dtype=float, na_value=np.nan)
+                rows = x < value if op == "<" else x >= value
         if kind in {"ExpectColumnPairValuesAToBeGreaterThanB", "ExpectColumnPairValuesToBeEqual"}:
             a, b = frame[kw["column_A"]], frame[kw["column_B"]]
             tested = rows & a.notna().to_numpy() & b.notna().to_numpy()
@@ -94,6 +100,8 @@ def pandas_rules(frame: pd.DataFrame, rules, labels: list[str]) -> list[dict[str
                     bad = tested & ~ok
                 elif kind == "ExpectColumnValuesToBeInSet":
                     bad = tested & ~s.isin(kw["value_set"]).to_numpy()
+                elif kind == "ExpectColumnValuesToNotBeInSet":
+                    bad = tested & s.isin(kw["value_set"]).to_numpy()
                 elif kind == "ExpectColumnValuesToMatchRegex":
                     matched = (
                         s.astype(object).where(present, "").str.contains(kw["regex"], regex=True)

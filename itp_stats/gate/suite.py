@@ -651,7 +651,8 @@ def _expectation(rule: Rule) -> Any:
             "<": lambda: column < value,
             ">=": lambda: column >= value,
             "notnull": column.is_not_null,
-            "not_in": lambda: column.is_not_in(value),
+            # a recorded value outside ``value``: an empty cell is not outside
+            "not_in": lambda: column.is_not_in(value) & column.is_not_null(),
         }[op]()
     cls = getattr(gxe, rule.expectation)
     return cls(
