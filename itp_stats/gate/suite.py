@@ -596,11 +596,15 @@ def _endpoint_rules(d: Dictionary, endpoint: Any) -> list[Rule]:
                 f"{title}: no {endpoint.event_label} recorded outside the "
                 f"{_and(endpoint.population)} groups ({group})",
                 (event.name, group),
-                "ExpectColumnValuesToNotBeInSet",
+                # the event's rows outside the population must not exist (as a condition, so
+                # the event's value is compared in the column's own type, a boolean in SQL)
+                "ExpectColumnValuesToBeNull",
                 {
                     "column": event.name,
-                    "value_set": [_code(event, endpoint.event_value)],
-                    "row_condition": (group, "not_in", inside),
+                    "row_condition": [
+                        (group, "not_in", inside),
+                        (event.name, "==", endpoint.event_value),
+                    ],
                 },
             )
         )
@@ -639,21 +643,35 @@ def _warning_rule(name: str, col: Any, warn: Any) -> Rule:
     )
 
 
+def _row_condition(spec: Any) -> Any:
+    """A rule's ``row_condition`` as GX takes it: ``(column, op, value)`` with ``op`` one of
+    ``<``, ``>=``, ``==``, ``notnull`` or ``not_in`` (a recorded value outside ``value``: an
+    empty cell is not outside), or a list of such conditions, all of which must hold."""
+    from great_expectations.expectations.row_conditions import Column
+
+    if isinstance(spec, list):
+        conditions = [_row_condition(c) for c in spec]
+        out = conditions[0]
+        for condition in conditions[1:]:
+            out = out & condition
+        return out
+    name, op, value = spec
+    column = Column(name)
+    return {
+        "<": lambda: column < value,
+        ">=": lambda: column >= value,
+        "==": lambda: column == value,
+        "notnull": column.is_not_null,
+        "not_in": lambda: column.is_not_in(value) & column.is_not_null(),
+    }[op]()
+
+
 def _expectation(rule: Rule) -> Any:
     import great_expectations.expectations as gxe
-    from great_expectations.expectations.row_conditions import Column
 
     kwargs = dict(rule.kwargs)
     if "row_condition" in kwargs:
-        column, op, value = kwargs.pop("row_condition")
-        column = Column(column)
-        kwargs["row_condition"] = {
-            "<": lambda: column < value,
-            ">=": lambda: column >= value,
-            "notnull": column.is_not_null,
-            # a recorded value outside ``value``: an empty cell is not outside
-            "not_in": lambda: column.is_not_in(value) & column.is_not_null(),
-        }[op]()
+        kwargs["row_condition"] = _row_condition(kwargs.pop("row_condition"))
     cls = getattr(gxe, rule.expectation)
     return cls(
         **kwargs,
