@@ -1204,7 +1204,7 @@ def test_km_panels_draw_steps_censoring_and_numbers_at_risk():
     assert [to_hex(line.get_color()) for line in steps] == [COLOURS["CR"], COLOURS["PR"]]
     ticks = [line for line in main.lines if line.get_marker() == "|"]
     assert sum(len(line.get_xdata()) for line in ticks) == 4  # times with a censored patient
-    assert [t.get_text() for t in table.texts] == ["6", "3", "1", "4", "1", "0"]
+    assert [t.get_text() for t in table.texts] == ["6", "3", "1", "4", "2", "0"]
     assert [t.get_text() for t in table.get_yticklabels()] == ["CR", "PR"]
 
 
