@@ -41,6 +41,19 @@ def _median_time(fn, repeat: int) -> tuple[float, Any]:
     return statistics.median(times), out
 
 
+def _condition(s: pd.Series, op: str, value: Any) -> np.ndarray:
+    """The rows a rule's ``(column, op, value)`` row condition keeps."""
+    if op == "notnull":
+        return s.notna().to_numpy()
+    if op == "not_in":  # a recorded value outside the set
+        values = s.astype(object)
+        return values.notna().to_numpy() & ~values.isin(value).to_numpy()
+    if op == "==":
+        return (s.astype(object) == value).to_numpy(dtype=bool)
+    x = s.to_numpy(dtype=float, na_value=np.nan)
+    return x < value if op == "<" else x >= value
+
+
 def pandas_rules(frame: pd.DataFrame, rules, labels: list[str]) -> list[dict[str, Any]]:
     """The gate's rules as plain vectorised pandas: per rule, tested, failed and ids."""
     out = []
@@ -61,9 +74,9 @@ def pandas_rules(frame: pd.DataFrame, rules, labels: list[str]) -> list[dict[str
             continue
         rows = np.ones(n, dtype=bool)
         if "row_condition" in kw:
-            col, op, value = kw["row_condition"]
-            x = frame[col].to_numpy(dtype=float, na_value=np.nan)
-            rows = x < value if op == "<" else x >= value
+            spec = kw["row_condition"]
+            for col, op, value in spec if isinstance(spec, list) else [spec]:
+                rows = rows & _condition(frame[col], op, value)
         if kind in {"ExpectColumnPairValuesAToBeGreaterThanB", "ExpectColumnPairValuesToBeEqual"}:
             a, b = frame[kw["column_A"]], frame[kw["column_B"]]
             tested = rows & a.notna().to_numpy() & b.notna().to_numpy()
@@ -94,6 +107,8 @@ def pandas_rules(frame: pd.DataFrame, rules, labels: list[str]) -> list[dict[str
                     bad = tested & ~ok
                 elif kind == "ExpectColumnValuesToBeInSet":
                     bad = tested & ~s.isin(kw["value_set"]).to_numpy()
+                elif kind == "ExpectColumnValuesToNotBeInSet":
+                    bad = tested & s.isin(kw["value_set"]).to_numpy()
                 elif kind == "ExpectColumnValuesToMatchRegex":
                     matched = (
                         s.astype(object).where(present, "").str.contains(kw["regex"], regex=True)

@@ -119,6 +119,9 @@ def recorded_group_dictionary(d: dict[str, Any]) -> None:
 def recorded_group_study(s: dict[str, Any]) -> None:
     """The study of :func:`recorded_group_dictionary`: the recorded column is the group."""
     s["group"] = {"column": "response_m6", "levels": ["responder", "non-responder"]}
+    for endpoint in s.get("time_to_event") or []:  # the responders are one group here
+        if endpoint.get("population") not in (None, "all"):
+            endpoint.update(population=["responder"], compare=None)
 
 
 def recorded_group_cells(frame: pd.DataFrame) -> pd.DataFrame:

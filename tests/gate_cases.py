@@ -81,6 +81,20 @@ def _gate_named_column(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _relapse_outside_population(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    i = out.index[out["response_m6"] == "NR"][0]
+    out.loc[i, ["relapse", "relapse_months"]] = ["yes", "10"]
+    return out
+
+
+def _time_beyond_followup(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    i = out.index[out["response_m6"] == "CR"][0]
+    out.loc[i, "relapse_months"] = f"{float(out.loc[i, 'followup_months']) + 5:.1f}"
+    return out
+
+
 BAD_INPUT = {
     # every bad-input case of the gate's tests, for the gate paths that must agree (the file
     # whole, the file chunk by chunk, the database)
@@ -122,6 +136,16 @@ BAD_INPUT = {
         {"m6.followup": "P004: followup_months=4.5, yet values in platelets_m6"},
     ),
     "warnings": (_warnings, True, {}),
+    "event_outside_population": (
+        _relapse_outside_population,
+        True,
+        {"duration_of_response.population": "relapse=yes, response_m6=NR"},
+    ),
+    "time_beyond_followup": (
+        _time_beyond_followup,
+        True,
+        {"duration_of_response.within_followup": "followup_months="},
+    ),
     "missing_column": (lambda f: f.drop(columns=["nk_m0"]), False, {}),
     "unknown_column": (
         _unknown_column,

@@ -134,6 +134,7 @@ def _recoded(recode: Any):
         s["group"]["responders"] = ["CR"]
         s["group"]["ordered"] = False
         s["group"]["recode"] = recode
+        s.pop("time_to_event", None)  # its population names PR
 
     return edit
 

@@ -441,15 +441,15 @@ def test_rows_with_a_trailing_separator_are_named_by_line(tmp_path, cohort_path)
     with pytest.raises(CohortReadError) as err:
         read_table(path)
     assert str(err.value) == (
-        f"{path}: 72 row(s) have 30 fields but the header has 29 columns: line 2 ('P001'), "
+        f"{path}: 72 row(s) have 34 fields but the header has 33 columns: line 2 ('P001'), "
         "line 3 ('P002'), line 4 ('P003'), line 5 ('P004'), line 6 ('P005') and 67 more; the "
-        "extra field after the last column (cd8_act_m6) is empty: remove the ',' at the end "
+        "extra field after the last column (next_treatment) is empty: remove the ',' at the end "
         "of these rows"
     )
     # one row only, in a file with a preamble: the line is the file's own line number
     rows[3] += ","
     path.write_text("\n".join(["# exported", header, *rows]) + "\n", encoding="utf-8")
-    with pytest.raises(CohortReadError, match=r"1 row\(s\) have 30 fields .*: line 6 \('P004'\)"):
+    with pytest.raises(CohortReadError, match=r"1 row\(s\) have 34 fields .*: line 6 \('P004'\)"):
         read_table(path)
 
 

@@ -101,6 +101,47 @@ def test_published_qualitative_findings_hold_in_shipped_cohort(cohort_path):
     assert set(d["response_iwg"].dropna()) == {"CR", "PR", "NR"}
 
 
+def test_times_to_event_are_consistent_and_carry_the_stated_effect():
+    """Relapse only for responders, times within follow-up, and at n = 1500 the assumed
+    direction: a higher baseline NK count, an earlier relapse (hazard ratio above 1)."""
+    from itp_stats.stats.survival import cox_model
+
+    frame = synthesize(1500, seed=3)
+    response = frame["response_m6"].astype(object)
+    responder = response.isin(["CR", "PR"])
+    assert frame.loc[~responder, ["relapse_months", "relapse"]].isna().all().all()
+    assert frame.loc[responder, ["relapse_months", "relapse"]].notna().all().all()
+    assert frame["next_treatment_months"].notna().all()
+    for column in ("relapse_months", "next_treatment_months"):
+        times = frame[column].dropna()
+        assert (times >= 0).all() and (times <= frame.loc[times.index, "followup_months"]).all()
+    assert (frame.loc[responder, "relapse_months"] >= 6).all()  # from the response at 6 months
+    data = frame[responder].assign(relapse=frame["relapse"].astype(float))
+    hr = cox_model(data, "relapse_months", "relapse", "nk_m0", unit=100).iloc[0]
+    assert hr.ci_low > 1
+
+
+def test_times_to_event_leave_every_other_column_as_it_was():
+    """Drawn from a stream of their own: the other columns do not depend on them (the
+    synthesizer without them gives the same values)."""
+    from itp_stats.cohort import synth
+
+    frame = synthesize(200, seed=11)
+    original = synth._times_to_event
+    try:
+        synth._times_to_event = lambda frame, followup, seed: original(frame, followup, seed + 1)
+        other = synthesize(200, seed=11)
+    finally:
+        synth._times_to_event = original
+    rest = [
+        c
+        for c in frame.columns
+        if c not in {"relapse_months", "relapse", "next_treatment_months", "next_treatment"}
+    ]
+    pd.testing.assert_frame_equal(frame[rest], other[rest])
+    assert not frame["relapse_months"].equals(other["relapse_months"])
+
+
 def test_a_million_rows_is_vectorised():
     # correctness at scale (speed is measured in benchmarks/, not here)
     d = synthesize(200_000, 11)

@@ -45,7 +45,7 @@ def test_shipped_cohort_passes(cohort_path):
     assert steps["response_m6.consistent"]["n_tested"] == 70
     assert steps["m6.followup"]["n_tested"] == 2
     assert steps["age_years.range"]["n_tested"] == 72
-    assert steps["table.columns"]["n_tested"] == 29
+    assert steps["table.columns"]["n_tested"] == 33
 
 
 def test_results_are_reported_per_step(tmp_path):
@@ -262,3 +262,28 @@ def test_random_corruption_passes_or_names_the_rule(tmp_path_factory, ops):
             continue
         assert plain["n_failed"] == step["n_failed"], step["rule_id"]
         assert plain["n_tested"] == step["n_tested"], step["rule_id"]
+
+
+def test_time_to_event_rules_name_the_patients(tmp_path):
+    """The endpoints' rules (time_to_event of the shipped study): a relapse outside the
+    responders, a time beyond the follow-up, an event status without its time; a patient
+    without a recorded response is no event outside the population."""
+    raw = cells()
+    nr = raw.index[raw["response_m6"] == "NR"][0]
+    raw.loc[nr, ["relapse", "relapse_months"]] = ["yes", "10"]
+    cr = raw.index[raw["response_m6"] == "CR"][0]
+    raw.loc[cr, "relapse_months"] = f"{float(raw.loc[cr, 'followup_months']) + 5:.1f}"
+    no_time = raw.index[raw["next_treatment"] != ""][-1]
+    raw.loc[no_time, "next_treatment_months"] = ""
+    unknown = raw.index[(raw["response_m6"] == "PR") & (raw["relapse"] == "yes")][0]
+    raw.loc[unknown, "response_m6"] = ""  # a warning only (response_m6.present)
+    steps = _steps(validate_path(write(raw, tmp_path / "bad.csv")))
+    ids = raw["patient_id"]
+    assert steps["duration_of_response.population"]["failing_ids"] == [ids[nr]]
+    assert steps["duration_of_response.within_followup"]["failing_ids"] == [ids[cr]]
+    assert steps["time_to_next_treatment.time_with_event"]["failing_ids"] == [ids[no_time]]
+    assert steps["time_to_next_treatment.event_with_time"]["passed"]
+    assert (
+        "no relapse recorded outside the CR and PR groups (response_m6)"
+        in (steps["duration_of_response.population"]["rule"])
+    )

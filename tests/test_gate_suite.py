@@ -95,7 +95,9 @@ def test_build_rules_follow_the_dictionary():
         assert (f"{name}.within_parent" in ids) == (col.parent is not None)
     assert {"patient_id.unique", "patient_id.pattern", "table.columns", "table.rows"} <= ids
     assert {"cells.type", "response_m6.consistent", "response_m6.groups", "m6.followup"} <= ids
-    assert len(ids) == 61
+    # 61 rules of the columns, compositions, follow-up and group, then the two time columns'
+    # ranges and the seven rules of the two time-to-event endpoints
+    assert len(ids) == 61 + 2 + 7
     for comp in d.compositions:
         for tp in d.timepoints:
             assert f"composition.{'_'.join(comp.parts)}.{tp}" in ids

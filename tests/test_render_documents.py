@@ -147,7 +147,10 @@ def test_a_one_document_render_keeps_what_it_did_not_rebuild(outputs):
     out = outputs.parent
     before = _files(out)
     figures = sorted(p for p in before if p.startswith("figures/"))
-    assert len(figures) == 20 and "figures/Figure 6.png" in figures, figures
+    # 11 figures (Figure 6: the calibration; Figure 7: the Kaplan–Meier curves of the
+    # time-to-event endpoints), two files each
+    assert len(figures) == 22 and "figures/Figure S4.png" in figures, figures
+    assert "figures/Figure 6.pdf" in figures and "figures/Figure 7.pdf" in figures
     assert main(["render", str(out.parent / "report" / "index.qmd"), "--quiet"]) == 0
     after = _files(out)
     assert sorted(after) == sorted(before)  # nothing removed: Figure S1–S4, the supplement

@@ -163,19 +163,19 @@ def test_html_figures_are_2x_images_that_enlarge(index_html):
 
 def test_report_figures_tables_and_references(index_html, study):
     images = re.findall(r'<img[^>]+src="data:image/(png|svg\+xml)', index_html)
-    assert len(images) == 6  # flow, NK by group, forest, paired, ROC, calibration
+    assert len(images) == 7  # flow, NK by group, forest, paired, ROC, calibration, Kaplan–Meier
     text = _text(index_html)
-    for k in range(1, 7):
+    for k in range(1, 8):
         assert f"Figure {k}" in text
-    assert "Figure 7" not in text
+    assert "Figure 8" not in text
     assert "Figure 6: Calibration of the logistic model of CR on the" in text
     # captions are computed from the study: group label and follow-up time point
     assert "Figure 2: CD3−CD16+CD56+ NK cells at baseline by response at 6 months" in text
     # an abbreviation keeps its capitals inside the caption's sentence
     assert "Figure 5: ROC curve of the NK cells (CD3−CD16+CD56+)" in text and "nK" not in text
-    for k in range(1, 4):
+    for k in range(1, 5):  # Table 4: the time-to-event endpoints
         assert f"Table {k}" in text
-    assert "Table 4" not in text
+    assert "Table 5" not in text
     assert text.count("<table") == 0 and index_html.count("<table") >= 5
     assert "Rodeghiero" in text and "Rivière" in text  # bibliography
     assert "R.setup" not in text and "import" not in text  # code hidden
@@ -208,11 +208,13 @@ def test_pdf_figures_are_vector(project):
 
 def test_supplement_numbering(supplement_html, project, study):
     text = _text(supplement_html)
-    for k in range(1, 12):  # S10, S11: the prediction model's validation and adjusted model
+    # S10, S11: the prediction model's validation and adjusted model; S12, S13: the Cox
+    # models of the time-to-event endpoints and their tests of proportional hazards
+    for k in range(1, 14):
         assert f"Table S{k}" in text
     for k in range(1, 5):  # every marker at both time points (the calibration: the report's)
         assert f"Figure S{k}" in text
-    assert "Table S12" not in text and "Figure S5" not in text
+    assert "Table S14" not in text and "Figure S5" not in text
     steps = R.TABLES["validation"](study)[0]
     plain = text.replace("\u2019", "'").replace("\u2018", "'")
     missing = [rule for rule in steps["Rule"] if rule not in plain]
@@ -220,7 +222,7 @@ def test_supplement_numbering(supplement_html, project, study):
     assert len(re.findall(r'<img[^>]+src="data:image/', supplement_html)) == 4
     reader = pypdf.PdfReader(project["out"] / "report" / "supplement.pdf")
     pdf = " ".join(p.extract_text() for p in reader.pages)
-    assert "Table S11" in pdf and "Figure S4" in pdf
+    assert "Table S13" in pdf and "Figure S4" in pdf
 
 
 def test_result_tables_published_as_csv_and_xlsx(project, study):

@@ -832,6 +832,7 @@ def _long_level_study(s: dict) -> None:
         "positive": levels[0],
         "responders": levels[:2],
     }
+    s.pop("time_to_event", None)  # its population names the shipped levels
 
 
 def _m12_long(folder) -> tuple:
@@ -1173,3 +1174,40 @@ def test_roc_cutoff_label_clear_wherever_the_point_is(fpr, tpr):
         assert _layout_faults(fig) == []
         (label,) = [t for t in fig.axes[0].texts if t.get_gid() == "cutoff_label"]
         assert label.get_bbox_patch() is None  # a clear place was found: no white ground
+
+
+def _km_panel(curve: pd.DataFrame, risk: pd.DataFrame, groups: list[str]) -> dict:
+    return {
+        "title": "Time to event", "xlabel": "Time (months)", "ylabel": "Free of event",
+        "curve": curve, "risk": risk, "groups": groups, "names": {g: g for g in groups},
+        "p": "log-rank p = 0.40",
+    }  # fmt: skip
+
+
+def test_km_panels_draw_steps_censoring_and_numbers_at_risk():
+    from itp_stats.report.figures import km_panels
+    from itp_stats.stats.survival import km_curve
+
+    data = pd.DataFrame(
+        {"time": [2, 4, 4, 7, 9, 12, 3, 5, 8, 8], "event": [1, 0, 1, 1, 0, 0, 1, 1, 0, 1],
+         "group": ["CR"] * 6 + ["PR"] * 4}
+    )  # fmt: skip
+    curve, risk = km_curve(data, "time", "event", "group", levels=["CR", "PR"], at=[0, 6, 12])
+    fig = km_panels([_km_panel(curve, risk, ["CR", "PR"])])
+    main, table = fig.axes
+    assert main.get_title(loc="left") == "Time to event (log-rank p = 0.40)"
+    steps = [line for line in main.lines if line.get_drawstyle() == "steps-post"]
+    assert [to_hex(line.get_color()) for line in steps] == [COLOURS["CR"], COLOURS["PR"]]
+    ticks = [line for line in main.lines if line.get_marker() == "|"]
+    assert sum(len(line.get_xdata()) for line in ticks) == 4  # times with a censored patient
+    assert [t.get_text() for t in table.texts] == ["6", "3", "1", "4", "2", "0"]
+    assert [t.get_text() for t in table.get_yticklabels()] == ["CR", "PR"]
+
+
+def test_km_panels_empty():
+    from itp_stats.report.figures import km_panels
+
+    empty = pd.DataFrame(columns=["group", "time", "survival", "ci_low", "ci_high", "censored"])
+    fig = km_panels([_km_panel(empty, pd.DataFrame(columns=["group", "time", "at_risk"]), [])])
+    assert any("No data" in t.get_text() for t in fig.axes[0].texts)
+    assert any("No data" in t.get_text() for t in km_panels([]).axes[0].texts)

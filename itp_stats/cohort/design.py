@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from itp_stats.cohort.dictionary import Dictionary, load_dictionary, yaml_reason
+from itp_stats.cohort.endpoints import Endpoint, read_endpoints
 from itp_stats.cohort.participants import DEFAULT_PARTICIPANTS, Participants, read_participants
 from itp_stats.config import DEFAULT_STUDY
 from itp_stats.errors import StudyConfigError
@@ -118,6 +119,8 @@ class Design:
         The study's ``name`` (its file's stem when it has none): with the dictionary's
         ``name``, it names the gate's stored suite, so that studies sharing a dictionary keep
         suites of their own.
+    endpoints : tuple of Endpoint
+        The study's time-to-event endpoints (its ``time_to_event`` section); none by default.
     """
 
     path: Path | None
@@ -133,6 +136,7 @@ class Design:
     recode: tuple[tuple[str, str], ...] = ()
     participants: Participants = DEFAULT_PARTICIPANTS
     study_name: str = ""
+    endpoints: tuple[Endpoint, ...] = ()
 
     @property
     def analysed_group(self) -> str:
@@ -368,6 +372,7 @@ def _design(path: Path, raw: dict[str, Any], dictionary: Dictionary) -> Design:
         recode=recode,
         participants=read_participants(path, raw.get("participants")),
         study_name=str(raw.get("name") or path.stem),
+        endpoints=read_endpoints(path, raw.get("time_to_event"), dictionary, levels),
     )
 
 

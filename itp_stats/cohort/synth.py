@@ -16,7 +16,15 @@ Assumptions (chosen, not estimated; see ``data/README.md``):
   groups; activated CD8+ T cells (as % of CD8) fall in complete responders (mean 20 % → 12 %)
   and not in the other groups;
 - B cells are depleted at 6 months (about 0.3 % of lymphocytes, often 0);
-- about 2 % of lymphocyte subset values are missing at baseline, 6 % at 6 months.
+- about 2 % of lymphocyte subset values are missing at baseline, 6 % at 6 months;
+- times to event (months from rituximab start, drawn from a stream of their own so every
+  other value is the same as without them; see :func:`_times_to_event`): responders at 6
+  months relapse after month 6 at an exponential rate with a median of 24 months after it in
+  partial responders, a hazard ratio of 0.5 in complete responders and of 1.3 per 100 NK
+  cells/µL of baseline count (a lower baseline NK count goes with a longer response); a next
+  treatment follows a relapse after about 2 months in 80 % of relapses, comes at about 4 months
+  after month 6 in non-responders (within the first 6 months with rescue therapy), and both
+  are censored at the end of follow-up.
 """
 
 from __future__ import annotations
@@ -208,8 +216,58 @@ def synthesize(n: int = 72, seed: int = DEFAULT_SEED) -> pd.DataFrame:
     )
     frame["response_m6"] = response.astype(object).where(response.notna(), None)
 
+    frame = pd.concat([frame, _times_to_event(frame, followup, seed)], axis=1)
     order = load_dictionary().names
     return frame[order]
+
+
+def _times_to_event(frame: pd.DataFrame, followup: np.ndarray, seed: int) -> pd.DataFrame:
+    """Relapse of the responders and next treatment of everyone, censored at follow-up.
+
+    Drawn from their own random stream (``default_rng([seed, 26])``), so the other columns of
+    a cohort do not change with them. Times are months from rituximab start, rounded to 0.1
+    and never beyond the patient's follow-up; the relapse columns are empty outside the
+    responders (complete or partial response at 6 months).
+    """
+    n = len(frame)
+    rng = np.random.default_rng([seed, 26])
+    response = frame["response_m6"].astype(object).to_numpy()
+    responder = np.isin(response, ["CR", "PR"])
+    nk = pd.to_numeric(frame["nk_m0"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    nk = np.where(np.isfinite(nk), nk, np.nanmedian(nk) if np.isfinite(nk).any() else 0.0)
+    rate = np.log(2) / 24 * np.where(response == "CR", 0.5, 1.0) * 1.3 ** ((nk - 150) / 100)
+    relapse_at = 6 + rng.exponential(1.0, n) / rate
+    treated_after_relapse = rng.random(n) < 0.80
+    next_after_relapse = relapse_at + rng.exponential(2.0, n)
+    next_nr = 6 + rng.exponential(4.0, n)
+    next_rescue = rng.uniform(1.0, 6.0, n)
+    next_lost = rng.exponential(10.0, n)
+    rescue = frame["rescue_therapy_m6"].fillna(False).to_numpy(dtype=bool)
+    next_at = np.where(
+        responder,
+        np.where(treated_after_relapse, next_after_relapse, np.inf),
+        np.where(rescue, next_rescue, np.where(pd.isna(response), next_lost, next_nr)),
+    )
+
+    def censor(at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        event = at <= followup
+        time = np.minimum(np.round(np.where(event, at, followup), 1), followup)
+        return time, event
+
+    relapse_time, relapse = censor(relapse_at)
+    next_time, next_event = censor(next_at)
+    return pd.DataFrame(
+        {
+            "relapse_months": np.where(responder, relapse_time, np.nan),
+            "relapse": pd.array(
+                [bool(r) if ok else None for r, ok in zip(relapse, responder, strict=True)],
+                dtype="boolean",
+            ),
+            "next_treatment_months": next_time,
+            "next_treatment": pd.array(next_event, dtype="boolean"),
+        },
+        index=frame.index,
+    )
 
 
 def _mark_text(n: int, seed: int | None) -> str:

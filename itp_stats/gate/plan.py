@@ -90,7 +90,8 @@ def _condition_columns(condition: Any) -> Iterator[str]:
                 yield from _condition_columns(value)
     elif isinstance(condition, list | tuple):
         for value in condition:
-            yield from _condition_columns(value)
+            if not isinstance(value, str):  # a list of values (is_in, is_not_in) names none
+                yield from _condition_columns(value)
     elif isinstance(condition, str) and condition:
         raise ValueError(f"cannot tell the columns of a text row_condition: {condition!r}")
 

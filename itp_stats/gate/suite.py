@@ -498,6 +498,8 @@ def build_rules(dictionary: Dictionary | None = None) -> list[Rule]:
             {"column": group, "min_value": 2},
         )
     )
+    for endpoint in getattr(design, "endpoints", ()):
+        rules += _endpoint_rules(d, endpoint)
     for name, col in cols.items():
         for warn in col.warn:
             add(_warning_rule(name, col, warn))
@@ -506,6 +508,118 @@ def build_rules(dictionary: Dictionary | None = None) -> list[Rule]:
     if len(ids) != len(set(ids)):
         raise ValueError("duplicate rule ids")
     return rules
+
+
+def _and(words: Iterable[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    words = list(words)
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def _code(col: Any, value: Any) -> Any:
+    """An event code as the gate's batch holds it: yes/no and numbers as floats."""
+    return float(value) if col.type in {"boolean", "integer", "float"} else str(value)
+
+
+def _endpoint_rules(d: Dictionary, endpoint: Any) -> list[Rule]:
+    """The rules of a time-to-event endpoint (:class:`itp_stats.cohort.endpoints.Endpoint`):
+    times not negative (unless the dictionary's range says so already), the event coding of a
+    whole-number event column, a time wherever an event status is recorded and the reverse,
+    times not beyond the follow-up column (when it is in the endpoint's unit), and no event
+    outside the endpoint's population."""
+    cols = d.columns
+    time, event = cols[endpoint.time], cols[endpoint.event]
+    key, title = endpoint.name, endpoint.title
+    out: list[Rule] = []
+    if time.range is None or time.range[0] < 0:
+        out.append(
+            Rule(
+                f"{key}.time_not_negative",
+                "critical",
+                f"{title}: the time ({time.name}) is not negative",
+                (time.name,),
+                "ExpectColumnValuesToBeBetween",
+                {"column": time.name, "min_value": 0},
+            )
+        )
+    if event.type == "integer":
+        codes = [_code(event, c) for c in endpoint.codes]
+        censored = [str(_number(c)) for c in codes if c != float(endpoint.event_value)]
+        out.append(
+            Rule(
+                f"{key}.event_coding",
+                "critical",
+                f"{title}: the {endpoint.event_label} status ({event.name}) is "
+                f"{_number(endpoint.event_value)} (event) "
+                f"or {', '.join(censored)} (censored)",
+                (event.name,),
+                "ExpectColumnValuesToBeInSet",
+                {"column": event.name, "value_set": codes},
+            )
+        )
+    out.append(
+        Rule(
+            f"{key}.time_with_event",
+            "critical",
+            f"{title}: the time ({time.name}) is recorded wherever the "
+            f"{endpoint.event_label} status ({event.name}) is",
+            (time.name, event.name),
+            "ExpectColumnValuesToNotBeNull",
+            {"column": time.name, "row_condition": (event.name, "notnull", None)},
+        )
+    )
+    out.append(
+        Rule(
+            f"{key}.event_with_time",
+            "critical",
+            f"{title}: the {endpoint.event_label} status ({event.name}) is recorded wherever "
+            f"the time ({time.name}) is",
+            (time.name, event.name),
+            "ExpectColumnValuesToNotBeNull",
+            {"column": event.name, "row_condition": (time.name, "notnull", None)},
+        )
+    )
+    fcol = getattr(d.design, "followup_column", None)
+    if fcol in cols and (cols[fcol].unit or "") == endpoint.unit:
+        out.append(
+            Rule(
+                f"{key}.within_followup",
+                "critical",
+                f"{title}: the time ({time.name}) is not beyond the follow-up ({fcol})",
+                (time.name, fcol),
+                "ExpectColumnPairValuesAToBeGreaterThanB",
+                {
+                    "column_A": fcol,
+                    "column_B": time.name,
+                    "or_equal": True,
+                    "ignore_row_if": "either_value_is_missing",
+                },
+            )
+        )
+    if endpoint.population:
+        group = d.group_column
+        recode = dict(getattr(d.design, "recode", ()))
+        inside = [*endpoint.population, *(k for k, v in recode.items() if v in endpoint.population)]
+        out.append(
+            Rule(
+                f"{key}.population",
+                "critical",
+                f"{title}: no {endpoint.event_label} recorded outside the "
+                f"{_and(endpoint.population)} groups ({group})",
+                (event.name, group),
+                # the event's rows outside the population must not exist (as a condition, so
+                # the event's value is compared in the column's own type, a boolean in SQL)
+                "ExpectColumnValuesToBeNull",
+                {
+                    "column": event.name,
+                    "row_condition": [
+                        (group, "not_in", inside),
+                        (event.name, "==", endpoint.event_value),
+                    ],
+                },
+            )
+        )
+    return out
 
 
 def _labelled(col: Any, code: str) -> str:
@@ -540,15 +654,35 @@ def _warning_rule(name: str, col: Any, warn: Any) -> Rule:
     )
 
 
+def _row_condition(spec: Any) -> Any:
+    """A rule's ``row_condition`` as GX takes it: ``(column, op, value)`` with ``op`` one of
+    ``<``, ``>=``, ``==``, ``notnull`` or ``not_in`` (a recorded value outside ``value``: an
+    empty cell is not outside), or a list of such conditions, all of which must hold."""
+    from great_expectations.expectations.row_conditions import Column
+
+    if isinstance(spec, list):
+        conditions = [_row_condition(c) for c in spec]
+        out = conditions[0]
+        for condition in conditions[1:]:
+            out = out & condition
+        return out
+    name, op, value = spec
+    column = Column(name)
+    return {
+        "<": lambda: column < value,
+        ">=": lambda: column >= value,
+        "==": lambda: column == value,
+        "notnull": column.is_not_null,
+        "not_in": lambda: column.is_not_in(value) & column.is_not_null(),
+    }[op]()
+
+
 def _expectation(rule: Rule) -> Any:
     import great_expectations.expectations as gxe
-    from great_expectations.expectations.row_conditions import Column
 
     kwargs = dict(rule.kwargs)
     if "row_condition" in kwargs:
-        column, op, value = kwargs.pop("row_condition")
-        column = Column(column)
-        kwargs["row_condition"] = {"<": column < value, ">=": column >= value}[op]
+        kwargs["row_condition"] = _row_condition(kwargs.pop("row_condition"))
     cls = getattr(gxe, rule.expectation)
     return cls(
         **kwargs,

@@ -114,6 +114,9 @@ SHEET_NAMES: Mapping[str, str] = {
     "validation": "Table S9",
     "model_validation": "Table S10",
     "adjusted": "Table S11",
+    "survival": "Table 4",
+    "cox": "Table S12",
+    "ph": "Table S13",
 }
 """Default sheet name of each report table: the number the report and supplement give it.
 Tidy results (``results_<name>``) become ``Results <name>``; other tables keep their name."""
@@ -133,6 +136,9 @@ TABLE_DESCRIPTIONS: Mapping[str, str] = {
     "validation": "Validation gate: every rule, rows tested, failures, failing patient ids.",
     "model_validation": "Prediction model: apparent and optimism-corrected performance.",
     "adjusted": "Prediction model adjusted for the configured covariates: odds ratios.",
+    "survival": "Time to event: medians and survival at the landmarks by group (Kaplan–Meier).",
+    "cox": "Time to event: every Cox model, each term's hazard ratio.",
+    "ph": "Time to event: test of proportional hazards of every Cox model.",
 }
 """Default "what it holds" of each report table, listed on the README sheet and written as
 its caption."""

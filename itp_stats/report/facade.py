@@ -19,6 +19,7 @@ from itp_stats.config import state_dir
 from itp_stats.provenance import record
 from itp_stats.report import model
 from itp_stats.report import sentences as T
+from itp_stats.report import survival as tte
 from itp_stats.report import tables as report_tables
 from itp_stats.report.deviations import plan_paragraph
 from itp_stats.report.export import write_tables
@@ -58,6 +59,7 @@ __all__ = [
     "title",
     "left_out",
     "section",
+    "time_to_event",
     "supplement_intro",
     "strobe_checklist",
 ]
@@ -77,6 +79,9 @@ TABLES = {
     "validation": lambda s: (report_tables.validation_table(s), ""),
     "model_validation": model.validation_table,
     "adjusted": model.adjusted_table,
+    "survival": tte.survival_table,
+    "cox": tte.cox_table,
+    "ph": tte.ph_table,
     "validation_failed": lambda s: (report_tables.validation_table(s, only_failed=True), ""),
 }
 """Report tables by name: each gives ``(formatted table, footnote)``."""
@@ -419,6 +424,7 @@ def _captions(study: Study) -> dict[str, str]:
         f"values; one line per {who.singular})."
     )
     out.update(model.captions(study))
+    out.update(tte.captions(study))
     if pred is not None:
         out["fig-roc"] = (
             f"ROC curve of the {md_literal(lower_first(pred.label))} for "
@@ -446,6 +452,8 @@ def supplement_intro(study: Study) -> str:
         ("supptbl-validation", "every rule of the validation gate"),
         ("supptbl-model-validation", "the internal validation of the prediction model"),
         ("supptbl-adjusted", "the adjusted prediction model"),
+        ("supptbl-cox", "the Cox models of the time-to-event endpoints"),
+        ("supptbl-ph", "their tests of proportional hazards"),
     ]
     tables = [f"{what} (@{label})" for label, what in floats if label not in gone]
     figures = [label for label in FIGURES if label.startswith("suppfig-") and label not in gone]
@@ -478,6 +486,13 @@ def section(study: Study, name: str) -> str:
     if study.config.has_followup:
         return ""
     return "\n::: {.itp-left-out-section}\n:::\n"
+
+
+def time_to_event(study: Study) -> str:
+    """The time-to-event section: its heading and a paragraph per endpoint
+    (:func:`itp_stats.report.survival.section_text`); empty text in a study without
+    ``time_to_event``, whose documents then have no such section, table or figure."""
+    return tte.section_text(study)
 
 
 def caption(study: Study, label: str) -> Markdown:
@@ -515,6 +530,9 @@ def statistical_methods(study: Study) -> str:
             + (" and the adjusted model" if not study.results["adjusted"].empty else "")
             + "."
         )
+    survival = tte.methods_text(study)
+    if survival:
+        text += "\n\n" + survival
     return text
 
 
@@ -531,6 +549,11 @@ _ANALYSES = (
     ("Prediction", "prediction", ("method",)),
     ("Prediction model validation", "model_validation", ("method",)),
     ("Adjusted prediction model", "adjusted", ("method",)),
+    ("Time to event: Kaplan–Meier", "tte_km", ("method",)),
+    ("Time to event: median follow-up", "tte_followup", ("method",)),
+    ("Time to event: groups compared", "tte_logrank", ("method",)),
+    ("Time to event: Cox models", "tte_cox", ("method",)),
+    ("Time to event: proportional hazards", "tte_ph", ("method",)),
 )  # fmt: skip
 
 
@@ -733,6 +756,7 @@ FIGURES = {
     "suppfig-pct-baseline": lambda s: markers_figure(s, "baseline", "pct"),
     "suppfig-counts-followup": lambda s: markers_figure(s, "followup", "counts"),
     "suppfig-pct-followup": lambda s: markers_figure(s, "followup", "pct"),
+    "fig-survival": lambda s: tte.survival_figure(s, _figures(s)),
 }
 """The figures of the documents by label, each drawn from the study."""
 

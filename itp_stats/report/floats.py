@@ -20,7 +20,14 @@ from itp_stats.text import lower_first
 if TYPE_CHECKING:
     from itp_stats.study.prepare import Study
 
-__all__ = ["TABLE_LABELS", "SUPPLEMENT_TABLES", "left_out", "table_numbers", "table_number"]
+__all__ = [
+    "SURVIVAL_FLOATS",
+    "TABLE_LABELS",
+    "SUPPLEMENT_TABLES",
+    "left_out",
+    "table_numbers",
+    "table_number",
+]
 
 TABLE_LABELS = {
     "table1": "tbl-baseline",
@@ -37,6 +44,9 @@ TABLE_LABELS = {
     "validation": "supptbl-validation",
     "model_validation": "supptbl-model-validation",
     "adjusted": "supptbl-adjusted",
+    "survival": "tbl-survival",
+    "cox": "supptbl-cox",
+    "ph": "supptbl-ph",
 }
 """The label of each report table's float in the documents."""
 
@@ -54,6 +64,9 @@ FOLLOWUP_FLOATS = (
     "suppfig-pct-followup",
 )
 """The floats about the follow-up time point: none in a study of one time point."""
+
+SURVIVAL_FLOATS = ("tbl-survival", "fig-survival", "supptbl-cox", "supptbl-ph")
+"""The floats of the time-to-event endpoints: none in a study without ``time_to_event``."""
 
 
 def left_out(study: Study) -> dict[str, str]:
@@ -98,6 +111,14 @@ def left_out(study: Study) -> dict[str, str]:
         )
     if not cfg.has_followup:
         out.update(dict.fromkeys(FOLLOWUP_FLOATS, ""))
+    if not cfg.endpoints:  # no time to event: nothing of it, not even a line
+        out.update(dict.fromkeys(SURVIVAL_FLOATS, ""))
+    elif not any(ep.predictors for ep in cfg.endpoints):
+        for label in ("supptbl-cox", "supptbl-ph"):
+            out[label] = (
+                "No Cox model: the study's time-to-event endpoints name no predictor "
+                "(time_to_event[].predictors in its configuration)."
+            )
     return out
 
 

@@ -194,6 +194,12 @@ class StudyConfig:
         return self.design.participants
 
     @property
+    def endpoints(self) -> tuple:
+        """The time-to-event endpoints (:class:`itp_stats.cohort.endpoints.Endpoint`), in the
+        configuration's order; empty when it has no ``time_to_event`` section."""
+        return self.design.endpoints
+
+    @property
     def group(self) -> str:
         """Column defining the analysed groups."""
         return self.design.analysed_group

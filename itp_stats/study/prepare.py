@@ -564,6 +564,18 @@ def _analysed_study(
         seed=params["seed"],
         pairwise_adjust=params["adjust"],
     )
+    if config.endpoints:  # time to event: only a study that configures it has these tables
+        from itp_stats.study.survival import run_survival
+
+        results.update(
+            run_survival(
+                analysed,
+                config.endpoints,
+                group=group,
+                ordered=config.ordered,
+                conf_level=1 - params["alpha"],
+            )
+        )
     flow = participant_flow(cohort, config)
     results["flow"] = flow_table(flow)
     return Study(

@@ -27,7 +27,8 @@ empty input gives a figure with a "No data" note rather than an exception.
 Modules: :mod:`~itp_stats.report.figures.groups` (markers by group, paired change),
 :mod:`~itp_stats.report.figures.roc`, :mod:`~itp_stats.report.figures.calibration`,
 :mod:`~itp_stats.report.figures.forest`,
-:mod:`~itp_stats.report.figures.flow`.
+:mod:`~itp_stats.report.figures.flow`, :mod:`~itp_stats.report.figures.survival`
+(Kaplan–Meier curves with the numbers at risk).
 """
 
 from itp_stats.report.figures._style import (
@@ -55,6 +56,7 @@ from itp_stats.report.figures.groups import (
     paired_changes,
 )
 from itp_stats.report.figures.roc import roc_curve
+from itp_stats.report.figures.survival import km_panels
 
 __all__ = [
     "GROUP_COLORS",
@@ -68,6 +70,7 @@ __all__ = [
     "calibration_plot",
     "forest",
     "get_context",
+    "km_panels",
     "log_scale",
     "marker_by_group",
     "markers_grid",
