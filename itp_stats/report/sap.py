@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 import itp_stats.report.sentences as T
+import itp_stats.report.survival as survival
 from itp_stats.report.format import format_number, md_literal
 from itp_stats.report.tables import marker_label
 from itp_stats.stats.multiplicity import METHODS
@@ -155,12 +156,16 @@ def analysis_plan(
         add(
             "Population",
             "Exclusions",
-            f"Patients followed for less than {months} months "
+            f"{who.plural_cap} followed for less than {months} months "
             f"({md_literal(lower_first(d.label(cfg.design.followup_column)))}), or without a "
             "group, are excluded from every analysis, with the reason in the flow diagram.",
         )
     else:
-        add("Population", "Exclusions", "Patients without a group are excluded, with the reason.")
+        add(
+            "Population",
+            "Exclusions",
+            f"{who.plural_cap} without a group are excluded, with the reason.",
+        )
     # Groups
     add("Groups", "Definition", T.group_methods(p))
     add("Groups", "Assessed", f"The groups are assessed at {T.grouped_when(p)}.")
@@ -297,6 +302,8 @@ def analysis_plan(
             "validated internally (Harrell's bootstrap: AUC, Brier score, calibration "
             "intercept and slope, apparent and corrected for optimism).",
         )
+    if cfg.endpoints:
+        add("Tests", "Time to event", survival.methods_text(p))
     # Effect sizes
     add(
         "Effect sizes and intervals",

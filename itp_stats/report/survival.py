@@ -67,9 +67,10 @@ def _rows(study, name: str, endpoint: str) -> pd.DataFrame:
 
 def _group_name(study, endpoint, group: Any) -> str:
     """How the text and the tables name a compared group: the study's label for a level of
-    its group, the dictionary's label for a category of another column; "All patients"."""
+    its group, the dictionary's label for a category of another column; "All patients" (the
+    study's noun)."""
     if str(group) == "all":
-        return "All patients"
+        return f"All {study.config.participants.plural}"
     cfg = study.config
     if endpoint.compare == "group":
         return md_literal(cfg.level_label(str(group)))
@@ -126,7 +127,7 @@ def survival_table(study) -> tuple[pd.DataFrame, str]:
             entry = {"Endpoint": name} if len(endpoints) > 1 else {}
             entry |= {
                 "Group": _group_name(study, ep, group),
-                "Patients": str(int(med["n"])),
+                study.config.participants.plural_cap: str(int(med["n"])),
                 "Events": str(int(med["n_events"])),
                 f"Median, {md_literal(ep.unit)} ({ci} CI)"
                 if len(units) == 1
@@ -195,14 +196,16 @@ def _blank_repeats(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
-def _model_label(ep, predictor, test: str, n: int | None = None, events: int | None = None):
-    """``unadjusted``, ``adjusted`` (with the patients and events when given), naming the
-    predictor when the endpoint has several."""
+def _model_label(
+    ep, predictor, test: str, n: int | None = None, events: int | None = None, who=None
+):
+    """``unadjusted``, ``adjusted`` (with the participants, ``who``, and events when given),
+    naming the predictor when the endpoint has several."""
     label = _model_name(test)
     if len(ep.predictors) > 1:
         label += f", {md_literal(lower_first(predictor.label))}"
     if n is not None:
-        label += f" ({n} patients, {events} events)"
+        label += f" ({who.count(n)}, {events} events)"
     return label
 
 
@@ -233,7 +236,12 @@ def cox_table(study) -> tuple[pd.DataFrame, str]:
                         head
                         | {
                             "Model": _model_label(
-                                ep, p, str(test), int(r["n"]), int(r["n_events"])
+                                ep,
+                                p,
+                                str(test),
+                                int(r["n"]),
+                                int(r["n_events"]),
+                                study.config.participants,
                             ),
                             "Term": _term_label(study, str(r["term"]), p),
                             f"Hazard ratio ({ci} CI)": hr,
@@ -244,7 +252,8 @@ def cox_table(study) -> tuple[pd.DataFrame, str]:
     notes.insert(
         0,
         "Cox proportional hazards models (Efron's ties), Wald intervals; categories against "
-        "the first listed in the data dictionary; patients with every value of the model",
+        f"the first listed in the data dictionary; {study.config.participants.plural} with "
+        "every value of the model",
     )
     return table, "; ".join(notes)
 
@@ -287,11 +296,12 @@ def ph_table(study) -> tuple[pd.DataFrame, str]:
 def _population_phrase(study, ep) -> str:
     """``all analysed patients``; ``the patients with complete response (CR) or partial
     response (PR)``."""
+    who = study.config.participants.plural
     if not ep.population:
-        return "all analysed patients"
+        return f"all analysed {who}"
     names = [T.group_phrase(study, lv) for lv in ep.population]
     either = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
-    return f"the patients with {either}"
+    return f"the {who} with {either}"
 
 
 def _events(n: int, label: str) -> str:
@@ -425,7 +435,8 @@ def _cox_sentences(study, ep) -> list[str]:
             if str(r["note"]):
                 stats += f"; {r['note']}"
             if adjusted:
-                stats += f"; {int(r['n'])} patients, {_events(int(r['n_events']), ep.event_label)}"
+                who = study.config.participants.count(int(r["n"]))
+                stats += f"; {who}, {_events(int(r['n_events']), ep.event_label)}"
             if _ok(r["ci_low"]) and float(r["ci_low"]) > 1:
                 claim = f"a higher value went with an earlier {ep.event_label}"
             elif _ok(r["ci_high"]) and float(r["ci_high"]) < 1:
@@ -461,7 +472,8 @@ def _endpoint_text(study, ep) -> str:
     origin = f" from {md_literal(ep.origin)}" if ep.origin else ""
     if overall.empty or int(overall.iloc[0]["n"]) == 0:
         return (
-            f"The time{origin} to {ep.event_label} was not analysed: no patient of "
+            f"The time{origin} to {ep.event_label} was not analysed: no "
+            f"{study.config.participants.singular} of "
             f"{_population_phrase(study, ep)} has a time and an event status."
         )
     o = overall.iloc[0]
@@ -520,7 +532,7 @@ def methods_text(study) -> str:
         who = _population_phrase(study, ep)
         named.append(
             f"{md_literal(lower_first(ep.title))} (time{origin} to {ep.event_label}, in {who}; "
-            f"patients without it censored at their last follow-up)"
+            f"{study.config.participants.plural} without it censored at their last follow-up)"
         )
     return (
         f"Time-to-event endpoints: {join_words(named)}. Survival was estimated by Kaplan–Meier "
@@ -542,12 +554,14 @@ def captions(study) -> dict[str, str]:
     titles = titles or "the time-to-event endpoints (none in this study)"
     return {
         "tbl-survival": (
-            f"{T._cap(titles)}: patients, events, median time and survival at the landmarks "
+            f"{T._cap(titles)}: {study.config.participants.plural}, events, median time and "
+            "survival at the landmarks "
             "by group and overall (Kaplan–Meier)."
         ),
         "fig-survival": (
             f"Kaplan–Meier curves of {titles} by group, with pointwise {ci} intervals, "
-            "censored patients as ticks and the numbers at risk under the axis."
+            f"censored {study.config.participants.plural} as ticks and the numbers at risk under "
+            "the axis."
         ),
         "supptbl-cox": f"Cox models of {titles}: every term's hazard ratio.",
         "supptbl-ph": f"Test of proportional hazards of every Cox model of {titles}.",
