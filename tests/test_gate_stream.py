@@ -153,7 +153,7 @@ def test_validate_path_streams_a_file(tmp_path, monkeypatch, cohort_path):
 def test_a_stream_is_read_once(cohort_path):
     stream = stream_batch(cohort_path)
     assert sum(len(c.frame) for c in stream) == 72
-    assert stream._scan is None
+    assert stream._source is None
     with pytest.raises(RuntimeError, match="read once"):
         list(stream)
 
@@ -185,12 +185,26 @@ def test_chunks_together_are_the_whole_frame(tmp_path, small_blocks, cohort_path
     assert stream.file_columns == batch.file_columns
 
 
-def test_a_file_changed_after_its_scan_is_refused(tmp_path, small_blocks):
+def test_a_file_too_large_to_hold_changed_after_its_scan_is_refused(
+    tmp_path, monkeypatch, small_blocks
+):
+    import itp_stats.cohort.source as source_module
+
+    monkeypatch.setattr(source_module, "KEEP_BYTES", 0)  # streamed again from the disk
     path = write(cells(), tmp_path / "cohort.csv")
     stream = stream_batch(path, rows=_ROWS)
     write(set_cell(cells(), "P070", "cd4_m0", "99999"), path)  # written after the scan
     with pytest.raises(CohortReadError, match="changed while it was read"):
         validate_stream(stream)
+
+
+def test_a_file_held_is_validated_as_scanned_whatever_is_written_after(tmp_path, small_blocks):
+    path = write(cells(), tmp_path / "cohort.csv")
+    scanned = hashlib.sha256(path.read_bytes()).hexdigest()
+    stream = stream_batch(path, rows=_ROWS)
+    write(set_cell(cells(), "P070", "cd4_m0", "99999"), path)  # written after the scan
+    result = validate_stream(stream)
+    assert result.passed and result.data_sha256 == scanned
 
 
 @pytest.mark.parametrize("piece", [7, 64, 1 << 20])

@@ -35,7 +35,7 @@ import numbers
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,7 @@ __all__ = [
     "scan_file",
     "type_cohort",
     "use_returning_memory_pool",
+    "verified_bytes",
 ]
 
 
@@ -617,21 +618,46 @@ class FileScan:
         Encoding, header offset, separator and header of a CSV file that pyarrow's streaming
         reader parses as :func:`read_table` does; None when the file is read whole instead
         (Excel, Parquet, a CSV with a space before a quote, or no header in its first bytes).
+    encoding : str or None
+        Codec of a CSV file (``utf-8``, ``cp1252`` or ``latin-1``; None for Excel, Parquet
+        or an empty file).
+    separator : str or None
+        Separator of a CSV file, as :func:`read_table` finds it in the first rows (None when
+        they hold no header, or for Excel and Parquet).
+    head : bytes
+        The file's first bytes (up to 1 MiB of a CSV; empty for other formats unless
+        ``data`` holds them): its provenance mark, when it has one, is there.
+    data : bytes or None
+        The bytes hashed, when the scan was asked to keep them (:func:`scan_file`'s
+        ``keep``): read from these, the file is not read again.
     """
 
     path: Path
     sha256: str
     size: int
     layout: _CsvLayout | None
+    encoding: str | None = None
+    separator: str | None = None
+    head: bytes = field(default=b"", repr=False, compare=False)
+    data: bytes | None = field(default=None, repr=False, compare=False)
 
 
-def scan_file(path: str | Path) -> FileScan:
+def scan_file(path: str | Path, *, keep: int = 0) -> FileScan:
     """Hash a cohort file and, for a CSV, find how to stream it, reading it by pieces.
 
     The encoding is decided as :func:`read_table` decides it (every byte is decoded, one
     piece at a time), and the places where pyarrow's parse could differ from the pandas
     parser's are looked for, so that :func:`read_table_chunks` can parse the file from the
     disk in chunks without holding it.
+
+    Parameters
+    ----------
+    path : str or Path
+        The cohort file.
+    keep : int
+        Keep the bytes read (:attr:`FileScan.data`) when the file has at most this many:
+        they are then parsed from memory, and the file is read once. A larger file is not
+        held; reading it again checks its bytes against the digest.
 
     Raises
     ------
@@ -653,10 +679,15 @@ def scan_file(path: str | Path) -> FileScan:
     decodes = dict.fromkeys(decoders, True)
     spaced: list[tuple[int, int]] = []  # (offset, separator byte) of a separator, spaces, quote
     carry = b""
+    kept: list[bytes] | None = [] if keep > 0 else None
     try:
         with path.open("rb") as handle:
             while piece := handle.read(_CHUNK):
                 digest.update(piece)
+                if kept is not None:
+                    kept.append(piece)
+                    if size + len(piece) > keep:
+                        kept = None  # too large to hold: read again, checked, when parsed
                 if csv_file:
                     if len(head) < _HEAD_BYTES:
                         head += piece[: _HEAD_BYTES - len(head)]
@@ -687,16 +718,23 @@ def scan_file(path: str | Path) -> FileScan:
         except UnicodeDecodeError:
             decodes[name] = False
     layout = None
+    encoding = separator = None
     if csv_file and size:
         utf8 = all_ascii or decodes["utf-8"]
-        layout = _csv_layout(path, head, size, _codec(head, path, utf8, utf8 or decodes["cp1252"]))
+        codec = _codec(head, path, utf8, utf8 or decodes["cp1252"])
+        encoding = codec[0]
+        layout = _csv_layout(path, head, size, codec)
         if layout is not None:
+            separator = layout.sep
             sep = layout.sep.encode("latin-1")[0]
             if any(at >= layout.start and byte == sep for at, byte in spaced) or (
                 len(head) < size and layout.start + _SNIFF_BYTES > len(head)
             ):
                 layout = None  # read whole, as read_table reads it
-    return FileScan(path, digest.hexdigest(), size, layout)
+    data = b"".join(kept) if kept is not None else None
+    if not head and data is not None:
+        head = data[:_HEAD_BYTES]
+    return FileScan(path, digest.hexdigest(), size, layout, encoding, separator, head, data)
 
 
 class _HashingReader(io.RawIOBase):
@@ -734,9 +772,26 @@ def _changed(path: Path) -> CohortReadError:
     )
 
 
-def _verified_bytes(scan: FileScan) -> bytes:
-    """The file's bytes, read whole, refused unless they are the bytes the scan hashed."""
-    data = scan.path.read_bytes()
+def verified_bytes(scan: FileScan) -> bytes:
+    """The file's bytes, read whole, refused unless they are the bytes the scan hashed.
+
+    Parameters
+    ----------
+    scan : FileScan
+        The file's :func:`scan_file`; when it kept the bytes, they are returned (nothing is
+        read).
+
+    Raises
+    ------
+    CohortReadError
+        The file cannot be read any more, or its bytes changed since the scan.
+    """
+    if scan.data is not None:
+        return scan.data
+    try:
+        data = scan.path.read_bytes()
+    except OSError as exc:
+        raise CohortReadError(f"{scan.path}: cannot read ({exc.strerror})") from None
     if hashlib.sha256(data).hexdigest() != scan.sha256:
         raise _changed(scan.path)
     return data
@@ -754,7 +809,8 @@ def read_table_chunks(
     pyarrow stops on a row it cannot read, the rest is read as :func:`read_table` reads such
     a file (the pandas parser, or its message). Excel and Parquet files, and CSV files that
     pyarrow would parse otherwise, are read whole (their bytes checked against the scan) and
-    sliced.
+    sliced. A scan that kept the file's bytes (``scan_file(path, keep=…)``) is read from
+    them: the file is not read again.
 
     Parameters
     ----------
@@ -783,7 +839,7 @@ def read_table_chunks(
     scan = scan or scan_file(path)
     if scan.layout is not None:
         return _stream_csv(scan, rows), scan.layout.sep == ";"
-    frame, decimal_comma = read_table(path, _verified_bytes(scan))
+    frame, decimal_comma = read_table(path, verified_bytes(scan))
     return _slices(frame, rows, 0), decimal_comma
 
 
@@ -799,7 +855,7 @@ def _stream_csv(scan: FileScan, rows: int) -> Iterator[pd.DataFrame]:
     """The chunks of a CSV file, from pyarrow's streaming reader (see :func:`read_table_chunks`).
 
     Read from the disk, every byte hashed and checked against ``scan`` before the last chunk
-    is given.
+    is given; or from the bytes the scan kept, which are the bytes it hashed.
     """
     path, layout = scan.path, scan.layout
     assert layout is not None  # a scan that found how to stream the file
@@ -815,8 +871,9 @@ def _stream_csv(scan: FileScan, rows: int) -> Iterator[pd.DataFrame]:
         del table
         return _cleaned(_frame_of(columns, header or []), path)
 
-    with path.open("rb") as handle:
-        hashing = _HashingReader(handle)
+    held = scan.data is not None  # the scan's bytes: parsed from memory, not hashed again
+    with io.BytesIO(scan.data) if held else path.open("rb") as handle:
+        hashing = handle if held else _HashingReader(handle)
         hashing.read(layout.start)  # the byte-order mark and the preamble: hashed too
         try:
             reader = pa_csv.open_csv(
@@ -840,14 +897,14 @@ def _stream_csv(scan: FileScan, rows: int) -> Iterator[pd.DataFrame]:
                     pa.default_memory_pool().release_unused()
             else:
                 if header is not None:
-                    if hashing.finish() != scan.sha256:
+                    if not held and hashing.finish() != scan.sha256:
                         raise _changed(path)
                     if sum(b.num_rows for b in pending) or not done:
                         yield flush(reader.schema)
                     return
         except (pa.ArrowException, UnicodeError):
             pass  # the pandas parser reads the rest, or says why
-    frame, _ = _read_csv_pandas(path, _verified_bytes(scan), layout)
+    frame, _ = _read_csv_pandas(path, verified_bytes(scan), layout)
     yield from _slices(_cleaned(frame, path), rows, done)
 
 
