@@ -3,7 +3,7 @@
 A render names its cohort once (a path, ``$ITP_STATS_DATA``, the shipped ``data/cohort.csv``,
 or a database URL ``postgresql://…#table``). :meth:`Source.open` resolves that name — the only
 place below ``study/`` that asks whether it is a URL — and reads the bytes once, hashing them
-as they are read (:func:`itp_stats.cohort.load.scan_file`):
+as they are read (:func:`itp_stats.cohort.scan.scan_file`):
 
 - a **file** (CSV, XLSX, Parquet): its SHA-256, size, encoding and separator, and its bytes
   when it is small enough to hold (:data:`KEEP_BYTES`; Excel and Parquet files, which are
@@ -30,14 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from itp_stats.cohort.load import (
+from itp_stats.cohort.formats import read_table
+from itp_stats.cohort.load import load_cohort, read_cohort
+from itp_stats.cohort.scan import (
     CHUNK_ROWS,
     FileScan,
-    load_cohort,
-    read_cohort,
-    read_table,
     read_table_chunks,
     scan_file,
+    verified_bytes,
 )
 from itp_stats.config import DEFAULT_COHORT, project_root
 from itp_stats.errors import CohortReadError
@@ -267,20 +267,18 @@ class Source:
         """
         if self._bytes is not None:
             return self._bytes
-        from itp_stats.cohort.load import verified_bytes
-
         assert self._scan is not None
         self.reads += 1
         return verified_bytes(self._scan)
 
     def read_table(self) -> tuple[pd.DataFrame, bool]:
-        """A file's cells, untyped (:func:`itp_stats.cohort.load.read_table`) from its bytes."""
+        """A file's cells, untyped (:func:`itp_stats.cohort.formats.read_table`) from its bytes."""
         self._file_only()
         return read_table(self.path, self.data())
 
     def read_chunks(self, rows: int = CHUNK_ROWS) -> tuple[Iterator[pd.DataFrame], bool]:
         """A file's cells, untyped, a slice of rows at a time
-        (:func:`itp_stats.cohort.load.read_table_chunks`): from the bytes held, or streamed
+        (:func:`itp_stats.cohort.scan.read_table_chunks`): from the bytes held, or streamed
         from the disk with every byte hashed and checked against :attr:`sha256`."""
         self._file_only()
         assert self._scan is not None
