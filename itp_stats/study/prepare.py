@@ -209,9 +209,10 @@ class Study:
     Attributes
     ----------
     data_path : Path
-        Cohort file.
+        Cohort file (for a database table, its source file): the
+        :class:`~itp_stats.cohort.source.Source` the gate validated and the study read.
     sha256 : str
-        SHA-256 of the cohort file.
+        SHA-256 of the cohort file's bytes, as the Source read them (once).
     synthetic : bool
         Whether the data are synthetic (a cohort ``itp-stats synth`` made, recognised by its
         provenance mark or its bytes, or declared by the ``synthetic`` parameter); the report
@@ -236,8 +237,9 @@ class Study:
     synthetic_source : str
         Why the data are considered synthetic (empty when they are not).
     provenance : tuple of (str, str)
-        For a cohort in a database, what its source file says of it (URL, table or query,
-        snapshot: :func:`itp_stats.cohort.sql.source_provenance`); empty for a file.
+        What the Source says of itself for the Reproducibility table
+        (:meth:`~itp_stats.cohort.source.Source.describe`): for a cohort in a database, its
+        URL, table or query and snapshot; empty for a file.
     packages : dict of str to tuple of str
         The packages that computed the results, and what each computed
         (:mod:`itp_stats.provenance`, collected while the study was computed).
