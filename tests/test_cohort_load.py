@@ -531,8 +531,9 @@ def test_arrow_memory_pool_returns_memory_unless_the_user_chose_one(monkeypatch)
 @pytest.mark.parametrize("rows", [1, 7, 1000])
 def test_read_table_chunks_concatenate_to_read_table(tmp_path, monkeypatch, cohort_path, rows):
     import itp_stats.cohort.load as load
+    import itp_stats.cohort.scan as scan
 
-    monkeypatch.setattr(load, "_BLOCK_BYTES", 700)  # blocks of two or three rows
+    monkeypatch.setattr(scan, "_BLOCK_BYTES", 700)  # blocks of two or three rows
     semicolon = tmp_path / "semi.csv"
     text = _shipped_cells(cohort_path).to_csv(sep=";", index=False).replace(".", ",")
     semicolon.write_text("\n\nsep=;\n" + text, encoding="utf-8")

@@ -2,7 +2,7 @@
 gate on the whole file: the same step table, row for row, on every bad-input case.
 
 The streaming CSV reader is made to cut the file into blocks of a few rows
-(``cohort.load._BLOCK_BYTES``) and the gate into chunks of 9 rows, so that every rule sees
+(``cohort.scan._BLOCK_BYTES``) and the gate into chunks of 9 rows, so that every rule sees
 rows of several chunks, failing rows fall in different chunks, and duplicate ids sit in two
 (the bad-input cases in chunks of 25 rows: each chunk costs Great Expectations about half a
 second).
@@ -17,6 +17,8 @@ import pytest
 from gate_cases import BAD_INPUT, cells, corruptions, set_cell, write
 
 import itp_stats.cohort.load as load
+import itp_stats.cohort.scan as scan_module
+from itp_stats.cohort.dialect import encoding_of
 from itp_stats.errors import CohortReadError
 from itp_stats.gate.batch import read_batch, stream_batch
 from itp_stats.gate.run import validate_batch, validate_path, validate_stream
@@ -28,7 +30,7 @@ _CASE_ROWS = 25
 @pytest.fixture
 def small_blocks(monkeypatch):
     """CSV blocks of about three rows (each row of the shipped cohort is ~330 bytes)."""
-    monkeypatch.setattr(load, "_BLOCK_BYTES", 1000)
+    monkeypatch.setattr(scan_module, "_BLOCK_BYTES", 1000)
 
 
 def _same(streamed, whole) -> None:
@@ -153,7 +155,7 @@ def test_validate_path_streams_a_file(tmp_path, monkeypatch, cohort_path):
 def test_a_stream_is_read_once(cohort_path):
     stream = stream_batch(cohort_path)
     assert sum(len(c.frame) for c in stream) == 72
-    assert stream._scan is None
+    assert stream._source is None
     with pytest.raises(RuntimeError, match="read once"):
         list(stream)
 
@@ -185,7 +187,12 @@ def test_chunks_together_are_the_whole_frame(tmp_path, small_blocks, cohort_path
     assert stream.file_columns == batch.file_columns
 
 
-def test_a_file_changed_after_its_scan_is_refused(tmp_path, small_blocks):
+def test_a_file_too_large_to_hold_changed_after_its_scan_is_refused(
+    tmp_path, monkeypatch, small_blocks
+):
+    import itp_stats.cohort.source as source_module
+
+    monkeypatch.setattr(source_module, "KEEP_BYTES", 0)  # streamed again from the disk
     path = write(cells(), tmp_path / "cohort.csv")
     stream = stream_batch(path, rows=_ROWS)
     write(set_cell(cells(), "P070", "cd4_m0", "99999"), path)  # written after the scan
@@ -193,11 +200,20 @@ def test_a_file_changed_after_its_scan_is_refused(tmp_path, small_blocks):
         validate_stream(stream)
 
 
+def test_a_file_held_is_validated_as_scanned_whatever_is_written_after(tmp_path, small_blocks):
+    path = write(cells(), tmp_path / "cohort.csv")
+    scanned = hashlib.sha256(path.read_bytes()).hexdigest()
+    stream = stream_batch(path, rows=_ROWS)
+    write(set_cell(cells(), "P070", "cd4_m0", "99999"), path)  # written after the scan
+    result = validate_stream(stream)
+    assert result.passed and result.data_sha256 == scanned
+
+
 @pytest.mark.parametrize("piece", [7, 64, 1 << 20])
 def test_scan_decides_the_encoding_and_layout_as_the_whole_read(tmp_path, monkeypatch, piece):
     # pieces of a few bytes: a multi-byte character, a separator and its spaces, and the
     # byte-order mark fall across the pieces' edges
-    monkeypatch.setattr(load, "_CHUNK", piece)
+    monkeypatch.setattr(scan_module, "_CHUNK", piece)
     frame = cells().iloc[:12].copy()
     frame.loc[3, "sex"] = "F"
     text = frame.to_csv(index=False, lineterminator="\n")
@@ -217,7 +233,7 @@ def test_scan_decides_the_encoding_and_layout_as_the_whole_read(tmp_path, monkey
             assert scan.layout is None  # pyarrow and pandas read ', "F"' differently
         else:
             assert scan.layout is not None
-            assert scan.layout.codec == load._encoding(data, path)[0], name
+            assert scan.layout.codec == encoding_of(data, path)[0], name
         whole, comma = load.read_table(path)
         chunks, chunked_comma = load.read_table_chunks(path, rows=5, scan=scan)
         assert chunked_comma == comma

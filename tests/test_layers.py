@@ -53,3 +53,25 @@ def test_the_cohort_layer_does_not_ask_the_gate():
     """The digest helpers live in the foundation (itp_stats.files), not in gate/."""
     for path in (PACKAGE / "cohort").rglob("*.py"):
         assert not any(m.startswith("itp_stats.gate") for m, _, _ in _imports(path)), path
+
+
+ASKING = {"is_database_url", "resolve_source"}
+"""The names that ask whether a cohort's name is a database URL, and resolve it."""
+
+
+def _names(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    names |= {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    return names | {n for _, imported, _ in _imports(path) for n in imported}
+
+
+def test_below_the_study_only_the_source_asks_whether_a_cohort_is_a_database_url():
+    """``cohort.source.Source.open`` resolves a cohort's name once (``cohort.sql`` defines the
+    helpers, for its own URL-taking functions); the gate and the study take the Source."""
+    allowed = {"cohort/source.py", "cohort/sql.py"}
+    for layer in ORDER[: ORDER.index("study") + 1]:
+        for path in sorted((PACKAGE / layer).rglob("*.py")):
+            if path.relative_to(PACKAGE).as_posix() in allowed:
+                continue
+            assert not _names(path) & ASKING, path

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from itp_stats.cohort.load import load_cohort
+from itp_stats.cohort.source import Source
 from itp_stats.cohort.synth import synthesize, write_cohort
 from itp_stats.study.config import load_study
 from itp_stats.study.prepare import (
@@ -282,8 +284,21 @@ def _fewer_rows(cohort_path, target, drop: int):
     return target
 
 
-def test_the_bytes_analysed_are_the_bytes_validated(tmp_path, monkeypatch, cohort_path):
+def _open_then_changed(monkeypatch, cohort_path):
+    """The export tool rewrites the file (3 rows fewer) just after the document opened it."""
     import itp_stats.study.prepare as study_module
+
+    opened = study_module._open_source
+
+    def open_then_changed(data):
+        source = opened(data)
+        _fewer_rows(cohort_path, source.path, 3)
+        return source
+
+    monkeypatch.setattr(study_module, "_open_source", open_then_changed)
+
+
+def test_the_bytes_analysed_are_the_bytes_validated(tmp_path, monkeypatch, cohort_path):
     from itp_stats.gate.result import read_gate_result, sha256_file
 
     monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
@@ -291,33 +306,39 @@ def test_the_bytes_analysed_are_the_bytes_validated(tmp_path, monkeypatch, cohor
     data.write_bytes(cohort_path.read_bytes())
     validated = sha256_file(data)
     read_gate_result(data)  # the render's pre-render gate validated these bytes
-    read = study_module._read_bytes
-
-    def read_then_changed(path):
-        blob = read(path)
-        _fewer_rows(cohort_path, path, 3)  # the export tool rewrites the file meanwhile
-        return blob
-
-    monkeypatch.setattr(study_module, "_read_bytes", read_then_changed)
+    _open_then_changed(monkeypatch, cohort_path)
     study = prepare_study(str(data), n_boot=50)
     assert len(study.cohort) == 72 and study.sha256 == validated == study.gate.data_sha256
+    assert sha256_file(data) != validated  # the file did change: its first bytes were used
 
 
-def test_bytes_other_than_the_validated_ones_are_refused(tmp_path, monkeypatch, cohort_path):
-    import itp_stats.study.prepare as study_module
-    from itp_stats.errors import CohortReadError
-
+def test_the_bytes_read_are_the_bytes_validated_when_the_gate_runs_meanwhile(
+    tmp_path, monkeypatch, cohort_path
+):
     monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
     data = tmp_path / "cohort.csv"
     data.write_bytes(cohort_path.read_bytes())
-    other = _fewer_rows(cohort_path, tmp_path / "other.csv", 3).read_bytes()
-    # what the document read is not what is on disk when the gate validates it
-    monkeypatch.setattr(study_module, "_read_bytes", lambda path: other)
+    _open_then_changed(monkeypatch, cohort_path)  # no stored result: the gate runs in-process
+    study = prepare_study(str(data), n_boot=50)
+    assert len(study.cohort) == 72 == study.gate.n_rows
+    first = hashlib.sha256(cohort_path.read_bytes()).hexdigest()  # the bytes opened
+    assert study.sha256 == study.gate.data_sha256 == first
+
+
+def test_a_large_file_changed_after_it_was_read_is_refused(tmp_path, monkeypatch, cohort_path):
+    import itp_stats.cohort.source as source_module
+    from itp_stats.errors import CohortReadError
+
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    monkeypatch.setattr(source_module, "KEEP_BYTES", 0)  # too large to hold: read again
+    data = tmp_path / "cohort.csv"
+    data.write_bytes(cohort_path.read_bytes())
+    _open_then_changed(monkeypatch, cohort_path)
     with pytest.raises(CohortReadError) as err:
         prepare_study(str(data), n_boot=50)
     assert str(err.value) == (
-        f"{data}: the file changed while it was being read (its bytes differ from those "
-        "validated); render again once nothing is writing to it"
+        f"{data}: the file changed while it was read; nothing was validated, try again once "
+        "it is written"
     )
     assert not list((tmp_path / ".itp-stats").glob("study-*.pkl"))
 
@@ -389,12 +410,12 @@ def test_the_synthetic_notice_is_of_the_bytes_analysed(tmp_path, monkeypatch, wh
             mark = f"{SYNTHETIC_MARK} (n = 45, seed 8): no row is a real patient"
             data.write_bytes(f"# {mark}\n".encode() + made.read_bytes())
 
-    read, load = study_module._read_bytes, study_module.load_cohort
+    opened, load = study_module._open_source, Source.load
 
-    def read_then_changed(path):
-        blob = read(path)
+    def open_then_changed(data):
+        source = opened(data)
         overwrite_with_c()
-        return blob
+        return source
 
     def load_then_changed(*args, **kwargs):
         cohort = load(*args, **kwargs)
@@ -402,9 +423,9 @@ def test_the_synthetic_notice_is_of_the_bytes_analysed(tmp_path, monkeypatch, wh
         return cohort
 
     if when == "after the bytes are read":
-        monkeypatch.setattr(study_module, "_read_bytes", read_then_changed)
+        monkeypatch.setattr(study_module, "_open_source", open_then_changed)
     else:
-        monkeypatch.setattr(study_module, "load_cohort", load_then_changed)
+        monkeypatch.setattr(Source, "load", load_then_changed)
     study = prepare_study(str(data), n_boot=50)
     assert len(study.cohort) == 40 and study.sha256 == validated  # A's numbers
     assert not study.synthetic and study.synthetic_source == ""  # and A's provenance
@@ -412,19 +433,18 @@ def test_the_synthetic_notice_is_of_the_bytes_analysed(tmp_path, monkeypatch, wh
 
 def test_a_sidecar_is_read_once_with_the_bytes_it_describes(tmp_path, monkeypatch):
     # the sidecar read with A's bytes marks A, even when it is removed before the analysis
-    import itp_stats.study.prepare as study_module
     from itp_stats.cohort.synth import sidecar_path
 
     monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
     data = write_cohort(synthesize(40, 5), tmp_path / "cohort.csv", seed=5)
-    load = study_module.load_cohort
+    load = Source.load
 
     def load_then_unmarked(*args, **kwargs):
         cohort = load(*args, **kwargs)
         sidecar_path(data).unlink()
         return cohort
 
-    monkeypatch.setattr(study_module, "load_cohort", load_then_unmarked)
+    monkeypatch.setattr(Source, "load", load_then_unmarked)
     study = prepare_study(str(data), n_boot=50)
     assert study.synthetic_source.startswith("synthetic cohort made by itp-stats synth (n = 40")
 

@@ -77,6 +77,7 @@ __all__ = [
     "open_source",
     "ROW_ORDER",
     "parse_source",
+    "parse_source_file",
     "quote_ident",
     "read_source_file",
     "resolve_source",
@@ -415,8 +416,25 @@ def read_source_file(path: str | os.PathLike) -> tuple[DatabaseSource, Snapshot 
         The file is missing or is not a source file (exit status 2).
     """
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        blob = Path(path).read_bytes()
+    except OSError as exc:
+        raise DatabaseSourceError(f"{path}: not a readable source file ({exc})") from None
+    return parse_source_file(blob, path)
+
+
+def parse_source_file(
+    blob: bytes, path: str | os.PathLike
+) -> tuple[DatabaseSource, Snapshot | None]:
+    """:func:`read_source_file` of a source file's bytes, already read (``path`` names it).
+
+    Raises
+    ------
+    DatabaseSourceError
+        The bytes are not a source file (exit status 2).
+    """
+    try:
+        data = json.loads(blob.decode("utf-8"))
+    except ValueError as exc:  # UnicodeDecodeError is a ValueError
         raise DatabaseSourceError(f"{path}: not a readable source file ({exc})") from None
     if not isinstance(data, dict) or data.get("schema") != SOURCE_SCHEMA:
         raise DatabaseSourceError(f"{path}: not an itp-stats source file")
@@ -794,6 +812,7 @@ def load_source(
     dictionary: Dictionary | None = None,
     *,
     gate_sha256: str | None = None,
+    source_bytes: bytes | None = None,
 ) -> pd.DataFrame:
     """Load a database source for analysis: the frame ``load_cohort`` gives for its export.
 
@@ -807,6 +826,10 @@ def load_source(
     gate_sha256 : str, optional
         The gate result's ``data_sha256``: the source file must still be the one the gate
         validated (a later gate run rewrites it).
+    source_bytes : bytes, optional
+        The source file's bytes, already read and hashed by the caller
+        (:class:`itp_stats.cohort.source.Source`): the snapshot is taken from them, and the
+        file is not read again.
 
     Returns
     -------
@@ -830,8 +853,13 @@ def load_source(
 
     d = dictionary or load_dictionary()
     path = resolve_source(str(data)) if is_database_url(str(data)) else Path(data)
-    source, validated = read_source_file(path)
-    if validated is None or (gate_sha256 is not None and sha256_file(path) != gate_sha256):
+    if source_bytes is None:
+        source, validated = read_source_file(path)
+        held = sha256_file(path) if gate_sha256 is not None else None
+    else:
+        source, validated = parse_source_file(source_bytes, path)
+        held = hashlib.sha256(source_bytes).hexdigest() if gate_sha256 is not None else None
+    if validated is None or held != gate_sha256:
         raise SourceChangedError(
             f"{source.url}: no validation gate result for the rows read now; run the gate "
             "(`itp-stats gate`) before the analysis"

@@ -425,7 +425,9 @@ def synthetic_mark(path: str | Path, *, sha256: str | None = None) -> str:
     return text if text.startswith(SYNTHETIC_MARK) else ""
 
 
-def synthetic_mark_of(data: bytes, name: str, *, sidecar: bytes | None = None) -> str:
+def synthetic_mark_of(
+    data: bytes, name: str, *, sidecar: bytes | None = None, sha256: str | None = None
+) -> str:
     """The provenance mark of a cohort's bytes, read once with its sidecar's, or ``""``.
 
     What :func:`synthetic_mark` says of a file, said of bytes already read: a render reads
@@ -442,6 +444,9 @@ def synthetic_mark_of(data: bytes, name: str, *, sidecar: bytes | None = None) -
     sidecar : bytes, optional
         The bytes of its sidecar (:func:`sidecar_path`), read with ``data``; its mark counts
         only when the SHA-256 it records is that of ``data`` (a stale sidecar says nothing).
+    sha256 : str, optional
+        The SHA-256 of the file's bytes when the caller took it as it read them (then
+        ``data`` may be their first bytes only, where a CSV's mark is): not computed again.
 
     Returns
     -------
@@ -449,7 +454,9 @@ def synthetic_mark_of(data: bytes, name: str, *, sidecar: bytes | None = None) -
         The mark's text, or ``""``.
     """
     try:
-        recorded = _recorded_mark(sidecar, hashlib.sha256(data).hexdigest()) if sidecar else ""
+        recorded = ""
+        if sidecar:
+            recorded = _recorded_mark(sidecar, sha256 or hashlib.sha256(data).hexdigest())
         text = recorded or _inner_mark_of(data, name)
     except Exception:  # bytes that are not the format their name says: no mark
         return ""

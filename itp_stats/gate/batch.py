@@ -32,15 +32,11 @@ from itp_stats.cohort.dictionary import Dictionary, load_dictionary
 from itp_stats.cohort.load import (
     CHUNK_ROWS,
     PROBLEM_COLUMNS,
-    FileScan,
     derive_group,
-    read_table,
-    read_table_chunks,
-    scan_file,
     type_cohort,
 )
+from itp_stats.cohort.source import Source
 from itp_stats.errors import CohortReadError
-from itp_stats.files import sha256_file
 from itp_stats.gate.suite import (
     CHECK_PREFIX,
     GROUP_CHECK,
@@ -277,13 +273,15 @@ def _plain(series: pd.Series, dictionary: Dictionary) -> pd.Series:
     return pd.Series(pd.Categorical(values.where(present, None).to_numpy()))
 
 
-def read_batch(path: str | Path, dictionary: Dictionary | None = None) -> GateBatch:
+def read_batch(path: str | Path | Source, dictionary: Dictionary | None = None) -> GateBatch:
     """Read a cohort file (read-only) and prepare it for the gate.
 
     Parameters
     ----------
-    path : str or Path
-        CSV, XLSX or Parquet cohort file.
+    path : str, Path or Source
+        CSV, XLSX or Parquet cohort file (a relative path from the current folder), or the
+        :class:`~itp_stats.cohort.source.Source` that read it: its bytes are parsed, not the
+        file again.
     dictionary : Dictionary, optional
         Defaults to the project's dictionary.
 
@@ -297,14 +295,10 @@ def read_batch(path: str | Path, dictionary: Dictionary | None = None) -> GateBa
         The file is missing, empty or cannot be read (exit status 2).
     """
     d = dictionary or load_dictionary()
-    path = Path(path).resolve()
-    try:
-        sha = sha256_file(path) if path.is_file() else ""
-    except OSError as exc:
-        raise CohortReadError(f"{path}: cannot read ({exc.strerror})") from None
-    raw, decimal_comma = read_table(path)
+    source = Source.open(path, root=Path.cwd())
+    raw, decimal_comma = source.read_table()
     if len(raw.columns) == 0:
-        raise CohortReadError(f"{path}: the file has no columns")
+        raise CohortReadError(f"{source.path}: the file has no columns")
     file_columns, labels = tuple(raw.columns), row_labels(raw, d.id_column)
     # typed in place, then made plain in place: each column is held in one form at a time
     typed, problems = type_cohort(
@@ -314,8 +308,8 @@ def read_batch(path: str | Path, dictionary: Dictionary | None = None) -> GateBa
     frame = gate_frame(typed, problems, d, consume=True)
     del typed
     return GateBatch(
-        path=path,
-        sha256=sha,
+        path=source.path,
+        sha256=source.sha256,
         frame=frame,
         file_columns=file_columns,
         labels=labels,
@@ -368,16 +362,16 @@ class BatchStream:
     rows: int = CHUNK_ROWS
     file_columns: tuple[str, ...] = ()
     n_rows: int = 0
-    _scan: FileScan | None = field(default=None, repr=False)
+    _source: Source | None = field(default=None, repr=False)
     _ids: list[pd.Series] = field(default_factory=list, repr=False)
     _problems: list[pd.DataFrame] = field(default_factory=list, repr=False)
 
     def __iter__(self) -> Iterator[BatchChunk]:
-        scan, self._scan = self._scan, None  # the scan is what the stream reads, once
-        if scan is None:
+        source, self._source = self._source, None  # the stream reads its source once
+        if source is None:
             raise RuntimeError("a BatchStream is read once")
         d = self.dictionary
-        chunks, decimal_comma = read_table_chunks(self.path, rows=self.rows, scan=scan)
+        chunks, decimal_comma = source.read_chunks(self.rows)
         upcoming = next(chunks, None)
         while upcoming is not None:
             # the next chunk's cells are read first, so that a chunk knows whether it is last
@@ -418,21 +412,23 @@ class BatchStream:
 
 
 def stream_batch(
-    path: str | Path, dictionary: Dictionary | None = None, *, rows: int = CHUNK_ROWS
+    path: str | Path | Source, dictionary: Dictionary | None = None, *, rows: int = CHUNK_ROWS
 ) -> BatchStream:
     """Scan a cohort file (read-only), to be prepared for the gate chunk by chunk.
 
     The file is hashed and its encoding and layout found by one pass over it
-    (:func:`itp_stats.cohort.load.scan_file`); iterating the stream parses it again from
-    the disk, checking that the bytes are the ones hashed. The prepared chunks together equal
+    (:meth:`itp_stats.cohort.source.Source.open`), which keeps its bytes when they are few
+    enough; iterating the stream parses those, or a larger file again from the disk,
+    checking that the bytes are the ones hashed. The prepared chunks together equal
     :func:`read_batch`'s frame (row by row), while only one chunk's cells and columns are
     held at a time, besides the ids and the parse problems (an Excel or Parquet file is held
     whole while it is read).
 
     Parameters
     ----------
-    path : str or Path
-        CSV, XLSX or Parquet cohort file.
+    path : str, Path or Source
+        CSV, XLSX or Parquet cohort file (a relative path from the current folder), or the
+        :class:`~itp_stats.cohort.source.Source` that read it.
     dictionary : Dictionary, optional
         Defaults to the project's dictionary.
     rows : int
@@ -450,6 +446,7 @@ def stream_batch(
         the stream is iterated.
     """
     d = dictionary or load_dictionary()
-    path = Path(path).resolve()
-    scan = scan_file(path)
-    return BatchStream(path=path, sha256=scan.sha256, dictionary=d, rows=rows, _scan=scan)
+    source = Source.open(path, root=Path.cwd())
+    return BatchStream(
+        path=source.path, sha256=source.sha256, dictionary=d, rows=rows, _source=source
+    )

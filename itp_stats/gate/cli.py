@@ -172,18 +172,22 @@ def run_gate(args: argparse.Namespace) -> int:
     dictionary = None
     try:
         dictionary = _data_model(args)
-        cached = None if args.force else current_result(data, out, dictionary)
-        from itp_stats.cohort.sql import is_source_file, source_unchanged
+        from itp_stats.cohort.source import Source
 
-        if cached is not None and is_source_file(data) and not source_unchanged(data):
-            cached = None  # a table: its rows changed since the stored result (digest)
+        source = Source.open(data)  # read once: its digest, then (if need be) validated
+        cached = None if args.force else current_result(source, out, dictionary)
+        if cached is not None and source.kind == "table":
+            from itp_stats.cohort.sql import source_unchanged
+
+            if not source_unchanged(source.path):
+                cached = None  # a table: its rows changed since the stored result (digest)
         if cached is not None:
             _note_unstored(dictionary)
             return _report(cached, f" (cached result of {cached.timestamp})")
 
         from itp_stats.gate.run import validate_path
 
-        result = validate_path(data, dictionary)
+        result = validate_path(source, dictionary)
     except ItpStatsError as exc:
         # no stale verdict survives: the documents see a failed result and refuse
         _write_failure(out, data, str(exc), dictionary)

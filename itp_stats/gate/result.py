@@ -55,7 +55,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from itp_stats.config import DEFAULT_COHORT, gate_result_path, project_root
+from itp_stats.config import gate_result_path
 from itp_stats.errors import CohortReadError, ItpStatsError
 from itp_stats.files import sha256_file
 
@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from itp_stats.cohort.dictionary import Dictionary
+    from itp_stats.cohort.source import Source
 
 __all__ = [
     "SCHEMA",
@@ -398,7 +399,9 @@ def installed_gx_version() -> str | None:
 
 
 def current_result(
-    data_path: str | Path, result_path: str | Path, dictionary: Dictionary | None = None
+    data_path: str | Path | Source,
+    result_path: str | Path,
+    dictionary: Dictionary | None = None,
 ) -> GateResult | None:
     """A stored result that still holds for ``data_path``, else None (no GX import).
 
@@ -411,8 +414,10 @@ def current_result(
 
     Parameters
     ----------
-    data_path : str or Path
-        The cohort file (absolute, see :func:`resolve_data_path`).
+    data_path : str, Path or Source
+        The cohort file (absolute, see :func:`resolve_data_path`), or the
+        :class:`~itp_stats.cohort.source.Source` that read it (its digest is used: the file
+        is not hashed again).
     result_path : str or Path
         The stored JSON result.
     dictionary : Dictionary, optional
@@ -429,11 +434,14 @@ def current_result(
     result = _load(Path(result_path))
     if result is None or result.error is not None or result.data_sha256 is None:
         return None
-    path = Path(data_path)
-    try:
-        sha = sha256_file(path)
-    except OSError:
-        return None
+    if hasattr(data_path, "sha256"):  # a Source: its digest, taken as it was read
+        path, sha = data_path.path, data_path.sha256
+    else:
+        path = Path(data_path)
+        try:
+            sha = sha256_file(path)
+        except OSError:
+            return None
     d = dictionary or load_dictionary()
     model = dictionary_sha256(d)
     if model is None:
@@ -475,19 +483,11 @@ def resolve_data_path(data: str | Path | None = None) -> Path:
     Returns
     -------
     Path
-        Absolute path (not checked for existence).
+        Absolute path (not checked for existence): :func:`itp_stats.cohort.source.resolve_data`.
     """
-    chosen = data if data not in (None, "") else os.environ.get("ITP_STATS_DATA") or None
-    from itp_stats.cohort.sql import is_database_url, resolve_source
+    from itp_stats.cohort.source import resolve_data
 
-    if is_database_url(chosen):  # a table in a database: its source file (cohort.sql)
-        return resolve_source(str(chosen))
-    root = project_root()
-    if chosen is None:
-        default = root / "data" / "cohort.csv"
-        return default if default.is_file() else DEFAULT_COHORT
-    path = Path(chosen).expanduser()
-    return path if path.is_absolute() else (root / path).resolve()
+    return resolve_data(data)
 
 
 def write_gate_result(result: GateResult, path: str | Path | None = None) -> Path:
@@ -561,7 +561,7 @@ def _failure_message(result: GateResult, limit: int = 5) -> str:
 
 
 def read_gate_result(
-    data_path: str | Path | None = None,
+    data_path: str | Path | Source | None = None,
     *,
     result_path: str | Path | None = None,
     rerun: bool = True,
@@ -574,8 +574,11 @@ def read_gate_result(
 
     Parameters
     ----------
-    data_path : str or Path, optional
-        The cohort file (see :func:`resolve_data_path`).
+    data_path : str, Path or Source, optional
+        The cohort file (see :func:`resolve_data_path`), or the
+        :class:`~itp_stats.cohort.source.Source` that read it: its digest is compared with
+        the stored result's and, when the gate has to run, its bytes are validated (the file
+        is not read again). A path is opened as a Source (read once).
     result_path : str or Path, optional
         The JSON written by ``itp-stats gate``; defaults to
         :func:`itp_stats.config.gate_result_path`.
@@ -588,9 +591,9 @@ def read_gate_result(
     study : str or path-like, optional
         The study configuration; defaults to ``$ITP_STATS_STUDY``, else the shipped one.
     data_sha256 : str, optional
-        SHA-256 of the bytes the caller read (and will analyse); default: hash the file now.
-        The result must be for these bytes; when the gate has to run and the file has
-        changed since they were read, :class:`CohortReadError` is raised.
+        SHA-256 of the bytes the caller read (and will analyse); default: the source's. The
+        result must be for these bytes; when the gate has to run and the file has changed
+        since they were read, :class:`CohortReadError` is raised.
     force : bool
         Run the gate even when the stored result holds (the caller found it contradicts the
         data, e.g. another number of rows).
@@ -614,15 +617,12 @@ def read_gate_result(
         The gate had to run and the suite stored in ``validation/`` is out of date.
     """
     from itp_stats.cohort.design import load_data_model
+    from itp_stats.cohort.source import Source
 
     dictionary = load_data_model(study)
-    path = resolve_data_path(data_path)
-    if not path.is_file():
-        raise CohortReadError(f"{path}: no such file")
-    try:
-        sha = data_sha256 or sha256_file(path)
-    except OSError as exc:
-        raise CohortReadError(f"{path}: cannot read ({exc.strerror})") from None
+    source = Source.open(data_path)
+    path = source.path
+    sha = data_sha256 or source.sha256
     json_path = Path(result_path) if result_path is not None else gate_result_path()
     result = None if force else _load(json_path)
     current = (
@@ -639,7 +639,7 @@ def read_gate_result(
             )
         from itp_stats.gate.run import validate_path
 
-        result = validate_path(path, dictionary)
+        result = validate_path(source, dictionary)
         if result.data_sha256 != sha:
             raise CohortReadError(
                 f"{path}: the file changed while it was being read (its bytes differ from "

@@ -40,6 +40,7 @@ from pandas.api.types import union_categoricals
 
 from itp_stats import __version__
 from itp_stats.cohort.dictionary import Dictionary, load_dictionary
+from itp_stats.cohort.source import Source
 from itp_stats.gate.batch import (
     BatchChunk,
     BatchStream,
@@ -905,7 +906,10 @@ def validate_stream(stream: BatchStream, dictionary: Dictionary | None = None) -
 
 
 def validate_path(
-    path: str | Path, dictionary: Dictionary | None = None, *, docs_dir: str | Path | None = None
+    path: str | Path | Source,
+    dictionary: Dictionary | None = None,
+    *,
+    docs_dir: str | Path | None = None,
 ) -> GateResult:
     """Read a cohort file (read-only) and validate it.
 
@@ -914,9 +918,12 @@ def validate_path(
 
     Parameters
     ----------
-    path : str or Path
-        CSV, XLSX or Parquet cohort file; or a database URL (``postgresql://…#table``) or its
-        source file, validated in the database (:func:`itp_stats.gate.sql.validate_source`).
+    path : str, Path or Source
+        CSV, XLSX or Parquet cohort file (a relative path from the current folder); or a
+        database URL (``postgresql://…#table``) or its source file, validated in the database
+        (:func:`itp_stats.gate.sql.validate_source`); or the
+        :class:`~itp_stats.cohort.source.Source` that read either (its bytes are validated,
+        the file is not read again).
     dictionary : Dictionary, optional
         Defaults to the dictionary of the study in use.
     docs_dir : str or Path, optional
@@ -935,12 +942,11 @@ def validate_path(
         The suite stored in ``validation/`` for this dictionary is out of date (exit status 2).
     """
     d = dictionary or load_dictionary()
-    from itp_stats.cohort.sql import is_database_url, is_source_file
-
-    if is_database_url(path) or is_source_file(path):  # a table: validated where it lives
+    source = Source.open(path, root=Path.cwd())
+    if source.kind == "table":  # validated where it lives
         from itp_stats.gate.sql import validate_source
 
-        return validate_source(path, d, docs_dir=docs_dir)
+        return validate_source(source, d, docs_dir=docs_dir)
     if docs_dir is not None:
-        return validate_batch(read_batch(path, d), d, docs_dir=docs_dir)
-    return validate_stream(stream_batch(path, d), d)
+        return validate_batch(read_batch(source, d), d, docs_dir=docs_dir)
+    return validate_stream(stream_batch(source, d), d)

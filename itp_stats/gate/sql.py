@@ -51,16 +51,14 @@ import pandas as pd
 
 from itp_stats.cohort.iwg import CR_THRESHOLD, RESPONSE_THRESHOLD
 from itp_stats.cohort.load import EXPECTED, MISSING_TOKENS, PROBLEM_COLUMNS
+from itp_stats.cohort.source import Source
 from itp_stats.cohort.sql import (
     ROW_ORDER,
     DatabaseSource,
     cell_text,
     digest_aggregate,
     hash_parts,
-    is_database_url,
-    open_source,
     quote_ident,
-    resolve_source,
     row_keys,
     source_columns,
     take_snapshot,
@@ -628,7 +626,7 @@ def _fetch_rows(cur: Any, rows_frame: KeptRows, results: dict[str, Any], limit: 
 
 
 def validate_source(
-    data: str | os.PathLike,
+    data: str | os.PathLike | Source,
     dictionary: Dictionary | None = None,
     *,
     docs_dir: str | os.PathLike | None = None,
@@ -637,9 +635,10 @@ def validate_source(
 
     Parameters
     ----------
-    data : str or path-like
+    data : str, path-like or Source
         Database URL (``postgresql://…#table``) or its source file
-        (:func:`itp_stats.cohort.sql.resolve_source`).
+        (:func:`itp_stats.cohort.sql.resolve_source`), or the
+        :class:`~itp_stats.cohort.source.Source` that read it.
     dictionary : Dictionary, optional
         Defaults to the dictionary of the study in use (with its design).
     docs_dir : str or path-like, optional
@@ -670,8 +669,8 @@ def validate_source(
     )
 
     d = dictionary or load_dictionary()
-    source = open_source(data)
-    path = resolve_source(source.url) if is_database_url(str(data)) else Path(data)
+    opened = Source.open(data, root=Path.cwd())
+    source, path = opened.database, opened.path
     runtime = gate_runtime(d, docs_dir=docs_dir)
     _probe_columns(source)  # a readable message when the server or the table is not there
     with quiet_gx():

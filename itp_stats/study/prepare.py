@@ -27,8 +27,9 @@ import pandas as pd
 from itp_stats.cohort.computed import add_computed
 from itp_stats.cohort.dictionary import Dictionary
 from itp_stats.cohort.load import load_cohort
+from itp_stats.cohort.source import Source
 from itp_stats.config import DEFAULT_COHORT, state_dir
-from itp_stats.errors import CohortReadError, ItpStatsError
+from itp_stats.errors import ItpStatsError
 from itp_stats.gate.result import code_sha256, read_gate_result, sha256_file
 from itp_stats.provenance import collecting, record, recorded, version
 from itp_stats.study.config import StudyConfig, load_study
@@ -209,9 +210,10 @@ class Study:
     Attributes
     ----------
     data_path : Path
-        Cohort file.
+        Cohort file (for a database table, its source file): the
+        :class:`~itp_stats.cohort.source.Source` the gate validated and the study read.
     sha256 : str
-        SHA-256 of the cohort file.
+        SHA-256 of the cohort file's bytes, as the Source read them (once).
     synthetic : bool
         Whether the data are synthetic (a cohort ``itp-stats synth`` made, recognised by its
         provenance mark or its bytes, or declared by the ``synthetic`` parameter); the report
@@ -236,8 +238,9 @@ class Study:
     synthetic_source : str
         Why the data are considered synthetic (empty when they are not).
     provenance : tuple of (str, str)
-        For a cohort in a database, what its source file says of it (URL, table or query,
-        snapshot: :func:`itp_stats.cohort.sql.source_provenance`); empty for a file.
+        What the Source says of itself for the Reproducibility table
+        (:meth:`~itp_stats.cohort.source.Source.describe`): for a cohort in a database, its
+        URL, table or query and snapshot; empty for a file.
     packages : dict of str to tuple of str
         The packages that computed the results, and what each computed
         (:mod:`itp_stats.provenance`, collected while the study was computed).
@@ -339,11 +342,14 @@ def prepare_study(
 
     Notes
     -----
-    The data file is read once into memory; those bytes are hashed, compared with the
-    bytes the gate validated (the gate runs again in-process when its stored result is not
-    for them) and parsed: what is analysed is what was validated, even when the file changes
-    meanwhile. The gate's row count must be the number of rows loaded, else its result is not
-    trusted and the gate runs again.
+    The data are opened once as a :class:`~itp_stats.cohort.source.Source`: the file's
+    bytes are read and hashed once (with its provenance sidecar), compared with the bytes the
+    gate validated (the gate runs again in-process, on the same Source, when its stored
+    result is not for them) and parsed: what is analysed is what was validated, even when the
+    file changes meanwhile. A file too large to hold is streamed again, and refused unless
+    its bytes still have the digest; a table's rows are read while their in-database digest
+    is that of the snapshot validated. The gate's row count must be the number of rows
+    loaded, else its result is not trusted and the gate runs again.
 
     The study is cached in the state folder (``.itp-stats/study-<key>.pkl``) under a key made
     of the SHA-256 of the bytes read, the dictionary's and the study configuration's, the
@@ -364,8 +370,6 @@ def prepare_study(
     StudyConfigError
         The study configuration is missing or inconsistent (before any work).
     """
-    from itp_stats.gate.result import resolve_data_path
-
     if (
         data is not None
         and str(data) == DEFAULT_PARAMS["data"]
@@ -375,11 +379,10 @@ def prepare_study(
     if study is not None and str(study) in ("", DEFAULT_PARAMS["study"]):
         study = None  # likewise for the study ($ITP_STATS_STUDY, else the shipped one)
     config = load_study(study)
-    path = resolve_data_path(None if data is None else str(data))
-    blob = _read_bytes(path)
-    sidecar = _read_sidecar(path)  # the provenance, read once with the bytes it describes
-    sha = hashlib.sha256(blob).hexdigest()
-    gate = read_gate_result(path, result_path=gate_result, study=config.path, data_sha256=sha)
+    # read once: its bytes hashed, and the provenance sidecar with them
+    source = _open_source(None if data is None else str(data))
+    path, sha, sidecar = source.path, source.sha256, source.sidecar
+    gate = read_gate_result(source, result_path=gate_result, study=config.path)
     params = {
         "data": str(path),
         "study": str(config.path),
@@ -397,47 +400,26 @@ def prepare_study(
             if len(cached.cohort) == gate.n_rows:
                 cached.gate = gate
                 return cached
-        from itp_stats.cohort.sql import is_source_file, load_source
-
-        if is_source_file(path):  # a table: the rows the gate validated, or refused
-            cohort = load_source(path, config.dictionary, gate_sha256=sha)
-        else:
-            cohort = load_cohort(path, config.dictionary, data=blob)
+        # a file's bytes as hashed, or a table's rows while they are the snapshot validated
+        cohort = source.load(config.dictionary)
         if len(cohort) != gate.n_rows:
             # the stored result is not of these data: validate them again, never trust it
-            gate = read_gate_result(
-                path, result_path=gate_result, study=config.path, data_sha256=sha, force=True
-            )
+            gate = read_gate_result(source, result_path=gate_result, study=config.path, force=True)
             if len(cohort) != gate.n_rows:  # pragma: no cover - the gate and loader disagree
                 raise ItpStatsError(
                     f"{path}: the validation gate counted {gate.n_rows} rows, the analysis "
                     f"{len(cohort)}; nothing is reported"
                 )
-        from itp_stats.cohort.synth import synthetic_mark_of
-
-        mark = synthetic_mark_of(blob, path.name, sidecar=sidecar)
-        result = _compute(path, gate, params, config, cohort, sha, _provenance(path, blob), mark)
+        shipped = source.has_bytes_of(DEFAULT_COHORT)
+        mark = source.synthetic_mark  # of the bytes read, never of the path again
+        result = _compute(path, gate, params, config, cohort, sha, source.describe(), mark, shipped)
         _store_cached(key, result)
     return result
 
 
-def _read_bytes(path: Path) -> bytes:
-    """The data file's bytes, read once (hashed, checked against the gate's, then parsed)."""
-    if not path.is_file():
-        raise CohortReadError(
-            f"{path}: {'is a folder, expected a cohort file' if path.is_dir() else 'no such file'}"
-        )
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise CohortReadError(f"{path}: cannot read ({exc.strerror})") from None
-
-
-def _provenance(path: Path, blob: bytes) -> tuple[tuple[str, str], ...]:
-    """The database source's provenance, from the source file's bytes read (empty for a file)."""
-    from itp_stats.cohort.sql import is_source_file, source_provenance
-
-    return tuple(source_provenance(blob)) if is_source_file(path) else ()
+def _open_source(data: str | None) -> Source:
+    """The cohort's :class:`~itp_stats.cohort.source.Source`, opened (read and hashed) once."""
+    return Source.open(data)
 
 
 def _shipped_rows(cohort: pd.DataFrame, config: StudyConfig) -> bool:
@@ -472,6 +454,7 @@ def _synthetic_source(
     cohort: pd.DataFrame | None = None,
     config: StudyConfig | None = None,
     mark: str | None = None,
+    shipped: bool | None = None,
 ) -> str:
     """Why the data are synthetic, ``""`` when they are not.
 
@@ -482,6 +465,9 @@ def _synthetic_source(
     bytes of the shipped ``data/cohort.csv``; its rows, typed, in any order; the ``synthetic``
     parameter. A CSV changed after ``itp-stats synth`` wrote it beside its sidecar is
     therefore synthetic only when it still holds the shipped rows or is declared so.
+    ``shipped`` says whether the bytes are the shipped file's when the caller knows
+    (:meth:`~itp_stats.cohort.source.Source.has_bytes_of`: the shipped file itself is not
+    read again).
     """
     if mark is None:
         from itp_stats.cohort.synth import synthetic_mark
@@ -489,11 +475,12 @@ def _synthetic_source(
         mark = synthetic_mark(path, sha256=sha)
     if mark:
         return mark
-    shipped = (
-        DEFAULT_COHORT.is_file() and sha == sha256_file(DEFAULT_COHORT)
-        if sha is not None
-        else is_shipped_cohort(path)
-    )
+    if shipped is None:
+        shipped = (
+            DEFAULT_COHORT.is_file() and sha == sha256_file(DEFAULT_COHORT)
+            if sha is not None
+            else is_shipped_cohort(path)
+        )
     if shipped:
         return "the shipped synthetic cohort (data/cohort.csv)"
     if cohort is not None and config is not None and _shipped_rows(cohort, config):
@@ -512,10 +499,11 @@ def _compute(
     sha: str | None = None,
     provenance: tuple[tuple[str, str], ...] = (),
     mark: str | None = None,
+    shipped: bool | None = None,
 ) -> Study:
     with collecting() as packages:
         record("pandas", "reading and typing the cohort")
-        study = _analysed_study(path, gate, params, config, cohort, sha, provenance, mark)
+        study = _analysed_study(path, gate, params, config, cohort, sha, provenance, mark, shipped)
     study.packages = packages
     return study
 
@@ -529,12 +517,13 @@ def _analysed_study(
     sha: str | None,
     provenance: tuple[tuple[str, str], ...],
     mark: str | None,
+    shipped: bool | None = None,
 ) -> Study:
     from itp_stats.study.plan import run_analysis
 
     if cohort is None:
         cohort = load_cohort(path, config.dictionary)
-    source = _synthetic_source(path, params["synthetic"], sha, cohort, config, mark)
+    source = _synthetic_source(path, params["synthetic"], sha, cohort, config, mark, shipped)
     # computed markers, from the recorded columns the gate has validated
     cohort = add_computed(cohort, config.dictionary)
     group = config.group
@@ -597,18 +586,6 @@ def _analysed_study(
 
 _KEEP_CACHED = 4
 """Most cached studies kept in the state folder."""
-
-
-def _read_sidecar(path: Path) -> bytes | None:
-    """The bytes of the data file's provenance sidecar (None without one): whether the data
-    are synthetic may change with it while the data bytes do not, so it is part of the cache
-    key, and it is read once, with the data, and judged against their digest."""
-    from itp_stats.cohort.synth import sidecar_path
-
-    try:
-        return sidecar_path(path).read_bytes()
-    except (OSError, ValueError, TypeError):
-        return None
 
 
 def _cache_key(
