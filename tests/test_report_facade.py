@@ -148,7 +148,7 @@ def test_html_figures_are_2x_images_that_enlarge(index_html):
     import struct
 
     images = re.findall(r"<img\b[^>]*>", index_html)
-    assert len(images) == 6
+    assert len(images) == 7
     for image in images:
         data = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', image)[1])
         pixels = struct.unpack(">II", data[16:24])  # the PNG's IHDR: width, height
@@ -156,7 +156,7 @@ def test_html_figures_are_2x_images_that_enlarge(index_html):
         # twice the pixels of the size shown: sharp on a high-density screen and enlarged
         assert [round(p / 2) for p in pixels] == shown
         assert 'title="Click to enlarge"' in image
-    assert index_html.count('tabindex="0">') >= 6  # each figure takes the focus on a click
+    assert index_html.count('tabindex="0">') >= 7  # each figure takes the focus on a click
     # palette PNGs: the page with its 2x figures stays well under a megabyte
     assert len(index_html.encode("utf-8")) < 800_000
 

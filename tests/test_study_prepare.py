@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -466,6 +467,7 @@ def test_a_computed_marker_is_analysed_and_its_derivation_said(tmp_path, monkeyp
     study_raw["markers"] = ["albumin", "alt_alp"]
     study_raw["highlight"] = {"baseline": ["alt_alp"], "change": ["alt_alp"]}
     (tmp_path / "study.yaml").write_text(yaml.safe_dump(study_raw), encoding="utf-8")
+    shutil.copy(fixture / "references.bib", tmp_path)  # the study's own bibliography
     monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
     study = prepare_study(str(fixture / "cohort.csv"), study=tmp_path / "study.yaml", n_boot=50)
 

@@ -164,7 +164,7 @@ def plan_paragraph(study) -> str:
     digest = plan_sha256(Planned(study.config))
     found = deviations(study)
     text = (
-        "The analyses follow the statistical analysis plan built from the study "
+        "The analyses keep to the statistical analysis plan built from the study "
         "configuration and the data dictionary alone, without reading any data (SHA-256 "
         f"{digest[:12]}…, the plan document's digest). "
     )
