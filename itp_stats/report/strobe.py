@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 import itp_stats.report.sentences as T
+import itp_stats.report.survival as tte
 from itp_stats.report.floats import left_out, table_number
 from itp_stats.report.tables import conf_header
 
@@ -168,7 +169,10 @@ def _places(study: Any) -> dict[str, list[tuple[str, ...]]]:
         places["17"].append(
             ("index", "Results › Change from baseline to follow-up", "Change of the markers")
         )
-    if not places["17"]:  # neither: the authors say what else they did
+    if cfg.endpoints:  # time to event: its section states the curves and the Cox models
+        heading = _plain(tte.section_heading(study))
+        places["17"].append(("index", f"Results › {heading}", "Kaplan–Meier"))
+    if not places["17"]:  # none: the authors say what else they did
         del places["17"]
     return places
 

@@ -42,6 +42,7 @@ __all__ = [
     "figure_panels",
     "methods_text",
     "ph_table",
+    "section_heading",
     "section_text",
     "survival_figure",
     "survival_table",
@@ -498,19 +499,24 @@ def _endpoint_text(study, ep) -> str:
     return " ".join([text, *_cox_sentences(study, ep)])
 
 
-def section_text(study) -> str:
-    """The time-to-event section of the report: its heading (the endpoint's title, or
-    "Time to event" naming them all) and a paragraph per endpoint; empty text without
-    endpoints."""
+def section_heading(study) -> str:
+    """The heading of the time-to-event section (Markdown): the endpoint's title, or "Time
+    to event" naming them all; empty text without endpoints."""
     endpoints = study.config.endpoints
     if not endpoints:
         return ""
     if len(endpoints) == 1:
-        heading = md_literal(endpoints[0].title)
-    else:
-        heading = "Time to event: " + join_words(
-            [md_literal(lower_first(ep.title)) for ep in endpoints]
-        )
+        return md_literal(endpoints[0].title)
+    return "Time to event: " + join_words([md_literal(lower_first(ep.title)) for ep in endpoints])
+
+
+def section_text(study) -> str:
+    """The time-to-event section of the report: its heading (:func:`section_heading`) and a
+    paragraph per endpoint; empty text without endpoints."""
+    endpoints = study.config.endpoints
+    if not endpoints:
+        return ""
+    heading = section_heading(study)
     paragraphs = []
     for ep in endpoints:
         lead = f"**{md_literal(ep.title)}.** " if len(endpoints) > 1 else ""
