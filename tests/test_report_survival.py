@@ -85,7 +85,8 @@ def test_section_states_counts_and_follow_up(shipped):
         para = _paragraph(shipped, ep.title)
         overall = km[(km.endpoint == ep.name) & (km.group == "all") & (km.measure == "median")]
         o = overall.iloc[0]
-        assert f"analysed in {int(o.n)} " in para
+        assert f"analysed in {int(o.n)} patients" in para
+        assert "analysed patients" not in para  # "analysed in 70 patients", said once
         assert f"{int(o.n_events)} {ep.event_label}s" in para
         f = fu[fu.endpoint == ep.name].iloc[0]
         assert f"median follow-up of {format_number(f.estimate, 1)} months (95% CI " in para

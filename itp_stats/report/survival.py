@@ -294,15 +294,17 @@ def ph_table(study) -> tuple[pd.DataFrame, str]:
 # Sentences
 
 
-def _population_phrase(study, ep) -> str:
+def _population_phrase(study, ep, n: int | None = None) -> str:
     """``all analysed patients``; ``the patients with complete response (CR) or partial
-    response (PR)``."""
-    who = study.config.participants.plural
-    if not ep.population:
-        return f"all analysed {who}"
+    response (PR)``; with a count ``n``: ``70 patients``, ``40 patients with complete response
+    (CR) or partial response (PR)``, ``1 patient …``."""
+    noun = study.config.participants
+    who = noun.plural if n is None else noun.count(n)
     names = [T.group_phrase(study, lv) for lv in ep.population]
-    either = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
-    return f"the {who} with {either}"
+    either = f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else "".join(names)
+    if n is not None:
+        return f"{who} with {either}" if names else who
+    return f"the {who} with {either}" if names else f"all analysed {who}"
 
 
 def _events(n: int, label: str) -> str:
@@ -479,9 +481,9 @@ def _endpoint_text(study, ep) -> str:
         )
     o = overall.iloc[0]
     n, events = int(o["n"]), int(o["n_events"])
-    who = _population_phrase(study, ep).removeprefix("the ").removeprefix("all ")
     text = (
-        f"The time{origin} to {ep.event_label} was analysed in {n} {who}, with "
+        f"The time{origin} to {ep.event_label} was analysed in "
+        f"{_population_phrase(study, ep, n)}, with "
         f"{_events(events, ep.event_label)}"
     )
     if not fu.empty:
