@@ -162,6 +162,24 @@ def test_one_endpoint_is_its_own_section(shipped):
     assert tte.captions(study)["tbl-survival"].startswith("Duration of response:")
 
 
+def test_summary_states_each_endpoint_without_a_claim(shipped):
+    """T1 in the summary: participants, events and the overall median of every endpoint."""
+    from itp_stats.report import facade
+
+    text = tte.summary_text(shipped)
+    km = shipped.results["tte_km"]
+    for ep in shipped.config.endpoints:
+        o = km[(km.endpoint == ep.name) & (km.group == "all") & (km.measure == "median")].iloc[0]
+        assert (
+            f"({int(o.n_events)} {ep.event_label}s), the median time to {ep.event_label} " in text
+        )
+        assert f"was {format_number(o.estimate, 1)}\u202fmonths (95% CI " in text
+    assert "In 70 patients (38 next treatments)" in text
+    for claim in ("longer", "shorter", "earlier", "later", "predict", "differ"):
+        assert claim not in text
+    assert facade.TEXTS["summary_results"](shipped).endswith(text)
+
+
 def test_no_endpoint_no_section(shipped):
     from itp_stats.report import facade
     from itp_stats.report.floats import SURVIVAL_FLOATS, left_out, table_numbers
@@ -174,6 +192,8 @@ def test_no_endpoint_no_section(shipped):
     numbers = table_numbers(study)
     assert numbers["adjusted"] == "Table S11" and numbers["validation"] == "Table S9"
     assert "Time-to-event" not in facade.statistical_methods(study)
+    assert tte.summary_text(study) == ""
+    assert facade.TEXTS["summary_results"](study) == facade.T.summary_results(study)
     assert not any(name in facade.result_tables(study) for name in ("survival", "cox", "ph"))
     assert "Cox" not in facade.supplement_intro(study)
     for label in SURVIVAL_FLOATS:

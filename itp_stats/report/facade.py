@@ -278,7 +278,9 @@ def table(study: Study, name: str) -> str:
 TEXTS = {
     "background": lambda s: s.config.background,
     "summary_methods": T.summary_methods,
-    "summary_results": T.summary_results,
+    "summary_results": lambda s: " ".join(
+        t for t in (T.summary_results(s), tte.summary_text(s)) if t
+    ),
     "conclusion": T.conclusion,
     "cohort": T.cohort_methods,
     "groups": T.group_methods,

@@ -44,6 +44,7 @@ __all__ = [
     "ph_table",
     "section_heading",
     "section_text",
+    "summary_text",
     "survival_figure",
     "survival_table",
     "table_note",
@@ -362,6 +363,26 @@ def _median_phrase(study, ep, row: pd.Series) -> str:
     ci = T.conf_label(T._alpha(study))
     low, high = _time(row["ci_low"]), _time(row["ci_high"])
     return f"{_time(row['estimate'], ep.unit)} ({ci} CI {low} to {high})"
+
+
+def summary_text(study) -> str:
+    """The summary's sentence on the time-to-event endpoints (rule T1: the participants and
+    events with the overall median, no claim): ``In 40 patients with … (12 relapses), the
+    median time to relapse was 38.8 months (95% CI 31.7 to not reached).``; empty text
+    without endpoints or with none analysed."""
+    out = []
+    for ep in study.config.endpoints:
+        km = _rows(study, "tte_km", ep.name)
+        overall = km[(km["group"] == "all") & (km["measure"] == "median")]
+        if overall.empty or int(overall.iloc[0]["n"]) == 0:
+            continue
+        o = overall.iloc[0]
+        out.append(
+            f"In {_population_phrase(study, ep, int(o['n']))} "
+            f"({_events(int(o['n_events']), ep.event_label)}), the median time to "
+            f"{ep.event_label} was {_median_phrase(study, ep, o)}."
+        )
+    return " ".join(out)
 
 
 def _groups_sentence(study, ep) -> str:
