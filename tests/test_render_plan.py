@@ -46,3 +46,19 @@ def test_a_render_at_another_alpha_lists_the_deviation(tmp_path):
     page = html_text(root / "_output" / "report" / "index.html")
     assert plan_sha256(root / "data" / "study.yaml")[:12] in page
     assert "Deviations from the plan: alpha was 0.01 instead of the planned 0.05." in page
+
+
+def test_a_whole_render_keeps_the_plan(tmp_path):
+    """The plan is rendered when the study is planned; a later whole-project render replaces
+    the report's outputs and keeps the plan's (render.plan.PLAN_OUTPUTS)."""
+    root = copy_report_project(tmp_path / "project")
+    status, text = run_cli("plan", "--to", "html", "--quiet", root=root)
+    assert status == 0, text
+    plan = root / "_output" / "report" / "plan.html"
+    before = plan.read_bytes()
+    (root / "_output" / "report" / "stale.html").write_text("a file no render wrote")
+    status, text = run_cli("render", "--engine", "builtin", "--to", "html", "--quiet", root=root)
+    assert status == 0, text
+    out = root / "_output" / "report"
+    assert sorted(p.name for p in out.iterdir()) == ["index.html", "plan.html", "supplement.html"]
+    assert plan.read_bytes() == before  # kept as it was; what no render wrote is gone

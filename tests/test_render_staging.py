@@ -193,3 +193,15 @@ def test_project_output_dir_is_the_publish_folder(project):
     shipped = load_project(Path(__file__).resolve().parents[1])
     assert shipped.output_dir.name == "_output"
     assert ".itp-stats" in shipped.quarto_output_dir.parts
+
+
+def test_a_whole_render_keeps_the_plan(project):
+    """The analysis plan is not a document of the project render: its outputs stay."""
+    (project / "_output" / "report" / "plan.pdf").write_text("P")
+    status, out, err = quarto(project, "B")
+    assert status == 0, err
+    assert outputs(project) == {
+        "report/index.html": "B",
+        "report/index.pdf": "B",
+        "report/plan.pdf": "P",
+    }

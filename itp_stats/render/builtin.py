@@ -46,6 +46,7 @@ from itp_stats.render.outputs import (
 )
 from itp_stats.render.pandoc import run_pandoc
 from itp_stats.render.pdf import compile_pdf
+from itp_stats.render.plan import PLAN_OUTPUTS
 from itp_stats.render.prerender import pre_render_environment, run_pre_render
 from itp_stats.render.progress import Progress
 from itp_stats.render.project import SUPPORTED_FORMATS, Project
@@ -297,7 +298,7 @@ def _render_locked(job: RenderJob, output_dir: Path | None, progress: Progress) 
             if project.post_render:
                 run_pre_render(project.post_render, project.root, env, progress, "post-render")
             return written
-        staged = stage(output_dir, carry_over=not whole)
+        staged = stage(output_dir, carry_over=not whole, keep=PLAN_OUTPUTS)
         try:
             written = stage_files(pairs, staged, output_dir)
             kill_point("staged")

@@ -293,7 +293,7 @@ def _carry_over(source: Path, destination: Path) -> None:
         dirs[:] = [d for d in dirs if not (Path(folder) / d).is_symlink()]
 
 
-def stage(output_dir: Path, carry_over: bool) -> Path:
+def stage(output_dir: Path, carry_over: bool, keep: tuple[str, ...] = ()) -> Path:
     """Create the staged folder of a render beside ``output_dir``.
 
     Parameters
@@ -302,6 +302,10 @@ def stage(output_dir: Path, carry_over: bool) -> Path:
         The output folder (it need not exist).
     carry_over : bool
         Start from the files of the previous set (a render of some documents), else empty.
+    keep : tuple of str
+        Files of the previous set (relative to ``output_dir``) carried over even when
+        ``carry_over`` is false: outputs of a document the project render does not build
+        (the analysis plan), which a whole render must not lose.
 
     Returns
     -------
@@ -327,6 +331,12 @@ def stage(output_dir: Path, carry_over: bool) -> Path:
         os.chmod(staged, 0o755)
         if carry_over and output_dir.is_dir():
             _carry_over(output_dir, staged)
+        elif output_dir.is_dir():
+            for relative in keep:
+                src = output_dir / relative
+                if src.is_file() and not src.is_symlink():
+                    (staged / relative).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(src, staged / relative)
     except OSError as exc:
         _remove_tree(staged)
         raise OutputError(

@@ -6,7 +6,9 @@ outputs are carried over), but with only the ``itp-stats metadata`` pre-render s
 no result tables, and no cohort read. Its text comes from :mod:`itp_stats.report.sap`.
 
 A whole-project render (``make report``) replaces the output folder with the report's own
-outputs; ``make bundle`` therefore renders the report first and the plan after it.
+outputs, and keeps the plan's (:data:`PLAN_OUTPUTS`): the plan is rendered when the study is
+planned, before or after a report; the report cites its digest, and the bundle refuses a plan
+the report does not cite.
 
 Exit status: 0 rendered; 1 the render failed; 2 the study configuration is malformed.
 """
@@ -18,10 +20,13 @@ import copy
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PLAN_DOCUMENT", "register", "run"]
+__all__ = ["PLAN_DOCUMENT", "PLAN_OUTPUTS", "register", "run"]
 
 PLAN_DOCUMENT = Path("report") / "plan.qmd"
 """The plan document, relative to the project folder."""
+
+PLAN_OUTPUTS = tuple(f"report/plan.{ext}" for ext in ("html", "pdf", "docx"))
+"""The plan's outputs, relative to the output folder: kept by a whole-project render."""
 
 _PRE_RENDER = ["itp-stats metadata"]
 """The only pre-render step of the plan: the documents' title, authors and keywords."""

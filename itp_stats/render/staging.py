@@ -43,6 +43,7 @@ from itp_stats.render.outputs import (
     render_lock,
     stage,
 )
+from itp_stats.render.plan import PLAN_OUTPUTS
 
 __all__ = [
     "LOCK_RECORD",
@@ -286,7 +287,7 @@ def publish_staged(root: Path, holder: Holder, whole: bool) -> tuple[Path, int] 
                 "`itp-stats stage` did not run, or its lock was taken over): nothing was "
                 f"published and {target} is unchanged"
             )
-        staged = stage(target, carry_over=not whole)
+        staged = stage(target, carry_over=not whole, keep=PLAN_OUTPUTS)
         try:
             moved = _move_tree(written, staged) if written.is_dir() else 0
             publish(staged, target)
