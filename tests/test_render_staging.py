@@ -199,6 +199,7 @@ def test_a_whole_render_keeps_the_plan(project):
     """The analysis plan is not a document of the project render: its outputs stay."""
     (project / "_output" / "report" / "plan.pdf").write_text("P")
     status, out, err = quarto(project, "B")
+    assert "published 2 files" in out
     assert status == 0, err
     assert outputs(project) == {
         "report/index.html": "B",
