@@ -112,3 +112,14 @@ def test_another_study_gets_its_own_words():
 def test_a_study_of_one_time_point_plans_nothing_about_follow_up():
     text = plan_document(ROOT / "tests" / "fixtures" / "study_liver" / "study_baseline.yaml")
     assert "follow" not in text.lower() and "**Change.**" not in text and "**R5.**" not in text
+
+
+def test_the_time_to_event_endpoints_are_planned_in_the_present_tense():
+    text = plan_document(ROOT / "data" / "study.yaml")
+    item = text[text.index("**Time to event.**") :].split("\n")[0]
+    for title in ("duration of response", "time to next treatment"):
+        assert title in item
+    assert "Survival is estimated by Kaplan–Meier" in item and "groups are compared" in item
+    assert " was " not in item and " were " not in item
+    liver = plan_document(ROOT / "tests" / "fixtures" / "study_liver" / "study.yaml")
+    assert "**Time to event.**" not in liver  # a study without endpoints plans none

@@ -303,7 +303,7 @@ def analysis_plan(
             "intercept and slope, apparent and corrected for optimism).",
         )
     if cfg.endpoints:
-        add("Tests", "Time to event", survival.methods_text(p))
+        add("Tests", "Time to event", survival.methods_text(p, planned=True))
     # Effect sizes
     add(
         "Effect sizes and intervals",

@@ -549,8 +549,10 @@ def section_text(study) -> str:
     return f"\n## {heading}\n\n" + "\n\n".join(paragraphs) + f"\n\n{refs}\n"
 
 
-def methods_text(study) -> str:
-    """How the time-to-event endpoints were analysed (the statistical methods' paragraph)."""
+def methods_text(study, planned: bool = False) -> str:
+    """How the time-to-event endpoints were analysed (the statistical methods' paragraph);
+    ``planned``: in the present tense of the analysis plan, which is written before they
+    are."""
     endpoints = study.config.endpoints
     if not endpoints:
         return ""
@@ -563,14 +565,15 @@ def methods_text(study) -> str:
             f"{md_literal(lower_first(ep.title))} (time{origin} to {ep.event_label}, in {who}; "
             f"{study.config.participants.plural} without it censored at their last follow-up)"
         )
+    was, were = ("is", "are") if planned else ("was", "were")
     return (
-        f"Time-to-event endpoints: {join_words(named)}. Survival was estimated by Kaplan–Meier "
-        f"with log(−log) pointwise {ci} intervals, the median with its interval read from "
-        "the curve and its bounds, the median follow-up by reverse Kaplan–Meier; groups were "
-        "compared by the log-rank test (and its test for trend over ordered groups); "
-        "hazard ratios per stated unit of each predictor, unadjusted and adjusted, come from "
-        "Cox proportional hazards models with Efron's ties and Wald intervals, and the "
-        "proportional hazards assumption was tested on the scaled Schoenfeld residuals "
+        f"Time-to-event endpoints: {join_words(named)}. Survival {was} estimated by "
+        f"Kaplan–Meier with log(−log) pointwise {ci} intervals, the median with its interval "
+        "read from the curve and its bounds, the median follow-up by reverse Kaplan–Meier; "
+        f"groups {were} compared by the log-rank test (and its test for trend over ordered "
+        "groups); hazard ratios per stated unit of each predictor, unadjusted and adjusted, "
+        "come from Cox proportional hazards models with Efron's ties and Wald intervals, and "
+        f"the proportional hazards assumption {was} tested on the scaled Schoenfeld residuals "
         "(score test against 1 − KM(t), as R's cox.zph)."
     )
 
