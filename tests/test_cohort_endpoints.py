@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 from conftest import copy_study
 
@@ -125,3 +128,21 @@ def test_a_category_event_needs_its_value(tmp_path):
 
     with pytest.raises(StudyConfigError, match=r"time_to_event\[0\]\.event_value: name the"):
         _endpoints(tmp_path, dictionary_edit=as_category)
+
+
+@pytest.mark.parametrize(("per", "message"), [(0, "must be positive"), ("x", "must be a number")])
+def test_a_predictor_per_is_read_by_one_rule_in_both_sections(tmp_path, per, message):
+    """positive_per serves the Cox predictors and the study's logistic predictors alike."""
+    from itp_stats.cohort.endpoints import positive_per
+
+    root = Path(__file__).resolve().parents[1]
+
+    with pytest.raises(StudyConfigError, match=rf": predictors\[0\]\.per: {message}"):
+        positive_per(tmp_path / "s.yaml", "predictors[0]", {"per": per})
+    assert positive_per(tmp_path / "s.yaml", "k", {}) == 1.0
+    study = tmp_path / "study.yaml"
+    text = (root / "data" / "study.yaml").read_text(encoding="utf-8")
+    study.write_text(text.replace("    per: 100", f"    per: {per}", 1), encoding="utf-8")
+    shutil.copy(root / "data" / "dictionary.yaml", tmp_path)
+    with pytest.raises(StudyConfigError, match=rf"study\.yaml: predictors\[0\]\.per: {message}"):
+        load_study(study)

@@ -20,7 +20,7 @@ from typing import Any
 from itp_stats.cohort.dictionary import Dictionary
 from itp_stats.errors import StudyConfigError
 
-__all__ = ["COMPARE_GROUP", "Endpoint", "EndpointPredictor", "read_endpoints"]
+__all__ = ["COMPARE_GROUP", "Endpoint", "EndpointPredictor", "positive_per", "read_endpoints"]
 
 COMPARE_GROUP = "group"
 """``compare: group``: the study's analysed group, restricted to the endpoint's population."""
@@ -108,6 +108,18 @@ def _fail(path: Path, key: str, message: str) -> StudyConfigError:
     return StudyConfigError(f"{path}: {key}: {message}")
 
 
+def positive_per(path: Path, key: str, spec: dict) -> float:
+    """A predictor's ``per`` (the unit of its odds or hazard ratio; default 1), a positive
+    number, else refused naming ``key.per`` of the study file ``path``."""
+    try:
+        per = float(spec.get("per", 1))
+    except (TypeError, ValueError):
+        raise _fail(path, f"{key}.per", "must be a number") from None
+    if not per > 0:
+        raise _fail(path, f"{key}.per", "must be positive")
+    return per
+
+
 def _column(path: Path, key: str, name: Any, d: Dictionary, *, numeric: bool = False) -> str:
     if not isinstance(name, str) or not name:
         raise _fail(path, key, "missing: name a column of the dictionary")
@@ -156,12 +168,7 @@ def _predictors(path: Path, key: str, raw: Any, d: Dictionary) -> tuple[Endpoint
         if not isinstance(spec, dict):
             raise _fail(path, where, "expected a mapping with 'column' (and 'per')")
         column = _column(path, f"{where}.column", spec.get("column"), d, numeric=True)
-        try:
-            per = float(spec.get("per", 1))
-        except (TypeError, ValueError):
-            raise _fail(path, f"{where}.per", "must be a number") from None
-        if not per > 0:
-            raise _fail(path, f"{where}.per", "must be positive")
+        per = positive_per(path, where, spec)
         col = d.columns[column]
         out.append(EndpointPredictor(column, per, col.label, col.unit or ""))
     return tuple(out)

@@ -277,19 +277,23 @@ def clean_leftovers(root: Path, output_dir: Path | None) -> list[Path]:
 # -- staging and publishing ---------------------------------------------------------------
 
 
+def _link_or_copy(src: Path, dest: Path) -> None:
+    """``dest`` as a hard link to ``src`` where possible, else a copy."""
+    try:
+        os.link(src, dest, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(src, dest, follow_symlinks=False)
+
+
 def _carry_over(source: Path, destination: Path) -> None:
     """Recreate ``source``'s tree in ``destination``: hard links where possible, else copies."""
     for folder, dirs, files in os.walk(source):
         relative = Path(folder).relative_to(source)
         (destination / relative).mkdir(parents=True, exist_ok=True)
         for name in files:
-            src, dest = Path(folder) / name, destination / relative / name
             if name.startswith(".") and ".tmp" in name:
                 continue  # a temporary file of an interrupted write
-            try:
-                os.link(src, dest, follow_symlinks=False)
-            except OSError:
-                shutil.copy2(src, dest, follow_symlinks=False)
+            _link_or_copy(Path(folder) / name, destination / relative / name)
         dirs[:] = [d for d in dirs if not (Path(folder) / d).is_symlink()]
 
 
@@ -336,7 +340,7 @@ def stage(output_dir: Path, carry_over: bool, keep: tuple[str, ...] = ()) -> Pat
                 src = output_dir / relative
                 if src.is_file() and not src.is_symlink():
                     (staged / relative).parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(src, staged / relative)
+                    _link_or_copy(src, staged / relative)
     except OSError as exc:
         _remove_tree(staged)
         raise OutputError(

@@ -17,6 +17,7 @@ from typing import Any
 
 from itp_stats.cohort.design import Design, load_data_model, read_study_file
 from itp_stats.cohort.dictionary import Dictionary
+from itp_stats.cohort.endpoints import positive_per
 from itp_stats.cohort.participants import Participants
 from itp_stats.config import REFERENCES
 from itp_stats.errors import StudyConfigError
@@ -315,12 +316,7 @@ def _predictors(path: Path, raw: Any, d: Dictionary) -> list[Predictor]:
         direction = str(spec.get("direction", "auto"))
         if direction not in DIRECTIONS:
             raise _fail(path, f"{key}.direction", f"{direction!r}: use {', '.join(DIRECTIONS)}")
-        try:
-            per = float(spec.get("per", 1))
-        except (TypeError, ValueError):
-            raise _fail(path, f"{key}.per", "must be a number") from None
-        if not per > 0:
-            raise _fail(path, f"{key}.per", "must be positive")
+        per = positive_per(path, key, spec)
         adjust = spec.get("adjust_for") or []
         if isinstance(adjust, str) or not isinstance(adjust, list):
             raise _fail(path, f"{key}.adjust_for", "expected a list of column names")
