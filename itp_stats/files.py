@@ -22,6 +22,7 @@ from itp_stats.errors import WriteError
 
 __all__ = [
     "explain_os_error",
+    "file_identity",
     "sha256_file",
     "new_file_mode",
     "normal_mode",
@@ -170,3 +171,19 @@ def sha256_file(path: str | Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def file_identity(path: str | Path | int) -> list[int] | None:
+    """A file's device, inode, size, and modification and change times (ns); None when it
+    cannot be read.
+
+    Any write to the file, a file renamed over it, or its removal and making again changes
+    one of them (the change time cannot be set back by a user): run state recorded with a
+    file's identity holds only while the file is the one recorded. ``path`` may be an open
+    file descriptor (its file's identity, whatever its name now names).
+    """
+    try:
+        stat = os.fstat(path) if isinstance(path, int) else os.stat(path)
+    except OSError:
+        return None
+    return [stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]

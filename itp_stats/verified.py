@@ -1,19 +1,32 @@
-"""Files of the run state stored with their SHA-256 beside them, and read back only when it holds.
+"""Run state that is verified before it is trusted.
 
-The figure cache (:mod:`itp_stats.report.figcache`) and the converted-document cache
-(:mod:`itp_stats.render.convcache`) keep their files this way: ``name`` and ``name.sha256``,
-each written to a temporary file and renamed, so a half-written or damaged file is never
-served.
+- Files stored with their SHA-256 beside them and read back only when it holds
+  (:func:`write_verified`, :func:`read_verified`): the figure cache
+  (:mod:`itp_stats.report.figcache`) and the converted-document cache
+  (:mod:`itp_stats.render.convcache`) keep their files this way, ``name`` and
+  ``name.sha256``, each written to a temporary file and renamed, so a half-written or damaged
+  file is never served.
+- Records sealed with the state folder's secret (:func:`state_secret`, :func:`seal`): a random
+  key readable by its owner only (``.itp-stats/cache.key``), so a record that carries the
+  HMAC-SHA256 of its content under that key was written by this user's itp-stats. The cached
+  study (:mod:`itp_stats.study.prepare`) and the cohort the gate hands to the documents
+  (:mod:`itp_stats.cohort.handoff`) are sealed this way.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
+import secrets
 import tempfile
 from pathlib import Path
 
-__all__ = ["read_verified", "write_verified"]
+__all__ = ["SECRET_FILE", "read_verified", "seal", "state_secret", "write_verified"]
+
+SECRET_FILE = "cache.key"
+"""The state folder's random HMAC key (its name in ``.itp-stats``)."""
+_SECRET_BYTES = 32
 
 
 def read_verified(path: Path) -> bytes | None:
@@ -43,3 +56,50 @@ def write_verified(path: Path, data: bytes) -> bool:
             Path(tmp).unlink(missing_ok=True)
             return False
     return True
+
+
+def state_secret(folder: Path, *, create: bool) -> bytes | None:
+    """The state folder's random HMAC key (created with ``create``); None when unavailable.
+
+    The key is readable by its owner only, so a sealed record cannot be forged by anyone who
+    cannot read it; one of the wrong length is replaced (the records sealed with it then fail
+    to verify and are made again). Callers that may race take a lock first.
+
+    Parameters
+    ----------
+    folder : Path
+        The state folder (``.itp-stats``).
+    create : bool
+        Create the key (and the folder) when there is none.
+    """
+    path = folder / SECRET_FILE
+    try:
+        secret = path.read_bytes()
+        if len(secret) == _SECRET_BYTES:
+            return secret
+    except OSError:
+        pass
+    if not create:
+        return None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_bytes(_SECRET_BYTES)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{SECRET_FILE}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:  # mkstemp: mode 0600
+                handle.write(secret)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return None
+    return secret
+
+
+def seal(secret: bytes, key: str, payload: bytes) -> str:
+    """The HMAC-SHA256 (hex) of ``key`` and ``payload`` under the state folder's ``secret``;
+    compare with :func:`hmac.compare_digest`."""
+    return hmac.new(secret, key.encode("utf-8") + b"\0" + payload, hashlib.sha256).hexdigest()

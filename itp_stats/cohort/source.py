@@ -16,6 +16,10 @@ as they are read (:func:`itp_stats.cohort.scan.scan_file`):
   the gate validated. Its rows are read from the database only while their in-database
   digest is that snapshot's.
 
+Later processes of a render (the documents' kernels) need not open the file again: the gate
+hands the bytes it validated over to them (:mod:`itp_stats.cohort.handoff`), and
+:meth:`Source.open` with ``handed_over=True`` takes them when the file is still the one read.
+
 The provenance sidecar ``itp-stats synth`` writes beside a file is read with it, and whether
 the data are synthetic (:attr:`Source.synthetic_mark`) is judged from those bytes, never from
 the path again. :meth:`Source.describe` gives what the report's Reproducibility table says of
@@ -41,7 +45,7 @@ from itp_stats.cohort.scan import (
 )
 from itp_stats.config import DEFAULT_COHORT, project_root
 from itp_stats.errors import CohortReadError
-from itp_stats.files import sha256_file
+from itp_stats.files import file_identity, sha256_file
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -117,7 +121,12 @@ class Source:
         The provenance sidecar's bytes, read with the file (None without one).
     reads : int
         Passes over the file's bytes so far: 1 once opened, and one more each time a file
-        too large to hold is parsed again.
+        too large to hold is parsed again; 0 for bytes handed over by the gate
+        (:mod:`itp_stats.cohort.handoff`: the file is not read at all).
+    opened_identity : list of int or None
+        The file's device, inode, size and modification and change times (ns) when its
+        bytes were read, the same before and after (None when they differed, or for a
+        table): what :mod:`~itp_stats.cohort.handoff` checks the file against later.
     """
 
     kind: Literal["file", "table"]
@@ -128,12 +137,19 @@ class Source:
     separator: str | None = None
     sidecar: bytes | None = field(default=None, repr=False)
     reads: int = 1
+    opened_identity: list[int] | None = field(default=None, repr=False)
     _scan: FileScan | None = field(default=None, repr=False)
     _bytes: bytes | None = field(default=None, repr=False)
+    _copy: Path | None = field(default=None, repr=False)
+    _copy_identity: list[int] | None = field(default=None, repr=False)
 
     @classmethod
     def open(
-        cls, data: str | os.PathLike | Source | None = None, *, root: Path | None = None
+        cls,
+        data: str | os.PathLike | Source | None = None,
+        *,
+        root: Path | None = None,
+        handed_over: bool = False,
     ) -> Source:
         """Resolve a cohort's name (:func:`resolve_data`) and read its bytes once.
 
@@ -144,6 +160,10 @@ class Source:
             returned as it is.
         root : Path, optional
             Folder a relative path is resolved against (:func:`resolve_data`).
+        handed_over : bool
+            Take the bytes the render's gate validated and handed over for this file
+            (:func:`itp_stats.cohort.handoff.take_over`) when its record verifies, instead of
+            reading the file; else read it.
 
         Returns
         -------
@@ -163,8 +183,16 @@ class Source:
 
         if is_source_file(path):
             return cls._table(path)
+        if handed_over:
+            from itp_stats.cohort.handoff import take_over
+
+            taken = take_over(path)
+            if taken is not None:
+                return taken
         csv_file = path.suffix.lower() in {".csv", ".txt", ".tsv", ""}
+        before = file_identity(path)
         scan = scan_file(path, keep=KEEP_BYTES if csv_file else 1 << 62)
+        after = file_identity(path)
         return cls(
             kind="file",
             path=path,
@@ -173,8 +201,40 @@ class Source:
             encoding=scan.encoding,
             separator=scan.separator,
             sidecar=_sidecar_bytes(path),
+            opened_identity=before if before == after else None,
             _scan=scan,
             _bytes=scan.data,
+        )
+
+    @classmethod
+    def handed_over(
+        cls,
+        *,
+        path: Path,
+        sha256: str,
+        size: int,
+        encoding: str | None,
+        separator: str | None,
+        sidecar: bytes | None,
+        copy: Path,
+        copy_identity: list[int],
+        identity: list[int],
+    ) -> Source:
+        """A file's Source as the gate read it, its bytes in the copy ``copy`` of the state
+        folder (:func:`itp_stats.cohort.handoff.take_over`, which checked the record); the
+        copy is read when the bytes are first needed, and the file not at all."""
+        return cls(
+            kind="file",
+            path=path,
+            sha256=sha256,
+            size=size,
+            encoding=encoding,
+            separator=separator,
+            sidecar=sidecar,
+            reads=0,
+            opened_identity=identity,
+            _copy=copy,
+            _copy_identity=copy_identity,
         )
 
     @classmethod
@@ -198,6 +258,13 @@ class Source:
         )
 
     # --- what it is -----------------------------------------------------------------------
+
+    @property
+    def held_bytes(self) -> bytes | None:
+        """A file's bytes when they are held (or handed over), else None (nothing is read)."""
+        if self.kind != "file":
+            return None
+        return self.data() if self._copy is not None else self._bytes
 
     @property
     def label(self) -> str:
@@ -242,7 +309,9 @@ class Source:
         """
         from itp_stats.cohort.synth import synthetic_mark_of
 
-        held = self._bytes if self._bytes is not None else (self._scan.head if self._scan else b"")
+        held = self.held_bytes
+        if held is None:
+            held = self._bytes or (self._scan.head if self._scan else b"")
         return synthetic_mark_of(held, self.path.name, sidecar=self.sidecar, sha256=self.sha256)
 
     def has_bytes_of(self, other: str | os.PathLike) -> bool:
@@ -267,6 +336,10 @@ class Source:
         """
         if self._bytes is not None:
             return self._bytes
+        if self._copy is not None:
+            assert self._copy_identity is not None
+            self._bytes = _read_copy(self._copy, self._copy_identity)
+            return self._bytes
         assert self._scan is not None
         self.reads += 1
         return verified_bytes(self._scan)
@@ -281,7 +354,13 @@ class Source:
         (:func:`itp_stats.cohort.scan.read_table_chunks`): from the bytes held, or streamed
         from the disk with every byte hashed and checked against :attr:`sha256`."""
         self._file_only()
-        assert self._scan is not None
+        if self._scan is None:  # handed over: parsed whole from the bytes, then sliced
+            data = self.data()
+            scan = FileScan(
+                self.path, self.sha256, self.size, None, self.encoding, self.separator,
+                data[:1 << 20], data,
+            )  # fmt: skip
+            return read_table_chunks(self.path, rows=rows, scan=scan)
         if self._scan.data is None:
             self.reads += 1
         return read_table_chunks(self.path, rows=rows, scan=self._scan)
@@ -315,6 +394,24 @@ class Source:
             raise CohortReadError(
                 f"{self.path}: a database table is read in the database, not as a file"
             )
+
+
+def _read_copy(copy: Path, identity: list[int]) -> bytes:
+    """The bytes of a handed-over copy, refused unless the file opened is the copy written
+    (its identity, :func:`itp_stats.files.file_identity`) and all of it was read."""
+    try:
+        with copy.open("rb") as handle:
+            same = file_identity(handle.fileno()) == identity
+            data = handle.read() if same else b""
+    except OSError as exc:
+        raise CohortReadError(
+            f"{copy}: the validated copy cannot be read ({exc.strerror}); render again"
+        ) from None
+    if not same or len(data) != identity[2]:
+        raise CohortReadError(
+            f"{copy}: the validated copy changed since the gate wrote it; render again"
+        )
+    return data
 
 
 def _sidecar_bytes(path: Path) -> bytes | None:

@@ -40,6 +40,7 @@ from itp_stats.errors import ItpStatsError
 
 if TYPE_CHECKING:
     from itp_stats.cohort.dictionary import Dictionary
+    from itp_stats.cohort.source import Source
     from itp_stats.gate.result import GateResult
 
 __all__ = ["register", "run_gate", "run_validate"]
@@ -182,6 +183,7 @@ def run_gate(args: argparse.Namespace) -> int:
             if not source_unchanged(source.path):
                 cached = None  # a table: its rows changed since the stored result (digest)
         if cached is not None:
+            _hand_over(source, cached)
             _note_unstored(dictionary)
             return _report(cached, f" (cached result of {cached.timestamp})")
 
@@ -191,10 +193,26 @@ def run_gate(args: argparse.Namespace) -> int:
     except ItpStatsError as exc:
         # no stale verdict survives: the documents see a failed result and refuse
         _write_failure(out, data, str(exc), dictionary)
+        _hand_over(None, None)
         raise
     _write_result(result, out)
+    _hand_over(source, result)
     _note_unstored(dictionary)
     return _report(result)
+
+
+def _hand_over(source: Source | None, result: GateResult | None) -> None:
+    """Hand the bytes that passed to the render's documents, so that they do not read the
+    file again (:mod:`itp_stats.cohort.handoff`); withdraw what an earlier run handed over
+    when they did not pass. A state folder that cannot be written only costs the documents
+    a read of the file."""
+    from itp_stats.cohort.handoff import hand_over, withdraw
+
+    with contextlib.suppress(OSError):
+        if source is not None and result is not None and result.passed:
+            hand_over(source)
+        else:
+            withdraw()
 
 
 def _report(result: GateResult, note: str = "") -> int:

@@ -15,7 +15,6 @@ import json
 import os
 import pickle
 import platform
-import secrets
 import tempfile
 import warnings
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from itp_stats.gate.result import code_sha256, read_gate_result, sha256_file
 from itp_stats.provenance import collecting, record, recorded, version
 from itp_stats.study.config import StudyConfig, load_study
 from itp_stats.text import join_words, lower_first
+from itp_stats.verified import seal, state_secret
 
 __all__ = [
     "DEFAULT_PARAMS",
@@ -342,7 +342,11 @@ def prepare_study(
 
     Notes
     -----
-    The data are opened once as a :class:`~itp_stats.cohort.source.Source`: the file's
+    The data are opened once as a :class:`~itp_stats.cohort.source.Source`. In a render,
+    the gate (a process of its own) has read them and handed its validated bytes over
+    (:mod:`itp_stats.cohort.handoff`): while the file is still the one it read, those are
+    taken and the file is not read again, so a render reads and hashes the cohort file once
+    whatever the number of documents. Otherwise the file's
     bytes are read and hashed once (with its provenance sidecar), compared with the bytes the
     gate validated (the gate runs again in-process, on the same Source, when its stored
     result is not for them) and parsed: what is analysed is what was validated, even when the
@@ -418,8 +422,11 @@ def prepare_study(
 
 
 def _open_source(data: str | None) -> Source:
-    """The cohort's :class:`~itp_stats.cohort.source.Source`, opened (read and hashed) once."""
-    return Source.open(data)
+    """The cohort's :class:`~itp_stats.cohort.source.Source`: the bytes the render's gate
+    validated and handed over while the file is still the one it read
+    (:mod:`itp_stats.cohort.handoff`: the file is not read again), else the file opened
+    (read and hashed) once."""
+    return Source.open(data, handed_over=True)
 
 
 def _shipped_rows(cohort: pd.DataFrame, config: StudyConfig) -> bool:
@@ -618,47 +625,6 @@ def _locked(path: Path):
 _CACHE_MAGIC = b"itp-stats/study-cache/2\n"
 """First line of a cache file; then one JSON header line (``key``, ``bytes``, ``hmac``), then
 the pickled :class:`Study`."""
-_SECRET_FILE = "cache.key"
-_SECRET_BYTES = 32
-
-
-def _cache_secret(create: bool) -> bytes | None:
-    """The state folder's random HMAC key (created with ``create``); None when unavailable.
-
-    Called under the study lock. The key is readable by its owner only, so a cache file
-    cannot be forged by anyone who cannot read it; one of the wrong length is replaced (the
-    caches made with it then fail to verify and are computed again).
-    """
-    path = state_dir() / _SECRET_FILE
-    try:
-        secret = path.read_bytes()
-        if len(secret) == _SECRET_BYTES:
-            return secret
-    except OSError:
-        pass
-    if not create:
-        return None
-    folder = path.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        secret = secrets.token_bytes(_SECRET_BYTES)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{_SECRET_FILE}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:  # mkstemp: mode 0600
-                handle.write(secret)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError:
-        return None
-    return secret
-
-
-def _cache_mac(secret: bytes, key: str, payload: bytes) -> str:
-    return hmac.new(secret, key.encode("ascii") + b"\0" + payload, hashlib.sha256).hexdigest()
 
 
 def _load_cached(key: str) -> Study | None:
@@ -667,7 +633,7 @@ def _load_cached(key: str) -> Study | None:
     The file must start with the cache's magic line, name ``key``, hold as many bytes as it
     says and carry the HMAC of ``key`` and those bytes: only then is it unpickled.
     """
-    secret = _cache_secret(create=False)
+    secret = state_secret(state_dir(), create=False)
     if secret is None:
         return None
     path = state_dir() / f"study-{key}.pkl"
@@ -683,9 +649,7 @@ def _load_cached(key: str) -> Study | None:
         if header.get("bytes") != len(payload):
             return None
         mac = header.get("hmac")
-        if not isinstance(mac, str) or not hmac.compare_digest(
-            mac, _cache_mac(secret, key, payload)
-        ):
+        if not isinstance(mac, str) or not hmac.compare_digest(mac, seal(secret, key, payload)):
             return None
         study = pickle.loads(payload)
     except Exception:  # unreadable, malformed or not verifying: computed again
@@ -696,14 +660,14 @@ def _load_cached(key: str) -> Study | None:
 def _store_cached(key: str, study: Study) -> None:
     """Cache ``study`` under ``key`` (atomically); a cache that cannot be written is skipped."""
     folder = state_dir()
-    secret = _cache_secret(create=True)
+    secret = state_secret(folder, create=True)
     if secret is None:
         return
     try:
         payload = pickle.dumps(study, protocol=pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, TypeError, AttributeError):
         return
-    header = {"key": key, "bytes": len(payload), "hmac": _cache_mac(secret, key, payload)}
+    header = {"key": key, "bytes": len(payload), "hmac": seal(secret, key, payload)}
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".study-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
