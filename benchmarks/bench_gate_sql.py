@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         with tempfile.TemporaryDirectory() as folder:
             export = Path(folder) / "export.csv"
-            t_export, _ = _median(lambda: export_csv(url, export, d), args.repeat)
+            t_export, _ = _median(lambda: export_csv(source, export, d), args.repeat)
             t_read, batch = _median(lambda: read_batch(export, d), args.repeat)
             t_pd, from_pandas = _median(
                 lambda: pandas_rules(batch.frame, rules, batch.labels), args.repeat

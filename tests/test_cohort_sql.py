@@ -129,14 +129,14 @@ def test_digest_follows_the_rows_not_their_order(state, pg_server):  # noqa: F81
     with pg_server.connect() as conn:
         load_typed(conn, "digest_a", raw)
         load_typed(conn, "digest_b", raw.iloc[::-1])  # same rows, another physical order
-        first = current_snapshot(pg_server.url("digest_a"))
-        assert current_snapshot(pg_server.url("digest_b")).digest == first.digest
+        first = current_snapshot(parse_source(pg_server.url("digest_a")))
+        assert current_snapshot(parse_source(pg_server.url("digest_b"))).digest == first.digest
         conn.execute("UPDATE digest_a SET nk_m0 = nk_m0 + 1 WHERE patient_id = 'P007'")
-        assert current_snapshot(pg_server.url("digest_a")).digest != first.digest
+        assert current_snapshot(parse_source(pg_server.url("digest_a"))).digest != first.digest
         conn.execute("UPDATE digest_a SET nk_m0 = nk_m0 - 1 WHERE patient_id = 'P007'")
-        assert current_snapshot(pg_server.url("digest_a")).digest == first.digest
+        assert current_snapshot(parse_source(pg_server.url("digest_a"))).digest == first.digest
         conn.execute("ALTER TABLE digest_a ALTER COLUMN nk_m0 TYPE numeric")  # same values
-        assert current_snapshot(pg_server.url("digest_a")).digest != first.digest
+        assert current_snapshot(parse_source(pg_server.url("digest_a"))).digest != first.digest
 
 
 def test_changed_table_is_refused(state, pg_server):  # noqa: F811
@@ -174,17 +174,17 @@ def test_credentials_come_from_the_environment(state, shipped, pg_server, monkey
     monkeypatch.delenv("PGPASSFILE")
     monkeypatch.setenv("PGPASSWORD", "wrong-password")
     with pytest.raises(DatabaseSourceError, match="PGPASSWORD") as info:
-        current_snapshot(shipped)
+        current_snapshot(parse_source(shipped))
     assert "wrong-password" not in str(info.value)
     monkeypatch.setenv("PGPASSWORD", pg_server.password)
-    assert current_snapshot(shipped).rows == 72
+    assert current_snapshot(parse_source(shipped)).rows == 72
     path = resolve_source(shipped)
     assert pg_server.password not in path.read_text()
 
 
 def test_missing_table_is_a_read_error(state, pg_server):  # noqa: F811
     with pytest.raises(DatabaseSourceError, match="no_such_table") as info:
-        current_snapshot(pg_server.url("no_such_table"))
+        current_snapshot(parse_source(pg_server.url("no_such_table")))
     assert info.value.exit_status == 2
 
 

@@ -26,7 +26,12 @@ from gate_cases import cells, corruptions, row_of, write
 from gate_cases import set_cell as _set
 
 from itp_stats.cli import main
-from itp_stats.cohort.sql import SourceChangedError, export_csv, read_source_file
+from itp_stats.cohort.sql import (
+    SourceChangedError,
+    export_csv,
+    parse_source,
+    read_source_file,
+)
 from itp_stats.gate.result import GateFailedError
 from itp_stats.gate.run import validate_path
 from itp_stats.gate.sql import validate_source
@@ -79,7 +84,7 @@ def _check(pg_server, tmp_path, frame: pd.DataFrame, table: str, typed: bool = F
     url = pg_server.url(table)
     db = validate_source(url)
     export = tmp_path / f"{table}_export.csv"
-    export_csv(url, export, all_columns=True)
+    export_csv(parse_source(url), export, all_columns=True)
     _same_result(db, validate_path(export))
     return db
 
@@ -132,7 +137,7 @@ def test_report_from_the_database_equals_the_report_from_its_export(state, pg_se
         load_typed(conn, "report", cells())
     url = pg_server.url("report")
     export = state / "export.csv"
-    export_csv(url, export)
+    export_csv(parse_source(url), export)
     from_db = prepare_study(url, n_boot=200, gate_result=state / "db.json")
     from_file = prepare_study(str(export), n_boot=200, gate_result=state / "file.json")
     assert set(from_db.results) == set(from_file.results)
@@ -203,7 +208,7 @@ def test_a_bad_row_stops_the_report_with_the_file_message(state, pg_server):  # 
         load_typed(conn, "bad_row", frame)
     url = pg_server.url("bad_row")
     export = state / "bad_export.csv"
-    export_csv(url, export)
+    export_csv(parse_source(url), export)
     messages = {}
     for data, shown in ((url, resolve_data_path(url)), (str(export), export)):
         with pytest.raises(GateFailedError) as info:

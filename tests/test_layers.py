@@ -66,9 +66,32 @@ def _names(path: Path) -> set[str]:
     return names | {n for _, imported, _ in _imports(path) for n in imported}
 
 
+def _calls(path: Path) -> dict[str, list[str]]:
+    """For each function of a module, the names it calls."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out: dict[str, list[str]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef):
+            out[node.name] = [
+                c.func.id if isinstance(c.func, ast.Name) else getattr(c.func, "attr", "")
+                for c in ast.walk(node)
+                if isinstance(c, ast.Call)
+            ]
+    return out
+
+
+def test_the_database_module_defines_the_url_test_and_asks_it_only_to_parse_a_url():
+    """``cohort.sql`` takes database sources and source files; only ``parse_source`` (which
+    refuses what is not a URL) calls ``is_database_url``, and nothing there calls
+    ``resolve_source``, which ``cohort.source`` alone calls."""
+    calls = _calls(PACKAGE / "cohort" / "sql.py")
+    asking = {name for name, called in calls.items() if set(called) & ASKING}
+    assert asking == {"parse_source"}, asking
+
+
 def test_below_the_study_only_the_source_asks_whether_a_cohort_is_a_database_url():
     """``cohort.source.Source.open`` resolves a cohort's name once (``cohort.sql`` defines the
-    helpers, for its own URL-taking functions); the gate and the study take the Source."""
+    helpers, see above); the gate and the study take the Source."""
     allowed = {"cohort/source.py", "cohort/sql.py"}
     for layer in ORDER[: ORDER.index("study") + 1]:
         for path in sorted((PACKAGE / layer).rglob("*.py")):

@@ -514,17 +514,19 @@ def resolve_source(text: str) -> Path:
     path = source_path(source)
     if not path.is_file():
         try:
-            snapshot = current_snapshot(source.url)
+            snapshot = current_snapshot(source)
         except DatabaseSourceError:
             snapshot = None
         write_source_file(source, snapshot)
     return path
 
 
-def open_source(data: str | os.PathLike) -> DatabaseSource:
-    """The source of a database URL or of a source file."""
-    if is_database_url(str(data)):
-        return parse_source(str(data))
+def open_source(data: DatabaseSource | str | os.PathLike) -> DatabaseSource:
+    """The database source itself, or the one a source file names (a URL is parsed by the
+    caller, :func:`parse_source`, or resolved to its source file, :func:`resolve_source`:
+    nothing here asks again whether a string is a URL)."""
+    if isinstance(data, DatabaseSource):
+        return data
     return read_source_file(data)[0]
 
 
@@ -711,13 +713,13 @@ def _snapshot_transaction(source: DatabaseSource) -> Iterator[Any]:
         conn.close()
 
 
-def current_snapshot(data: str | os.PathLike) -> Snapshot:
+def current_snapshot(data: DatabaseSource | str | os.PathLike) -> Snapshot:
     """The provenance of the source's rows now (one query in the database).
 
     Parameters
     ----------
-    data : str or path-like
-        Database URL or source file.
+    data : DatabaseSource, str or path-like
+        A database source (:func:`parse_source`) or its source file.
     """
     source = open_source(data)
     with _snapshot_transaction(source) as conn:
@@ -768,7 +770,7 @@ def _copy_out(conn: Any, sql: str, handle: Any) -> None:
 
 
 def export_csv(
-    data: str | os.PathLike,
+    data: DatabaseSource | str | os.PathLike,
     path: str | os.PathLike,
     dictionary: Dictionary | None = None,
     *,
@@ -778,8 +780,8 @@ def export_csv(
 
     Parameters
     ----------
-    data : str or path-like
-        Database URL or source file.
+    data : DatabaseSource, str or path-like
+        A database source (:func:`parse_source`) or its source file.
     path : str or path-like
         The CSV file (UTF-8, ``,``-separated, header; booleans ``yes``/``no``; missing values
         empty), written atomically.
@@ -819,8 +821,7 @@ def load_source(
     Parameters
     ----------
     data : str or path-like
-        A source file with the gate's snapshot (see :func:`resolve_source`), or a database URL
-        whose source file has one.
+        A source file with the gate's snapshot (see :func:`resolve_source`).
     dictionary : Dictionary, optional
         Defaults to the dictionary of the study in use.
     gate_sha256 : str, optional
@@ -852,7 +853,7 @@ def load_source(
     from itp_stats.files import sha256_file
 
     d = dictionary or load_dictionary()
-    path = resolve_source(str(data)) if is_database_url(str(data)) else Path(data)
+    path = Path(data)
     if source_bytes is None:
         source, validated = read_source_file(path)
         held = sha256_file(path) if gate_sha256 is not None else None
