@@ -1,9 +1,22 @@
-"""The Quarto engine: hand the render to the Quarto CLI when it is installed."""
+"""The Quarto engine: hand the render to the Quarto CLI when it is installed.
+
+``quarto render`` runs in a process group of its own, so that its whole tree — Quarto, the
+pre- and post-render steps, its Jupyter kernels, pandoc and Typst — can be stopped together.
+On Ctrl-C (the :class:`KeyboardInterrupt` of ``itp-stats render``; a terminal's Ctrl-C reaches
+only ``itp-stats``, whose group is the terminal's foreground group) the group is asked to stop
+(``SIGINT``); once Quarto has ended, or :data:`STOP_GRACE` seconds later, what is left of
+the group is killed; further Ctrl-C are ignored meanwhile. Quarto writes into the project's
+staging folder and publishes only in its last post-render step
+(:mod:`itp_stats.render.staging`), so the previous outputs stay whole, and the next render
+takes the dead render's lock over.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -12,7 +25,10 @@ from typing import Any
 from itp_stats.render.errors import RenderError
 from itp_stats.render.progress import Progress
 
-__all__ = ["find_quarto", "quarto_commands", "render_with_quarto"]
+__all__ = ["STOP_GRACE", "find_quarto", "quarto_commands", "render_with_quarto", "run_stoppable"]
+
+STOP_GRACE = 1.5
+"""Seconds a stopped ``quarto render`` is given to end on ``SIGINT`` before it is killed."""
 
 
 def find_quarto() -> str | None:
@@ -89,6 +105,38 @@ def render_with_quarto(
     environment = {**os.environ, **env}
     for command in quarto_commands(quarto, targets, formats, params, output_dir):
         progress.message("running " + " ".join(command[1:]))
-        proc = subprocess.run(command, cwd=root, env=environment, check=False)
-        if proc.returncode != 0:
-            raise RenderError(f"quarto render failed (exit status {proc.returncode})")
+        status = run_stoppable(command, cwd=root, env=environment)
+        if status != 0:
+            raise RenderError(f"quarto render failed (exit status {status})")
+
+
+def run_stoppable(command: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> int:
+    """Run ``command`` in a process group of its own and return its exit status.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        On Ctrl-C, once the whole group has stopped (:func:`_stop_group`).
+    """
+    proc = subprocess.Popen(list(command), cwd=cwd, env=dict(env), process_group=0)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # one stop at a time
+        try:
+            _stop_group(proc)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        raise
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    """Ask the process group of ``proc`` to stop, then kill what is left of it."""
+    group = proc.pid
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(group, signal.SIGINT)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=STOP_GRACE)  # Quarto's own clean-up, at most this long
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(group, signal.SIGKILL)  # and whatever of its tree outlived it
+    proc.wait()
