@@ -69,3 +69,62 @@ def test_an_interrupt_kills_what_runs_and_does_not_wait():
             pass
     with cancel.interruptible():  # the next render starts afresh
         assert not cancel.stopping()
+
+
+def test_a_terminals_ctrl_c_reaches_the_whole_group_and_the_render_still_ends_cleanly(tmp_path):
+    """A terminal sends Ctrl-C to the foreground process group: the render, its kernels (busy
+    in a cell) and its pandoc processes all get SIGINT at once. The render ends with its one
+    line and status 130, nothing of the group is left, and nothing is published."""
+    import os
+    import signal
+
+    from render_support import copy_report_project
+
+    project = copy_report_project(tmp_path / "project")
+    env = {**os.environ, "ITP_STATS_ROOT": str(project)}
+    render = subprocess.Popen(
+        [sys.executable, "-m", "itp_stats", "render", str(project), "--engine", "builtin"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,  # its own group, as a terminal's foreground job
+    )  # fmt: skip
+    lines: list[str] = []
+    started = threading.Event()
+
+    def read() -> None:
+        assert render.stderr is not None
+        for line in render.stderr:
+            lines.append(line)
+            if "kernel start" in line:  # the documents are executing
+                started.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    assert started.wait(120), "".join(lines)
+    time.sleep(1.0)  # into the setup cell's computation
+    os.killpg(render.pid, signal.SIGINT)
+    render.wait(timeout=30)
+    reader.join(timeout=10)
+    assert render.returncode == 130, "".join(lines)
+    assert "Traceback" not in "".join(lines)
+    assert lines[-1].strip() == (
+        "itp-stats render: interrupted; the render was stopped and nothing of it was "
+        "published: the previous outputs are unchanged"
+    )
+    time.sleep(0.3)
+    assert _group_members(render.pid) == []  # no kernel, pandoc or gate left in the group
+    assert not (project / "_output").exists()
+
+
+def _group_members(group: int) -> list[int]:
+    """The live processes of a process group (from ``/proc``: no procps needed)."""
+    from pathlib import Path
+
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":  # pgrp; zombies have ended
+            members.append(int(stat.parent.name))
+    return members
