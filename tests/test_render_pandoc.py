@@ -651,3 +651,42 @@ def test_a_figure_after_landscape_pages_fills_the_portrait_page_before_them(tmp_
     )
     # the figure is on the portrait page before the table's landscape section
     assert [s.orientation for s in word.sections][:2] == [0, 1]
+
+
+def test_typst_a_table_that_does_not_break_keeps_its_note_on_its_page(tmp_path):
+    """Filler text pushes a captioned table (which does not break) towards the page foot,
+    one line further each time (at one of them, the note alone would fall to the next page):
+    wherever the page breaks, the note is printed on the page of
+    the table's last row, never alone at the top of the next (as Word keeps it)."""
+    import pypdf
+
+    from itp_stats.render.pdf import compile_pdf
+
+    table = (
+        "::: {#tbl-kept}\n\n" + _validation_table(6) + "\nSteps.\n\n:::\n\n"
+        "::: {.table-note}\n*Methods:* the notekeeper rule.\n:::\n\nAfter.\n"
+    )
+    split_seen = set()
+    for lines in range(8, 34, 1):
+        body = "".join(f"Line {k} of the filler text.\n\n" for k in range(lines)) + table
+        name = f"kept{lines}"
+        typ, _ = run_pandoc({}, "typst", body, tmp_path, name, [], name)
+        assert "#itp-table-with-note[" in typ.read_text(encoding="utf-8")
+        pdf = tmp_path / f"{name}.pdf"
+        compile_pdf(typ, pdf, tmp_path)
+        pages = [p.extract_text() for p in pypdf.PdfReader(pdf).pages]
+        last_row = next(i for i, t in enumerate(pages) if "P16" in t)
+        note = next(i for i, t in enumerate(pages) if "notekeeper" in t)
+        first_row = next(i for i, t in enumerate(pages) if "P11" in t)
+        assert note == last_row == first_row, (lines, pages)
+        split_seen.add(note)
+    assert split_seen == {0, 1}  # the filler did push the table and its note over the break
+    # a table of more than a quarter of the page still breaks across pages, its note after it
+    body = "::: {#tbl-long}\n\n" + _validation_table(61) + "\nSteps.\n\n:::\n\n" + (
+        "::: {.table-note}\n*Methods:* the notekeeper rule.\n:::\n"
+    )
+    typ, _ = run_pandoc({}, "typst", body, tmp_path, "long", [], "long")
+    compile_pdf(typ, tmp_path / "long.pdf", tmp_path)
+    pages = [p.extract_text() for p in pypdf.PdfReader(tmp_path / "long.pdf").pages]
+    assert len(pages) >= 3 and "P01" in pages[0] and "notekeeper" in pages[-1]
+    assert "P61" in pages[-1]  # the note with the last rows

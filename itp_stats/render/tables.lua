@@ -501,6 +501,7 @@ end
 -- heading between them allowed) on the same pages, a heading right before the first one
 -- with them. A figure right after them is set before them, on the portrait page that the
 -- landscape pages would otherwise leave half empty (its number and references unchanged).
+-- In Typst, a captioned table and its note go to itp-table-with-note (typography.typ).
 local function page_blocks(blocks)
   if not (is_format("typst") or is_format("docx")) then return nil end
   local out = pandoc.Blocks({})
@@ -529,6 +530,18 @@ local function page_blocks(blocks)
       out:insert(landscape_open())
       out:extend(run)
       out:insert(landscape_close())
+    elseif is_format("typst") and block.t == "Table" and #block.caption.long > 0
+        and is_note(blocks[i + 1]) then
+      -- a captioned table and its note: typography.typ measures them and keeps them on one
+      -- page when they fit in a quarter of it, so the note never stands alone at the top of
+      -- the next page (Word: keep_notes); a taller table breaks, its note after it
+      block.attributes["itp-long"] = nil
+      out:insert(pandoc.RawBlock("typst", "#itp-table-with-note["))
+      out:extend(finished(block))
+      out:insert(pandoc.RawBlock("typst", "]["))
+      out:extend(finished(blocks[i + 1]))
+      out:insert(pandoc.RawBlock("typst", "]"))
+      i = i + 2
     else
       out:extend(finished(block))
       i = i + 1
