@@ -682,8 +682,11 @@ def test_typst_a_table_that_does_not_break_keeps_its_note_on_its_page(tmp_path):
         split_seen.add(note)
     assert split_seen == {0, 1}  # the filler did push the table and its note over the break
     # a table of more than a quarter of the page still breaks across pages, its note after it
-    body = "::: {#tbl-long}\n\n" + _validation_table(61) + "\nSteps.\n\n:::\n\n" + (
-        "::: {.table-note}\n*Methods:* the notekeeper rule.\n:::\n"
+    body = (
+        "::: {#tbl-long}\n\n"
+        + _validation_table(61)
+        + "\nSteps.\n\n:::\n\n"
+        + ("::: {.table-note}\n*Methods:* the notekeeper rule.\n:::\n")
     )
     typ, _ = run_pandoc({}, "typst", body, tmp_path, "long", [], "long")
     compile_pdf(typ, tmp_path / "long.pdf", tmp_path)
