@@ -22,7 +22,14 @@ import secrets
 import tempfile
 from pathlib import Path
 
-__all__ = ["SECRET_FILE", "read_verified", "seal", "state_secret", "write_verified"]
+__all__ = [
+    "SECRET_FILE",
+    "read_verified",
+    "seal",
+    "state_secret",
+    "write_private",
+    "write_verified",
+]
 
 SECRET_FILE = "cache.key"
 """The state folder's random HMAC key (its name in ``.itp-stats``)."""
@@ -47,15 +54,37 @@ def write_verified(path: Path, data: bytes) -> bool:
         (path, data),
         (path.with_name(path.name + ".sha256"), hashlib.sha256(data).hexdigest().encode()),
     ):
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{target.name}.", suffix=".tmp")
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(content)
-            os.replace(tmp, target)
+            write_private(target, content)
         except OSError:
-            Path(tmp).unlink(missing_ok=True)
             return False
     return True
+
+
+def write_private(path: Path, data: bytes, *, sync: bool = False) -> None:
+    """Write ``data`` to ``path`` atomically, readable by its owner only.
+
+    The bytes go to a temporary file beside ``path`` (mode ``0600``, as
+    :func:`tempfile.mkstemp` makes it), flushed to the disk with ``sync``, then renamed over
+    ``path``: a reader sees the old file or the new one, never a part. Run state that may hold
+    the cohort's data or a key is written this way.
+
+    Raises
+    ------
+    OSError
+        The folder cannot be written (the temporary file is removed).
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def state_secret(folder: Path, *, create: bool) -> bytes | None:
@@ -84,16 +113,7 @@ def state_secret(folder: Path, *, create: bool) -> bytes | None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         secret = secrets.token_bytes(_SECRET_BYTES)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{SECRET_FILE}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:  # mkstemp: mode 0600
-                handle.write(secret)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_private(path, secret, sync=True)
     except OSError:
         return None
     return secret

@@ -91,9 +91,12 @@ def project(tmp_path, monkeypatch):
 
 
 def test_handed_over_bytes_are_the_ones_read_and_the_file_is_not_opened(project):
-    _, path = project
+    root, path = project
     source = Source.open(path)
     assert hand_over(source)
+    # the copy of the cohort and the record are readable by their owner only
+    for written in (root / ".itp-stats" / RECORD, *(root / ".itp-stats" / SNAPSHOTS).iterdir()):
+        assert written.stat().st_mode & 0o077 == 0, written
     since = len(_OPENED)
     taken = take_over(path)
     assert taken is not None

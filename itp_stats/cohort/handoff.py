@@ -35,14 +35,13 @@ import base64
 import hmac
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from itp_stats.cohort.source import Source
 from itp_stats.config import state_dir
 from itp_stats.files import file_identity
-from itp_stats.verified import seal, state_secret
+from itp_stats.verified import seal, state_secret, write_private
 
 __all__ = ["RECORD", "SNAPSHOTS", "hand_over", "take_over", "withdraw"]
 
@@ -118,14 +117,14 @@ def hand_over(source: Source, state: Path | None = None) -> bool:
         snapshots = folder / SNAPSHOTS
         snapshots.mkdir(parents=True, exist_ok=True)
         copy = snapshots / source.sha256
-        _write_atomically(copy, held)
+        write_private(copy, held)
         record["copy"] = copy.name
         record["copy_identity"] = file_identity(copy)
         if record["copy_identity"] is None:
             return False
         payload = json.dumps(record, sort_keys=True).encode("utf-8")
         sealed = {"record": record, "seal": seal(secret, _SEAL_KEY, payload)}
-        _write_atomically(folder / RECORD, json.dumps(sealed, indent=1).encode("utf-8"))
+        write_private(folder / RECORD, json.dumps(sealed, indent=1).encode("utf-8"))
         for other in snapshots.iterdir():
             if other.name != copy.name:
                 other.unlink(missing_ok=True)
@@ -193,14 +192,3 @@ def take_over(path: str | os.PathLike, state: Path | None = None) -> Source | No
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
