@@ -50,7 +50,6 @@ import hashlib
 import importlib.metadata
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,6 +57,7 @@ from typing import TYPE_CHECKING, Any
 from itp_stats.config import gate_result_path
 from itp_stats.errors import CohortReadError, ItpStatsError
 from itp_stats.files import sha256_file
+from itp_stats.verified import write_private
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -509,17 +509,8 @@ def write_gate_result(result: GateResult, path: str | Path | None = None) -> Pat
     # through JSON once, so the digest is of the values as they will be read back
     body = json.loads(json.dumps(result.to_dict(), ensure_ascii=False, default=str))
     body["content_sha256"] = content_sha256(body)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(body, fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+    write_private(path, text.encode("utf-8"), sync=True)
     return path
 
 
