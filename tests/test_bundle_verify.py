@@ -8,6 +8,7 @@ import re
 import zipfile
 
 import pytest
+from conftest_pg import pg_server  # noqa: F401  (the fixture)
 
 from itp_stats.bundle.contents import Contents
 from itp_stats.bundle.verify import BundleDifference, BundleReadError, verify_bundle
@@ -135,3 +136,35 @@ def test_the_meca_manifest_lists_every_member_but_itself(made, tmp_path):
     xml = files["manifest.xml"].decode("utf-8")
     for name in files:
         assert (f'xlink:href="{name}"' in xml) == (name != "manifest.xml"), name
+
+
+def test_a_bundle_of_a_database_table_verifies_against_its_url(tmp_path, monkeypatch, pg_server):  # noqa: F811
+    """``verify BUNDLE postgresql://…#table``: the project's source file of that table must be
+    the bundle's data, and the table's rows still the snapshot validated."""
+    from conftest_pg import load_typed
+    from gate_cases import cells
+
+    from itp_stats.cli import main
+    from itp_stats.cohort.sql import parse_source, source_path
+
+    monkeypatch.setenv("ITP_STATS_ROOT", str(tmp_path))
+    with pg_server.connect() as conn:
+        load_typed(conn, "bundled", cells())
+    url = pg_server.url("bundled")
+    assert main(["gate", "--data", url]) == 0
+    digest = sha256_file(source_path(parse_source(url)))
+    contents = Contents(
+        files={"validation/gate.json": json.dumps({"data_sha256": digest}).encode()},
+        facts={"data": {"file": "bundled.source.json", "sha256": digest}},
+        title="T",
+    )
+    bundle = write_bundle(bundle_files(contents), tmp_path / "db.zip")
+    assert verify_bundle(bundle, url).data_checked
+    status = main(["verify", str(bundle), url])
+    assert status == 0
+    with pg_server.connect() as conn:
+        conn.execute("UPDATE bundled SET age_years = age_years + 1 WHERE patient_id = 'P001'")
+    with pytest.raises(BundleDifference, match="no longer the snapshot the bundle was built"):
+        verify_bundle(bundle, url)
+    with pytest.raises(CohortReadError, match="has not validated that table"):
+        verify_bundle(bundle, pg_server.url("never_validated"))

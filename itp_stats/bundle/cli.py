@@ -53,7 +53,12 @@ def register(subparsers: Any) -> None:
         "bundle or the data cannot be read.",
     )
     verify.add_argument("bundle", type=Path, metavar="BUNDLE")
-    verify.add_argument("data", type=Path, nargs="?", metavar="DATA")
+    verify.add_argument(
+        "data",
+        nargs="?",
+        metavar="DATA",
+        help="the cohort file the bundle was built from, or its postgresql://…#TABLE",
+    )
     verify.set_defaults(func=run_verify)
 
 

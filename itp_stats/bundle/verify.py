@@ -65,7 +65,10 @@ def verify_bundle(bundle: str | Path, data: str | Path | None = None) -> Verifie
     bundle : str or Path
         A ZIP written by ``itp-stats bundle``.
     data : str or Path, optional
-        A cohort file: its SHA-256 must be the manifest's data digest.
+        A cohort file: its SHA-256 must be the manifest's data digest. Or a database URL
+        (``postgresql://…#table``): the source file this project's gate keeps for it
+        (``.itp-stats/sources/``: the URL and the snapshot validated) must be the one the
+        bundle names, and the table's rows must still be that snapshot (one query).
 
     Returns
     -------
@@ -130,8 +133,9 @@ def verify_bundle(bundle: str | Path, data: str | Path | None = None) -> Verifie
                 )
     checked = False
     if data is not None:
+        table = _table_source(str(data))
         try:
-            got = sha256_file(data)
+            got = sha256_file(table or data)
         except OSError as exc:
             raise CohortReadError(f"{data}: cannot read the data ({exc.strerror})") from None
         if got != expected:
@@ -139,5 +143,34 @@ def verify_bundle(bundle: str | Path, data: str | Path | None = None) -> Verifie
                 f"{data}: not the cohort the bundle was built from (SHA-256 {got[:12]}…, the "
                 f"bundle's {str(expected)[:12]}…)"
             )
+        if table is not None:
+            from itp_stats.cohort.sql import source_unchanged
+
+            if not source_unchanged(table):
+                raise BundleDifference(
+                    f"{data}: the table's rows are no longer the snapshot the bundle was built "
+                    "from (or the database cannot be reached)"
+                )
         checked = True
     return Verified(len(listed), str(expected), checked)
+
+
+def _table_source(data: str) -> Path | None:
+    """The source file of a database URL, as this project's gate keeps it; None for a file.
+
+    Raises
+    ------
+    CohortReadError
+        The gate of this project has never validated that table (no source file).
+    """
+    from itp_stats.cohort.sql import is_database_url, parse_source, source_path
+
+    if not is_database_url(data):
+        return None
+    path = source_path(parse_source(data))
+    if not path.is_file():
+        raise CohortReadError(
+            f"{parse_source(data).url}: this project's gate has not validated that table "
+            f"(no {path.name} in {path.parent}); verify in the project the bundle was made in"
+        )
+    return path
