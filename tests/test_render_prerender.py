@@ -11,6 +11,7 @@ import pytest
 
 from itp_stats.render.errors import PreRenderError
 from itp_stats.render.prerender import (
+    post_render_environment,
     pre_render_command,
     pre_render_environment,
     run_pre_render,
@@ -44,6 +45,22 @@ def test_environment_has_quarto_variables_and_this_venv_first(tmp_path, monkeypa
     partial = pre_render_environment(tmp_path, docs[:1], None, False)
     assert "QUARTO_PROJECT_RENDER_ALL" not in partial
     assert partial["QUARTO_PROJECT_OUTPUT_DIR"] == "."
+
+
+def test_post_render_environment_names_the_outputs_not_the_inputs(tmp_path):
+    """As Quarto's runPostRender: QUARTO_PROJECT_OUTPUT_FILES relative to the project,
+    no QUARTO_PROJECT_INPUT_FILES, the output folder the documents are in."""
+    docs = [tmp_path / "report" / "a.qmd"]
+    pre = pre_render_environment(tmp_path, docs, tmp_path / "_output", False)
+    staged = tmp_path / "._output-x"
+    outputs = [staged / "report" / "a.html", staged / "report" / "a.pdf"]
+    post = post_render_environment(pre, staged, outputs, tmp_path)
+    assert "QUARTO_PROJECT_INPUT_FILES" not in post
+    assert (
+        post["QUARTO_PROJECT_OUTPUT_FILES"] == "._output-x/report/a.html\n._output-x/report/a.pdf"
+    )
+    assert post["QUARTO_PROJECT_OUTPUT_DIR"] == str(staged)
+    assert "QUARTO_PROJECT_RENDER_ALL" not in post and post["PATH"] == pre["PATH"]
 
 
 def _script(tmp_path, body):

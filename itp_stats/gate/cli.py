@@ -167,7 +167,11 @@ def run_gate(args: argparse.Namespace) -> int:
         return 0
 
     from itp_stats.gate.result import current_result, resolve_data_path
+    from itp_stats.steps import renders_only_the_plan
 
+    if renders_only_the_plan():  # the plan is written before any data: nothing to validate
+        print("itp-stats gate: the analysis plan alone is rendered: no cohort", file=sys.stderr)
+        return 0
     data = resolve_data_path(args.data)
     out = Path(args.json) if args.json else gate_result_path()
     dictionary = None

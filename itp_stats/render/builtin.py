@@ -47,7 +47,11 @@ from itp_stats.render.outputs import (
 from itp_stats.render.pandoc import run_pandoc
 from itp_stats.render.pdf import compile_pdf
 from itp_stats.render.plan import PLAN_OUTPUTS
-from itp_stats.render.prerender import pre_render_environment, run_pre_render
+from itp_stats.render.prerender import (
+    post_render_environment,
+    pre_render_environment,
+    run_pre_render,
+)
 from itp_stats.render.progress import Progress
 from itp_stats.render.project import SUPPORTED_FORMATS, Project
 from itp_stats.render.qmd import parse_qmd
@@ -303,8 +307,9 @@ def _render_locked(job: RenderJob, output_dir: Path | None, progress: Progress) 
             written = stage_files(pairs, staged, output_dir)
             kill_point("staged")
             if project.post_render:
-                post_env = env | {
-                    "QUARTO_PROJECT_OUTPUT_DIR": str(staged),
+                top = output_dir.resolve()
+                in_staged = [staged / t.resolve().relative_to(top) for t in written]
+                post_env = post_render_environment(env, staged, in_staged, project.root) | {
                     # where the staged files will be once published (for the commands' messages)
                     "ITP_STATS_PUBLISHED_OUTPUT_DIR": str(output_dir),
                 }

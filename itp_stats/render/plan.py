@@ -20,10 +20,10 @@ import copy
 from pathlib import Path
 from typing import Any
 
+from itp_stats.steps import PLAN_DOCUMENT
+
 __all__ = ["PLAN_DOCUMENT", "PLAN_OUTPUTS", "register", "run"]
 
-PLAN_DOCUMENT = Path("report") / "plan.qmd"
-"""The plan document, relative to the project folder."""
 
 PLAN_OUTPUTS = tuple(f"report/plan.{ext}" for ext in ("html", "pdf", "docx"))
 """The plan's outputs, relative to the output folder: kept by a whole-project render."""

@@ -22,7 +22,12 @@ from pathlib import Path
 from itp_stats.render.errors import PreRenderError
 from itp_stats.render.progress import Progress
 
-__all__ = ["pre_render_environment", "pre_render_command", "run_pre_render"]
+__all__ = [
+    "post_render_environment",
+    "pre_render_command",
+    "pre_render_environment",
+    "run_pre_render",
+]
 
 
 def pre_render_environment(
@@ -68,6 +73,39 @@ def pre_render_environment(
     if extra:
         env.update(extra)
     return env
+
+
+def post_render_environment(
+    env: Mapping[str, str], output_dir: Path, outputs: list[Path], root: Path
+) -> dict[str, str]:
+    """Return the environment of the post-render commands, as Quarto gives it.
+
+    Quarto names the output files written (``QUARTO_PROJECT_OUTPUT_FILES``, relative to the
+    project folder) and not the input files, and the output folder the documents are in.
+
+    Parameters
+    ----------
+    env : mapping
+        The pre-render environment (:func:`pre_render_environment`).
+    output_dir : Path
+        The folder the outputs are in (the staging folder).
+    outputs : list of Path
+        The output files written there.
+    root : Path
+        Project folder.
+    """
+
+    def relative(path: Path) -> str:
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+    post = dict(env)
+    post.pop("QUARTO_PROJECT_INPUT_FILES", None)
+    post["QUARTO_PROJECT_OUTPUT_DIR"] = str(output_dir)
+    post["QUARTO_PROJECT_OUTPUT_FILES"] = "\n".join(relative(p) for p in outputs)
+    return post
 
 
 def pre_render_command(command: str, root: Path) -> list[str]:

@@ -258,6 +258,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _publish(out: Path) -> int:
+    from itp_stats.steps import renders_only_the_plan
+
+    if renders_only_the_plan():
+        print("itp-stats tables: the analysis plan alone was rendered: no result tables")
+        return 0
     try:
         gate = json.loads(gate_result_path().read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -287,16 +292,18 @@ def _publish(out: Path) -> int:
 
 def _documents() -> tuple[list[Path], list[Path] | None]:
     """The project's documents in render order (``_quarto.yml``'s ``project.render``), and
-    the documents this render rebuilt (``$QUARTO_PROJECT_INPUT_FILES``) when not all of them.
+    the documents this render rebuilt (:func:`itp_stats.steps.rendered_documents`: Quarto
+    names them by their output files in a post-render step) when not all of them.
 
     Figures are numbered over all the project's documents; a render of some documents
     publishes only theirs (see :func:`itp_stats.report.figcache.publish_figures`).
     """
     import yaml
 
+    from itp_stats.steps import rendered_documents
+
     root = project_root()
-    listed = os.environ.get("QUARTO_PROJECT_INPUT_FILES", "").split("\n")
-    inputs = [root / p.strip() for p in listed if p.strip()]
+    inputs = rendered_documents(root) or []
     try:
         config = yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8")) or {}
         project = [root / str(p) for p in (config.get("project") or {}).get("render") or []]
@@ -308,7 +315,7 @@ def _documents() -> tuple[list[Path], list[Path] | None]:
     project += [p for p in inputs if p.resolve() not in named]  # a document not listed
     if not project:
         return inputs, None
-    whole = os.environ.get("QUARTO_PROJECT_RENDER_ALL") == "1" or not inputs
+    whole = not inputs
     if whole or {p.resolve() for p in inputs} >= {p.resolve() for p in project}:
         return project, None
     return project, inputs
