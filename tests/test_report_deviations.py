@@ -123,3 +123,56 @@ def test_the_shipped_study_with_two_pr_patients_lists_the_dropped_comparisons(tm
     text = plan_paragraph(study)
     assert "group PR was left out of the between-group tests of" in text
     assert "used Mann–Whitney instead of Kruskal–Wallis (groups left out)" in text
+
+
+def test_a_study_plans_its_own_parameters_and_the_report_holds_the_render_to_them(tmp_path):
+    """``plan: {alpha: 0.01, adjust: bh}`` in the study configuration: the plan states them,
+    its digest changes, and a render at the documents' defaults deviates from them (while a
+    render at the planned values does not)."""
+    from conftest import copy_study
+
+    from itp_stats.report.sap import analysis_plan, plan_record
+
+    def planned(raw):
+        raw["plan"] = {"alpha": 0.01, "adjust": "BH"}
+
+    config = load_study(copy_study(tmp_path, study_edit=planned))
+    assert config.planned == {"alpha": 0.01, "adjust": "bh", "n_boot": 2000, "seed": 20230601}
+    record = plan_record(config)
+    assert record["parameters"] == config.planned
+    assert record["sha256"] != plan_record(load_study(ROOT / "data" / "study.yaml"))["sha256"]
+    words = " ".join(analysis_plan(config)["plan"])
+    assert "99% confidence interval" in words and "95% confidence interval" not in words
+    at_defaults = SimpleNamespace(**vars(_fake()) | {"config": config})
+    found = deviations(at_defaults)
+    assert found[["rule", "what", "planned", "run"]].values.tolist() == [
+        ["D1", "alpha", "0.01", "0.05"],
+        ["D1", "adjust", "bh", "holm"],
+    ]
+    assert "alpha was 0.05 instead of the planned 0.01" in plan_paragraph(at_defaults)
+    as_planned = SimpleNamespace(**vars(at_defaults) | {"params": dict(config.planned)})
+    assert deviations(as_planned).empty
+    assert plan_paragraph(as_planned).endswith("Deviations from the plan: none.")
+
+
+@pytest.mark.parametrize(
+    ("plan", "message"),
+    [
+        ({"alpha": 1.5}, "plan.alpha: 1.5: expected a number between 0 and 1"),
+        ({"adjust": "holmes"}, "plan.adjust: 'holmes': expected one of .*did you mean holm"),
+        ({"n_boot": 0}, "plan.n_boot: 0: expected a whole number of at least 1"),
+        ({"sead": 1}, r"plan.sead: not a planned parameter \(known: alpha, adjust, n_boot, seed\)"),
+        ([0.01], "plan: expected a mapping of alpha, adjust, n_boot, seed"),
+    ],
+)
+def test_a_malformed_plan_is_refused_with_the_file_and_key(tmp_path, plan, message):
+    from conftest import copy_study
+
+    from itp_stats.errors import StudyConfigError
+
+    def edit(raw):
+        raw["plan"] = plan
+
+    path = copy_study(tmp_path, study_edit=edit)
+    with pytest.raises(StudyConfigError, match=f"{path}: {message}"):
+        load_study(path)

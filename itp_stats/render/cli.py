@@ -28,7 +28,7 @@ import ast
 import difflib
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ from itp_stats.render.project import (
 from itp_stats.render.qmd import parse_qmd
 from itp_stats.render.quarto import find_quarto, render_with_quarto
 from itp_stats.render.staging import PUBLISH_DIR_ENV, refuse_if_quarto_running
+from itp_stats.study.parameters import PARAMETER_RULES
 
 __all__ = [
     "PARAMETER_RULES",
@@ -65,50 +66,6 @@ DATA_PARAMETER = "data"
 """The parameter that names the cohort file; it also sets ``ITP_STATS_DATA``."""
 STUDY_PARAMETER = "study"
 """The parameter that names the study configuration; it also sets ``ITP_STATS_STUDY``."""
-
-
-def _adjust_methods() -> list[str]:
-    from itp_stats.stats.multiplicity import METHODS
-
-    return sorted(METHODS)
-
-
-def _check_alpha(value: Any) -> str | None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    ok = ok and math.isfinite(value) and 0 < value < 1
-    return None if ok else "expected a number between 0 and 1 (exclusive), e.g. 0.05"
-
-
-def _check_adjust(value: Any) -> str | None:
-    methods = _adjust_methods()
-    if isinstance(value, str) and value.lower() in methods:
-        return None
-    near = difflib.get_close_matches(str(value).lower(), methods, n=1)
-    hint = f" (did you mean {near[0]}?)" if near else ""
-    return f"expected one of {', '.join(methods)}{hint}"
-
-
-def _check_count(minimum: int) -> Callable[[Any], str | None]:
-    def check(value: Any) -> str | None:
-        ok = isinstance(value, int) and not isinstance(value, bool) and value >= minimum
-        return None if ok else f"expected a whole number of at least {minimum}"
-
-    return check
-
-
-def _check_bool(value: Any) -> str | None:
-    return None if isinstance(value, bool) else "expected true or false"
-
-
-PARAMETER_RULES: dict[str, Callable[[Any], str | None]] = {
-    "alpha": _check_alpha,
-    "adjust": _check_adjust,
-    "n_boot": _check_count(1),
-    "seed": _check_count(0),
-    "synthetic": _check_bool,
-}
-"""Range checks of the study report's parameters (each returns what was expected, or None),
-applied when a document declares the parameter."""
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -233,7 +190,7 @@ def document_parameters(documents: list[Path]) -> dict[str, Any]:
 def _typed(value: Any, default: Any) -> tuple[Any, str | None]:
     """``value`` in the type of the declared ``default``; or the expectation it misses."""
     if isinstance(default, bool):
-        return value, _check_bool(value)
+        return value, PARAMETER_RULES["synthetic"](value)
     if isinstance(default, int | float) and isinstance(value, str):
         try:  # YAML reads '5e-2' as text
             value = float(value.strip()) if isinstance(default, float) else int(value.strip())

@@ -2,7 +2,8 @@
 
 Rules (each a row of :func:`deviations`, kind in brackets):
 
-D1 [parameter] a parameter of :data:`~itp_stats.report.sap.PLANNED_PARAMETERS` given another
+D1 [parameter] a planned parameter (the study's ``plan``, else
+   :data:`~itp_stats.report.sap.PLANNED_PARAMETERS`) given another
    value at render (``-P alpha=0.01``);
 D2 [group dropped] a group without patients, dropped from every analysis;
 D3 [group left out] a group with fewer than the minimum number of values of a variable, left
@@ -24,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from itp_stats.report.format import format_number, md_literal
-from itp_stats.report.sap import PLANNED_PARAMETERS, Planned, plan_sha256
+from itp_stats.report.sap import Planned, plan_sha256
 from itp_stats.study.plan import MIN_GROUP_SIZE, NO_ONE_IN_GROUP
 
 __all__ = ["DEVIATION_COLUMNS", "deviations", "plan_paragraph"]
@@ -67,7 +68,7 @@ def deviations(study) -> pd.DataFrame:
         :data:`DEVIATION_COLUMNS`, in rule order; empty when the render followed the plan.
     """
     rows: list[dict[str, Any]] = []
-    for key, planned in PLANNED_PARAMETERS.items():
+    for key, planned in study.config.planned.items():
         run = study.params.get(key, planned)
         if run != planned:
             rows.append({"rule": "D1", "kind": "parameter", "what": key,

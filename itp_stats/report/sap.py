@@ -9,9 +9,10 @@ names), never a cohort. Its digest (:func:`plan_sha256`) covers the plan's rows 
 digests of the two files, so the report can cite the plan it follows and the submission
 bundle can carry it.
 
-The planned parameters are the documents' defaults (:data:`PLANNED_PARAMETERS`, the
-``parameters`` cell of ``report/index.qmd``); a render that overrides one deviates from the
-plan, and says so (:mod:`itp_stats.report.deviations`).
+The planned parameters are the study configuration's ``plan`` section, else the documents'
+defaults (:data:`PLANNED_PARAMETERS`, the ``parameters`` cell of ``report/index.qmd``); a
+render at other values deviates from the plan, and says so
+(:mod:`itp_stats.report.deviations`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from itp_stats.report.format import format_number, md_literal
 from itp_stats.report.tables import marker_label
 from itp_stats.stats.multiplicity import METHODS
 from itp_stats.study.config import StudyConfig, load_study
+from itp_stats.study.parameters import PLANNED_DEFAULTS
 from itp_stats.study.plan import MIN_GROUP_SIZE
 from itp_stats.text import join_words, lower_first
 
@@ -46,14 +48,9 @@ __all__ = [
     "sentence_rules",
 ]
 
-PLANNED_PARAMETERS: dict[str, Any] = {
-    "alpha": 0.05,
-    "adjust": "holm",
-    "n_boot": 2000,
-    "seed": 20230601,
-}
-"""The parameters the plan fixes: the defaults of the documents' ``parameters`` cell (a test
-checks they agree)."""
+PLANNED_PARAMETERS: dict[str, Any] = PLANNED_DEFAULTS
+"""The parameters a plan fixes, at the defaults of the documents' ``parameters`` cell (a test
+checks they agree); a study's ``plan`` section may give others (``StudyConfig.planned``)."""
 
 PLAN_COLUMNS = ["section", "item", "plan"]
 """Columns of :func:`analysis_plan`: the section, what is planned, and the plan in words
@@ -69,7 +66,11 @@ class Planned:
     """
 
     config: StudyConfig
-    params: dict[str, Any] = field(default_factory=lambda: dict(PLANNED_PARAMETERS))
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # the study's planned parameters, then those given
+        object.__setattr__(self, "params", dict(self.config.planned) | dict(self.params))
 
     @property
     def dictionary(self):
@@ -94,7 +95,7 @@ def _planned(study: str | Path | StudyConfig | Planned, params: Mapping[str, Any
     if isinstance(study, Planned):
         return study
     config = study if isinstance(study, StudyConfig) else load_study(study)
-    return Planned(config, dict(PLANNED_PARAMETERS) | dict(params or {}))
+    return Planned(config, dict(params or {}))
 
 
 def _cap(text: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from itp_stats.cohort.participants import Participants
 from itp_stats.config import REFERENCES
 from itp_stats.errors import StudyConfigError
 from itp_stats.study.bibliography import check_citations, resolve_bibliography
+from itp_stats.study.parameters import PLANNED_DEFAULTS, planned_parameters
 
 __all__ = ["DIRECTIONS", "Author", "Predictor", "StudyConfig", "load_study"]
 
@@ -157,6 +158,10 @@ class StudyConfig:
     bibliography : Path or None
         The study's own references (``bibliography: FILE``, BibTeX or CSL-JSON), which its
         ``background`` may cite beside the project's; None when not given.
+    planned : dict
+        The parameters the analysis plan fixes (``alpha``, ``adjust``, ``n_boot``, ``seed``):
+        the ``plan`` section's, else the documents' defaults
+        (:func:`itp_stats.study.parameters.planned_parameters`).
     """
 
     path: Path
@@ -183,6 +188,7 @@ class StudyConfig:
     keywords: tuple[str, ...] = ()
     running_title: str = ""
     bibliography: Path | None = None
+    planned: dict[str, Any] = field(default_factory=lambda: dict(PLANNED_DEFAULTS))
 
     @property
     def design(self) -> Design:
@@ -451,4 +457,5 @@ def load_study(study: str | os.PathLike | None = None) -> StudyConfig:
         keywords=_words(path, raw.get("keywords"), "keywords"),
         running_title=" ".join(str(raw.get("running_title") or "").split()),
         bibliography=bibliography,
+        planned=planned_parameters(path, raw.get("plan")),
     )
