@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
 import pytest
 import yaml
+from render_support import copy_report_project, run_cli, tree_state
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,6 +39,33 @@ def root() -> Path:
 def cohort_path(root: Path) -> Path:
     """The shipped synthetic cohort."""
     return root / "data" / "cohort.csv"
+
+
+@pytest.fixture(scope="session")
+def shipped_render(tmp_path_factory) -> Iterator[SimpleNamespace]:
+    """The report's project rendered once for the whole session, by the built-in engine.
+
+    A copy of the shipped project (``_quarto.yml``, ``report/``, ``data/``) rendered to HTML,
+    PDF and Word with the default parameters, ``ITP_STATS_ROOT`` set to it: the render that
+    several modules made each for themselves (the bundle, the facade, the documents' layout,
+    the plan kept by a whole render, Ctrl-C). A whole render takes half a minute; copying the
+    rendered project takes a fraction of a second.
+
+    Yields ``project`` (the folder) and ``log`` (the render's stderr and stdout). The project
+    is shared: a test never changes it but works on a copy
+    (:func:`render_support.copy_rendered_project`); the teardown fails if a file of it changed.
+    """
+    project = copy_report_project(tmp_path_factory.mktemp("shipped") / "project")
+    with pytest.MonkeyPatch.context() as mp:  # the shipped study and data, whatever ran before
+        for name in ("ITP_STATS_STUDY", "ITP_STATS_DATA"):
+            mp.delenv(name, raising=False)
+        status, log = run_cli(
+            "render", str(project), "--engine", "builtin", "--to", "html,pdf,docx", root=project
+        )
+    assert status == 0, log
+    before = tree_state(project)
+    yield SimpleNamespace(project=project, log=log)
+    assert tree_state(project) == before, "a test changed the shared render: copy it first"
 
 
 # --- studies of one's own: the shipped dictionary and study copied to tmp_path, edited ------

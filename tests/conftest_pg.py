@@ -13,7 +13,6 @@ Imported by the database tests (``from conftest_pg import …``).
 from __future__ import annotations
 
 import glob
-import io
 import os
 import secrets
 import shutil
@@ -23,6 +22,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -229,15 +229,41 @@ def copy_frame(conn, table: str, frame: pd.DataFrame, types: dict[str, str]) -> 
     columns = ", ".join(f"{quote_ident(c)} {types[c]}" for c in frame.columns)
     conn.execute(f"DROP TABLE IF EXISTS {name}")
     conn.execute(f"CREATE TABLE {name} ({columns})")
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == "boolean":
-            out[col] = out[col].map({True: "yes", False: "no"}, na_action="ignore")
-    buffer = io.StringIO()
-    out.to_csv(buffer, index=False, header=False, lineterminator="\n")
     with conn.cursor() as cur, cur.copy(f"COPY {name} FROM STDIN (FORMAT csv)") as copy:
-        copy.write(buffer.getvalue())
+        copy.write(_csv_rows(frame))
     conn.execute(f"ANALYZE {name}")
+
+
+def _csv_rows(frame: pd.DataFrame) -> bytes:
+    """``frame``'s rows as CSV for ``COPY … (FORMAT csv)``: no header, a missing or empty cell
+    unquoted (NULL), every other text quoted, booleans as ``yes``/``no``.
+
+    Written by Arrow, several times quicker than pandas' ``to_csv`` on the nullable columns of
+    the million-row test. PostgreSQL reads the cells ``to_csv`` wrote: that too left a missing
+    or empty cell unquoted, and a quoted cell reads as the same text or number.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    arrays = []
+    for col in frame.columns:
+        values = frame[col]
+        if values.dtype == "boolean":
+            words = np.where(values.fillna(False).to_numpy(bool), "yes", "no")
+            arrays.append(pa.array(words, mask=values.isna().to_numpy(), type=pa.string()))
+            continue
+        if pd.api.types.is_numeric_dtype(values.dtype):
+            arrays.append(pa.array(values, from_pandas=True))  # NaN and <NA>: NULL
+            continue
+        text = values.astype(object)
+        missing = (text.isna() | (text == "")).to_numpy(bool)
+        if pd.api.types.infer_dtype(text, skipna=True) != "string":  # a number among texts
+            text = text.map(str, na_action="ignore")
+        arrays.append(pa.array(text.to_numpy(), mask=missing, type=pa.string()))
+    table = pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns])
+    sink = pa.BufferOutputStream()
+    pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=False))
+    return sink.getvalue().to_pybytes()
 
 
 def load_cells(conn, table: str, frame: pd.DataFrame) -> None:

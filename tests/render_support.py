@@ -1,5 +1,6 @@
 """Helpers shared by the renderer tests: a working copy of the fixture project or of the
-report's project, ``itp-stats`` run in-process, and the text of rendered documents."""
+report's project (fresh, or of a rendered one), ``itp-stats`` run in-process, and the text of
+rendered documents."""
 
 from __future__ import annotations
 
@@ -40,6 +41,32 @@ def copy_report_project(dest: Path) -> Path:
     shutil.copytree(ROOT / "report", dest / "report", ignore=shutil.ignore_patterns("tables"))
     shutil.copytree(ROOT / "data", dest / "data")
     return dest
+
+
+def copy_rendered_project(source: Path, dest: Path) -> Path:
+    """Copy a rendered project to ``dest``: sources, outputs and run state (``.itp-stats``).
+
+    The copy renders and bundles as the original would: its gate result, study cache and
+    conversion cache come along, so a test that changes a rendered project works on its own
+    copy of the session's render (``shipped_render`` in ``conftest.py``) instead of rendering
+    the project again. Files are copied, not linked: changing one leaves ``source`` as it is.
+
+    Returns
+    -------
+    Path
+        The copied project folder (``dest``).
+    """
+    shutil.copytree(source, dest, symlinks=True)
+    return dest
+
+
+def tree_state(folder: Path) -> dict[str, tuple[int, int]]:
+    """Size and modification time of every file below ``folder`` (a cheap change check)."""
+    return {
+        p.relative_to(folder).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
 
 
 def run_cli(*argv: str, root: Path | None = None) -> tuple[int, str]:

@@ -1,5 +1,5 @@
-"""``itp-stats bundle`` and ``itp-stats verify`` end to end, on one render of a copy of the
-report project."""
+"""``itp-stats bundle`` and ``itp-stats verify`` end to end, on a copy of the session's render
+of the report project (``shipped_render``) with the analysis plan rendered into it."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ import re
 import zipfile
 
 import pytest
-from render_support import copy_report_project, html_text, run_cli
+from render_support import copy_rendered_project, copy_report_project, html_text, run_cli
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    root = copy_report_project(tmp_path_factory.mktemp("bundle") / "project")
-    status, text = run_cli("render", "--engine", "builtin", "--quiet", root=root)
-    assert status == 0, text
+def project(tmp_path_factory, shipped_render):
+    # a copy: the bundles are written into the project and a test moves the plan's PDF away
+    folder = tmp_path_factory.mktemp("bundle")
+    root = copy_rendered_project(shipped_render.project, folder / "project")
     status, text = run_cli("plan", "--quiet", root=root)
     assert status == 0, text
     return root

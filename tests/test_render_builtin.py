@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from html import unescape
 from pathlib import Path
@@ -574,38 +575,98 @@ def _alive(pids: set[int]) -> set[int]:
     return alive
 
 
+INTERRUPTS = (
+    # (the progress line that starts the moment, seconds after it, -P seed=): another seed
+    # than the shipped render's, so its study is computed again, until the conversions, whose
+    # render takes the study the shipped render computed (its cells run, quicker)
+    ("pre-render `itp-stats stage`", 0.5, 1),  # the gate (it takes seconds)
+    ("pre-render `itp-stats metadata`", 0.2, 2),  # the kernels' start-up
+    (": kernel start ", 2.0, 3),  # the cells' execution
+    (": execute (", 0.3, None),  # the conversions (pandoc, Typst), maybe the other's cells
+)
+"""When the Ctrl-C test interrupts a render: after a line of its progress on stderr (see
+:mod:`itp_stats.render.progress`), not at fixed delays, so each moment is hit on a slow
+machine and none is waited for longer than it needs on a fast one."""
+
+
+class _Lines:
+    """The lines a process writes to a pipe, read in a thread as they come."""
+
+    def __init__(self, pipe) -> None:
+        self._lines: list[str] = []
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
+        self._thread.start()
+
+    def _read(self, pipe) -> None:
+        for line in pipe:
+            with self._changed:
+                self._lines.append(line)
+                self._changed.notify_all()
+        with self._changed:
+            self._lines.append("")  # end of the pipe
+            self._changed.notify_all()
+
+    def wait_for(self, text: str, timeout: float) -> bool:
+        """Whether a line holding ``text`` came before the end of the pipe and ``timeout``."""
+
+        def seen() -> bool:
+            return any(text in line for line in self._lines) or self._lines[-1:] == [""]
+
+        with self._changed:
+            self._changed.wait_for(seen, timeout)
+            return any(text in line for line in self._lines)
+
+    def text(self, timeout: float) -> str:
+        """Everything written, once the pipe is closed (within ``timeout``)."""
+        self._thread.join(timeout)
+        with self._changed:
+            return "".join(self._lines)
+
+
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process tree from /proc")
-def test_ctrl_c_stops_the_kernels_and_converters_at_once_and_keeps_the_outputs(tmp_path):
+def test_ctrl_c_stops_the_kernels_and_converters_at_once_and_keeps_the_outputs(
+    tmp_path, shipped_render
+):
     import signal
 
-    from render_support import copy_report_project
+    from render_support import copy_rendered_project
 
-    project = copy_report_project(tmp_path / "project")
+    # a copy of the session's render: the previous outputs a Ctrl-C must leave as they are
+    project = copy_rendered_project(shipped_render.project, tmp_path / "project")
     env = {**os.environ, "ITP_STATS_ROOT": str(project)}
     command = [sys.executable, "-m", "itp_stats", "render", str(project), "--engine", "builtin"]
-    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-    assert first.returncode == 0, first.stderr
     before = _tree(project / "_output")
-    # during the gate, kernel start-up, execution, conversion: another seed, so nothing is
-    # reused and every step runs
+    # during the gate, kernel start-up, execution, conversion: no conversion kept, so none
+    # is reused and every step runs
     interrupted = 0
-    for i, delay in enumerate((2.0, 8.0, 20.0, 35.0)):
+    for line, pause, seed in INTERRUPTS:
+        shutil.rmtree(project / ".itp-stats" / "converted", ignore_errors=True)
+        params = ["-P", f"seed={seed}"] if seed is not None else []
         render = subprocess.Popen(
-            [*command, "-P", f"seed={i + 1}"], env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True,
+            [*command, *params], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            text=True,
         )  # fmt: skip
-        time.sleep(delay)
-        started = _descendants(render.pid)
-        sent = time.monotonic()
-        render.send_signal(signal.SIGINT)
-        _, stderr = render.communicate(timeout=120)
-        took = time.monotonic() - sent
+        lines = _Lines(render.stderr)
+        try:
+            reached = lines.wait_for(line, timeout=300)
+            time.sleep(pause if reached else 0)
+            started = _descendants(render.pid)
+            sent = time.monotonic()
+            render.send_signal(signal.SIGINT)
+            render.wait(timeout=120)
+            stderr = lines.text(timeout=120)
+            took = time.monotonic() - sent
+        finally:
+            if render.poll() is None:  # a failed assertion above: no render left behind
+                render.kill()
+                render.wait()
         if render.returncode == 0:  # finished before the signal (a fast machine): no case
             before = _tree(project / "_output")
             continue
         interrupted += 1
         # a correctness bound (it does not wait for the documents), not a benchmark
-        assert took < 10, (delay, took, stderr)
+        assert took < 10, (line, took, stderr)
         assert render.returncode == 130, stderr
         assert "Traceback" not in stderr, stderr
         assert stderr.strip().splitlines()[-1] == (
@@ -614,7 +675,7 @@ def test_ctrl_c_stops_the_kernels_and_converters_at_once_and_keeps_the_outputs(t
         )
         time.sleep(0.5)
         left = {pid: Path(f"/proc/{pid}/cmdline").read_bytes()[:200] for pid in _alive(started)}
-        assert left == {}, (delay, stderr)  # no kernel, pandoc or gate left
+        assert left == {}, (line, stderr)  # no kernel, pandoc or gate left
         assert _tree(project / "_output") == before  # the previous outputs, whole
-    assert interrupted >= 2  # the render takes longer than the last delay but one
+    assert interrupted >= 2  # the render takes longer than the last moment but one
     assert not [p for p in project.iterdir() if p.name.startswith("._output")]

@@ -1,7 +1,8 @@
 """End-to-end: the study report and its supplement, rendered by the built-in engine.
 
-The project (``_quarto.yml``, ``report/``, ``data/`` and the renderer's style files it names)
-is copied to a temporary folder and rendered once to HTML, PDF and DOCX; the checks are the
+The project (``_quarto.yml``, ``report/``, ``data/``; the renderer's style files it names come
+from the package) is rendered once per session to HTML, PDF and DOCX (``shipped_render`` in
+``conftest.py``) and copied for this module, which renders into it again; the checks are the
 ones a journal editor and a reader would make: Word pages A4 with page numbers and no
 collapsed column, PDF header cells that do not run into each other, HTML images with alt
 text and rows with their header cell, and no thin space (a break point) in any number.
@@ -19,29 +20,21 @@ from pathlib import Path
 import docx
 import pypdf
 import pytest
+from render_support import copy_rendered_project
 
 from itp_stats.cli import main
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
-STYLES = ("reference.docx", "reference-manuscript.docx", "tables.lua", "typography.typ")
 DOCUMENTS = ("index", "supplement")
 
 
 @pytest.fixture(scope="module")
-def outputs(tmp_path_factory):
-    project = tmp_path_factory.mktemp("study") / "project"
-    project.mkdir()
-    shutil.copy(ROOT / "_quarto.yml", project / "_quarto.yml")
-    for folder in ("report", "data"):
-        shutil.copytree(ROOT / folder, project / folder)
-    styles = project / "itp_stats" / "render"
-    styles.mkdir(parents=True)
-    for name in STYLES:
-        shutil.copy(ROOT / "itp_stats" / "render" / name, styles / name)
-    status = main(["render", str(project), "--engine", "builtin", "--quiet"])
-    assert status == 0
+def outputs(tmp_path_factory, shipped_render):
+    # a copy: the last test renders the index again into the project
+    project = copy_rendered_project(
+        shipped_render.project, tmp_path_factory.mktemp("study") / "project"
+    )
     return project / "_output" / "report"
 
 

@@ -1,7 +1,8 @@
 """End to end: the study report and the supplement rendered by the built-in engine.
 
-The project (``_quarto.yml``, ``report/``, ``data/``) is copied to a temporary folder and
-rendered there once per module, so the repository's own outputs and state are not touched.
+The project (``_quarto.yml``, ``report/``, ``data/``) is rendered once per session in a
+temporary folder (``shipped_render`` in ``conftest.py``) and copied, outputs and state, for this
+module, so the repository's own outputs and state and the shared render are not touched.
 The assertions compare the rendered HTML and PDF with values computed by ``itp_stats`` from
 the same data (never typed into the test).
 """
@@ -12,7 +13,6 @@ import contextlib
 import hashlib
 import io
 import re
-import shutil
 import subprocess
 import sys
 from html import unescape
@@ -22,6 +22,7 @@ import openpyxl
 import pandas as pd
 import pypdf
 import pytest
+from render_support import copy_rendered_project
 
 from itp_stats import report as R
 from itp_stats.cli import main
@@ -30,16 +31,6 @@ from itp_stats.report import sentences as S
 from itp_stats.report.format import format_ci, shortened
 
 pytestmark = pytest.mark.slow
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _copy_project(dest: Path) -> Path:
-    dest.mkdir(parents=True)
-    shutil.copy(ROOT / "_quarto.yml", dest / "_quarto.yml")
-    shutil.copytree(ROOT / "report", dest / "report", ignore=shutil.ignore_patterns("tables"))
-    shutil.copytree(ROOT / "data", dest / "data")
-    return dest
 
 
 def _render(project: Path, *args: str) -> tuple[int, str]:
@@ -56,12 +47,12 @@ def _text(page: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory, monkeypatch_module):
-    project = _copy_project(tmp_path_factory.mktemp("report") / "project")
+def project(tmp_path_factory, monkeypatch_module, shipped_render):
+    # a copy: two tests render into the project's state (another cohort, a failing gate)
+    folder = tmp_path_factory.mktemp("report")
+    project = copy_rendered_project(shipped_render.project, folder / "project")
     monkeypatch_module.setenv("ITP_STATS_ROOT", str(project))
-    status, log = _render(project, "--to", "html,pdf,docx")
-    assert status == 0, log
-    return {"dir": project, "out": project / "_output", "log": log}
+    return {"dir": project, "out": project / "_output", "log": shipped_render.log}
 
 
 @pytest.fixture(scope="module")
