@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 from collections.abc import Callable, Iterator
@@ -15,6 +16,8 @@ import yaml
 from render_support import copy_report_project, run_cli, tree_state
 
 ROOT = Path(__file__).resolve().parents[1]
+AUDIT = Path(__file__).resolve().parent / "audit"
+"""The folder of the audit hook the render tests put on ``PYTHONPATH``."""
 
 Edit = Callable[[dict[str, Any]], None]
 
@@ -51,20 +54,31 @@ def shipped_render(tmp_path_factory) -> Iterator[SimpleNamespace]:
     the plan kept by a whole render, Ctrl-C). A whole render takes half a minute; copying the
     rendered project takes a fraction of a second.
 
-    Yields ``project`` (the folder) and ``log`` (the render's stderr and stdout). The project
+    Yields ``project`` (the folder), ``log`` (the render's stderr and stdout) and ``opens``,
+    the log of every open of the cohort file and the study configuration by the render's
+    processes (``tests/audit/sitecustomize.py``: the gate, the kernels). The project
     is shared: a test never changes it but works on a copy
     (:func:`render_support.copy_rendered_project`); the teardown fails if a file of it changed.
     """
-    project = copy_report_project(tmp_path_factory.mktemp("shipped") / "project")
+    folder = tmp_path_factory.mktemp("shipped")
+    project = copy_report_project(folder / "project")
+    opens = folder / "opens.log"
+    opens.touch()
+    watched = [project / "data" / "cohort.csv", ROOT / "data" / "study.yaml"]
     with pytest.MonkeyPatch.context() as mp:  # the shipped study and data, whatever ran before
         for name in ("ITP_STATS_STUDY", "ITP_STATS_DATA"):
             mp.delenv(name, raising=False)
+        # the render's processes (gate, kernels) log their opens of the cohort and the study
+        paths = [str(AUDIT), os.environ.get("PYTHONPATH")]
+        mp.setenv("PYTHONPATH", os.pathsep.join(filter(None, paths)))
+        mp.setenv("AUDIT_WATCH", os.pathsep.join(os.path.realpath(p) for p in watched))
+        mp.setenv("AUDIT_LOG", str(opens))
         status, log = run_cli(
             "render", str(project), "--engine", "builtin", "--to", "html,pdf,docx", root=project
         )
     assert status == 0, log
     before = tree_state(project)
-    yield SimpleNamespace(project=project, log=log)
+    yield SimpleNamespace(project=project, log=log, opens=opens)
     assert tree_state(project) == before, "a test changed the shared render: copy it first"
 
 

@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -39,35 +38,17 @@ def _opens(path: Path, since: int) -> int:
     return _OPENED[since:].count(os.path.realpath(path))
 
 
-_SITECUSTOMIZE = textwrap.dedent(
-    """
-    import os, sys
-    _watched = set(os.environ["AUDIT_WATCH"].split(os.pathsep))
-    _log = os.environ["AUDIT_LOG"]
-
-    def _hook(event, args):
-        if event == "open" and args and isinstance(args[0], (str, os.PathLike)):
-            path = os.path.realpath(os.fspath(args[0]))
-            if path in _watched:
-                with open(_log, "a") as handle:
-                    handle.write(f"{os.getpid()}\\t{path}\\t{' '.join(sys.argv)[:60]}\\n")
-
-    sys.addaudithook(_hook)
-    """
-)
-
-
 def _audited(tmp_path: Path, watched: list[Path]) -> tuple[dict[str, str], Path]:
     """An environment whose Python processes (and their kernels) log their opens of
-    ``watched`` to the returned file, through a ``sitecustomize`` audit hook."""
-    hook = tmp_path / "audit"
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text(_SITECUSTOMIZE, encoding="utf-8")
+    ``watched`` to the returned file, through the ``sitecustomize`` audit hook of
+    ``tests/audit``."""
+    from conftest import AUDIT
+
     log = tmp_path / "opens.log"
     log.touch()
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(hook), os.environ.get("PYTHONPATH")])),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(AUDIT), os.environ.get("PYTHONPATH")])),
         "AUDIT_WATCH": os.pathsep.join(os.path.realpath(p) for p in watched),
         "AUDIT_LOG": str(log),
     }
@@ -270,21 +251,13 @@ def test_the_gate_and_two_documents_read_the_cohort_once(project, tmp_path):
     assert len([o for o in opens if o[1] == os.path.realpath(sidecar_path(path))]) == 1
 
 
-def test_a_whole_render_reads_and_hashes_the_cohort_once(tmp_path):
-    """``itp-stats render`` of the report's project: the gate step opens the cohort file once;
-    the two documents' kernels take its validated bytes and never open it."""
-    from render_support import copy_report_project
-
-    project = copy_report_project(tmp_path / "project")
+def test_a_whole_render_reads_and_hashes_the_cohort_once(shipped_render):
+    """``itp-stats render`` of the report's project (the session's render, whose processes
+    log their opens): the gate step opens the cohort file once; the two documents' kernels
+    take its validated bytes and never open it."""
+    project = shipped_render.project
     cohort = project / "data" / "cohort.csv"
-    studies = [project / "data" / "study.yaml", ROOT / "data" / "study.yaml"]
-    env, log = _audited(tmp_path, [cohort, *studies])
-    env["ITP_STATS_ROOT"] = str(project)
-    env.pop("ITP_STATS_DATA", None)
-    command = [sys.executable, "-m", "itp_stats", "render", str(project), "--engine", "builtin"]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr
-    opens = _logged(log)
+    opens = _logged(shipped_render.opens)
     reads = [o for o in opens if o[1] == os.path.realpath(cohort)]
     assert len(reads) == 1 and "gate" in reads[0][2], opens
     # the hook ran in both documents' kernels too (they open the study configuration)
