@@ -42,8 +42,12 @@ bundle: report
 	$(BIN)/itp-stats bundle --out $(BUNDLE)
 	$(BIN)/itp-stats verify $(BUNDLE) $(DATA)
 
+# two workers (pytest-xdist), each test module on one of them: the renders and the many
+# small tests share the cores; TEST_WORKERS=0 runs the suite in this process
+TEST_WORKERS ?= 2
+
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import re
+import shutil
 import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -52,7 +55,8 @@ def shipped_render(tmp_path_factory) -> Iterator[SimpleNamespace]:
     PDF and Word with the default parameters, ``ITP_STATS_ROOT`` set to it: the render that
     several modules made each for themselves (the bundle, the facade, the documents' layout,
     the plan kept by a whole render, Ctrl-C). A whole render takes half a minute; copying the
-    rendered project takes a fraction of a second.
+    rendered project takes a fraction of a second. Under pytest-xdist the workers share it
+    (the first renders under a lock, the others wait for it).
 
     Yields ``project`` (the folder), ``log`` (the render's stderr and stdout) and ``opens``,
     the log of every open of the cohort file and the study configuration by the render's
@@ -60,26 +64,53 @@ def shipped_render(tmp_path_factory) -> Iterator[SimpleNamespace]:
     is shared: a test never changes it but works on a copy
     (:func:`render_support.copy_rendered_project`); the teardown fails if a file of it changed.
     """
-    folder = tmp_path_factory.mktemp("shipped")
-    project = copy_report_project(folder / "project")
-    opens = folder / "opens.log"
+    # under pytest-xdist the workers share one render: the first renders, the others wait
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    folder = base / "shipped-render"
+    project = folder / "project"
+    opens, log_file, done = folder / "opens.log", folder / "render.log", folder / "rendered"
+    with _exclusive(base / "shipped-render.lock"):
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a worker that died half-way
+            folder.mkdir(parents=True)
+            status, log = _render_shipped(project, opens)
+            log_file.write_text(log, encoding="utf-8")
+            assert status == 0, log
+            done.touch()
+    before = tree_state(project)
+    yield SimpleNamespace(project=project, log=log_file.read_text(encoding="utf-8"), opens=opens)
+    assert tree_state(project) == before, "a test changed the shared render: copy it first"
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` (between pytest-xdist's worker processes)."""
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _render_shipped(project: Path, opens: Path) -> tuple[int, str]:
+    """Copy the report's project to ``project`` and render it, its processes (the gate, the
+    kernels) logging their opens of the cohort and the study configuration to ``opens``."""
+    copy_report_project(project)
     opens.touch()
     watched = [project / "data" / "cohort.csv", ROOT / "data" / "study.yaml"]
     with pytest.MonkeyPatch.context() as mp:  # the shipped study and data, whatever ran before
         for name in ("ITP_STATS_STUDY", "ITP_STATS_DATA"):
             mp.delenv(name, raising=False)
-        # the render's processes (gate, kernels) log their opens of the cohort and the study
         paths = [str(AUDIT), os.environ.get("PYTHONPATH")]
         mp.setenv("PYTHONPATH", os.pathsep.join(filter(None, paths)))
         mp.setenv("AUDIT_WATCH", os.pathsep.join(os.path.realpath(p) for p in watched))
         mp.setenv("AUDIT_LOG", str(opens))
-        status, log = run_cli(
+        return run_cli(
             "render", str(project), "--engine", "builtin", "--to", "html,pdf,docx", root=project
         )
-    assert status == 0, log
-    before = tree_state(project)
-    yield SimpleNamespace(project=project, log=log, opens=opens)
-    assert tree_state(project) == before, "a test changed the shared render: copy it first"
 
 
 # --- studies of one's own: the shipped dictionary and study copied to tmp_path, edited ------
