@@ -21,6 +21,7 @@ from pathlib import Path
 from itp_stats.errors import WriteError
 
 __all__ = [
+    "exclusive_lock",
     "explain_os_error",
     "file_identity",
     "sha256_file",
@@ -187,3 +188,19 @@ def file_identity(path: str | Path | int) -> list[int] | None:
     except OSError:
         return None
     return [stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: str | Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created, with its folder, when missing) for the
+    block: processes that take it run the block one at a time (``fcntl.flock``)."""
+    import fcntl
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
 import re
 import shutil
@@ -17,6 +15,8 @@ import pandas as pd
 import pytest
 import yaml
 from render_support import copy_report_project, run_cli, tree_state
+
+from itp_stats.files import exclusive_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 AUDIT = Path(__file__).resolve().parent / "audit"
@@ -71,7 +71,7 @@ def shipped_render(tmp_path_factory) -> Iterator[SimpleNamespace]:
     folder = base / "shipped-render"
     project = folder / "project"
     opens, log_file, done = folder / "opens.log", folder / "render.log", folder / "rendered"
-    with _exclusive(base / "shipped-render.lock"):
+    with exclusive_lock(base / "shipped-render.lock"):
         if not done.exists():
             shutil.rmtree(folder, ignore_errors=True)  # a worker that died half-way
             folder.mkdir(parents=True)
@@ -82,17 +82,6 @@ def shipped_render(tmp_path_factory) -> Iterator[SimpleNamespace]:
     before = tree_state(project)
     yield SimpleNamespace(project=project, log=log_file.read_text(encoding="utf-8"), opens=opens)
     assert tree_state(project) == before, "a test changed the shared render: copy it first"
-
-
-@contextlib.contextmanager
-def _exclusive(path: Path) -> Iterator[None]:
-    """An exclusive lock on ``path`` (between pytest-xdist's worker processes)."""
-    with open(path, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _render_shipped(project: Path, opens: Path) -> tuple[int, str]:

@@ -7,8 +7,6 @@ cells stay one-liners and no analysis logic lives in a document.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import hmac
 import json
@@ -29,6 +27,7 @@ from itp_stats.cohort.load import load_cohort
 from itp_stats.cohort.source import Source
 from itp_stats.config import DEFAULT_COHORT, state_dir
 from itp_stats.errors import ItpStatsError
+from itp_stats.files import exclusive_lock
 from itp_stats.gate.result import code_sha256, read_gate_result, sha256_file
 from itp_stats.provenance import collecting, record, recorded, version
 from itp_stats.study.config import StudyConfig, load_study
@@ -398,7 +397,7 @@ def prepare_study(
     }
     sidecar_sha = hashlib.sha256(sidecar).hexdigest() if sidecar is not None else ""
     key = _cache_key(sha, gate, params, config, sidecar_sha)
-    with _locked(state_dir() / "study.lock"):
+    with exclusive_lock(state_dir() / "study.lock"):  # documents in parallel: computed once
         cached = _load_cached(key)
         if cached is not None and cached.sha256 == sha and cached.params == params:
             if len(cached.cohort) == gate.n_rows:
@@ -608,18 +607,6 @@ def _cache_key(
         "code": code_sha256(),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
-
-
-@contextlib.contextmanager
-def _locked(path: Path):
-    """Exclusive lock, so documents rendered in parallel compute the study once."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 _CACHE_MAGIC = b"itp-stats/study-cache/2\n"

@@ -1,7 +1,7 @@
 """Logs the opens of watched files by every Python process that starts with this folder on
 ``PYTHONPATH`` (``AUDIT_WATCH``: paths separated by ``os.pathsep``; ``AUDIT_LOG``: the log):
-one line per open, ``pid<TAB>path<TAB>command``. The tests count reads of the cohort with it
-across a render's processes (the gate, the kernels)."""
+one line per open, ``pid<TAB>path<TAB>command`` (:func:`_command`). The tests count reads of
+the cohort with it across a render's processes (the gate, the kernels)."""
 
 import os
 import sys
@@ -15,7 +15,15 @@ def _hook(event, args):
         path = os.path.realpath(os.fspath(args[0]))
         if path in _watched:
             with open(_log, "a") as handle:
-                handle.write(f"{os.getpid()}\t{path}\t{' '.join(sys.argv)[:60]}\n")
+                handle.write(f"{os.getpid()}\t{path}\t{_command()}\n")
+
+
+def _command():
+    """The program's name and its first argument (``itp-stats gate``,
+    ``ipykernel_launcher.py -f``), whatever the length of the folder it is in."""
+    if not sys.argv:
+        return ""
+    return " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:2]])
 
 
 if _watched and _log:
