@@ -92,7 +92,8 @@ def state_secret(folder: Path, *, create: bool) -> bytes | None:
 
     The key is readable by its owner only, so a sealed record cannot be forged by anyone who
     cannot read it; one of the wrong length is replaced (the records sealed with it then fail
-    to verify and are made again). Callers that may race take a lock first.
+    to verify and are made again). Two processes that create it at once leave one key: what
+    the other sealed then fails to verify and is made again, never trusted.
 
     Parameters
     ----------

@@ -8,6 +8,7 @@ import contextlib
 import io
 import re
 import shutil
+import threading
 from html import unescape
 from pathlib import Path
 
@@ -110,3 +111,38 @@ def docx_text(path: Path) -> str:
     parts = [p.text for p in document.paragraphs]
     parts += [c.text for t in document.tables for row in t.rows for c in row.cells]
     return re.sub(r"\s+", " ", " ".join(parts)).replace("\u2019", "'")
+
+
+class PipeLines:
+    """The lines a process writes to a pipe, read in a thread as they come."""
+
+    def __init__(self, pipe) -> None:
+        self._lines: list[str] = []
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
+        self._thread.start()
+
+    def _read(self, pipe) -> None:
+        for line in pipe:
+            with self._changed:
+                self._lines.append(line)
+                self._changed.notify_all()
+        with self._changed:
+            self._lines.append("")  # end of the pipe
+            self._changed.notify_all()
+
+    def wait_for(self, text: str, timeout: float) -> bool:
+        """Whether a line holding ``text`` came before the end of the pipe and ``timeout``."""
+
+        def seen() -> bool:
+            return any(text in line for line in self._lines) or self._lines[-1:] == [""]
+
+        with self._changed:
+            self._changed.wait_for(seen, timeout)
+            return any(text in line for line in self._lines)
+
+    def text(self, timeout: float) -> str:
+        """Everything written, once the pipe is closed (within ``timeout``)."""
+        self._thread.join(timeout)
+        with self._changed:
+            return "".join(self._lines)

@@ -17,6 +17,7 @@ from itp_stats.cohort.handoff import RECORD, SNAPSHOTS, hand_over, take_over, wi
 from itp_stats.cohort.source import Source
 from itp_stats.cohort.synth import sidecar_path, synthesize, write_cohort
 from itp_stats.errors import CohortReadError
+from itp_stats.files import file_identity
 from itp_stats.study.prepare import prepare_study
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -167,6 +168,21 @@ def test_a_copy_written_since_the_gate_is_not_served(project):
     copy.write_bytes(blob)
     with pytest.raises(CohortReadError, match="validated copy changed since the gate"):
         taken.data()
+
+
+def test_a_second_gate_on_the_same_file_writes_nothing_again(project):
+    """A re-render of unchanged data: the record and the copy an earlier gate left still
+    verify, and are kept as they are (not a copy of the cohort per render)."""
+    root, path = project
+    assert hand_over(Source.open(path))
+    written = [root / ".itp-stats" / RECORD, *(root / ".itp-stats" / SNAPSHOTS).iterdir()]
+    before = [file_identity(f) for f in written]
+    assert hand_over(Source.open(path))
+    assert [file_identity(f) for f in written] == before
+    path.write_bytes(path.read_bytes())  # the file written since: handed over anew
+    assert hand_over(Source.open(path))
+    assert file_identity(written[0]) != before[0]
+    assert take_over(path) is not None
 
 
 def test_withdraw_leaves_nothing_to_take(project):

@@ -16,7 +16,6 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from html import unescape
 from pathlib import Path
@@ -589,48 +588,13 @@ INTERRUPTS = (
 machine and none is waited for longer than it needs on a fast one."""
 
 
-class _Lines:
-    """The lines a process writes to a pipe, read in a thread as they come."""
-
-    def __init__(self, pipe) -> None:
-        self._lines: list[str] = []
-        self._changed = threading.Condition()
-        self._thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
-        self._thread.start()
-
-    def _read(self, pipe) -> None:
-        for line in pipe:
-            with self._changed:
-                self._lines.append(line)
-                self._changed.notify_all()
-        with self._changed:
-            self._lines.append("")  # end of the pipe
-            self._changed.notify_all()
-
-    def wait_for(self, text: str, timeout: float) -> bool:
-        """Whether a line holding ``text`` came before the end of the pipe and ``timeout``."""
-
-        def seen() -> bool:
-            return any(text in line for line in self._lines) or self._lines[-1:] == [""]
-
-        with self._changed:
-            self._changed.wait_for(seen, timeout)
-            return any(text in line for line in self._lines)
-
-    def text(self, timeout: float) -> str:
-        """Everything written, once the pipe is closed (within ``timeout``)."""
-        self._thread.join(timeout)
-        with self._changed:
-            return "".join(self._lines)
-
-
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process tree from /proc")
 def test_ctrl_c_stops_the_kernels_and_converters_at_once_and_keeps_the_outputs(
     tmp_path, shipped_render
 ):
     import signal
 
-    from render_support import copy_rendered_project
+    from render_support import PipeLines, copy_rendered_project
 
     # a copy of the session's render: the previous outputs a Ctrl-C must leave as they are
     project = copy_rendered_project(shipped_render.project, tmp_path / "project")
@@ -647,7 +611,7 @@ def test_ctrl_c_stops_the_kernels_and_converters_at_once_and_keeps_the_outputs(
             [*command, *params], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             text=True,
         )  # fmt: skip
-        lines = _Lines(render.stderr)
+        lines = PipeLines(render.stderr)
         try:
             reached = lines.wait_for(line, timeout=300)
             time.sleep(pause if reached else 0)

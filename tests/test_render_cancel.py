@@ -78,7 +78,7 @@ def test_a_terminals_ctrl_c_reaches_the_whole_group_and_the_render_still_ends_cl
     import os
     import signal
 
-    from render_support import copy_report_project
+    from render_support import PipeLines, copy_report_project
 
     project = copy_report_project(tmp_path / "project")
     env = {**os.environ, "ITP_STATS_ROOT": str(project)}
@@ -87,26 +87,15 @@ def test_a_terminals_ctrl_c_reaches_the_whole_group_and_the_render_still_ends_cl
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         start_new_session=True,  # its own group, as a terminal's foreground job
     )  # fmt: skip
-    lines: list[str] = []
-    started = threading.Event()
-
-    def read() -> None:
-        assert render.stderr is not None
-        for line in render.stderr:
-            lines.append(line)
-            if "kernel start" in line:  # the documents are executing
-                started.set()
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    assert started.wait(120), "".join(lines)
+    lines = PipeLines(render.stderr)
+    assert lines.wait_for("kernel start", timeout=120)  # the documents are executing
     time.sleep(1.0)  # into the setup cell's computation
     os.killpg(render.pid, signal.SIGINT)
     render.wait(timeout=30)
-    reader.join(timeout=10)
-    assert render.returncode == 130, "".join(lines)
-    assert "Traceback" not in "".join(lines)
-    assert lines[-1].strip() == (
+    stderr = lines.text(timeout=10)
+    assert render.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1] == (
         "itp-stats render: interrupted; the render was stopped and nothing of it was "
         "published: the previous outputs are unchanged"
     )

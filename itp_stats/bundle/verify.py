@@ -167,10 +167,11 @@ def _table_source(data: str) -> Path | None:
 
     if not is_database_url(data):
         return None
-    path = source_path(parse_source(data))
+    source = parse_source(data)
+    path = source_path(source)
     if not path.is_file():
         raise CohortReadError(
-            f"{parse_source(data).url}: this project's gate has not validated that table "
+            f"{source.url}: this project's gate has not validated that table "
             f"(no {path.name} in {path.parent}); verify in the project the bundle was made in"
         )
     return path

@@ -76,7 +76,9 @@ def hand_over(source: Source, state: Path | None = None) -> bool:
     """Hand the bytes ``source`` read to the later processes of the render.
 
     Called by the gate once the bytes passed. The copy is written to a temporary file and
-    renamed, then the sealed record, likewise; any earlier record and copy are replaced.
+    renamed, then the sealed record, likewise; any earlier record and copy are replaced. A
+    record that still verifies for these bytes and this file (an earlier render's, the file
+    untouched since) is kept as it is: nothing is written.
 
     Parameters
     ----------
@@ -97,6 +99,12 @@ def hand_over(source: Source, state: Path | None = None) -> bool:
     if source.kind != "file" or held is None or source.opened_identity is None:
         withdraw(folder)
         return False
+    standing = take_over(source.path, folder)
+    if standing is not None and (standing.sha256, standing.opened_identity) == (
+        source.sha256,
+        source.opened_identity,
+    ):
+        return True  # handed over by an earlier run, the file untouched since: nothing to write
     try:
         secret = state_secret(folder, create=True)
         if secret is None:

@@ -310,8 +310,8 @@ class Source:
         from itp_stats.cohort.synth import synthetic_mark_of
 
         held = self.held_bytes
-        if held is None:
-            held = self._bytes or (self._scan.head if self._scan else b"")
+        if held is None:  # a file too large to hold (its first bytes), or a table
+            held = self._scan.head if self._scan else b""
         return synthetic_mark_of(held, self.path.name, sidecar=self.sidecar, sha256=self.sha256)
 
     def has_bytes_of(self, other: str | os.PathLike) -> bool:

@@ -56,18 +56,12 @@ def pre_render_environment(
     bin_dir = str(Path(sys.executable).parent)
     env["PATH"] = os.pathsep.join(p for p in (bin_dir, env.get("PATH", "")) if p)
 
-    def relative(path: Path) -> str:
-        try:
-            return path.resolve().relative_to(root).as_posix()
-        except ValueError:
-            return str(path)
-
     if render_all:
         env["QUARTO_PROJECT_RENDER_ALL"] = "1"
     else:
         env.pop("QUARTO_PROJECT_RENDER_ALL", None)
-    env["QUARTO_PROJECT_OUTPUT_DIR"] = relative(output_dir) if output_dir else "."
-    env["QUARTO_PROJECT_INPUT_FILES"] = "\n".join(relative(p) for p in inputs)
+    env["QUARTO_PROJECT_OUTPUT_DIR"] = _relative(output_dir, root) if output_dir else "."
+    env["QUARTO_PROJECT_INPUT_FILES"] = "\n".join(_relative(p, root) for p in inputs)
     # the steps that stage and publish a `quarto render` leave this renderer's own to it
     env["ITP_STATS_RENDERER"] = "builtin"
     if extra:
@@ -95,17 +89,20 @@ def post_render_environment(
         Project folder.
     """
 
-    def relative(path: Path) -> str:
-        try:
-            return path.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            return str(path)
-
     post = dict(env)
     post.pop("QUARTO_PROJECT_INPUT_FILES", None)
     post["QUARTO_PROJECT_OUTPUT_DIR"] = str(output_dir)
-    post["QUARTO_PROJECT_OUTPUT_FILES"] = "\n".join(relative(p) for p in outputs)
+    post["QUARTO_PROJECT_OUTPUT_FILES"] = "\n".join(_relative(p, root) for p in outputs)
     return post
+
+
+def _relative(path: Path, root: Path) -> str:
+    """``path`` relative to the project folder, as Quarto names files to the steps (an
+    absolute path when it is outside)."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def pre_render_command(command: str, root: Path) -> list[str]:

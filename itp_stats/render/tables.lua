@@ -532,9 +532,9 @@ local function page_blocks(blocks)
       out:insert(landscape_close())
     elseif is_format("typst") and block.t == "Table" and #block.caption.long > 0
         and is_note(blocks[i + 1]) then
-      -- a captioned table and its note: typography.typ measures them and keeps them on one
-      -- page when they fit in a quarter of it, so the note never stands alone at the top of
-      -- the next page (Word: keep_notes); a taller table breaks, its note after it
+      -- a captioned table and its note: typography.typ measures them as set and decides
+      -- (itp-table-with-note) whether they stay together on one page or the table breaks,
+      -- so the note never stands alone at the top of the next page (Word: keep_notes)
       block.attributes["itp-long"] = nil
       out:insert(pandoc.RawBlock("typst", "#itp-table-with-note["))
       out:extend(finished(block))
