@@ -309,9 +309,12 @@ class Source:
         """
         from itp_stats.cohort.synth import synthetic_mark_of
 
-        held = self.held_bytes
-        if held is None:  # a file too large to hold (its first bytes), or a table
-            held = self._scan.head if self._scan else b""
+        if self.kind == "table":
+            held = self._bytes or b""  # its source file: the snapshot, with the table's comment
+        else:
+            held = self.held_bytes
+            if held is None:  # a file too large to hold: its first bytes
+                held = self._scan.head if self._scan else b""
         return synthetic_mark_of(held, self.path.name, sidecar=self.sidecar, sha256=self.sha256)
 
     def has_bytes_of(self, other: str | os.PathLike) -> bool:
